@@ -1,0 +1,161 @@
+"""Reading the catalog and overlay files: YAML in, validated models out, or one ``CatalogError`` naming the
+file, the entry and the field of every problem. Nothing is half-loaded."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import CatalogError
+from .models import Catalog, Overlay
+
+DATA_DIR = Path(__file__).parent / "data"
+CATALOG_PATH = DATA_DIR / "endpoints.yaml"
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+M = TypeVar("M", bound=BaseModel)
+
+
+class _UniqueKeyLoader(_Base):  # type: ignore[valid-type,misc]
+    """A safe YAML loader that refuses a key written twice in one mapping (YAML would keep the last silently)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is written twice in one mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path, source: str) -> Any:
+    """Parse a YAML file, turning every I/O or syntax problem into a ``CatalogError`` for ``source``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(source, [("", f"cannot read the file ({exc.strerror or exc})")]) from None
+    except UnicodeDecodeError:
+        raise CatalogError(source, [("", "the file is not UTF-8 text")]) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CatalogError(source, [(where, f"not valid YAML: {problem}")]) from None
+
+
+def _entry_label(raw: Any, index: int) -> str:
+    entries = raw.get("entries") if isinstance(raw, dict) else None
+    if isinstance(entries, list) and index < len(entries) and isinstance(entries[index], dict):
+        entry_id = entries[index].get("id")
+        if isinstance(entry_id, str):
+            return f"entry {entry_id!r}"
+    return f"entries[{index}]"
+
+
+def _describe(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic location into words: ``entry 'agent-x', field 'ports[1]'``."""
+    parts: list[str] = []
+    rest = list(loc)
+    if len(rest) >= 2 and rest[0] == "entries" and isinstance(rest[1], int):
+        parts.append(_entry_label(raw, rest[1]))
+        rest = rest[2:]
+    field = ""
+    for item in rest:
+        if isinstance(item, int):
+            field += f"[{item}]"
+        elif str(item).startswith("function-") or item in ("lax-or-strict", "json-or-python"):
+            continue
+        else:
+            field += f".{item}" if field else str(item)
+    if field:
+        parts.append(f"field {field!r}")
+    return ", ".join(parts)
+
+
+def validation_problems(raw: Any, exc: ValidationError) -> list[tuple[str, str]]:
+    """Every problem of a pydantic error as ``(where, message)``, in a stable order, without duplicates."""
+    problems: list[tuple[str, str]] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        # A union (IPv4 | IPv6) reports each member; the member's name adds nothing for the user.
+        loc = tuple(item for item in loc if not (isinstance(item, str) and item[:4] in ("IPv4", "IPv6")))
+        message = str(error["msg"])
+        if message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        elif message.startswith("Assertion failed, "):
+            message = message[len("Assertion failed, ") :]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling)"
+        elif error["type"] == "missing":
+            message = "this field is required"
+        item = (_describe(raw, loc), message)
+        if item not in problems:
+            problems.append(item)
+    return problems
+
+
+def validate_document(model: type[M], raw: Any, source: str) -> M:
+    """Validate parsed YAML against a model, raising one ``CatalogError`` that lists every problem."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise CatalogError(source, [("", f"expected a mapping at the top level, found {type(raw).__name__}")])
+    problems = _duplicate_ids(raw)
+    try:
+        document = model.model_validate(raw)
+    except ValidationError as exc:
+        problems += [problem for problem in validation_problems(raw, exc) if problem not in problems]
+    if problems:
+        raise CatalogError(source, problems)
+    return document
+
+
+def _duplicate_ids(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    first_seen: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    entries = raw.get("entries")
+    if not isinstance(entries, list):
+        return problems
+    for index, entry in enumerate(entries):
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(entry_id, str):
+            continue
+        if entry_id in first_seen:
+            problems.append(
+                (f"entry {entry_id!r}, field 'id'", f"duplicate id (entries[{first_seen[entry_id]}] and [{index}])")
+            )
+        else:
+            first_seen[entry_id] = index
+    return problems
+
+
+def load_catalog(path: Path | str | None = None) -> Catalog:
+    """Load and validate a catalog file (the packaged vendor list by default)."""
+    if path is None:
+        return _packaged_catalog()
+    file = Path(path)
+    return validate_document(Catalog, read_yaml(file, str(file)), str(file))
+
+
+@lru_cache(maxsize=1)
+def _packaged_catalog() -> Catalog:
+    return validate_document(Catalog, read_yaml(CATALOG_PATH, "catalog endpoints.yaml"), "catalog endpoints.yaml")
+
+
+def load_overlay(path: Path | str) -> Overlay:
+    """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id."""
+    file = Path(path)
+    return validate_document(Overlay, read_yaml(file, str(file)), str(file))

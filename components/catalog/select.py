@@ -1,0 +1,297 @@
+"""Selection: from the catalog, the user's overlays and a deployment's facts to one ``EgressPlan``."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, cast, get_args
+
+from ..errors import CatalogError, SelectionError
+from .models import ROLES, Catalog, Entry, Overlay, Role
+from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
+from .versions import ProductVersion, VersionError
+
+Mode = Literal["on-prem", "hybrid", "cloud"]
+StoragePhase = Literal["both", "gcp", "aws"]
+STORAGE_PHASES: tuple[StoragePhase, ...] = get_args(StoragePhase)
+
+MODES: dict[Mode, tuple[Role, ...]] = {
+    "on-prem": ("agent", "sepm"),
+    "hybrid": ("agent", "agent-cloud", "sepm", "sepm-cloud"),
+    "cloud": ("agent", "agent-cloud"),
+}
+_ROLE_ORDER = {role: index for index, role in enumerate(ROLES)}
+_WIDE_CIDR_PREFIX = {4: 16, 6: 48}
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedOverlay:
+    """An overlay with the name of the file it came from, for error messages and provenance."""
+
+    source: str
+    overlay: Overlay
+
+
+def resolve_roles(roles: Iterable[str] = (), mode: str | None = None) -> tuple[Role, ...]:
+    """The roles of a management mode plus any explicit roles, in canonical order.
+
+    ``console`` is never implied by a mode: add it where administrators browse from.
+    """
+    chosen: set[str] = set()
+    if mode is not None:
+        if mode not in MODES:
+            raise SelectionError(f"unknown management mode {mode!r}; choose one of {', '.join(MODES)}")
+        chosen.update(MODES[cast(Mode, mode)])
+    for role in roles:
+        if role not in _ROLE_ORDER:
+            raise SelectionError(f"unknown role {role!r}; choose among {', '.join(ROLES)}")
+        chosen.add(role)
+    if not chosen:
+        raise SelectionError("choose roles or a management mode (on-prem, hybrid, cloud)")
+    return tuple(sorted(cast(set[Role], chosen), key=_ROLE_ORDER.__getitem__))
+
+
+def merge_overlays(catalog: Catalog, overlays: Sequence[SourcedOverlay]) -> tuple[list[Entry], list[str]]:
+    """Catalog entries plus overlay entries, minus exclusions; returns (entries, excluded ids).
+
+    An overlay may not reuse an id already defined, and may only exclude ids that exist: a typo would otherwise
+    silently leave a host open or closed.
+    """
+    entries: dict[str, Entry] = {entry.id: entry for entry in catalog.entries}
+    origin: dict[str, str] = {entry.id: "the catalog" for entry in catalog.entries}
+    excluded: list[str] = []
+    for sourced in overlays:
+        problems: list[tuple[str, str]] = []
+        for entry in sourced.overlay.entries:
+            if entry.id in entries:
+                problems.append((f"entry {entry.id!r}, field 'id'", f"id already defined in {origin[entry.id]}"))
+        for index, entry_id in enumerate(sourced.overlay.exclude):
+            if entry_id not in entries:
+                problems.append((f"field 'exclude[{index}]'", f"no entry {entry_id!r} to exclude"))
+        if problems:
+            raise CatalogError(sourced.source, problems)
+        for entry in sourced.overlay.entries:
+            entries[entry.id] = entry
+            origin[entry.id] = sourced.source
+        for entry_id in sourced.overlay.exclude:
+            entries.pop(entry_id, None)
+            excluded.append(entry_id)
+    return list(entries.values()), sorted(set(excluded))
+
+
+def _applies(entry: Entry, roles: set[str], version: ProductVersion, proxy: bool, storage: StoragePhase) -> bool:
+    if entry.role not in roles:
+        return False
+    if entry.min_version is not None and version < entry.min_version:
+        return False
+    if entry.max_version is not None and entry.max_version < version:
+        return False
+    if entry.when is not None and entry.when.proxy is not None and entry.when.proxy != proxy:
+        return False
+    return entry.storage is None or storage in ("both", entry.storage)
+
+
+def select(
+    catalog: Catalog,
+    *,
+    version: str | ProductVersion,
+    roles: Iterable[str] = (),
+    mode: str | None = None,
+    proxy: bool = False,
+    storage: str = "both",
+    overlays: Sequence[SourcedOverlay] = (),
+) -> EgressPlan:
+    """Build the plan for one deployment.
+
+    ``roles`` and ``mode`` combine (``mode="on-prem", roles=["console"]``); ``version`` is the SEP/SES release the
+    deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
+    the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
+    """
+    chosen = resolve_roles(roles, mode)
+    try:
+        parsed_version = ProductVersion.parse(version)
+    except VersionError as exc:
+        raise SelectionError(f"version: {exc}") from None
+    if storage not in STORAGE_PHASES:
+        raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}")
+    phase = cast(StoragePhase, storage)
+    entries, excluded = merge_overlays(catalog, overlays)
+    catalog_ids = {entry.id for entry in catalog.entries}
+    selected = [entry for entry in entries if _applies(entry, set(chosen), parsed_version, proxy, phase)]
+
+    hosts: dict[tuple[str, str, int, str], dict[str, set[str]]] = {}
+    shared_notes: dict[str, set[str]] = {}
+    cidrs: dict[tuple[str, int, str], dict[str, set[str]]] = {}
+    for entry in selected:
+        for url in entry.urls:
+            for port in entry.url_ports(url):
+                key = (url.host, "suffix" if url.suffix else "exact", port, entry.url_protocol(url))
+                slot = hosts.setdefault(key, {"roles": set(), "ids": set(), "paths": set(), "shared": set()})
+                slot["roles"].add(entry.role)
+                slot["ids"].add(entry.id)
+                if url.path:
+                    slot["paths"].add(url.path)
+                if entry.shared_host:
+                    slot["shared"].add(entry.id)
+                    shared_notes.setdefault(url.host, set()).add(entry.shared_host)
+        for network in entry.cidrs:
+            for port in entry.ports:
+                cidr_key = (str(network), port, entry.cidr_protocol())
+                cidr_slot = cidrs.setdefault(cidr_key, {"roles": set(), "ids": set()})
+                cidr_slot["roles"].add(entry.role)
+                cidr_slot["ids"].add(entry.id)
+
+    def role_order(values: set[str]) -> tuple[Role, ...]:
+        return tuple(sorted(cast(set[Role], values), key=_ROLE_ORDER.__getitem__))
+
+    allow = tuple(
+        AllowRule(
+            host=host,
+            port=port,
+            protocol=cast(Literal["tls", "http"], protocol),
+            match=cast(Literal["exact", "suffix"], match),
+            roles=role_order(slot["roles"]),
+            ids=tuple(sorted(slot["ids"])),
+            paths=tuple(sorted(slot["paths"])),
+            shared=bool(slot["shared"]),
+        )
+        for (host, match, port, protocol), slot in sorted(hosts.items(), key=lambda item: item[0])
+    )
+    cidr_rules = tuple(
+        CidrRule(
+            cidr=cidr,
+            port=port,
+            protocol=cast(Literal["tcp", "udp"], protocol),
+            roles=role_order(slot["roles"]),
+            ids=tuple(sorted(slot["ids"])),
+        )
+        for (cidr, port, protocol), slot in sorted(cidrs.items(), key=lambda item: _cidr_sort_key(item[0]))
+    )
+    if not allow and not cidr_rules:
+        raise SelectionError(
+            f"nothing to allow for roles {', '.join(chosen)} at version {parsed_version} "
+            "(every entry was excluded or out of its version bounds)"
+        )
+    warnings = _warnings(catalog, allow, cidr_rules, catalog_ids, shared_notes, phase, excluded)
+    return EgressPlan(
+        catalog_version=catalog.version,
+        roles=chosen,
+        version=str(parsed_version),
+        proxy=proxy,
+        storage=phase,
+        allow=allow,
+        cidrs=cidr_rules,
+        warnings=warnings,
+        excluded=tuple(excluded),
+        overlays=tuple(sourced.source for sourced in overlays),
+    )
+
+
+def _cidr_sort_key(key: tuple[str, int, str]) -> tuple[int, int, int, int, str]:
+    network = ipaddress.ip_network(key[0])
+    return (network.version, int(network.network_address), network.prefixlen, key[1], key[2])
+
+
+def _warnings(
+    catalog: Catalog,
+    allow: tuple[AllowRule, ...],
+    cidrs: tuple[CidrRule, ...],
+    catalog_ids: set[str],
+    shared_notes: dict[str, set[str]],
+    storage: StoragePhase,
+    excluded: list[str],
+) -> tuple[PlanWarning, ...]:
+    warnings: list[PlanWarning] = []
+    bypass = sorted({rule.host for rule in allow if rule.protocol == "tls" and catalog_ids.intersection(rule.ids)})
+    if bypass:
+        warnings.append(
+            PlanWarning(
+                code="tls-inspection-bypass",
+                message=(
+                    f"Keep these {len(bypass)} hosts out of any TLS/SSL inspection: the products pin their "
+                    "certificates, so decrypting them breaks services such as Insight (vendor's notice)."
+                ),
+                hosts=tuple(bypass),
+            )
+        )
+    for rule in allow:
+        if rule.shared:
+            notes = " ".join(sorted(shared_notes.get(rule.host, ())))
+            warnings.append(
+                PlanWarning(
+                    code="shared-host",
+                    message=f"{rule.host}:{rule.port} is wider than the vendor's service. {notes}".strip(),
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    for rule in allow:
+        if rule.paths:
+            warnings.append(
+                PlanWarning(
+                    code="widened-path",
+                    message=(
+                        f"The vendor names only {', '.join(rule.paths)} on {rule.host}; a host rule cannot keep a "
+                        f"path, so every path of {rule.host} is allowed on port {rule.port}."
+                    ),
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    for rule in allow:
+        if rule.match == "suffix":
+            warnings.append(
+                PlanWarning(
+                    code="domain-suffix",
+                    message=f"{rule.host} and every subdomain of it are allowed on port {rule.port}.",
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    clear_text = [rule for rule in allow if rule.protocol == "http"]
+    if clear_text:
+        warnings.append(
+            PlanWarning(
+                code="clear-text-http",
+                message=(
+                    "Clear-text HTTP is allowed to these hosts (matched on the Host header): "
+                    + ", ".join(f"{rule.host}:{rule.port}" for rule in clear_text)
+                    + "."
+                ),
+                hosts=tuple(sorted({rule.host for rule in clear_text})),
+                ids=tuple(sorted({entry_id for rule in clear_text for entry_id in rule.ids})),
+            )
+        )
+    for cidr_rule in cidrs:
+        prefix = int(cidr_rule.cidr.rsplit("/", 1)[1])
+        version = 6 if ":" in cidr_rule.cidr else 4
+        if prefix < _WIDE_CIDR_PREFIX[version]:
+            warnings.append(
+                PlanWarning(
+                    code="wide-cidr",
+                    message=f"{cidr_rule.cidr} is a wide range (/{prefix}) allowed on port {cidr_rule.port}.",
+                    ids=cidr_rule.ids,
+                )
+            )
+    if storage == "aws":
+        warnings.append(
+            PlanWarning(
+                code="storage-phase-aws",
+                message=(
+                    "Storage phase 'aws' leaves out storage.googleapis.com, against the article, which moved SEP/SES "
+                    "storage to Google Cloud in November 2020 and asks to allow it now."
+                ),
+            )
+        )
+    blocked = {entry.id: entry.blocked for entry in catalog.entries}
+    for entry_id in excluded:
+        impact = blocked.get(entry_id)
+        warnings.append(
+            PlanWarning(
+                code="excluded",
+                message=f"Entry {entry_id} is excluded by an overlay." + (f" Impact: {impact}" if impact else ""),
+                ids=(entry_id,),
+            )
+        )
+    return tuple(warnings)

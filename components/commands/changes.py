@@ -1,0 +1,47 @@
+"""``sep-egress changes``: what each catalog version added, removed or changed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..catalog.load import load_catalog
+from ..catalog.models import CATALOG_VERSION, catalog_version_key
+from ..errors import SelectionError
+from .output import to_json
+from .selection import add_catalog_argument
+
+NAME = "changes"
+HELP = "show the catalog's change history"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", metavar="VERSION", help="only changes after this catalog version")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_catalog_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.catalog)
+    changes = list(catalog.changes)
+    if args.since:
+        if not CATALOG_VERSION.match(args.since):
+            raise SelectionError(f"--since {args.since!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
+        since = catalog_version_key(args.since)
+        changes = [change for change in changes if catalog_version_key(change.version) > since]
+    if args.format == "json":
+        sys.stdout.write(
+            to_json({"version": catalog.version, "changes": [change.model_dump(mode="json") for change in changes]})
+        )
+        return 0
+    if not changes:
+        sys.stdout.write(f"No changes after {args.since}; the catalog is at {catalog.version}.\n")
+        return 0
+    out = []
+    for change in reversed(changes):
+        out.append(f"{change.version} ({change.date}): {change.summary}")
+        for label, ids in (("added", change.added), ("removed", change.removed), ("changed", change.changed)):
+            if ids:
+                out.append(f"  {label}: {', '.join(ids)}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0

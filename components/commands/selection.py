@@ -1,0 +1,70 @@
+"""The selection flags shared by ``plan``, ``export`` and ``check``, and how they become an ``EgressPlan``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..catalog.load import load_catalog, load_overlay
+from ..catalog.models import ROLES
+from ..catalog.plan import EgressPlan
+from ..catalog.select import MODES, STORAGE_PHASES, SourcedOverlay, select
+from ..errors import SelectionError
+from ..settings import read_stack_file
+
+
+def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--catalog", metavar="FILE", type=Path, help="use another catalog file instead of the packaged one"
+    )
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--role``/``--mode``/``--version``/``--proxy``/``--storage``/``--overlay``, or ``--stack`` instead."""
+    group = parser.add_argument_group("selection (or --stack)")
+    group.add_argument("--role", action="append", default=[], choices=ROLES, help="a role; repeat for several")
+    group.add_argument("--mode", choices=list(MODES), help="management mode: on-prem, hybrid or cloud")
+    group.add_argument("--version", dest="product_version", metavar="V", help='SEP/SES release, e.g. "14.3 RU1"')
+    group.add_argument("--proxy", action="store_true", help="agents and managers go through a proxy")
+    group.add_argument("--storage", choices=STORAGE_PHASES, default="both", help="storage phase (default: both)")
+    group.add_argument("--overlay", action="append", default=[], type=Path, metavar="FILE", help="overlay file")
+    group.add_argument("--stack", metavar="NAME", help="take the selection from stacks/Pulumi.NAME.yaml")
+    group.add_argument(
+        "--project-dir", type=Path, default=Path("."), metavar="DIR", help="project holding stacks/ (default: .)"
+    )
+    add_catalog_argument(parser)
+
+
+def plan_from_args(args: argparse.Namespace) -> EgressPlan:
+    """Build the plan the flags (or the named stack) ask for; user mistakes raise ``SepEgressError``."""
+    if args.stack:
+        conflicting = [
+            flag
+            for flag, given in (
+                ("--role", args.role),
+                ("--mode", args.mode),
+                ("--version", args.product_version),
+                ("--proxy", args.proxy),
+                ("--overlay", args.overlay),
+                ("--storage", args.storage != "both"),
+                ("--catalog", args.catalog),
+            )
+            if given
+        ]
+        if conflicting:
+            raise SelectionError(f"--stack takes the whole selection from the stack; drop {', '.join(conflicting)}")
+        return read_stack_file(args.project_dir, args.stack).plan()
+    if not args.role and not args.mode:
+        raise SelectionError("choose --role ROLE (repeatable) or --mode MODE, or --stack NAME")
+    if not args.product_version:
+        raise SelectionError('--version is required, e.g. --version "14.3 RU1"')
+    overlays = [SourcedOverlay(str(path), load_overlay(path)) for path in args.overlay]
+    return select(
+        load_catalog(args.catalog),
+        roles=args.role,
+        mode=args.mode,
+        version=args.product_version,
+        proxy=args.proxy,
+        storage=args.storage,
+        overlays=overlays,
+    )

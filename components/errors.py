@@ -1,0 +1,38 @@
+"""Errors a user can cause, each rendered as one clear message (file, entry or key, problem) without a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SepEgressError(Exception):
+    """Base of every error caused by user input: the CLI prints ``str(error)`` and exits with ``exit_code``."""
+
+    exit_code = 2
+
+
+class CatalogError(SepEgressError):
+    """The catalog or an overlay file is invalid.
+
+    ``problems`` lists each problem as ``(where, message)``, where ``where`` names the entry and field.
+    """
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {where}: {message}" if where else f"{source}: {message}" for where, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class SelectionError(SepEgressError):
+    """The selection (roles, mode, version, storage phase, overlays) cannot produce a plan."""
+
+
+class ConfigError(SepEgressError):
+    """A stack configuration is invalid; ``problems`` lists ``(config key, message)``."""
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {key}: {message}" for key, message in problems]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,158 @@
+"""Run a Pulumi program under Pulumi's own mock engine and record what it registers.
+
+No Pulumi CLI, no cloud credentials: ``pulumi.runtime.set_mocks`` stands in for the engine, and a recording
+monitor keeps every registration (type token, name, parent, inputs, options) in order. Tests use it for the
+components; ``sep-egress preview`` uses it to show what ``pulumi preview`` would create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime import stack as runtime_stack
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.sync_await import _sync_await
+
+
+@dataclass
+class RegisteredResource:
+    """One ``RegisterResource`` call, as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    delete_before_replace: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    protect: bool = False
+
+
+@dataclass
+class MockRun:
+    """What a program registered, and its stack outputs (resolved)."""
+
+    resources: list[RegisteredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def by_urn(self, urn: str) -> RegisteredResource | None:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        return None
+
+
+class FakeCloudMocks(pulumi.runtime.Mocks):
+    """Echo inputs back as outputs and fill in the identifiers a cloud would assign (id, arn, self_link, ...)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ.startswith("aws:"):
+            service = args.typ.split(":")[1].split("/")[0]
+            state.setdefault("arn", f"arn:aws:{service}:us-east-1:123456789012:{args.name}")
+        if args.typ.startswith("gcp:"):
+            state.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/projects/test/{args.name}")
+            state.setdefault("name", args.inputs.get("name", args.name))
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}
+        return {}
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """The mock monitor, keeping every registration in order."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, run: MockRun) -> None:
+        super().__init__(mocks)
+        self.run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the engine's RPC name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.run.resources.append(
+                RegisteredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent or None,
+                    custom=bool(request.custom),
+                    inputs=_plain(runtime_mocks.rpc.deserialize_properties(request.object)),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    replace_on_changes=tuple(request.replaceOnChanges),
+                    depends_on=tuple(request.dependencies),
+                    protect=bool(request.protect),
+                )
+            )
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Deserialized inputs without the engine's sentinel markers, for comparison and JSON."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items() if not str(key).startswith("__")}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str = "sep-egress",
+    stack: str = "test",
+    config: Mapping[str, str] | None = None,
+    preview: bool = True,
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> MockRun:
+    """Run ``program`` (a callable that creates resources and exports) under the mock engine.
+
+    ``config`` maps full keys (``sep-egress:mode``) to the string values the engine would pass. Exceptions the
+    program raises propagate after the runtime has settled.
+    """
+    run = MockRun()
+    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run)
+    set_all_config(dict(config or {}))
+    _reset_root()
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    root = runtime_settings.get_root_resource()
+
+    outputs: dict[str, Any] = {}
+
+    def body() -> None:
+        program()
+
+    try:
+        _sync_await(runtime_stack.run_pulumi_func(body))
+        if isinstance(root, runtime_stack.Stack):
+            for key, value in root.outputs.items():
+                outputs[key] = _sync_await(pulumi.Output.from_input(value).future())
+    finally:
+        _reset_root()
+        set_all_config({})
+    run.outputs = _plain(outputs)
+    return run
+
+
+def _reset_root() -> None:
+    runtime_settings.SETTINGS.root_resource = None
+    try:
+        asyncio.get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
