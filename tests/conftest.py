@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from components.catalog import Catalog, EgressPlan, load_catalog, select
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "tests" / "data" / "vendor-article-fr.txt"
-SHARED_SEED = ROOT.parent / "shared" / "seed" / "000_e63e462fe2a2c458.txt"
 
 
 @pytest.fixture(scope="session")

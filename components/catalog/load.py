@@ -3,6 +3,7 @@ file, the entry and the field of every problem. Nothing is half-loaded."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,7 +102,13 @@ def validation_problems(raw: Any, exc: ValidationError) -> list[tuple[str, str]]
             message = "unknown field (check its spelling)"
         elif error["type"] == "missing":
             message = "this field is required"
-        item = (_describe(raw, loc), message)
+        where = _describe(raw, loc)
+        # Validators that check list items report the index in the message; move it into the field name.
+        indexed = re.match(r"^([a-z_]+)(\[\d+\]): (.*)$", message, re.DOTALL)
+        if indexed and where.endswith(f"field '{indexed.group(1)}'"):
+            where = where[: -len(f"{indexed.group(1)}'")] + f"{indexed.group(1)}{indexed.group(2)}'"
+            message = indexed.group(3)
+        item = (where, message)
         if item not in problems:
             problems.append(item)
     return problems
