@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.config import set_all_config
@@ -67,12 +68,12 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
             state.setdefault("name", args.inputs.get("name", args.name))
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
+            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, None
+        if args.token == "aws:index/getRegion:getRegion":  # noqa: S105 - a function token
+            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, None
+        return {}, None
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
@@ -82,8 +83,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         super().__init__(mocks)
         self.run = run
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the engine's RPC name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.run.resources.append(
                 RegisteredResource(
@@ -92,7 +93,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     urn=response.urn,
                     parent=request.parent or None,
                     custom=bool(request.custom),
-                    inputs=_plain(runtime_mocks.rpc.deserialize_properties(request.object)),
+                    inputs=_plain(rpc.deserialize_properties(request.object)),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=tuple(request.replaceOnChanges),
                     depends_on=tuple(request.dependencies),
@@ -151,7 +152,8 @@ def run_program(
 
 
 def _reset_root() -> None:
-    runtime_settings.SETTINGS.root_resource = None
+    # A new Stack per run, so one run's exports never leak into the next.
+    runtime_settings.ROOT.set(None)
     try:
         asyncio.get_event_loop()
     except RuntimeError:

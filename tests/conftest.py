@@ -7,7 +7,6 @@ import pytest
 from components.catalog import Catalog, EgressPlan, load_catalog, select
 
 
-
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()

@@ -123,7 +123,7 @@ def test_warnings_name_the_wide_controls(hybrid_plan: EgressPlan) -> None:
 
 
 def test_version_errors_are_selection_errors(catalog: Catalog) -> None:
-    with pytest.raises(SelectionError, match="version: '14.3 SP1' is not a product version"):
+    with pytest.raises(SelectionError, match=r"version: '14\.3 SP1' is not a product version"):
         select(catalog, mode="cloud", version="14.3 SP1")
 
 

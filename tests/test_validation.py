@@ -78,7 +78,9 @@ def test_an_entry_without_destinations_is_refused(tmp_path: Path) -> None:
 
 def test_duplicate_ids_are_named_with_both_positions(tmp_path: Path) -> None:
     path = write(tmp_path, {"entries": [GOOD_ENTRY, GOOD_ENTRY]})
-    with pytest.raises(CatalogError, match=r"entry 'corp-updates', field 'id': duplicate id \(entries\[0\] and \[1\]\)"):
+    with pytest.raises(
+        CatalogError, match=r"entry 'corp-updates', field 'id': duplicate id \(entries\[0\] and \[1\]\)"
+    ):
         load_overlay(path)
 
 

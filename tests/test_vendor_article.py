@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from support import SEED, SHARED_SEED
 
 from components.catalog import Catalog, ProductVersion
-
-from support import SEED, SHARED_SEED
 
 SECTIONS = (
     ("AGENT SYMANTEC/CLIENT SYMANTEC ENDPOINT PROTECTION", "agent"),
@@ -72,7 +71,7 @@ def read_article() -> list[ArticleUrl]:
                 role = section_role
         if role is None:
             continue
-        if line == "Utilisation" or line == "Shell dynamique" and pending:
+        if line == "Utilisation" or (line == "Shell dynamique" and pending):
             flush(None)  # a new row starts: a row without a port cell ends here
         version_sentence = re.match(r"^Pour (.+) ou version ultérieure\.$", line)
         if version_sentence:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -14,7 +15,7 @@ def test_versions_form_one_total_order() -> None:
     shuffled = parsed[:]
     random.Random(7).shuffle(shuffled)
     assert sorted(shuffled) == parsed
-    for earlier, later in zip(parsed, parsed[1:], strict=False):
+    for earlier, later in itertools.pairwise(parsed):
         assert earlier < later and not later < earlier and earlier != later
 
 

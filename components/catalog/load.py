@@ -28,7 +28,7 @@ class _UniqueKeyLoader(_Base):  # type: ignore[valid-type,misc]
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"key {key!r} is written twice in one mapping", key_node.start_mark

@@ -42,7 +42,7 @@ def resolve_roles(roles: Iterable[str] = (), mode: str | None = None) -> tuple[R
     if mode is not None:
         if mode not in MODES:
             raise SelectionError(f"unknown management mode {mode!r}; choose one of {', '.join(MODES)}")
-        chosen.update(MODES[cast(Mode, mode)])
+        chosen.update(MODES[mode])
     for role in roles:
         if role not in _ROLE_ORDER:
             raise SelectionError(f"unknown role {role!r}; choose among {', '.join(ROLES)}")
@@ -115,7 +115,7 @@ def select(
         raise SelectionError(f"version: {exc}") from None
     if storage not in STORAGE_PHASES:
         raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}")
-    phase = cast(StoragePhase, storage)
+    phase: StoragePhase = storage
     entries, excluded = merge_overlays(catalog, overlays)
     catalog_ids = {entry.id for entry in catalog.entries}
     selected = [entry for entry in entries if _applies(entry, set(chosen), parsed_version, proxy, phase)]

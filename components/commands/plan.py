@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(plan.to_json())
         return 0
-    rows = [
+    rows: list[tuple[str, int, str, str, str]] = [
         (
             ("." if rule.match == "suffix" else "") + rule.host,
             rule.port,
