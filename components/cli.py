@@ -16,6 +16,7 @@ COMMANDS = (
     "components.commands.catalog",
     "components.commands.changes",
     "components.commands.plan",
+    "components.commands.export",
 )
 
 
