@@ -34,7 +34,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from ..catalog.models import ROLES, Role
 from ..catalog.plan import AllowRule, CidrRule, EgressPlan
@@ -344,7 +344,7 @@ def _validate_sources(
         where = f"source_cidrs[{role_name!r}]"
         if role_name not in ROLES:
             raise AwsFirewallError(f"{where}: unknown role; roles are {', '.join(ROLES)}")
-        role = cast(Role, role_name)
+        role: Role = role_name
         if role not in plan.roles:
             raise AwsFirewallError(
                 f"{where}: the plan has no role {role} (its roles: {', '.join(plan.roles)}); "
@@ -515,7 +515,7 @@ def _assign_sids(identities: Sequence[str]) -> dict[str, int]:
     return result
 
 
-def _finish(identity: str, text: str, sid: int) -> str:
+def _finish(text: str, sid: int) -> str:
     return f"{text} sid:{sid}; rev:1;)"
 
 
@@ -617,10 +617,10 @@ def _suricata_groups(
         drafts.append((*_cidr_rule_text(cidr_rule, roles), roles))
     guard = _guard_rule_texts(allow, sources)
     sids = _assign_sids([identity for identity, _, _ in drafts + guard])
-    passes = [SuricataRule(i, sids[i], _finish(i, text, sids[i]), roles) for i, text, roles in drafts]
-    guards = [SuricataRule(i, sids[i], _finish(i, text, sids[i]), roles) for i, text, roles in guard]
-    for rule in passes + guards:
-        _check_rule_length(rule, sources)
+    passes = [SuricataRule(i, sids[i], _finish(text, sids[i]), roles) for i, text, roles in drafts]
+    guards = [SuricataRule(i, sids[i], _finish(text, sids[i]), roles) for i, text, roles in guard]
+    for line in passes + guards:
+        _check_rule_length(line, sources)
     groups: list[RuleGroupSpec] = []
     for index, bucket in _split(passes, options):
         priority = options.first_priority + index * options.priority_step
@@ -695,12 +695,12 @@ def _domain_list_groups(
             roles = tuple(role for role in cidr_rule.roles if role in sources)
             drafts.append((*_cidr_rule_text(cidr_rule, roles), roles))
         sids = _assign_sids([identity for identity, _, _ in drafts])
-        rules = [SuricataRule(i, sids[i], _finish(i, text, sids[i]), roles) for i, text, roles in drafts]
-        for rule in rules:
-            _check_rule_length(rule, sources)
-        if not options.fits(len(rules), sum(len(rule.text) + 1 for rule in rules)):
+        lines = [SuricataRule(i, sids[i], _finish(text, sids[i]), roles) for i, text, roles in drafts]
+        for line in lines:
+            _check_rule_length(line, sources)
+        if not options.fits(len(lines), sum(len(line.text) + 1 for line in lines)):
             raise AwsFirewallError("plan: the address-range rules do not fit one rule group; use style 'suricata'")
-        groups.append(_suricata_group("cidrs", rules, sources, options, priority))
+        groups.append(_suricata_group("cidrs", lines, sources, options, priority))
     # Separate groups per protocol: an ALLOWLIST's generated drop covers only its own protocol, so TLS names and
     # HTTP names stay exact instead of every name becoming allowed over both.
     tls_targets = sorted({_host_label(rule) for rule in allow if rule.protocol == "tls"})
