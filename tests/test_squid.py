@@ -27,8 +27,7 @@ import trustme
 import yaml
 from cryptography import x509
 
-from components.catalog import EgressPlan, SourcedOverlay, load_catalog, select
-from components.catalog.models import Overlay
+from components.catalog import EgressPlan, Overlay, SourcedOverlay, load_catalog, select
 from components.compile.proxy import SquidOptions, squid_config
 
 pytestmark = pytest.mark.slow

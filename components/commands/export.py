@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import cast
 
-from ..catalog.models import ROLES, Role
+from ..catalog import ROLES, Role
 from ..compile.proxy import (
     SQUID_MODES,
     ProxyExportError,

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..catalog.models import ROLES, Role
+from ..catalog import ROLES, Role
 from ..catalog.plan import AllowRule, EgressPlan
 from ..errors import SepEgressError
 
