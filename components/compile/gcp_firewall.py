@@ -1,0 +1,534 @@
+"""Plan -> Cloud NGFW firewall policy: FQDN egress allow rules, CIDR rules, the PGA rule and the default deny.
+
+The output is shaped like the Compute API's ``FirewallPolicy`` and ``FirewallPolicyRule`` request bodies.
+
+Rule identity and priorities
+----------------------------
+A policy's rules are keyed by priority, so a priority must mean the same rule from one run to the next. Each rule's
+priority is computed from its own identity alone, never from a position in a list:
+
+- the *target group*: the set of roles that share identical targets, as a bit mask of ``ROLES`` (1..31);
+- the *port key*: the port itself for a single port, or 65536 + a 16-bit hash of a multi-port set;
+- the *bucket*: FQDNs are split by the leading bits of ``sha256(name)``. A bucket holding more than 100 names is
+  split on its next bit, so a bucket is a hash prefix and its number is the prefix's heap index
+  (``1 << depth | bits``).
+
+Adding or removing a name touches the single bucket the name hashes to: one rule updated, no renumbering. Only when
+that bucket crosses 100 names does it split (one rule updated, one created) or merge back. Buckets are ~70% full
+on average (binary splits), so a large list needs about 1.4x the minimum number of rules; ``bench/bench_gcp.py``
+measures it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..catalog.models import ROLES, Role
+from ..catalog.plan import EgressPlan
+from .gcp_model import FirewallOptions, GcpSpecError, GcpWarning, RoleTarget
+
+STORAGE_HOST = "storage.googleapis.com"
+PRIVATE_GOOGLE_ACCESS_RANGE = "199.36.153.8/30"
+FQDNS_PER_RULE = 100  # Compute API: "Maximum number of destination fqdn allowed is 100."
+RANGES_PER_RULE = 5000  # Compute API: "Maximum number of destination CIDR IP ranges allowed is 5000."
+MAX_PRIORITY = 2147483547  # 2147483548..2147483647 are the policy's own default rules
+FQDN_MAX_DEPTH = 7  # heap index < 256: up to 128 buckets, about 9,000 names per target group and port set
+CIDR_MAX_DEPTH = 3
+_PORT_KEYS = 1 << 17
+_FQDN_REGION = 0
+_CIDR_REGION = 1 << 30
+_PGA_REGION = (1 << 30) + (1 << 28)
+_DENY_REGION = (1 << 30) + (1 << 29)
+_ROLE_BIT = {role: 1 << index for index, role in enumerate(ROLES)}
+# Names served from shared, CDN-style address pools: a name may resolve to more than the 32 addresses an FQDN
+# object programs, so connections can be cut while DNS rotates.
+CDN_BACKED_SUFFIXES = (
+    ".s3.amazonaws.com",
+    ".amazonaws.com",
+    "storage.googleapis.com",
+    ".cloudfront.net",
+    ".akamaiedge.net",
+    ".azureedge.net",
+    ".fastly.net",
+)
+
+RuleKind = Literal["fqdn", "cidr", "pga", "deny"]
+
+
+@dataclass(frozen=True, slots=True)
+class Layer4:
+    """An IP protocol and its ports (strings, as the API takes them); no ports means every port."""
+
+    protocol: str
+    ports: tuple[str, ...] = ()
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ipProtocol": self.protocol}
+        if self.ports:
+            body["ports"] = list(self.ports)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class TargetGroup:
+    """Roles whose workloads are the same targets; ``mask`` is the stable bit set of its roles."""
+
+    mask: int
+    roles: tuple[Role, ...]
+    target: RoleTarget
+
+    @property
+    def slug(self) -> str:
+        return f"m{self.mask:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRule:
+    """One egress rule, with the identity its priority was derived from."""
+
+    priority: int
+    kind: RuleKind
+    action: Literal["allow", "deny"]
+    rule_name: str
+    description: str
+    roles: tuple[Role, ...]
+    target: RoleTarget
+    layer4: tuple[Layer4, ...]
+    dest_fqdns: tuple[str, ...] = ()
+    dest_ip_ranges: tuple[str, ...] = ()
+    target_resources: tuple[str, ...] = ()
+    enable_logging: bool = True
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``FirewallPolicyRule`` request body."""
+        match: dict[str, Any] = {"layer4Configs": [item.to_api() for item in self.layer4]}
+        if self.dest_fqdns:
+            match["destFqdns"] = list(self.dest_fqdns)
+        if self.dest_ip_ranges:
+            match["destIpRanges"] = list(self.dest_ip_ranges)
+        body: dict[str, Any] = {
+            "priority": self.priority,
+            "ruleName": self.rule_name,
+            "description": self.description,
+            "direction": "EGRESS",
+            "action": self.action,
+            "enableLogging": self.enable_logging,
+            "match": match,
+        }
+        if self.target.secure_tags:
+            body["targetSecureTags"] = [{"name": value} for value in self.target.secure_tags]
+        else:
+            body["targetServiceAccounts"] = list(self.target.service_accounts)
+        if self.target_resources:
+            body["targetResources"] = list(self.target_resources)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    """A policy's attachment to a network (network policies) or to its folder/organization (hierarchical)."""
+
+    name: str
+    attachment_target: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {"name": self.name, "attachmentTarget": self.attachment_target}
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallPolicySpec:
+    """The compiled policy: rules in priority order, associations, and what the networks must be set to."""
+
+    name: str
+    scope: str
+    region: str | None
+    parent: str | None
+    description: str
+    rules: tuple[FirewallRule, ...]
+    associations: tuple[Association, ...]
+    enforcement_order: str | None
+    groups: tuple[TargetGroup, ...]
+    pga_hosts: tuple[str, ...]
+    warnings: tuple[GcpWarning, ...]
+
+    @property
+    def tier(self) -> str:
+        """``standard`` when a rule uses FQDN objects (Cloud NGFW Standard), ``essentials`` otherwise."""
+        return "standard" if any(rule.dest_fqdns for rule in self.rules) else "essentials"
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``FirewallPolicy`` request body (hierarchical policies are named by ``shortName``)."""
+        body: dict[str, Any] = {"description": self.description, "rules": [rule.to_api() for rule in self.rules]}
+        if self.parent is not None:
+            body["shortName"] = self.name
+        else:
+            body["name"] = self.name
+        return body
+
+    def network_settings(self) -> dict[str, Any]:
+        """What each associated VPC network must set (``Network`` body fields); empty for hierarchical policies."""
+        if self.enforcement_order is None:
+            return {}
+        return {"networkFirewallPolicyEnforcementOrder": self.enforcement_order}
+
+    def rule(self, priority: int) -> FirewallRule:
+        for rule in self.rules:
+            if rule.priority == priority:
+                return rule
+        raise KeyError(priority)
+
+
+def stable_hash(text: str, bits: int = 64) -> int:
+    """A hash that is the same in every process and on every machine (``hash()`` is salted)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> (64 - bits)
+
+
+def bucketize(items: Iterable[str], limit: int, max_depth: int) -> list[tuple[int, tuple[str, ...]]]:
+    """Split ``items`` into hash-prefix buckets of at most ``limit``; returns ``(heap index, sorted items)``.
+
+    A bucket's content depends only on the items whose hash shares its prefix, so one added item changes one bucket
+    (or splits it when it overflows).
+    """
+    hashed = sorted((stable_hash(item), item) for item in set(items))
+    keys = [value for value, _ in hashed]
+    buckets: list[tuple[int, tuple[str, ...]]] = []
+
+    def split(lo: int, hi: int, depth: int, bits: int) -> None:
+        if hi - lo <= limit:
+            if hi > lo:
+                buckets.append(((1 << depth) | bits, tuple(sorted(item for _, item in hashed[lo:hi]))))
+            return
+        if depth == max_depth:
+            raise OverflowError(depth)
+        boundary = ((bits << 1) | 1) << (64 - depth - 1)
+        mid = bisect.bisect_left(keys, boundary, lo, hi)
+        split(lo, mid, depth + 1, bits << 1)
+        split(mid, hi, depth + 1, (bits << 1) | 1)
+
+    split(0, len(hashed), 0, 0)
+    return sorted(buckets)
+
+
+def port_keys(port_sets: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], int]:
+    """A stable number per port set: the port itself, or 65536 + a 16-bit hash for several ports.
+
+    Two multi-port sets whose hashes collide are told apart by probing in sorted order; the later one moves by one.
+    """
+    assigned: dict[tuple[int, ...], int] = {}
+    used: set[int] = set()
+    multi: list[tuple[int, ...]] = []
+    for ports in sorted(set(port_sets)):
+        if len(ports) == 1:
+            assigned[ports] = ports[0]
+        else:
+            multi.append(ports)
+    for ports in sorted(multi, key=lambda item: (stable_hash(",".join(map(str, item)), 16), item)):
+        key = stable_hash(",".join(map(str, ports)), 16)
+        while key in used:
+            key = (key + 1) % 65536
+        used.add(key)
+        assigned[ports] = 65536 + key
+    return assigned
+
+
+def _port_strings(ports: Sequence[int]) -> tuple[str, ...]:
+    """Ports as the API takes them, consecutive runs folded into ``a-b`` ranges."""
+    result: list[str] = []
+    ordered = sorted(set(ports))
+    start = previous = ordered[0]
+    for port in [*ordered[1:], None]:
+        if port is not None and port == previous + 1:
+            previous = port
+            continue
+        result.append(str(start) if start == previous else f"{start}-{previous}")
+        if port is not None:
+            start = previous = port
+    return tuple(result)
+
+
+def _port_slug(ports: tuple[int, ...], key: int) -> str:
+    return f"p{ports[0]}" if len(ports) == 1 else f"k{key}"
+
+
+def target_groups(
+    plan: EgressPlan, targets: dict[Role, RoleTarget], options: FirewallOptions
+) -> tuple[TargetGroup, ...]:
+    """Roles grouped by identical targets; every plan role needs a target unless it is skipped."""
+    wanted = [role for role in plan.roles if role not in options.skip_roles]
+    missing = [role for role in wanted if role not in targets]
+    if missing:
+        raise GcpSpecError(
+            f"targets.{missing[0]}",
+            f"the plan needs role(s) {', '.join(missing)} but no target is given; give secure_tags or "
+            "service_accounts, or list the role in options.skip_roles if it does not run here",
+        )
+    extra = sorted(role for role in targets if role not in wanted)
+    if extra:
+        raise GcpSpecError(
+            f"targets.{extra[0]}", f"role(s) {', '.join(extra)} are not in the plan (roles: {', '.join(wanted)})"
+        )
+    if not wanted:
+        raise GcpSpecError("options.skip_roles", "every role of the plan is skipped: nothing to allow")
+    by_target: dict[RoleTarget, list[Role]] = {}
+    for role in wanted:
+        by_target.setdefault(targets[role], []).append(role)
+    groups = []
+    for target, roles in by_target.items():
+        mask = sum(_ROLE_BIT[role] for role in roles)
+        groups.append(TargetGroup(mask=mask, roles=tuple(roles), target=target))
+    return tuple(sorted(groups, key=lambda group: group.mask))
+
+
+def compile_firewall_policy(
+    plan: EgressPlan, targets: dict[Role, RoleTarget], options: FirewallOptions
+) -> FirewallPolicySpec:
+    """Compile the policy. Raises ``GcpSpecError`` naming the argument for anything Cloud NGFW cannot express."""
+    groups = target_groups(plan, targets, options)
+    warnings: list[GcpWarning] = []
+    suffix_rules = [rule for rule in plan.allow if rule.match == "suffix"]
+    if suffix_rules and options.suffix_policy == "refuse":
+        first = suffix_rules[0]
+        raise GcpSpecError(
+            "plan.allow",
+            f"{first.host} (entries {', '.join(first.ids)}) allows a domain and all its subdomains, which Cloud NGFW "
+            "FQDN objects cannot express (exact names only, no wildcards): list the exact host names in an overlay, "
+            "or set options.suffix_policy to 'apex-only' to allow the apex name alone",
+        )
+    if suffix_rules:
+        warnings.append(
+            GcpWarning(
+                code="gcp-suffix-apex-only",
+                message=(
+                    "FQDN objects take exact names: only the apex of these domains is allowed, none of their "
+                    "subdomains (suffix_policy 'apex-only')."
+                ),
+                hosts=tuple(sorted({rule.host for rule in suffix_rules})),
+            )
+        )
+    target_resources = options.networks if options.hierarchical else ()
+    prefix = options.name
+    rules: list[FirewallRule] = []
+    pga_hosts: set[str] = set()
+    fqdn_hosts: set[str] = set()
+
+    for group in groups:
+        host_ports: dict[str, set[int]] = {}
+        storage_ports: set[int] = set()
+        for allow in plan.allow:
+            if not set(allow.roles) & set(group.roles):
+                continue
+            if options.private_google_access and allow.host == STORAGE_HOST:
+                storage_ports.add(allow.port)
+                continue
+            host_ports.setdefault(allow.host, set()).add(allow.port)
+        by_ports: dict[tuple[int, ...], list[str]] = {}
+        for host, host_port_set in host_ports.items():
+            by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
+        keys = port_keys(by_ports)
+        for ports, hosts in sorted(by_ports.items()):
+            key = keys[ports]
+            try:
+                buckets = bucketize(hosts, FQDNS_PER_RULE, FQDN_MAX_DEPTH)
+            except OverflowError:
+                raise GcpSpecError(
+                    "plan.allow",
+                    f"{len(hosts)} host names for roles {', '.join(group.roles)} on ports {ports}: more than one "
+                    "policy's FQDN buckets hold; split the workloads across target groups",
+                ) from None
+            fqdn_hosts.update(hosts)
+            for heap, names in buckets:
+                priority = _FQDN_REGION + (((group.mask * _PORT_KEYS + key) << 8) | heap)
+                rules.append(
+                    FirewallRule(
+                        priority=priority,
+                        kind="fqdn",
+                        action="allow",
+                        rule_name=f"{prefix}-fqdn-{group.slug}-{_port_slug(ports, key)}-b{heap}",
+                        description=(
+                            f"sep-egress: {', '.join(group.roles)} to {len(names)} vendor host names on tcp "
+                            f"{','.join(map(str, ports))} (hash bucket {heap:b})"
+                        ),
+                        roles=group.roles,
+                        target=group.target,
+                        layer4=(Layer4("tcp", _port_strings(ports)),),
+                        dest_fqdns=names,
+                        target_resources=target_resources,
+                    )
+                )
+        if storage_ports:
+            pga_hosts.add(STORAGE_HOST)
+            rules.append(
+                FirewallRule(
+                    priority=_PGA_REGION + group.mask,
+                    kind="pga",
+                    action="allow",
+                    rule_name=f"{prefix}-pga-{group.slug}",
+                    description=(
+                        f"sep-egress: {', '.join(group.roles)} to {STORAGE_HOST} through Private Google Access "
+                        "(private.googleapis.com)"
+                    ),
+                    roles=group.roles,
+                    target=group.target,
+                    layer4=(Layer4("tcp", _port_strings(sorted(storage_ports))),),
+                    dest_ip_ranges=(PRIVATE_GOOGLE_ACCESS_RANGE,),
+                    target_resources=target_resources,
+                )
+            )
+        rules.extend(_cidr_rules(plan, group, prefix, target_resources))
+        if options.default_deny:
+            for family, everything in ((0, "0.0.0.0/0"), (1, "::/0")):
+                rules.append(
+                    FirewallRule(
+                        priority=_DENY_REGION + group.mask * 2 + family,
+                        kind="deny",
+                        action="deny",
+                        rule_name=f"{prefix}-deny-{group.slug}-v{4 + 2 * family}",
+                        description=(
+                            f"sep-egress: default deny of any other IPv{4 + 2 * family} egress for "
+                            f"{', '.join(group.roles)}"
+                        ),
+                        roles=group.roles,
+                        target=group.target,
+                        layer4=(Layer4("all"),),
+                        dest_ip_ranges=(everything,),
+                        target_resources=target_resources,
+                    )
+                )
+
+    if options.private_google_access and not pga_hosts:
+        warnings.append(
+            GcpWarning(
+                code="gcp-pga-unused",
+                message=(
+                    f"private_google_access is on but the plan has no {STORAGE_HOST} (storage phase "
+                    f"{plan.storage!r}); no Private Google Access rule is emitted."
+                ),
+            )
+        )
+    warnings.extend(_host_warnings(plan, fqdn_hosts))
+    if options.default_deny and not options.hierarchical and options.enforcement_order == "AFTER_CLASSIC_FIREWALL":
+        warnings.append(
+            GcpWarning(
+                code="gcp-enforcement-order",
+                message=(
+                    "enforcement_order AFTER_CLASSIC_FIREWALL: classic VPC firewall rules are evaluated first, so any "
+                    "classic egress allow rule (e.g. an allow-all egress rule) wins over this policy's default deny."
+                ),
+            )
+        )
+    rules.sort(key=lambda rule: rule.priority)
+    _check_rules(rules)
+    return FirewallPolicySpec(
+        name=options.name,
+        scope=options.scope,
+        region=options.region,
+        parent=options.parent,
+        description=options.description,
+        rules=tuple(rules),
+        associations=_associations(options),
+        enforcement_order=None if options.hierarchical else options.enforcement_order,
+        groups=groups,
+        pga_hosts=tuple(sorted(pga_hosts)),
+        warnings=tuple(warnings),
+    )
+
+
+def _cidr_rules(
+    plan: EgressPlan, group: TargetGroup, prefix: str, target_resources: tuple[str, ...]
+) -> list[FirewallRule]:
+    ports_by_range: dict[tuple[int, str, str], set[int]] = {}
+    for cidr_rule in plan.cidrs:
+        if not set(cidr_rule.roles) & set(group.roles):
+            continue
+        family = 0 if ipaddress.ip_network(cidr_rule.cidr).version == 4 else 1
+        ports_by_range.setdefault((family, cidr_rule.protocol, cidr_rule.cidr), set()).add(cidr_rule.port)
+    by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
+    for (family, protocol, cidr), range_ports in ports_by_range.items():
+        by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
+    keys = port_keys(ports for _, _, ports in by_key)
+    rules = []
+    for (family, protocol, ports), cidrs in sorted(by_key.items()):
+        key = keys[ports]
+        proto_bit = 0 if protocol == "tcp" else 1
+        for heap, ranges in bucketize(cidrs, RANGES_PER_RULE, CIDR_MAX_DEPTH):
+            ordered = tuple(sorted(ranges, key=lambda text: ipaddress.ip_network(text).network_address.packed))
+            index = (((group.mask * 2 + family) * 2 + proto_bit) * _PORT_KEYS + key) << 4 | heap
+            rules.append(
+                FirewallRule(
+                    priority=_CIDR_REGION + index,
+                    kind="cidr",
+                    action="allow",
+                    rule_name=(
+                        f"{prefix}-cidr-{group.slug}-{protocol}-{_port_slug(ports, key)}-v{4 + 2 * family}-b{heap}"
+                    ),
+                    description=(
+                        f"sep-egress: {', '.join(group.roles)} to {len(ordered)} declared ranges on {protocol} "
+                        f"{','.join(map(str, ports))}"
+                    ),
+                    roles=group.roles,
+                    target=group.target,
+                    layer4=(Layer4(protocol, _port_strings(ports)),),
+                    dest_ip_ranges=ordered,
+                    target_resources=target_resources,
+                )
+            )
+    return rules
+
+
+def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
+    warnings = []
+    shared = sorted({rule.host for rule in plan.allow if rule.shared and rule.host in fqdn_hosts})
+    if shared:
+        warnings.append(
+            GcpWarning(
+                code="gcp-shared-bucket",
+                message=(
+                    f"{', '.join(shared)} serves every customer's buckets: an FQDN (or Private Google Access) rule "
+                    "cannot tell the vendor's bucket from any other, so workloads can reach any bucket there."
+                ),
+                hosts=tuple(shared),
+            )
+        )
+    cdn = sorted(host for host in fqdn_hosts if any(host.endswith(suffix) for suffix in CDN_BACKED_SUFFIXES))
+    if cdn:
+        warnings.append(
+            GcpWarning(
+                code="gcp-fqdn-address-limit",
+                message=(
+                    "Cloud NGFW programs at most 32 IPv4 and 32 IPv6 addresses per FQDN object; these CDN-backed "
+                    "names resolve from large rotating pools, so connections to an address not (yet) programmed are "
+                    "denied while DNS rotates. Prefer Private Google Access for storage.googleapis.com and watch "
+                    "the deny logs."
+                ),
+                hosts=tuple(cdn),
+            )
+        )
+    return warnings
+
+
+def _associations(options: FirewallOptions) -> tuple[Association, ...]:
+    if options.parent is not None:
+        name = f"{options.name}-{options.parent.replace('/', '-')}"[:63]
+        return (Association(name=name, attachment_target=options.parent),)
+    return tuple(
+        Association(name=f"{options.name}-{stable_hash(network, 32):08x}", attachment_target=network)
+        for network in sorted(options.networks)
+    )
+
+
+def _check_rules(rules: Sequence[FirewallRule]) -> None:
+    """Invariants no plan may break; a failure here is a compiler bug, reported as such."""
+    seen: set[int] = set()
+    for rule in rules:
+        if rule.priority in seen or not 0 <= rule.priority <= MAX_PRIORITY:
+            raise AssertionError(f"priority {rule.priority} of {rule.rule_name} is duplicated or out of range")
+        seen.add(rule.priority)
+        if len(rule.dest_fqdns) > FQDNS_PER_RULE or len(rule.dest_ip_ranges) > RANGES_PER_RULE:
+            raise AssertionError(f"{rule.rule_name} exceeds a per-rule limit")
+        if rule.action == "allow" and any(ipaddress.ip_network(r).prefixlen == 0 for r in rule.dest_ip_ranges):
+            raise AssertionError(f"{rule.rule_name} would allow every address")

@@ -1,0 +1,250 @@
+"""Plan -> Cloud Router with a Cloud NAT gateway: dedicated static addresses and NAT rules per declared destination.
+
+Cloud NAT rules pick the source address by destination: a corporate proxy or an upstream firewall that allowlists
+sources sees only the addresses reserved for it. The plan's public IPv4 CIDR destinations (declared by overlays)
+become one NAT rule per set of entries that declare them. The output is shaped like the Compute API's ``Router``
+(with ``nats`` and their ``rules``) and ``Address`` request bodies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog.plan import EgressPlan
+from .gcp_firewall import stable_hash
+from .gcp_model import GcpSpecError, GcpWarning, NatOptions
+
+MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSpec:
+    """A regional static external address reserved for the NAT gateway."""
+
+    name: str
+    region: str
+    description: str
+    network_tier: str
+
+    @property
+    def reference(self) -> str:
+        """A partial URL the API accepts wherever an address is referred to (``natIps``, NAT rule actions)."""
+        return f"regions/{self.region}/addresses/{self.name}"
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "addressType": "EXTERNAL",
+            "networkTier": self.network_tier,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NatRuleSpec:
+    """Translate traffic to ``ranges`` with ``addresses`` only; ``entry_ids`` are the plan entries declaring them."""
+
+    rule_number: int
+    entry_ids: tuple[str, ...]
+    ranges: tuple[str, ...]
+    addresses: tuple[AddressSpec, ...]
+
+    @property
+    def match(self) -> str:
+        """The CEL condition Cloud NAT evaluates on each packet."""
+        return " || ".join(f"inIpRange(destination.ip, '{cidr}')" for cidr in self.ranges)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "ruleNumber": self.rule_number,
+            "description": f"sep-egress: dedicated source addresses for {', '.join(self.entry_ids)}",
+            "match": self.match,
+            "action": {"sourceNatActiveIps": [address.reference for address in self.addresses]},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NatGatewaySpec:
+    """The Cloud Router and its NAT configuration."""
+
+    router_name: str
+    nat_name: str
+    region: str
+    network: str
+    subnetworks: tuple[str, ...]
+    addresses: tuple[AddressSpec, ...]
+    rules: tuple[NatRuleSpec, ...]
+    log_filter: str
+    min_ports_per_vm: int
+    skipped: tuple[str, ...]
+    warnings: tuple[GcpWarning, ...]
+
+    @property
+    def all_addresses(self) -> tuple[AddressSpec, ...]:
+        return self.addresses + tuple(address for rule in self.rules for address in rule.addresses)
+
+    def nat_to_api(self) -> dict[str, Any]:
+        """The ``RouterNat`` body."""
+        body: dict[str, Any] = {
+            "name": self.nat_name,
+            "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS",
+            "subnetworks": [
+                {"name": subnetwork, "sourceIpRangesToNat": ["ALL_IP_RANGES"]} for subnetwork in self.subnetworks
+            ],
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "natIps": [address.reference for address in self.addresses],
+            # NAT rules require endpoint-independent mapping off; it also keeps one VM from holding ports to
+            # every destination.
+            "enableEndpointIndependentMapping": False,
+            "enableDynamicPortAllocation": False,
+            "minPortsPerVm": self.min_ports_per_vm,
+            "logConfig": {"enable": True, "filter": self.log_filter},
+        }
+        if self.rules:
+            body["rules"] = [rule.to_api() for rule in self.rules]
+        return body
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``Router`` body, its NAT inline as the API stores it (region goes in the request URL)."""
+        return {"name": self.router_name, "network": self.network, "nats": [self.nat_to_api()]}
+
+
+def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec:
+    """Compile the gateway. Overlapping destinations and clashing rule numbers are refused with the entries named."""
+    region = options.region
+    tier = options.network_tier
+    general = tuple(
+        AddressSpec(
+            name=f"{options.name}-nat-{index}",
+            region=region,
+            description="sep-egress: Cloud NAT source address for endpoint-protection egress (allowlist it)",
+            network_tier=tier,
+        )
+        for index in range(1, options.address_count + 1)
+    )
+    ids_by_range: dict[str, set[str]] = {}
+    skipped: list[str] = []
+    for cidr_rule in plan.cidrs:
+        network = ipaddress.ip_network(cidr_rule.cidr)
+        if network.version != 4 or not network.is_global:
+            if cidr_rule.cidr not in skipped:
+                skipped.append(cidr_rule.cidr)
+            continue
+        ids_by_range.setdefault(cidr_rule.cidr, set()).update(cidr_rule.ids)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for cidr, range_ids in ids_by_range.items():
+        groups.setdefault(tuple(sorted(range_ids)), []).append(cidr)
+    numbers = _rule_numbers(sorted(groups), options)
+    rules = []
+    for ids, cidrs in sorted(groups.items(), key=lambda item: numbers[item[0]]):
+        number = numbers[ids]
+        ranges = tuple(str(network) for network in ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs))
+        rules.append(
+            NatRuleSpec(
+                rule_number=number,
+                entry_ids=ids,
+                ranges=ranges,
+                addresses=tuple(
+                    AddressSpec(
+                        name=f"{options.name}-rule-{number}-{index}",
+                        region=region,
+                        description=f"sep-egress: Cloud NAT source address for {', '.join(ids)} only",
+                        network_tier=tier,
+                    )
+                    for index in range(1, options.rule_address_count + 1)
+                ),
+            )
+        )
+    check_nat_rules(rules)
+    warnings = []
+    if skipped:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-skipped-ranges",
+                message=(
+                    "No NAT rule for these declared ranges: Cloud NAT rules match public IPv4 destinations only; "
+                    f"private and IPv6 ranges are reached without public NAT: {', '.join(skipped)}."
+                ),
+            )
+        )
+    return NatGatewaySpec(
+        router_name=f"{options.name}-router",
+        nat_name=f"{options.name}-nat",
+        region=region,
+        network=options.network,
+        subnetworks=options.subnetworks,
+        addresses=general,
+        rules=tuple(rules),
+        log_filter=options.log_filter,
+        min_ports_per_vm=options.min_ports_per_vm,
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+    )
+
+
+def _rule_numbers(groups: Sequence[tuple[str, ...]], options: NatOptions) -> dict[tuple[str, ...], int]:
+    """Pinned numbers first, then a number derived from the entry ids, so a new destination renumbers nothing."""
+    pinned = {pin.entry_id: pin.rule_number for pin in options.rule_numbers}
+    known_ids = {entry_id for ids in groups for entry_id in ids}
+    for entry_id, number in pinned.items():
+        if entry_id not in known_ids:
+            raise GcpSpecError(
+                f"options.rule_numbers.{entry_id}", "no public IPv4 destination of the plan comes from this entry"
+            )
+        if not 0 <= number <= MAX_RULE_NUMBER:
+            raise GcpSpecError(f"options.rule_numbers.{entry_id}", f"{number} is out of 0..{MAX_RULE_NUMBER}")
+    numbers: dict[tuple[str, ...], int] = {}
+    used: dict[int, tuple[str, ...]] = {}
+    for ids in groups:
+        chosen = {pinned[entry_id] for entry_id in ids if entry_id in pinned}
+        if len(chosen) > 1:
+            raise GcpSpecError(
+                f"options.rule_numbers.{ids[0]}",
+                f"entries {', '.join(ids)} declare the same ranges, so they share one NAT rule, but are pinned to "
+                f"different numbers {sorted(chosen)}",
+            )
+        if chosen:
+            number = chosen.pop()
+            if number in used:
+                raise GcpSpecError(
+                    f"options.rule_numbers.{ids[0]}",
+                    f"rule number {number} is already used by {', '.join(used[number])}",
+                )
+            numbers[ids] = number
+            used[number] = ids
+    for ids in sorted((ids for ids in groups if ids not in numbers), key=lambda ids: (stable_hash("|".join(ids)), ids)):
+        number = 1 + stable_hash("|".join(ids)) % MAX_RULE_NUMBER
+        while number in used:
+            number = 1 + number % MAX_RULE_NUMBER
+        numbers[ids] = number
+        used[number] = ids
+    return numbers
+
+
+def check_nat_rules(rules: Sequence[NatRuleSpec]) -> None:
+    """Rule numbers unique in 0..65000 and destination ranges that overlap no other rule's."""
+    seen: dict[int, tuple[str, ...]] = {}
+    for rule in rules:
+        if not 0 <= rule.rule_number <= MAX_RULE_NUMBER:
+            raise GcpSpecError("nat.rules", f"rule number {rule.rule_number} is out of 0..{MAX_RULE_NUMBER}")
+        if rule.rule_number in seen:
+            raise GcpSpecError("nat.rules", f"rule number {rule.rule_number} is used twice")
+        seen[rule.rule_number] = rule.entry_ids
+        if not rule.ranges:
+            raise GcpSpecError("nat.rules", f"rule {rule.rule_number} has no destination range")
+    spans = sorted(
+        (int(network.network_address), int(network.broadcast_address), str(network), rule.entry_ids)
+        for rule in rules
+        for network in (ipaddress.ip_network(cidr) for cidr in rule.ranges)
+    )
+    for (_, end, cidr, ids), (start, _, next_cidr, next_ids) in itertools.pairwise(spans):
+        if start <= end:
+            raise GcpSpecError(
+                "plan.cidrs",
+                f"{next_cidr} ({', '.join(next_ids)}) overlaps {cidr} ({', '.join(ids)}): Cloud NAT rules need "
+                "non-overlapping destination ranges; declare each destination once",
+            )

@@ -1,0 +1,133 @@
+"""The storage migration: storage.googleapis.com through Private Google Access (private.googleapis.com).
+
+The vendor moved SEP/SES storage from S3 to Google Cloud (storage.googleapis.com). Inside Google Cloud that name can
+be reached without the internet: the subnet flag ``privateIpGoogleAccess``, a route to 199.36.153.8/30 through the
+default internet gateway (Google keeps that range inside its network), a private ``googleapis.com.`` zone that
+resolves every Google API name to ``private.googleapis.com``, and an egress allow rule for the range (emitted by the
+firewall compiler when ``private_google_access`` is on). The output is shaped like the Compute ``Route`` and Cloud
+DNS ``ManagedZone`` / ``ResourceRecordSet`` request bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog.plan import EgressPlan
+from .gcp_firewall import PRIVATE_GOOGLE_ACCESS_RANGE, STORAGE_HOST, stable_hash
+from .gcp_model import GcpWarning, PrivateAccessOptions
+
+PRIVATE_GOOGLE_ACCESS_ADDRESSES = ("199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11")
+DEFAULT_INTERNET_GATEWAY = "global/gateways/default-internet-gateway"
+RECORD_TTL = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    name: str
+    network: str
+    priority: int
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": "sep-egress: private.googleapis.com (Private Google Access) for storage.googleapis.com",
+            "network": self.network,
+            "destRange": PRIVATE_GOOGLE_ACCESS_RANGE,
+            "nextHopGateway": DEFAULT_INTERNET_GATEWAY,
+            "priority": self.priority,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSetSpec:
+    name: str
+    type: str
+    rrdatas: tuple[str, ...]
+
+    def to_api(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "ttl": RECORD_TTL, "rrdatas": list(self.rrdatas)}
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateAccessSpec:
+    """Routes, the private zone and its records, and the subnets that must turn the flag on."""
+
+    enabled: bool
+    zone_name: str
+    networks: tuple[str, ...]
+    routes: tuple[RouteSpec, ...]
+    record_sets: tuple[RecordSetSpec, ...]
+    subnetworks: tuple[str, ...]
+    warnings: tuple[GcpWarning, ...]
+
+    def zone_to_api(self) -> dict[str, Any]:
+        """The Cloud DNS ``ManagedZone`` body."""
+        return {
+            "name": self.zone_name,
+            "dnsName": "googleapis.com.",
+            "description": "sep-egress: Google APIs through private.googleapis.com (Private Google Access)",
+            "visibility": "private",
+            "privateVisibilityConfig": {"networks": [{"networkUrl": network} for network in self.networks]},
+        }
+
+    def subnet_settings(self) -> list[dict[str, Any]]:
+        """What the owner of each workload subnet must set (``Subnetwork`` body field)."""
+        return [{"subnetwork": subnetwork, "privateIpGoogleAccess": True} for subnetwork in self.subnetworks]
+
+
+def compile_private_access(plan: EgressPlan, options: PrivateAccessOptions) -> PrivateAccessSpec:
+    """Compile the Private Google Access pieces; ``enabled`` is false when the plan does not use the storage host."""
+    needed = any(rule.host == STORAGE_HOST for rule in plan.allow)
+    warnings = [
+        GcpWarning(
+            code="gcp-pga-zone-scope",
+            message=(
+                "The private googleapis.com. zone resolves every *.googleapis.com name of these networks to "
+                "private.googleapis.com (199.36.153.8/30), not only storage: check that the Google APIs your "
+                "workloads use are available there."
+            ),
+        ),
+        GcpWarning(
+            code="gcp-shared-bucket",
+            message=(
+                f"{STORAGE_HOST} serves every customer's buckets: Private Google Access reaches any bucket, not "
+                "only the vendor's."
+            ),
+            hosts=(STORAGE_HOST,),
+        ),
+    ]
+    if not needed:
+        warnings = [
+            GcpWarning(
+                code="gcp-pga-unused",
+                message=(
+                    f"The plan has no {STORAGE_HOST} (storage phase {plan.storage!r}): Private Google Access is not "
+                    "configured."
+                ),
+            )
+        ]
+    networks = tuple(sorted(options.networks))
+    return PrivateAccessSpec(
+        enabled=needed,
+        zone_name=f"{options.name}-googleapis",
+        networks=networks if needed else (),
+        routes=tuple(
+            RouteSpec(
+                name=f"{options.name}-pga-{stable_hash(network, 32):08x}",
+                network=network,
+                priority=options.route_priority,
+            )
+            for network in networks
+        )
+        if needed
+        else (),
+        record_sets=(
+            RecordSetSpec("private.googleapis.com.", "A", PRIVATE_GOOGLE_ACCESS_ADDRESSES),
+            RecordSetSpec("*.googleapis.com.", "CNAME", ("private.googleapis.com.",)),
+        )
+        if needed
+        else (),
+        subnetworks=tuple(sorted(options.subnetworks)) if needed else (),
+        warnings=tuple(warnings),
+    )
