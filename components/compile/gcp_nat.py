@@ -142,7 +142,8 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
     rules = []
     for ids, cidrs in sorted(groups.items(), key=lambda item: numbers[item[0]]):
         number = numbers[ids]
-        ranges = tuple(str(network) for network in ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs))
+        networks = ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs)
+        ranges = tuple(str(network) for network in networks)
         rules.append(
             NatRuleSpec(
                 rule_number=number,
