@@ -231,7 +231,8 @@ def _domain_list_rules(key: str, source_list: Mapping[str, Any], home_net: tuple
     external = _address_test("!$HOME_NET", {"HOME_NET": home_net})
     rules: list[_Rule] = []
     for target_type in source_list["TargetTypes"]:
-        protocol, buffer = ("tls", "tls.sni") if target_type == "TLS_SNI" else ("http", "http.host")
+        protocol = "tls" if target_type == "TLS_SNI" else "http"
+        buffer: Literal["tls.sni", "http.host"] = "tls.sni" if target_type == "TLS_SNI" else "http.host"
         for index, target in enumerate(source_list["Targets"]):
             suffix = target.startswith(".")
             content = _Content(buffer, target, not suffix, True, True, suffix)
