@@ -120,13 +120,14 @@ def run_program(
     config: Mapping[str, str] | None = None,
     preview: bool = True,
     mocks: pulumi.runtime.Mocks | None = None,
+    record: MockRun | None = None,
 ) -> MockRun:
     """Run ``program`` (a callable that creates resources and exports) under the mock engine.
 
     ``config`` maps full keys (``sep-egress:mode``) to the string values the engine would pass. Exceptions the
-    program raises propagate after the runtime has settled.
+    program raises propagate after the runtime has settled; pass ``record`` to see what was registered before.
     """
-    run = MockRun()
+    run = record if record is not None else MockRun()
     monitor = RecordingMonitor(mocks or FakeCloudMocks(), run)
     set_all_config(dict(config or {}))
     _reset_root()

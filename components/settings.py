@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from .catalog.load import load_catalog, load_overlay, read_yaml, validation_problems
-from .catalog.models import Role, Strict, Version
+from .catalog.models import Role
 from .catalog.plan import EgressPlan
+from .catalog.schema import Strict, Version
 from .catalog.select import Mode, SourcedOverlay, StoragePhase, select
 from .errors import CatalogError, ConfigError
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from components.catalog import Catalog, EgressPlan, load_catalog, select
+
+# The catalog cache of this test run (subprocesses inherit it), so tests never read or write the user's cache.
+os.environ.setdefault("SEP_EGRESS_CACHE_DIR", tempfile.mkdtemp(prefix="sep-egress-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ import trustme
 import yaml
 from cryptography import x509
 
-from components.catalog import EgressPlan, Overlay, SourcedOverlay, load_catalog, select
+from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
 from components.compile.proxy import SquidOptions, squid_config
 
 pytestmark = pytest.mark.slow
@@ -91,7 +91,7 @@ def _suffix_overlay(tmp_path: Path, port: int | None = None) -> SourcedOverlay:
     }
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return SourcedOverlay(str(path), Overlay.model_validate(document))
+    return SourcedOverlay(str(path), parse_overlay(document, str(path)))
 
 
 PLANS = {

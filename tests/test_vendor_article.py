@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from support import SEED, SHARED_SEED
 
 from components.catalog import Catalog, ProductVersion
+
+from support import SEED, SHARED_SEED
 
 SECTIONS = (
     ("AGENT SYMANTEC/CLIENT SYMANTEC ENDPOINT PROTECTION", "agent"),
@@ -130,7 +131,7 @@ def test_every_article_url_is_in_the_catalog_under_its_role_and_port(catalog: Ca
     entry = matches[0]
     assert (str(entry.min_version) if entry.min_version else None) == expected.min_version
     assert (str(entry.max_version) if entry.max_version else None) == expected.max_version
-    assert bool(entry.when and entry.when.proxy) == expected.proxy_only
+    assert bool(entry.requires_proxy) == expected.proxy_only
     if expected.footnoted:
         assert entry.storage == "gcp"
         assert entry.footnote == "storage-move"

@@ -6,8 +6,8 @@ Typical use::
     plan = select(load_catalog(), mode="hybrid", version="14.3 RU1")
 """
 
-from .load import CATALOG_PATH, load_catalog, load_overlay
-from .models import ROLES, Catalog, Entry, Overlay, Role
+from .load import CATALOG_PATH, load_catalog, load_overlay, parse_overlay
+from .models import ROLES, Catalog, Entry, Overlay, Role, Text
 from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
 from .select import MODES, STORAGE_PHASES, SourcedOverlay, merge_overlays, resolve_roles, select
 from .versions import ProductVersion, VersionError
@@ -27,10 +27,12 @@ __all__ = [
     "ProductVersion",
     "Role",
     "SourcedOverlay",
+    "Text",
     "VersionError",
     "load_catalog",
     "load_overlay",
     "merge_overlays",
+    "parse_overlay",
     "resolve_roles",
     "select",
 ]

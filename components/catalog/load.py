@@ -1,55 +1,81 @@
 """Reading the catalog and overlay files: YAML in, validated models out, or one ``CatalogError`` naming the
-file, the entry and the field of every problem. Nothing is half-loaded."""
+file, the entry and the field of every problem. Nothing is half-loaded.
+
+A validated catalog is kept in a per-user cache keyed by the file's content and the versions of this package and
+pydantic, so the CLI does not pay for YAML parsing and schema building on every run (see ``_cached_catalog``).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
-
+from .. import __version__
 from ..errors import CatalogError
 from .models import Catalog, Overlay
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 DATA_DIR = Path(__file__).parent / "data"
 CATALOG_PATH = DATA_DIR / "endpoints.yaml"
+CACHE_ENV = "SEP_EGRESS_CACHE_DIR"
+NO_CACHE_ENV = "SEP_EGRESS_NO_CACHE"
 
-_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-M = TypeVar("M", bound=BaseModel)
-
-
-class _UniqueKeyLoader(_Base):  # type: ignore[valid-type,misc]
-    """A safe YAML loader that refuses a key written twice in one mapping (YAML would keep the last silently)."""
+M = TypeVar("M", bound="BaseModel")
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is written twice in one mapping", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+@lru_cache(maxsize=1)
+def _yaml_loader() -> Any:
+    """A safe YAML loader that refuses a key written twice in one mapping (YAML would keep the last silently).
+
+    Built on first use so that a run served from the cache never imports yaml.
+    """
+    import yaml
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class UniqueKeyLoader(base):  # type: ignore[valid-type,misc]
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is written twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return UniqueKeyLoader
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path, source: str) -> Any:
-    """Parse a YAML file, turning every I/O or syntax problem into a ``CatalogError`` for ``source``."""
+def _read_bytes(path: Path, source: str) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
         raise CatalogError(source, [("", f"cannot read the file ({exc.strerror or exc})")]) from None
+
+
+def read_yaml(path: Path, source: str, content: bytes | None = None) -> Any:
+    """Parse a YAML file, turning every I/O or syntax problem into a ``CatalogError`` for ``source``."""
+    import yaml
+
+    data = content if content is not None else _read_bytes(path, source)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise CatalogError(source, [("", "the file is not UTF-8 text")]) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -116,6 +142,8 @@ def validation_problems(raw: Any, exc: ValidationError) -> list[tuple[str, str]]
 
 def validate_document(model: type[M], raw: Any, source: str) -> M:
     """Validate parsed YAML against a model, raising one ``CatalogError`` that lists every problem."""
+    from pydantic import ValidationError
+
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -154,15 +182,84 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     if path is None:
         return _packaged_catalog()
     file = Path(path)
-    return validate_document(Catalog, read_yaml(file, str(file)), str(file))
+    return _cached_catalog(file, str(file))
+
+
+def _validate_catalog(path: Path, source: str, content: bytes) -> Catalog:
+    from .schema import CatalogDocument
+
+    return validate_document(CatalogDocument, read_yaml(path, source, content), source).to_model()
 
 
 @lru_cache(maxsize=1)
 def _packaged_catalog() -> Catalog:
-    return validate_document(Catalog, read_yaml(CATALOG_PATH, "catalog endpoints.yaml"), "catalog endpoints.yaml")
+    return _cached_catalog(CATALOG_PATH, "catalog endpoints.yaml")
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get(CACHE_ENV)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sep-egress"
+
+
+def _cached_catalog(path: Path, source: str) -> Catalog:
+    """Validate a catalog file, or reuse the result of validating the very same bytes before.
+
+    The key hashes the file's bytes with the versions of this package and pydantic, so an edited catalog or an
+    upgrade is always validated again. The cache is private to the user (0700 folder, 0600 files); an unreadable,
+    corrupt or foreign entry is ignored and rewritten. ``SEP_EGRESS_NO_CACHE=1`` turns the cache off.
+    """
+    content = _read_bytes(path, source)
+    if os.environ.get(NO_CACHE_ENV):
+        return _validate_catalog(path, source, content)
+    key = hashlib.sha256(b"\0".join([content, __version__.encode(), _schema_fingerprint()])).hexdigest()
+    entry = cache_dir() / f"catalog-{key[:32]}.pickle"
+    try:
+        with entry.open("rb") as handle:
+            cached = pickle.load(handle)  # noqa: S301 - our own file in a private folder, keyed by content
+        if isinstance(cached, Catalog):
+            return cached
+    except Exception:  # noqa: S110 - any unusable cache entry is simply rebuilt
+        pass
+    catalog = _validate_catalog(path, source, content)
+    _write_cache(entry, catalog)
+    return catalog
+
+
+def _schema_fingerprint() -> bytes:
+    """The code that validates and represents a catalog: a change to it must invalidate cached results."""
+    folder = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("schema.py", "models.py", "hosts.py", "versions.py"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest().encode()
+
+
+def _write_cache(entry: Path, catalog: Catalog) -> None:
+    import tempfile
+
+    temporary: str | None = None
+    try:
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".catalog-", delete=False) as handle:
+            temporary = handle.name
+            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, entry)
+    except OSError:
+        if temporary:  # a read-only or full disk only costs speed
+            Path(temporary).unlink(missing_ok=True)
 
 
 def load_overlay(path: Path | str) -> Overlay:
     """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id."""
     file = Path(path)
-    return validate_document(Overlay, read_yaml(file, str(file)), str(file))
+    return parse_overlay(read_yaml(file, str(file)), str(file))
+
+
+def parse_overlay(document: Any, source: str = "overlay") -> Overlay:
+    """Validate an overlay given as data (the mapping an overlay file holds); errors name ``source``."""
+    from .schema import OverlayDocument
+
+    return validate_document(OverlayDocument, document, source).to_model()

@@ -1,25 +1,17 @@
-"""The catalog's schema: what a valid catalog or overlay file contains. Validation happens once, here."""
+"""The catalog at run time: plain, immutable objects built from validated files (see ``schema.py``).
+
+They carry no validation of their own and import nothing heavy, so a run served from the catalog cache never
+loads pydantic or YAML. Build them through ``load_catalog`` / ``load_overlay`` / ``parse_overlay``, which
+validate first.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StrictBool,
-    StrictInt,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-
-from .hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
+from .hosts import DEFAULT_PORTS, ParsedUrl
 from .versions import ProductVersion
 
 Role = Literal["agent", "agent-cloud", "sepm", "sepm-cloud", "console"]
@@ -29,14 +21,6 @@ Protocol = Literal["tls", "http", "tcp", "udp"]
 
 ENTRY_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CATALOG_VERSION = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$")
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-Version = Annotated[
-    ProductVersion,
-    BeforeValidator(ProductVersion.parse),
-    PlainSerializer(str, return_type=str),
-]
-Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
 
 def catalog_version_key(version: str) -> tuple[int, ...]:
@@ -44,119 +28,37 @@ def catalog_version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def _parse_cidr(value: Any) -> IPNetwork:
-    if not isinstance(value, str):
-        raise ValueError(f"a CIDR is text such as '10.0.0.0/24', not {type(value).__name__}")
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
-    if network.prefixlen == 0:
-        raise ValueError(f"{value!r} allows every address; sep-egress never emits an allow-all")
-    return network
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text in English and, where the article gives it, in its French."""
 
-
-Cidr = Annotated[IPNetwork, BeforeValidator(_parse_cidr), PlainSerializer(str, return_type=str)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-class Localized(Strict):
-    """A text in the article's French and in English."""
-
-    fr: str | None = None
     en: str
+    fr: str | None = None
 
 
-class Condition(Strict):
-    """When an entry applies beyond its role and versions."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One set of URLs (or CIDRs) that share a role, ports, version bounds and conditions.
 
-    proxy: StrictBool | None = Field(default=None, description="Only when the deployment uses a proxy (true).")
+    ``requires_proxy`` is true for entries needed only behind a proxy; ``storage`` names the storage phase
+    (``aws`` or ``gcp``) an entry belongs to; ``shared_host`` says why a host rule admits more than the vendor.
+    """
 
-
-EndpointUrl = Annotated[ParsedUrl, PlainSerializer(lambda url: url.raw, return_type=str)]
-
-
-class Entry(Strict):
-    """One set of URLs (or CIDRs) that share a role, ports, version bounds and conditions."""
-
-    id: str = Field(description="Stable identifier, never reused: lower-case letters, digits and hyphens.")
+    id: str
     role: Role
-    row: str | None = Field(default=None, description="The article's row title this entry comes from.")
-    usage: Localized
-    blocked: str | None = Field(default=None, description="What breaks when this entry is blocked.")
-    domain_suffix: StrictBool = Field(
-        default=False, description="Hosts written '*.example.com' or '.example.com' allow a domain and its subdomains."
-    )
-    urls: tuple[EndpointUrl, ...] = ()
-    cidrs: tuple[Cidr, ...] = ()
-    ports: tuple[Port, ...] = ()
-    protocol: Protocol | None = Field(
-        default=None,
-        description="tls or http for hosts (default: from the URL scheme, tls for a bare host); tcp or udp for CIDRs.",
-    )
-    min_version: Version | None = None
-    max_version: Version | None = None
-    when: Condition | None = None
-    storage: StorageProvider | None = Field(
-        default=None, description="Storage phase this entry belongs to: aws (S3) or gcp (storage.googleapis.com)."
-    )
+    usage: Text
+    urls: tuple[ParsedUrl, ...] = ()
+    cidrs: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    protocol: Protocol | None = None
+    min_version: ProductVersion | None = None
+    max_version: ProductVersion | None = None
+    requires_proxy: bool | None = None
+    storage: StorageProvider | None = None
+    row: str | None = None
+    blocked: str | None = None
     footnote: str | None = None
-    shared_host: str | None = Field(
-        default=None, description="Why a host rule for this entry admits more than the vendor's own service."
-    )
-
-    @field_validator("id")
-    @classmethod
-    def _id_shape(cls, value: str) -> str:
-        if not ENTRY_ID.match(value):
-            raise ValueError(f"{value!r} is not a valid id (lower-case letters, digits and inner hyphens, 1-64)")
-        return value
-
-    @field_validator("urls", mode="before")
-    @classmethod
-    def _parse_urls(cls, value: Any, info: ValidationInfo) -> tuple[EndpointUrl, ...]:
-        if not isinstance(value, list | tuple):
-            raise ValueError("urls is a list of URLs or host names")
-        allow_suffix = bool(info.data.get("domain_suffix", False))
-        parsed = []
-        for index, raw in enumerate(value):
-            if isinstance(raw, ParsedUrl):
-                parsed.append(raw)
-                continue
-            if not isinstance(raw, str):
-                raise ValueError(f"urls[{index}]: a URL is text, not {type(raw).__name__}")
-            try:
-                parsed.append(parse_url(raw, allow_suffix=allow_suffix))
-            except HostError as exc:
-                raise ValueError(f"urls[{index}]: {exc}") from None
-        return tuple(parsed)
-
-    @field_validator("ports")
-    @classmethod
-    def _unique_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("a port is listed twice")
-        return tuple(sorted(value))
-
-    @model_validator(mode="after")
-    def _coherent(self) -> Entry:
-        if not self.urls and not self.cidrs:
-            raise ValueError("an entry needs 'urls' or 'cidrs'")
-        if self.cidrs and not self.ports:
-            raise ValueError("ports: entries with 'cidrs' must list their ports")
-        for index, url in enumerate(self.urls):
-            if url.port is None and not self.ports and url.scheme is None:
-                raise ValueError(f"urls[{index}]: {url.raw!r} has no scheme or port; list 'ports'")
-        if self.protocol in ("tcp", "udp") and self.urls:
-            raise ValueError("protocol: tcp and udp apply to 'cidrs'; host names are matched by tls or http")
-        if self.protocol in ("tls", "http") and self.cidrs and not self.urls:
-            raise ValueError("protocol: entries with only 'cidrs' use tcp or udp")
-        if self.min_version and self.max_version and self.max_version < self.min_version:
-            raise ValueError(f"max_version {self.max_version} is before min_version {self.min_version}")
-        return self
+    shared_host: str | None = None
 
     def url_ports(self, url: ParsedUrl) -> tuple[int, ...]:
         """The ports one URL is allowed on: its explicit port, else the entry's ports, else its scheme's."""
@@ -164,24 +66,20 @@ class Entry(Strict):
             return (url.port,)
         if self.ports:
             return self.ports
-        assert url.scheme is not None  # guaranteed by _coherent
-        return (DEFAULT_PORTS[url.scheme],)
+        return (DEFAULT_PORTS[url.scheme or "https"],)
 
-    def url_protocol(self, url: ParsedUrl) -> Protocol:
+    def url_protocol(self, url: ParsedUrl) -> Literal["tls", "http"]:
         """How a control matches this URL: tls (SNI) for https, http (Host header) for http."""
-        if self.protocol in ("tls", "http"):
+        if self.protocol == "tls" or self.protocol == "http":
             return self.protocol
         return "http" if url.scheme == "http" else "tls"
 
-    def cidr_protocol(self) -> Protocol:
-        return self.protocol if self.protocol in ("tcp", "udp") else "tcp"
+    def cidr_protocol(self) -> Literal["tcp", "udp"]:
+        return "udp" if self.protocol == "udp" else "tcp"
 
 
-class Notice(Localized):
-    """An article-wide statement (TLS inspection, the storage move, ...)."""
-
-
-class Reading(Strict):
+@dataclass(frozen=True, slots=True)
+class Reading:
     """How the catalog reads an ambiguous passage of the article."""
 
     id: str
@@ -189,7 +87,8 @@ class Reading(Strict):
     reading: str
 
 
-class Change(Strict):
+@dataclass(frozen=True, slots=True)
+class Change:
     """What one catalog version added, removed or changed, and why."""
 
     version: str
@@ -200,78 +99,23 @@ class Change(Strict):
     changed: tuple[str, ...] = ()
 
 
-class Source(Strict):
-    title: str
-    publisher: str
-    language: str
-    kind: str
-
-
-class Catalog(Strict):
+@dataclass(frozen=True, slots=True)
+class Catalog:
     """The vendor's list: versioned, with a change history, readings of ambiguous text and notices."""
 
     version: str
-    source: Source
-    roles: dict[Role, Localized]
-    notices: dict[str, Notice]
-    readings: tuple[Reading, ...] = ()
+    source: dict[str, str]
+    roles: dict[Role, Text]
+    notices: dict[str, Text]
+    readings: tuple[Reading, ...]
     entries: tuple[Entry, ...]
     changes: tuple[Change, ...]
 
-    @field_validator("version")
-    @classmethod
-    def _version_shape(cls, value: str) -> str:
-        if not CATALOG_VERSION.match(value):
-            raise ValueError(f"{value!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
-        return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Catalog:
-        missing_roles = [role for role in ROLES if role not in self.roles]
-        if missing_roles:
-            raise ValueError(f"roles: missing {', '.join(missing_roles)}")
-        ids = [entry.id for entry in self.entries]
-        for entry in self.entries:
-            if entry.footnote and entry.footnote not in self.notices:
-                raise ValueError(f"entry {entry.id!r}: footnote {entry.footnote!r} is not a notice")
-        versions = [change.version for change in self.changes]
-        for change_version in versions:
-            if not CATALOG_VERSION.match(change_version):
-                raise ValueError(f"changes: {change_version!r} is not a catalog version")
-        if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
-            raise ValueError("changes: versions must be unique and in ascending order")
-        if not versions or versions[-1] != self.version:
-            raise ValueError(f"changes: the last change must be for version {self.version}")
-        alive: set[str] = set()
-        for change in self.changes:
-            for added in change.added:
-                if added in alive:
-                    raise ValueError(f"changes {change.version}: {added!r} is added twice")
-                alive.add(added)
-            for removed in change.removed:
-                if removed not in alive:
-                    raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
-                alive.discard(removed)
-        if alive != set(ids):
-            only_history = sorted(alive - set(ids))
-            only_entries = sorted(set(ids) - alive)
-            raise ValueError(
-                "changes do not match entries: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"in history only: {', '.join(only_history)}" if only_history else "",
-                        f"entries never recorded as added: {', '.join(only_entries)}" if only_entries else "",
-                    )
-                    if part
-                )
-            )
-        return self
-
-
-class Overlay(Strict):
+@dataclass(frozen=True, slots=True)
+class Overlay:
     """A user's additions and exclusions, applied on top of the catalog."""
 
-    description: str | None = None
     entries: tuple[Entry, ...] = ()
-    exclude: tuple[str, ...] = Field(default=(), description="Catalog (or earlier overlay) entry ids to leave out.")
+    exclude: tuple[str, ...] = field(default=())
+    description: str | None = None

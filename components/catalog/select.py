@@ -87,7 +87,7 @@ def _applies(entry: Entry, roles: set[str], version: ProductVersion, proxy: bool
         return False
     if entry.max_version is not None and entry.max_version < version:
         return False
-    if entry.when is not None and entry.when.proxy is not None and entry.when.proxy != proxy:
+    if entry.requires_proxy is not None and entry.requires_proxy != proxy:
         return False
     return entry.storage is None or storage in ("both", entry.storage)
 

@@ -40,7 +40,7 @@ def endpoints(catalog: Catalog) -> list[dict[str, Any]]:
                     "min_version": str(entry.min_version) if entry.min_version else None,
                     "max_version": str(entry.max_version) if entry.max_version else None,
                     "storage": entry.storage,
-                    "proxy_only": bool(entry.when and entry.when.proxy),
+                    "proxy_only": bool(entry.requires_proxy),
                     "shared_host": entry.shared_host,
                     "row": entry.row,
                     "usage": {"fr": entry.usage.fr, "en": entry.usage.en},

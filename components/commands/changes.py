@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 
 from ..catalog.load import load_catalog
 from ..catalog.models import CATALOG_VERSION, catalog_version_key
@@ -30,9 +31,7 @@ def run(args: argparse.Namespace) -> int:
         since = catalog_version_key(args.since)
         changes = [change for change in changes if catalog_version_key(change.version) > since]
     if args.format == "json":
-        sys.stdout.write(
-            to_json({"version": catalog.version, "changes": [change.model_dump(mode="json") for change in changes]})
-        )
+        sys.stdout.write(to_json({"version": catalog.version, "changes": [asdict(change) for change in changes]}))
         return 0
     if not changes:
         sys.stdout.write(f"No changes after {args.since}; the catalog is at {catalog.version}.\n")

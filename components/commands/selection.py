@@ -10,7 +10,6 @@ from ..catalog.models import ROLES
 from ..catalog.plan import EgressPlan
 from ..catalog.select import MODES, STORAGE_PHASES, SourcedOverlay, select
 from ..errors import SelectionError
-from ..settings import read_stack_file
 
 
 def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +52,8 @@ def plan_from_args(args: argparse.Namespace) -> EgressPlan:
         ]
         if conflicting:
             raise SelectionError(f"--stack takes the whole selection from the stack; drop {', '.join(conflicting)}")
+        from ..settings import read_stack_file  # validating a stack file needs pydantic; plain flags do not
+
         return read_stack_file(args.project_dir, args.stack).plan()
     if not args.role and not args.mode:
         raise SelectionError("choose --role ROLE (repeatable) or --mode MODE, or --stack NAME")

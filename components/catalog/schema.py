@@ -1,0 +1,295 @@
+"""The catalog's file schema: what a valid catalog or overlay file contains. Validation happens once, here.
+
+These pydantic models describe the files as written; ``to_model()`` turns a validated document into the plain
+runtime objects of ``models.py``, which the rest of the package uses (and which load without pydantic).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from . import models
+from .hosts import HostError, ParsedUrl, parse_url
+from .models import CATALOG_VERSION, ENTRY_ID, ROLES, Protocol, Role, StorageProvider, catalog_version_key
+from .versions import ProductVersion
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+Version = Annotated[
+    ProductVersion,
+    BeforeValidator(ProductVersion.parse),
+    PlainSerializer(str, return_type=str),
+]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+
+def _parse_cidr(value: Any) -> IPNetwork:
+    if not isinstance(value, str):
+        raise ValueError(f"a CIDR is text such as '10.0.0.0/24', not {type(value).__name__}")
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
+    if network.prefixlen == 0:
+        raise ValueError(f"{value!r} allows every address; sep-egress never emits an allow-all")
+    return network
+
+
+Cidr = Annotated[IPNetwork, BeforeValidator(_parse_cidr), PlainSerializer(str, return_type=str)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
+
+
+class LocalizedDocument(Strict):
+    """A text in the article's French and in English."""
+
+    fr: str | None = None
+    en: str
+
+    def to_model(self) -> models.Text:
+        return models.Text(en=self.en, fr=self.fr)
+
+
+class ConditionDocument(Strict):
+    """When an entry applies beyond its role and versions."""
+
+    proxy: StrictBool | None = Field(default=None, description="Only when the deployment uses a proxy (true).")
+
+
+EndpointUrl = Annotated[ParsedUrl, PlainSerializer(lambda url: url.raw, return_type=str)]
+
+
+class EntryDocument(Strict):
+    """One set of URLs (or CIDRs) that share a role, ports, version bounds and conditions."""
+
+    id: str = Field(description="Stable identifier, never reused: lower-case letters, digits and hyphens.")
+    role: Role
+    row: str | None = Field(default=None, description="The article's row title this entry comes from.")
+    usage: LocalizedDocument
+    blocked: str | None = Field(default=None, description="What breaks when this entry is blocked.")
+    domain_suffix: StrictBool = Field(
+        default=False, description="Hosts written '*.example.com' or '.example.com' allow a domain and its subdomains."
+    )
+    urls: tuple[EndpointUrl, ...] = ()
+    cidrs: tuple[Cidr, ...] = ()
+    ports: tuple[Port, ...] = ()
+    protocol: Protocol | None = Field(
+        default=None,
+        description="tls or http for hosts (default: from the URL scheme, tls for a bare host); tcp or udp for CIDRs.",
+    )
+    min_version: Version | None = None
+    max_version: Version | None = None
+    when: ConditionDocument | None = None
+    storage: StorageProvider | None = Field(
+        default=None, description="Storage phase this entry belongs to: aws (S3) or gcp (storage.googleapis.com)."
+    )
+    footnote: str | None = None
+    shared_host: str | None = Field(
+        default=None, description="Why a host rule for this entry admits more than the vendor's own service."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not ENTRY_ID.match(value):
+            raise ValueError(f"{value!r} is not a valid id (lower-case letters, digits and inner hyphens, 1-64)")
+        return value
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _parse_urls(cls, value: Any, info: ValidationInfo) -> tuple[EndpointUrl, ...]:
+        if not isinstance(value, list | tuple):
+            raise ValueError("urls is a list of URLs or host names")
+        allow_suffix = bool(info.data.get("domain_suffix", False))
+        parsed = []
+        for index, raw in enumerate(value):
+            if isinstance(raw, ParsedUrl):
+                parsed.append(raw)
+                continue
+            if not isinstance(raw, str):
+                raise ValueError(f"urls[{index}]: a URL is text, not {type(raw).__name__}")
+            try:
+                parsed.append(parse_url(raw, allow_suffix=allow_suffix))
+            except HostError as exc:
+                raise ValueError(f"urls[{index}]: {exc}") from None
+        return tuple(parsed)
+
+    @field_validator("ports")
+    @classmethod
+    def _unique_ports(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a port is listed twice")
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EntryDocument:
+        if not self.urls and not self.cidrs:
+            raise ValueError("an entry needs 'urls' or 'cidrs'")
+        if self.cidrs and not self.ports:
+            raise ValueError("ports: entries with 'cidrs' must list their ports")
+        for index, url in enumerate(self.urls):
+            if url.port is None and not self.ports and url.scheme is None:
+                raise ValueError(f"urls[{index}]: {url.raw!r} has no scheme or port; list 'ports'")
+        if self.protocol in ("tcp", "udp") and self.urls:
+            raise ValueError("protocol: tcp and udp apply to 'cidrs'; host names are matched by tls or http")
+        if self.protocol in ("tls", "http") and self.cidrs and not self.urls:
+            raise ValueError("protocol: entries with only 'cidrs' use tcp or udp")
+        if self.min_version and self.max_version and self.max_version < self.min_version:
+            raise ValueError(f"max_version {self.max_version} is before min_version {self.min_version}")
+        return self
+
+    def to_model(self) -> models.Entry:
+        return models.Entry(
+            id=self.id,
+            role=self.role,
+            usage=self.usage.to_model(),
+            urls=self.urls,
+            cidrs=tuple(str(network) for network in self.cidrs),
+            ports=self.ports,
+            protocol=self.protocol,
+            min_version=self.min_version,
+            max_version=self.max_version,
+            requires_proxy=self.when.proxy if self.when else None,
+            storage=self.storage,
+            row=self.row,
+            blocked=self.blocked,
+            footnote=self.footnote,
+            shared_host=self.shared_host,
+        )
+
+
+class NoticeDocument(LocalizedDocument):
+    """An article-wide statement (TLS inspection, the storage move, ...)."""
+
+
+class ReadingDocument(Strict):
+    """How the catalog reads an ambiguous passage of the article."""
+
+    id: str
+    fr: str
+    reading: str
+
+
+class ChangeDocument(Strict):
+    """What one catalog version added, removed or changed, and why."""
+
+    version: str
+    date: str
+    summary: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+
+class SourceDocument(Strict):
+    title: str
+    publisher: str
+    language: str
+    kind: str
+
+
+class CatalogDocument(Strict):
+    """The vendor's list: versioned, with a change history, readings of ambiguous text and notices."""
+
+    version: str
+    source: SourceDocument
+    roles: dict[Role, LocalizedDocument]
+    notices: dict[str, NoticeDocument]
+    readings: tuple[ReadingDocument, ...] = ()
+    entries: tuple[EntryDocument, ...]
+    changes: tuple[ChangeDocument, ...]
+
+    @field_validator("version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        if not CATALOG_VERSION.match(value):
+            raise ValueError(f"{value!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CatalogDocument:
+        missing_roles = [role for role in ROLES if role not in self.roles]
+        if missing_roles:
+            raise ValueError(f"roles: missing {', '.join(missing_roles)}")
+        ids = [entry.id for entry in self.entries]
+        for entry in self.entries:
+            if entry.footnote and entry.footnote not in self.notices:
+                raise ValueError(f"entry {entry.id!r}: footnote {entry.footnote!r} is not a notice")
+        versions = [change.version for change in self.changes]
+        for change_version in versions:
+            if not CATALOG_VERSION.match(change_version):
+                raise ValueError(f"changes: {change_version!r} is not a catalog version")
+        if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
+            raise ValueError("changes: versions must be unique and in ascending order")
+        if not versions or versions[-1] != self.version:
+            raise ValueError(f"changes: the last change must be for version {self.version}")
+        alive: set[str] = set()
+        for change in self.changes:
+            for added in change.added:
+                if added in alive:
+                    raise ValueError(f"changes {change.version}: {added!r} is added twice")
+                alive.add(added)
+            for removed in change.removed:
+                if removed not in alive:
+                    raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
+                alive.discard(removed)
+        if alive != set(ids):
+            only_history = sorted(alive - set(ids))
+            only_entries = sorted(set(ids) - alive)
+            raise ValueError(
+                "changes do not match entries: "
+                + "; ".join(
+                    part
+                    for part in (
+                        f"in history only: {', '.join(only_history)}" if only_history else "",
+                        f"entries never recorded as added: {', '.join(only_entries)}" if only_entries else "",
+                    )
+                    if part
+                )
+            )
+        return self
+
+    def to_model(self) -> models.Catalog:
+        return models.Catalog(
+            version=self.version,
+            source=self.source.model_dump(),
+            roles={role: text.to_model() for role, text in self.roles.items()},
+            notices={key: notice.to_model() for key, notice in self.notices.items()},
+            readings=tuple(models.Reading(reading.id, reading.fr, reading.reading) for reading in self.readings),
+            entries=tuple(entry.to_model() for entry in self.entries),
+            changes=tuple(
+                models.Change(change.version, change.date, change.summary, change.added, change.removed, change.changed)
+                for change in self.changes
+            ),
+        )
+
+
+class OverlayDocument(Strict):
+    """A user's additions and exclusions, applied on top of the catalog."""
+
+    description: str | None = None
+    entries: tuple[EntryDocument, ...] = ()
+    exclude: tuple[str, ...] = Field(default=(), description="Catalog (or earlier overlay) entry ids to leave out.")
+
+    def to_model(self) -> models.Overlay:
+        return models.Overlay(
+            entries=tuple(entry.to_model() for entry in self.entries),
+            exclude=self.exclude,
+            description=self.description,
+        )

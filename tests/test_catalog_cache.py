@@ -1,0 +1,79 @@
+"""The validated-catalog cache: a hit equals a fresh validation; edits, corruption and opt-out are handled."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.catalog import load_catalog
+from components.catalog.load import CATALOG_PATH, NO_CACHE_ENV
+from components.errors import CatalogError
+
+from support import ROOT
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SEP_EGRESS_CACHE_DIR", str(folder))
+    return folder
+
+
+def copy_catalog(tmp_path: Path) -> Path:
+    path = tmp_path / "catalog.yaml"
+    path.write_bytes(CATALOG_PATH.read_bytes())
+    return path
+
+
+def test_a_cache_hit_equals_a_fresh_validation(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = copy_catalog(tmp_path)
+    first = load_catalog(path)
+    entries = list(cache.glob("catalog-*.pickle"))
+    assert len(entries) == 1
+    assert oct(entries[0].stat().st_mode & 0o777) == "0o600"
+    assert load_catalog(path) == first
+    monkeypatch.setenv(NO_CACHE_ENV, "1")
+    assert load_catalog(path) == first
+
+
+def test_an_edited_catalog_is_validated_again(cache: Path, tmp_path: Path) -> None:
+    path = copy_catalog(tmp_path)
+    load_catalog(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("ent-shasta-rrs", "ent_shasta_rrs"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="entry 'agent-reputation'"):
+        load_catalog(path)
+
+
+def test_a_corrupt_cache_entry_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    path = copy_catalog(tmp_path)
+    expected = load_catalog(path)
+    (entry,) = cache.glob("catalog-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert load_catalog(path) == expected
+    assert entry.read_bytes() != b"not a pickle"
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("SEP_EGRESS_CACHE_DIR", str(blocker / "cache"))
+    assert load_catalog(copy_catalog(tmp_path)).version
+
+
+def test_a_cached_plan_run_imports_neither_pydantic_nor_yaml(cache: Path) -> None:
+    code = (
+        "import sys\n"
+        "from components.cli import main\n"
+        "main(['plan', '--mode', 'hybrid', '--version', '14.3 RU1', '--format', 'json'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'yaml')), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "SEP_EGRESS_CACHE_DIR": str(cache)}
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert cold.stdout == warm.stdout
+    assert "pydantic" in cold.stderr
+    assert warm.stderr.strip() == "[]"

@@ -1,0 +1,46 @@
+"""The project files a user and the Pulumi CLI read: Pulumi.yaml, stacks/, requirements, the Makefile."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from support import PROJECT_SCHEMA, ROOT, SHARED_PROJECT_SCHEMA
+
+
+def test_the_schema_fixture_is_the_shared_reference() -> None:
+    if not SHARED_PROJECT_SCHEMA.exists():
+        pytest.skip("the shared reference is not beside this checkout; the fixture copy is used alone")
+    assert PROJECT_SCHEMA.read_bytes() == SHARED_PROJECT_SCHEMA.read_bytes()
+
+
+def test_pulumi_yaml_validates_against_pulumi_project_schema() -> None:
+    schema = json.loads(PROJECT_SCHEMA.read_text(encoding="utf-8"))
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(project)
+    assert project["name"] == "sep-egress"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    assert project["stackConfigDir"] == "stacks"
+    assert (ROOT / project["main"]).exists()
+
+
+def test_the_schema_check_catches_a_broken_project_file() -> None:
+    schema = json.loads(PROJECT_SCHEMA.read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate({"name": "sep-egress", "runtime": {"nme": "python"}})
+
+
+def test_stack_files_only_use_the_project_namespace_or_providers() -> None:
+    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))["config"]
+        for key in config:
+            assert key.split(":", 1)[0] in ("sep-egress", "aws", "gcp"), f"{path.name}: {key}"
+
+
+def test_requirements_install_the_package_itself() -> None:
+    lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").split("\n")
+    assert "-e ." in lines

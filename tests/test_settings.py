@@ -1,0 +1,85 @@
+"""Stack configuration: one model for stack files and for the engine's config, errors named by config key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.errors import ConfigError
+from components.settings import parse_stack_config, read_stack_file
+
+from support import ROOT
+
+
+def write_stack(tmp_path: Path, name: str, config: dict[str, object]) -> Path:
+    (tmp_path / "stacks").mkdir(exist_ok=True)
+    (tmp_path / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    return tmp_path
+
+
+def test_every_shipped_stack_is_valid_and_plans() -> None:
+    stacks = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert stacks
+    for path in stacks:
+        name = path.name[len("Pulumi.") : -len(".yaml")]
+        plan = read_stack_file(ROOT, name).plan()
+        assert plan.allow
+
+
+def test_all_problems_are_listed_with_their_full_config_key(tmp_path: Path) -> None:
+    project = write_stack(
+        tmp_path,
+        "bad",
+        {
+            "sep-egress:mode": "saas",
+            "sep-egress:version": "14.3 SP1",
+            "sep-egress:proxy": "yes",
+            "sep-egress:storgae": "gcp",
+            "aws:region": "eu-west-1",
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(project, "bad")
+    keys = [key for key, _ in caught.value.problems]
+    assert keys == ["sep-egress:mode", "sep-egress:version", "sep-egress:proxy", "sep-egress:storgae"]
+    message = str(caught.value)
+    assert message.startswith("stacks/Pulumi.bad.yaml: sep-egress:mode: ")
+    assert "unknown field" in message
+
+
+def test_overlay_problems_name_the_config_key_and_the_overlay(tmp_path: Path) -> None:
+    (tmp_path / "bad-overlay.yaml").write_text("entries:\n  - id: x\n    role: nobody\n", encoding="utf-8")
+    project = write_stack(
+        tmp_path,
+        "s",
+        {"sep-egress:mode": "cloud", "sep-egress:version": "14.3 RU1", "sep-egress:overlays": ["bad-overlay.yaml"]},
+    )
+    config = read_stack_file(project, "s")
+    with pytest.raises(ConfigError, match=r"sep-egress:overlays\[0\]: .*bad-overlay.yaml: entry 'x', field 'role'"):
+        config.plan()
+
+
+def test_engine_values_arrive_as_strings_and_numbers_stay_text(tmp_path: Path) -> None:
+    values = {
+        "sep-egress:mode": "hybrid",
+        "sep-egress:version": "14.10",
+        "sep-egress:proxy": "true",
+        "sep-egress:roles": json.dumps(["console"]),
+        "sep-egress:aws": json.dumps({"style": "suricata"}),
+        "gcp:project": "p",
+    }
+    config = parse_stack_config(values, "stack test", tmp_path, decode=True)
+    assert str(config.settings.version) == "14.10"
+    assert config.settings.proxy is True
+    assert config.settings.roles == ("console",)
+    assert config.settings.aws == {"style": "suricata"}
+
+
+def test_keys_without_namespace_belong_to_the_project(tmp_path: Path) -> None:
+    config = parse_stack_config({"version": "14.3", "mode": "cloud"}, "s", tmp_path, project="sep-egress")
+    assert config.settings.mode == "cloud"
+    with pytest.raises(ConfigError, match="no sep-egress configuration"):
+        parse_stack_config({"aws:region": "x"}, "s", tmp_path)
