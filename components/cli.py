@@ -17,6 +17,7 @@ COMMANDS = (
     "components.commands.changes",
     "components.commands.plan",
     "components.commands.export",
+    "components.commands.check",
 )
 
 

@@ -85,7 +85,7 @@ def _role_sources(values: list[str]) -> dict[Role, tuple[str, ...]]:
             raise ProxyExportError(f"--source {value!r}: expected ROLE=CIDR, e.g. agent=10.20.0.0/16")
         if role not in ROLES:
             raise ProxyExportError(f"--source {value!r}: unknown role {role!r}; choose among {', '.join(ROLES)}")
-        sources.setdefault(cast(Role, role), []).append(cidr.strip())
+        sources.setdefault(role, []).append(cidr.strip())
     return {role: tuple(cidrs) for role, cidrs in sources.items()}
 
 

@@ -1,0 +1,146 @@
+"""``sep-egress check``: from a machine behind the controls, can every plan host and port really be reached?
+
+Exit codes: 0 every check passed, 1 at least one failed (unreachable, timed out, or intercepted), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from ..connectivity import CheckError, CheckResult, Overrides, TrustStores, check_all, targets_from_plan
+from .output import to_json, to_table
+from .selection import add_selection_arguments, plan_from_args
+
+NAME = "check"
+HELP = "check DNS, TCP and TLS (with interception detection) to every plan host from this machine"
+MAX_TIMEOUT = 120.0
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_selection_arguments(parser)
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="seconds per phase and attempt (default: 5)"
+    )
+    parser.add_argument("--concurrency", type=int, default=16, metavar="N", help="checks at once (default: 16)")
+    parser.add_argument("--only", action="append", default=[], metavar="HOST", help="check only this plan host")
+    parser.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:IP",
+        help="use IP for HOST (or * for every host) instead of DNS, like curl; repeatable",
+    )
+    parser.add_argument(
+        "--connect-to",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:IP:PORT",
+        help="connect to IP:PORT when checking HOST:PORT (HOST may be *), like curl; repeatable",
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="the local trust store to compare with (default: the system's), e.g. your inspection CA",
+    )
+    parser.add_argument(
+        "--public-ca-file",
+        metavar="FILE",
+        help="the roots that count as public (default: certifi's bundle of public CAs)",
+    )
+
+
+class _Progress:
+    """A one-line counter on stderr, only when stderr is a terminal: stdout stays clean for JSON and pipes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.failed = 0
+
+    def __call__(self, done: int, total: int, result: CheckResult) -> None:
+        self.failed += 0 if result.ok else 1
+        self.stream.write(f"\rchecked {done}/{total}, {self.failed} failing ")
+        if done == total:
+            self.stream.write("\r" + " " * 40 + "\r")
+        self.stream.flush()
+
+
+def report(results: list[CheckResult], document: dict[str, Any]) -> dict[str, Any]:
+    """The JSON document: the selection, a summary and one record per target, in plan order."""
+    return {
+        **document,
+        "summary": {
+            "targets": len(results),
+            "ok": sum(1 for result in results if result.ok),
+            "failed": sum(1 for result in results if not result.ok),
+            "intercepted": sum(1 for result in results if result.tls.intercepted),
+        },
+        "results": [result.to_dict() for result in results],
+    }
+
+
+def _table(results: list[CheckResult]) -> str:
+    rows = []
+    for result in results:
+        tls = result.tls
+        tls_cell = {"not-applicable": "-", "skipped": "-"}.get(tls.status, tls.status)
+        if tls.intercepted:
+            tls_cell = "INTERCEPTED"
+        rows.append(
+            (
+                result.target.host,
+                result.target.port,
+                result.dns.status
+                if result.dns.status != "ok"
+                else (result.dns.addresses[0] if result.dns.addresses else "ok"),
+                result.tcp.status,
+                tls_cell,
+                tls.issuer or "-",
+                result.verdict,
+            )
+        )
+    out = to_table(("HOST", "PORT", "DNS", "TCP", "TLS", "ISSUER", "RESULT"), rows)
+    failures = [result for result in results if not result.ok]
+    if failures:
+        out += "\nFailures:\n"
+        for result in failures:
+            error = result.dns.error or result.tcp.error or result.tls.error or result.verdict
+            out += f"- {result.target.host}:{result.target.port}: {error}\n"
+    passed = len(results) - len(failures)
+    intercepted = sum(1 for result in results if result.tls.intercepted)
+    out += f"\n{len(results)} checked: {passed} ok, {len(failures)} failing ({intercepted} intercepted).\n"
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.timeout <= MAX_TIMEOUT:
+        raise CheckError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    if not 1 <= args.concurrency <= 256:
+        raise CheckError("--concurrency must be 1-256")
+    overrides = Overrides.parse(args.resolve, args.connect_to)
+    plan = plan_from_args(args)
+    targets = targets_from_plan(plan, args.only)
+    trust = TrustStores(public_cafile=args.public_ca_file, local_cafile=args.ca_file)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    results = check_all(
+        targets,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        overrides=overrides,
+        trust=trust,
+        progress=progress,
+    )
+    if args.format == "json":
+        document = {
+            "catalog_version": plan.catalog_version,
+            "selection": plan.to_dict()["selection"],
+            "timeout": args.timeout,
+            "public_roots": trust.public_name,
+            "local_roots": args.ca_file or "system",
+        }
+        sys.stdout.write(to_json(report(results, document)))
+    else:
+        sys.stdout.write(_table(results))
+    return 0 if all(result.ok for result in results) else 1

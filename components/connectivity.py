@@ -1,0 +1,525 @@
+"""Field checks: can this machine reach every host and port of a plan, and is anyone decrypting the traffic?
+
+For each plan rule this resolves the name, opens a TCP connection and, for TLS rules, completes a handshake with
+SNI. The certificate is validated first against the public roots (certifi's bundle, or a bundle the caller names);
+a chain that fails there is reported as ``intercepted``, and checked again against the machine's own store (or a
+given CA file) to tell a corporate inspection CA (accepted locally) from a broken or foreign certificate. The
+vendor pins its certificates, so an agent fails in both cases, and both fail the check.
+
+HTTP rules (port 80, clear text) get DNS and TCP only: sending a request would prove nothing about the agent's
+own requests and could be logged as one. This module is the only place in the package that opens connections.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ipaddress
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .catalog.plan import EgressPlan
+from .errors import SepEgressError
+
+Status = Literal["ok", "failed", "timeout", "skipped", "not-applicable"]
+Address = tuple[str, int]
+#: Resolves ``(host, port)`` to the addresses to try, in order; raises ``OSError`` (or ``TimeoutError``) on failure.
+Resolver = Callable[[str, int, float], list[Address]]
+
+MAX_ADDRESSES = 3  # how many resolved addresses a check tries before giving up (bounds the time per target)
+
+
+class CheckError(SepEgressError):
+    """A check option is invalid (an override, a CA file, a timeout)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One host and port to check, with the plan rule's provenance."""
+
+    host: str
+    port: int
+    protocol: Literal["tls", "http"]
+    match: Literal["exact", "suffix"] = "exact"
+    roles: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+
+def targets_from_plan(plan: EgressPlan, only: Iterable[str] = ()) -> list[Target]:
+    """Every host rule of ``plan`` (a suffix rule is checked on the domain name itself), optionally only ``only``."""
+    wanted = {name.lower().rstrip(".") for name in only}
+    targets = [
+        Target(rule.host, rule.port, rule.protocol, rule.match, tuple(rule.roles), rule.ids)
+        for rule in plan.allow
+        if not wanted or rule.host in wanted
+    ]
+    missing = wanted - {target.host for target in targets}
+    if missing:
+        raise CheckError(f"--only: not in the plan: {', '.join(sorted(missing))}")
+    return targets
+
+
+@dataclass(slots=True)
+class Phase:
+    """The outcome of one phase (dns, tcp or tls) of one check."""
+
+    status: Status = "skipped"
+    error: str | None = None
+    ms: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "ms": None if self.ms is None else round(self.ms, 1)}
+
+
+@dataclass(slots=True)
+class DnsPhase(Phase):
+    addresses: list[str] = field(default_factory=list)
+    source: Literal["system", "override"] = "system"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Phase.to_dict(self), "addresses": self.addresses, "source": self.source}
+
+
+@dataclass(slots=True)
+class TcpPhase(Phase):
+    address: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Phase.to_dict(self), "address": self.address}
+
+
+@dataclass(slots=True)
+class TlsPhase(Phase):
+    version: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    public_trust: bool | None = None
+    local_trust: bool | None = None
+    intercepted: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Phase.to_dict(self),
+            "version": self.version,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "public_trust": self.public_trust,
+            "local_trust": self.local_trust,
+            "intercepted": self.intercepted,
+        }
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What one target's check found. ``ok`` is true only when every applicable phase passed."""
+
+    target: Target
+    dns: DnsPhase = field(default_factory=DnsPhase)
+    tcp: TcpPhase = field(default_factory=TcpPhase)
+    tls: TlsPhase = field(default_factory=TlsPhase)
+
+    @property
+    def ok(self) -> bool:
+        phases_ok = self.dns.status == "ok" and self.tcp.status == "ok"
+        return phases_ok and self.tls.status in ("ok", "not-applicable")
+
+    @property
+    def verdict(self) -> str:
+        """A short reason for people: ``ok`` or the first phase that failed."""
+        if self.ok:
+            return "ok"
+        for name, phase in (("dns", self.dns), ("tcp", self.tcp), ("tls", self.tls)):
+            if phase.status in ("failed", "timeout"):
+                if name == "tls" and self.tls.intercepted:
+                    return "intercepted"
+                return f"{name} {phase.status}"
+        return "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        target = self.target
+        return {
+            "host": target.host,
+            "port": target.port,
+            "protocol": target.protocol,
+            "match": target.match,
+            "roles": list(target.roles),
+            "ids": list(target.ids),
+            "ok": self.ok,
+            "verdict": self.verdict,
+            "dns": self.dns.to_dict(),
+            "tcp": self.tcp.to_dict(),
+            "tls": self.tls.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStores:
+    """Which roots count as public (default: certifi's bundle) and which as the machine's own (default: the
+    system store). Tests point ``public_cafile`` at a test CA to exercise the non-intercepted path offline."""
+
+    public_cafile: str | None = None
+    local_cafile: str | None = None
+
+    def public_context(self) -> ssl.SSLContext:
+        cafile = self.public_cafile or _certifi_bundle()
+        return _context(cafile)
+
+    def local_context(self) -> ssl.SSLContext:
+        return _context(self.local_cafile)
+
+    @property
+    def public_name(self) -> str:
+        return self.public_cafile or "certifi"
+
+
+def _certifi_bundle() -> str:
+    try:
+        import certifi  # only `check` needs it, and it may be absent where only exports run
+    except ImportError:  # pragma: no cover - certifi ships with the project's dependencies today
+        raise CheckError(
+            "the public roots come from the 'certifi' package; install it or pass --public-ca-file"
+        ) from None
+    return str(certifi.where())
+
+
+def _context(cafile: str | None) -> ssl.SSLContext:
+    try:
+        # With a cafile, create_default_context trusts that file only, which is what makes the comparison honest.
+        context = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise CheckError(f"cannot load CA file {cafile}: {exc}") from None
+    return context
+
+
+# --- name resolution -----------------------------------------------------------------------------------------------
+
+
+def system_resolver(host: str, port: int, timeout: float) -> list[Address]:
+    """``getaddrinfo`` with a deadline: it has none of its own, so it runs in a daemon thread we can walk away from."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            outcome["value"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"dns {host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError(f"no answer within {timeout:g}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    addresses: list[Address] = []
+    for _family, _type, _proto, _name, sockaddr in outcome["value"]:
+        address = (str(sockaddr[0]), int(sockaddr[1]))
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+_CONNECT_TO = re.compile(
+    r"^(?P<host>\*|[^:\[\]]+):(?P<port>\d{1,5}):(?P<addr>\[[0-9a-fA-F:.]+\]|[0-9.]+):(?P<to>\d{1,5})$"
+)
+_RESOLVE = re.compile(r"^(?P<host>\*|[^:\[\]]+):(?P<addr>\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)$")
+
+
+def _address(text: str, option: str, value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise CheckError(f"{option} {value!r}: {text!r} is not an IP address") from None
+
+
+def _port(text: str, option: str, value: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise CheckError(f"{option} {value!r}: port {port} is not 1-65535")
+    return port
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Name overrides, like curl's: ``resolve`` maps a host (or ``*``) to addresses on the target's own port;
+    ``connect_to`` maps ``(host, port)`` (host may be ``*``) to one address and port. Overridden names never reach
+    the system resolver."""
+
+    resolve: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    connect_to: Mapping[tuple[str, int], Address] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, resolve: Sequence[str] = (), connect_to: Sequence[str] = ()) -> Overrides:
+        """From ``--resolve HOST:IP`` and ``--connect-to HOST:PORT:IP:PORT`` values (IPv6 in brackets)."""
+        names: dict[str, list[str]] = {}
+        for value in resolve:
+            match = _RESOLVE.match(value.strip())
+            if match is None:
+                raise CheckError(f"--resolve {value!r}: expected HOST:IP, e.g. liveupdate.symantec.com:127.0.0.1")
+            names.setdefault(match["host"].lower(), []).append(_address(match["addr"], "--resolve", value))
+        routes: dict[tuple[str, int], Address] = {}
+        for value in connect_to:
+            match = _CONNECT_TO.match(value.strip())
+            if match is None:
+                raise CheckError(
+                    f"--connect-to {value!r}: expected HOST:PORT:IP:PORT, e.g. example.com:443:127.0.0.1:8443"
+                )
+            key = (match["host"].lower(), _port(match["port"], "--connect-to", value))
+            routes[key] = (_address(match["addr"], "--connect-to", value), _port(match["to"], "--connect-to", value))
+        return cls({host: tuple(addrs) for host, addrs in names.items()}, routes)
+
+    def lookup(self, host: str, port: int) -> list[Address] | None:
+        for key in ((host, port), ("*", port)):
+            if key in self.connect_to:
+                return [self.connect_to[key]]
+        for name in (host, "*"):
+            if name in self.resolve:
+                return [(address, port) for address in self.resolve[name]]
+        return None
+
+
+# --- one check -----------------------------------------------------------------------------------------------------
+
+
+def _ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000.0
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return str(exc.verify_message or exc.reason or exc)
+    if isinstance(exc, socket.gaierror):
+        return f"name not resolved ({exc.strerror})"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return str(exc) or "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _name(value: Any) -> str | None:
+    """``getpeercert()``'s issuer/subject tuples as ``CN=..., O=...``."""
+    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
+    parts = [f"{short.get(key, key)}={text}" for rdn in value or () for key, text in rdn]
+    return ", ".join(parts) or None
+
+
+def _handshake(
+    address: Address, host: str, context: ssl.SSLContext, timeout: float, sock: socket.socket | None = None
+) -> ssl.SSLSocket:
+    raw = sock or socket.create_connection(address, timeout=timeout)
+    raw.settimeout(timeout)
+    try:
+        return context.wrap_socket(raw, server_hostname=host)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def check_target(
+    target: Target,
+    *,
+    timeout: float = 5.0,
+    resolver: Resolver = system_resolver,
+    overrides: Overrides | None = None,
+    trust: TrustStores | None = None,
+) -> CheckResult:
+    """Check one target: DNS, TCP and (for TLS) a handshake with SNI and the trust comparison. Never raises for
+    network trouble: every failure is recorded in the result. ``timeout`` bounds each phase and attempt."""
+    trust = trust or TrustStores()
+    result = CheckResult(target)
+    start = time.monotonic()
+    overridden = (overrides or Overrides()).lookup(target.host, target.port)
+    try:
+        if overridden is not None:
+            addresses, result.dns.source = overridden, "override"
+        else:
+            addresses = resolver(target.host, target.port, timeout)
+        if not addresses:
+            raise OSError("no address")
+        result.dns.status = "ok"
+        result.dns.addresses = [address for address, _ in addresses]
+    except (OSError, TimeoutError) as exc:
+        result.dns.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+        result.dns.error = _error_text(exc)
+        return result
+    finally:
+        result.dns.ms = _ms(start)
+
+    start = time.monotonic()
+    sock: socket.socket | None = None
+    errors: list[str] = []
+    for address in addresses[:MAX_ADDRESSES]:
+        try:
+            sock = socket.create_connection(address, timeout=timeout)
+        except OSError as exc:
+            result.tcp.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+            errors.append(f"{_format(address)}: {_error_text(exc)}")
+            continue
+        result.tcp.status, result.tcp.address = "ok", _format(address)
+        break
+    result.tcp.ms = _ms(start)
+    if sock is None:
+        result.tcp.error = "; ".join(errors)
+        return result
+
+    if target.protocol != "tls":
+        sock.close()
+        result.tls.status = "not-applicable"
+        return result
+    _check_tls(result, sock, address, timeout, trust)
+    return result
+
+
+def _format(address: Address) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _check_tls(result: CheckResult, sock: socket.socket, address: Address, timeout: float, trust: TrustStores) -> None:
+    tls = result.tls
+    host = result.target.host
+    start = time.monotonic()
+    try:
+        try:
+            with _handshake(address, host, trust.public_context(), timeout, sock) as conn:
+                peer = conn.getpeercert() or {}
+                tls.version, tls.public_trust, tls.intercepted = conn.version(), True, False
+                tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
+                tls.status = "ok"
+                return
+        except ssl.SSLCertVerificationError as exc:
+            tls.public_trust, tls.intercepted = False, True
+            public_error = _error_text(exc)
+        # The chain is not publicly trusted. A second and, if needed, third handshake tell a corporate inspection
+        # CA the machine trusts from a certificate nobody here trusts, and name the issuer either way.
+        tls.status = "failed"
+        try:
+            with _handshake(address, host, trust.local_context(), timeout) as conn:
+                peer = conn.getpeercert() or {}
+                tls.version, tls.local_trust = conn.version(), True
+                tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
+                tls.error = (
+                    f"not trusted by the public roots ({trust.public_name}: {public_error}) but accepted by the local "
+                    "store: a TLS-inspecting proxy or firewall is decrypting this host; exempt it from inspection"
+                )
+                return
+        except ssl.SSLCertVerificationError as exc:
+            tls.local_trust = False
+            local_error = _error_text(exc)
+        anonymous = ssl.create_default_context()
+        anonymous.check_hostname = False
+        anonymous.verify_mode = ssl.CERT_NONE
+        with _handshake(address, host, anonymous, timeout) as conn:
+            tls.version = conn.version()
+            der = conn.getpeercert(binary_form=True)
+            if der:
+                tls.issuer, tls.subject = der_names(der)
+        tls.error = (
+            f"certificate trusted neither by the public roots ({public_error}) nor by the local store ({local_error})"
+        )
+    except (OSError, ssl.SSLError) as exc:
+        if tls.status != "failed" or tls.error is None:
+            tls.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+            tls.error = (tls.error + "; " if tls.error else "") + _error_text(exc)
+    finally:
+        tls.ms = _ms(start)
+
+
+# --- a few lines of DER, to name the issuer of a certificate no store accepts ---------------------------------------
+
+_OIDS = {b"\x55\x04\x03": "CN", b"\x55\x04\x0a": "O", b"\x55\x04\x0b": "OU", b"\x55\x04\x06": "C"}
+
+
+def _tlv(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the DER element at ``offset``."""
+    tag = data[offset]
+    length = data[offset + 1]
+    start = offset + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    end = start + length
+    if end > len(data):
+        raise ValueError("truncated DER")
+    return tag, start, end
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    items = []
+    while start < end:
+        item = _tlv(data, start)
+        items.append(item)
+        start = item[2]
+    return items
+
+
+def _der_name(data: bytes, start: int, end: int) -> str | None:
+    parts = []
+    for _, set_start, set_end in _children(data, start, end):
+        for _, pair_start, pair_end in _children(data, set_start, set_end):
+            (_, oid_start, oid_end), (_, value_start, value_end) = _children(data, pair_start, pair_end)[:2]
+            key = _OIDS.get(data[oid_start:oid_end])
+            if key:
+                parts.append(f"{key}={data[value_start:value_end].decode('utf-8', 'replace')}")
+    return ", ".join(parts) or None
+
+
+def der_names(der: bytes) -> tuple[str | None, str | None]:
+    """(issuer, subject) of a DER certificate as ``CN=..., O=...``; ``(None, None)`` if it cannot be read."""
+    try:
+        _, cert_start, cert_end = _tlv(der, 0)
+        _, tbs_start, tbs_end = _children(der, cert_start, cert_end)[0]
+        fields = _children(der, tbs_start, tbs_end)
+        if fields[0][0] == 0xA0:  # explicit version
+            fields = fields[1:]
+        # serial, signature algorithm, issuer, validity, subject
+        issuer, subject = fields[2], fields[4]
+        return _der_name(der, issuer[1], issuer[2]), _der_name(der, subject[1], subject[2])
+    except (IndexError, ValueError):
+        return None, None
+
+
+# --- many checks ---------------------------------------------------------------------------------------------------
+
+
+def check_all(
+    targets: Sequence[Target],
+    *,
+    timeout: float = 5.0,
+    concurrency: int = 16,
+    resolver: Resolver = system_resolver,
+    overrides: Overrides | None = None,
+    trust: TrustStores | None = None,
+    progress: Callable[[int, int, CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Check ``targets`` concurrently; results come back in target order. ``progress(done, total, result)`` is
+    called from the calling thread as each check finishes."""
+    if timeout <= 0:
+        raise CheckError("--timeout must be positive")
+    trust = trust or TrustStores()
+    # Load both stores once, up front: a bad CA file is a usage error, not 34 failed checks.
+    trust.public_context()
+    trust.local_context()
+    results: dict[int, CheckResult] = {}
+    workers = max(1, min(concurrency, len(targets) or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+        futures = {
+            pool.submit(
+                check_target, target, timeout=timeout, resolver=resolver, overrides=overrides, trust=trust
+            ): index
+            for index, target in enumerate(targets)
+        }
+        for future in concurrent.futures.as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if progress is not None:
+                progress(len(results), len(targets), results[index])
+    return [results[index] for index in range(len(targets))]
