@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -113,17 +114,32 @@ def render(args: argparse.Namespace) -> str:
     return csv_list(plan)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    # A proxy may reload its configuration at any moment: it must see the old file or the new one, never half.
-    directory = path.parent if str(path.parent) else Path(".")
+def write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``: a regular file is replaced atomically, anything else (a FIFO, /dev/stdout, a
+    device) is written in place, since renaming over it would replace the device node itself."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        existing = path.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        try:
+            with path.open("w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
+        return
+    # A proxy may reload its configuration at any moment: it must read the old file or the new one, never half.
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
@@ -135,5 +151,5 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        _write_atomically(args.output, text)
+        write_output(args.output, text)
     return 0
