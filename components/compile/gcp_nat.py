@@ -19,6 +19,12 @@ from .gcp_firewall import stable_hash
 from .gcp_model import GcpSpecError, GcpWarning, NatOptions
 
 MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
+# Destinations reached without public NAT (VPC, VPN, Interconnect, the host itself). Documentation ranges are not
+# listed: they stand for public addresses in examples and tests.
+NOT_NATTED = tuple(
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +136,7 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
     skipped: list[str] = []
     for cidr_rule in plan.cidrs:
         network = ipaddress.ip_network(cidr_rule.cidr)
-        if network.version != 4 or not network.is_global:
+        if not isinstance(network, ipaddress.IPv4Network) or any(network.subnet_of(n) for n in NOT_NATTED):
             if cidr_rule.cidr not in skipped:
                 skipped.append(cidr_rule.cidr)
             continue

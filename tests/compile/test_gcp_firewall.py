@@ -1,0 +1,247 @@
+"""The Cloud NGFW policy compiler: rules per target group and port set, chunking, stable priorities, options."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from components.catalog import Catalog, EgressPlan, SourcedOverlay, select
+from components.catalog.load import parse_overlay
+from components.catalog.plan import AllowRule
+from components.compile.gcp import FirewallOptions, GcpSpecError, diff_rules, parse_targets
+from components.compile.gcp_firewall import (
+    FQDNS_PER_RULE,
+    PRIVATE_GOOGLE_ACCESS_RANGE,
+    STORAGE_HOST,
+    bucketize,
+    compile_firewall_policy,
+    port_keys,
+)
+
+NETWORK = "projects/p/global/networks/vpc"
+
+
+def tag_targets(plan: EgressPlan) -> dict:
+    return parse_targets({role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(plan.roles)})
+
+
+def options(**changes: object) -> FirewallOptions:
+    return FirewallOptions(networks=(NETWORK,), **changes)  # type: ignore[arg-type]
+
+
+def with_hosts(plan: EgressPlan, hosts: list[str], roles: tuple = ("agent",), port: int = 443) -> EgressPlan:
+    extra = tuple(AllowRule(host, port, "tls", "exact", roles, ("test",)) for host in hosts)
+    return dataclasses.replace(plan, allow=tuple(sorted(plan.allow + extra, key=lambda rule: rule.key)))
+
+
+def big_overlay_plan(catalog: Catalog, count: int) -> EgressPlan:
+    overlay = parse_overlay(
+        {
+            "entries": [
+                {
+                    "id": "bulk",
+                    "role": "agent",
+                    "usage": {"en": "bulk test hosts"},
+                    "urls": [f"https://h{index:05d}.example.net" for index in range(count)],
+                }
+            ]
+        },
+        "bulk.yaml",
+    )
+    return select(catalog, mode="hybrid", version="14.3 RU1", overlays=[SourcedOverlay("bulk.yaml", overlay)])
+
+
+@pytest.mark.parametrize("fixture", ["on_prem_plan", "hybrid_plan", "cloud_plan"])
+def test_every_plan_host_is_in_an_allow_rule_of_each_role(fixture: str, request: pytest.FixtureRequest) -> None:
+    plan: EgressPlan = request.getfixturevalue(fixture)
+    spec = compile_firewall_policy(plan, tag_targets(plan), options())
+    for allow in plan.allow:
+        for role in allow.roles:
+            assert any(
+                rule.action == "allow" and role in rule.roles and allow.host in rule.dest_fqdns for rule in spec.rules
+            ), (allow.host, role)
+    assert spec.tier == "standard"
+    assert all(rule.enable_logging for rule in spec.rules)
+
+
+def test_rules_are_grouped_by_target_and_port_set_with_the_minimum_count(hybrid_plan: EgressPlan) -> None:
+    spec = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
+    fqdn = [rule for rule in spec.rules if rule.kind == "fqdn"]
+    assert len(fqdn) == len(hybrid_plan.roles)  # every role has < 100 names on tcp/443
+    deny = [rule for rule in spec.rules if rule.kind == "deny"]
+    assert {rule.dest_ip_ranges for rule in deny} == {("0.0.0.0/0",), ("::/0",)}
+    assert max(rule.priority for rule in fqdn) < min(rule.priority for rule in deny)
+
+
+def test_roles_with_identical_targets_share_rules(hybrid_plan: EgressPlan) -> None:
+    targets = parse_targets(
+        {role: {"service_accounts": ["vm@p.iam.gserviceaccount.com"]} for role in hybrid_plan.roles}
+    )
+    spec = compile_firewall_policy(hybrid_plan, targets, options())
+    assert {rule.roles for rule in spec.rules} == {hybrid_plan.roles}
+    assert len([rule for rule in spec.rules if rule.kind == "fqdn"]) == 1
+    assert all(rule.to_api()["targetServiceAccounts"] == ["vm@p.iam.gserviceaccount.com"] for rule in spec.rules)
+
+
+def test_same_plan_gives_byte_identical_specs(hybrid_plan: EgressPlan) -> None:
+    first = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
+    second = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
+    assert first.to_api() == second.to_api()
+    assert repr(first) == repr(second)
+
+
+def test_large_overlay_is_chunked_at_100_names(catalog: Catalog) -> None:
+    plan = big_overlay_plan(catalog, 1500)
+    spec = compile_firewall_policy(plan, tag_targets(plan), options())
+    agent = [rule for rule in spec.rules if rule.kind == "fqdn" and rule.roles == ("agent",)]
+    names = [name for rule in agent for name in rule.dest_fqdns]
+    assert len(names) == len(set(names)) == len(catalog_agent_hosts(plan))
+    assert all(len(rule.dest_fqdns) <= FQDNS_PER_RULE for rule in spec.rules)
+    assert len(agent) >= -(-len(names) // FQDNS_PER_RULE)
+    assert len({rule.priority for rule in spec.rules}) == len(spec.rules)
+
+
+def catalog_agent_hosts(plan: EgressPlan) -> set[str]:
+    return {rule.host for rule in plan.allow if "agent" in rule.roles}
+
+
+def test_adding_or_removing_one_host_changes_one_rule(catalog: Catalog) -> None:
+    plan = big_overlay_plan(catalog, 3000)
+    targets = tag_targets(plan)
+    before = compile_firewall_policy(plan, targets, options())
+    for host in ("new-one.example.org", "another.example.com", "zz.example.io"):
+        after = compile_firewall_policy(with_hosts(plan, [host]), targets, options())
+        change = diff_rules(before, after)
+        assert change.deleted == ()
+        assert len(change.updated) + len(change.created) >= 1
+        assert change.touched <= 2  # one rule updated, or a full bucket split into two
+        if not change.created:
+            assert len(change.updated) == 1
+    removed = dataclasses.replace(plan, allow=tuple(rule for rule in plan.allow if rule.host != "h00042.example.net"))
+    change = diff_rules(before, compile_firewall_policy(removed, targets, options()))
+    assert change.touched <= 2 and change.created == ()
+
+
+def test_bucketize_is_a_pure_function_of_each_name() -> None:
+    names = [f"n{index}.example.com" for index in range(450)]
+    buckets = dict(bucketize(names, 100, 7))
+    assert sum(len(items) for items in buckets.values()) == 450
+    assert all(len(items) <= 100 for items in buckets.values())
+    assert dict(bucketize(reversed(names), 100, 7)) == buckets
+    with pytest.raises(OverflowError):
+        bucketize(names, 10, 2)
+
+
+def test_port_keys_are_stable_and_distinct() -> None:
+    keys = port_keys([(443,), (80, 443), (8014,), (80, 8080, 443)])
+    assert keys[(443,)] == 443 and keys[(8014,)] == 8014
+    assert len(set(keys.values())) == 4
+    assert port_keys([(80, 443)])[(80, 443)] == keys[(80, 443)]
+
+
+def test_multi_port_hosts_get_their_own_rule(cloud_plan: EgressPlan) -> None:
+    plan = with_hosts(with_hosts(cloud_plan, ["dual.example.com"], port=80), ["dual.example.com"])
+    spec = compile_firewall_policy(plan, tag_targets(plan), options())
+    dual = [rule for rule in spec.rules if "dual.example.com" in rule.dest_fqdns]
+    assert len(dual) == 1
+    assert dual[0].layer4[0].ports == ("80", "443")
+
+
+def test_suffix_rules_are_refused_or_reduced_to_the_apex(cloud_plan: EgressPlan) -> None:
+    suffix = AllowRule("cdn.example.com", 443, "tls", "suffix", ("agent",), ("wild",))
+    plan = dataclasses.replace(cloud_plan, allow=(*cloud_plan.allow, suffix))
+    with pytest.raises(GcpSpecError, match=r"plan\.allow: cdn\.example\.com .*exact names only"):
+        compile_firewall_policy(plan, tag_targets(plan), options())
+    spec = compile_firewall_policy(plan, tag_targets(plan), options(suffix_policy="apex-only"))
+    assert any("cdn.example.com" in rule.dest_fqdns for rule in spec.rules)
+    assert "gcp-suffix-apex-only" in {warning.code for warning in spec.warnings}
+
+
+def test_targets_are_validated(cloud_plan: EgressPlan) -> None:
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent: .*never both"):
+        parse_targets({"agent": {"secure_tags": ["tagValues/1"], "service_accounts": ["a@p.iam.gserviceaccount.com"]}})
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent: no secure tag"):
+        parse_targets({"agent": {}})
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent\.secure_tags\[0\]"):
+        parse_targets({"agent": {"secure_tags": ["env=prod"]}})
+    with pytest.raises(GcpSpecError, match=r"^targets\.admins: unknown role"):
+        parse_targets({"admins": {"secure_tags": ["tagValues/1"]}})
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent-cloud: .*no target is given"):
+        compile_firewall_policy(cloud_plan, parse_targets({"agent": {"secure_tags": ["tagValues/1"]}}), options())
+    with pytest.raises(GcpSpecError, match=r"^targets\.sepm: .*not in the plan"):
+        compile_firewall_policy(
+            cloud_plan,
+            parse_targets({role: {"secure_tags": ["tagValues/1"]} for role in ("agent", "agent-cloud", "sepm")}),
+            options(),
+        )
+    spec = compile_firewall_policy(
+        cloud_plan, parse_targets({"agent": {"secure_tags": ["tagValues/1"]}}), options(skip_roles=("agent-cloud",))
+    )
+    assert {rule.roles for rule in spec.rules} == {("agent",)}
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(GcpSpecError, match=r"^options\.networks: "):
+        FirewallOptions()
+    with pytest.raises(GcpSpecError, match=r"^options\.region: "):
+        FirewallOptions(scope="regional", networks=(NETWORK,))
+    with pytest.raises(GcpSpecError, match=r"^options\.parent: "):
+        FirewallOptions(scope="folder")
+    with pytest.raises(GcpSpecError, match=r"^options\.name: "):
+        FirewallOptions(name="Not_Valid", networks=(NETWORK,))
+    with pytest.raises(GcpSpecError, match=r"^options\.enforcement_order: "):
+        FirewallOptions(networks=(NETWORK,), enforcement_order="FIRST")  # type: ignore[arg-type]
+
+
+def test_default_deny_is_optional_and_the_enforcement_order_is_explained(cloud_plan: EgressPlan) -> None:
+    targets = tag_targets(cloud_plan)
+    without = compile_firewall_policy(cloud_plan, targets, options(default_deny=False))
+    assert not [rule for rule in without.rules if rule.action == "deny"]
+    after = compile_firewall_policy(cloud_plan, targets, options(enforcement_order="AFTER_CLASSIC_FIREWALL"))
+    assert "gcp-enforcement-order" in {warning.code for warning in after.warnings}
+    before = compile_firewall_policy(cloud_plan, targets, options())
+    assert before.network_settings() == {"networkFirewallPolicyEnforcementOrder": "BEFORE_CLASSIC_FIREWALL"}
+    assert "gcp-enforcement-order" not in {warning.code for warning in before.warnings}
+
+
+def test_hierarchical_policy_targets_networks_and_is_named_by_short_name(hybrid_plan: EgressPlan) -> None:
+    spec = compile_firewall_policy(
+        hybrid_plan,
+        tag_targets(hybrid_plan),
+        FirewallOptions(scope="organization", parent="organizations/1234", networks=(NETWORK,)),
+    )
+    body = spec.to_api()
+    assert body["shortName"] == "sep-egress" and "name" not in body
+    assert all(rule["targetResources"] == [NETWORK] for rule in body["rules"])
+    assert [a.to_api() for a in spec.associations] == [
+        {"name": "sep-egress-organizations-1234", "attachmentTarget": "organizations/1234"}
+    ]
+    assert spec.network_settings() == {}
+
+
+def test_private_google_access_replaces_the_storage_fqdn(cloud_plan: EgressPlan) -> None:
+    targets = tag_targets(cloud_plan)
+    spec = compile_firewall_policy(cloud_plan, targets, options(private_google_access=True))
+    assert not any(STORAGE_HOST in rule.dest_fqdns for rule in spec.rules)
+    pga = [rule for rule in spec.rules if rule.kind == "pga"]
+    assert [(rule.roles, rule.dest_ip_ranges) for rule in pga] == [(("agent-cloud",), (PRIVATE_GOOGLE_ACCESS_RANGE,))]
+    plain = compile_firewall_policy(cloud_plan, targets, options())
+    assert "gcp-shared-bucket" in {warning.code for warning in plain.warnings}
+    limit = next(warning for warning in plain.warnings if warning.code == "gcp-fqdn-address-limit")
+    assert STORAGE_HOST in limit.hosts
+    assert any(host.endswith(".s3.amazonaws.com") for host in limit.hosts)
+
+
+def test_storage_phase_aws_leaves_private_google_access_unused(catalog: Catalog) -> None:
+    plan = select(catalog, mode="cloud", version="14.3 RU1", storage="aws")
+    spec = compile_firewall_policy(plan, tag_targets(plan), options(private_google_access=True))
+    assert not [rule for rule in spec.rules if rule.kind == "pga"]
+    assert "gcp-pga-unused" in {warning.code for warning in spec.warnings}
+    gcp_only = select(catalog, mode="cloud", version="14.3 RU1", storage="gcp")
+    hosts = {
+        host
+        for rule in compile_firewall_policy(gcp_only, tag_targets(gcp_only), options()).rules
+        for host in rule.dest_fqdns
+    }
+    assert STORAGE_HOST in hosts and not any(host.endswith(".s3.amazonaws.com") for host in hosts)
