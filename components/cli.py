@@ -18,6 +18,7 @@ COMMANDS = (
     "components.commands.plan",
     "components.commands.export",
     "components.commands.check",
+    "components.commands.preview",
 )
 
 

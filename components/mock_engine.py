@@ -159,3 +159,35 @@ def _reset_root() -> None:
         asyncio.get_event_loop()
     except RuntimeError:
         asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def run_project(project_dir: str, stack: str, config: Mapping[str, str]) -> MockRun:
+    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would."""
+    import os
+    import runpy
+    import sys
+
+    program = os.path.join(project_dir, "__main__.py")
+    previous_cwd = os.getcwd()
+    os.chdir(project_dir)
+    sys.path.insert(0, project_dir)
+    try:
+        return run_program(lambda: runpy.run_path(program, run_name="__main__"), stack=stack, config=config)
+    finally:
+        sys.path.remove(project_dir)
+        os.chdir(previous_cwd)
+
+
+def _worker() -> None:
+    """Entry for a subprocess that previews another checkout of the project (``sep-egress preview --base``).
+
+    This file imports only pulumi, so it can run against a tree whose own ``components`` package differs.
+    Reads ``{"project_dir", "stack", "config"}`` as JSON on stdin, writes the registrations as JSON on stdout.
+    """
+    import json
+    import sys
+    from dataclasses import asdict
+
+    request = json.load(sys.stdin)
+    run = run_project(request["project_dir"], request["stack"], request["config"])
+    json.dump({"resources": [asdict(resource) for resource in run.resources], "outputs": run.outputs}, sys.stdout)

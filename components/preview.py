@@ -1,0 +1,408 @@
+"""An offline ``pulumi preview``: run the real ``__main__.py`` under Pulumi's mock engine with a stack's config.
+
+No cloud credentials and no Pulumi CLI: what the program would register (type, name, parent, inputs), the
+plan's warnings, and, against another git revision, what would be added, removed, changed or replaced.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, SepEgressError
+from .settings import read_stack_file, stack_file
+
+#: Inputs whose change makes the provider replace the resource rather than update it in place (the providers'
+#: "forces new resource" / immutable fields) for the resource types this project registers. Anything not listed
+#: is shown as an update; a renamed resource shows as removed + added.
+REPLACE_ON_CHANGES: dict[str, frozenset[str]] = {
+    "aws:networkfirewall/ruleGroup:RuleGroup": frozenset({"capacity", "name", "type"}),
+    "aws:networkfirewall/firewallPolicy:FirewallPolicy": frozenset({"name"}),
+    "aws:networkfirewall/firewall:Firewall": frozenset({"name", "vpcId"}),
+    "aws:networkfirewall/loggingConfiguration:LoggingConfiguration": frozenset({"firewallArn"}),
+    "aws:cloudwatch/logGroup:LogGroup": frozenset({"name"}),
+    "aws:fms/policy:Policy": frozenset(),
+    "aws:ram/resourceShare:ResourceShare": frozenset(),
+    "aws:ram/resourceAssociation:ResourceAssociation": frozenset({"resourceArn", "resourceShareArn"}),
+    "aws:ram/principalAssociation:PrincipalAssociation": frozenset({"principal", "resourceShareArn"}),
+    "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy": frozenset({"name", "project"}),
+    "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": frozenset(
+        {"firewallPolicy", "priority", "project"}
+    ),
+    "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules": frozenset({"name", "project"}),
+    "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation": frozenset(
+        {"attachmentTarget", "firewallPolicy", "name", "project"}
+    ),
+    "gcp:compute/regionNetworkFirewallPolicy:RegionNetworkFirewallPolicy": frozenset({"name", "project", "region"}),
+    "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule": frozenset(
+        {"firewallPolicy", "priority", "project", "region"}
+    ),
+    "gcp:compute/firewallPolicy:FirewallPolicy": frozenset({"parent", "shortName"}),
+    "gcp:compute/firewallPolicyRule:FirewallPolicyRule": frozenset({"firewallPolicy", "priority"}),
+    "gcp:compute/firewallPolicyAssociation:FirewallPolicyAssociation": frozenset(
+        {"attachmentTarget", "firewallPolicy", "name"}
+    ),
+    "gcp:compute/router:Router": frozenset({"name", "network", "project", "region"}),
+    "gcp:compute/routerNat:RouterNat": frozenset({"name", "project", "region", "router"}),
+    "gcp:compute/address:Address": frozenset({"address", "addressType", "name", "networkTier", "project", "region"}),
+    "gcp:compute/route:Route": frozenset(
+        {"destRange", "name", "network", "nextHopGateway", "nextHopIp", "priority", "project", "tags"}
+    ),
+    "gcp:dns/managedZone:ManagedZone": frozenset({"dnsName", "name", "project", "visibility"}),
+    "gcp:dns/recordSet:RecordSet": frozenset({"managedZone", "name", "project", "type"}),
+    "gcp:tags/tagKey:TagKey": frozenset({"parent", "purpose", "purposeData", "shortName"}),
+    "gcp:tags/tagValue:TagValue": frozenset({"parent", "shortName"}),
+}
+
+_SURICATA = re.compile(
+    r"^(?:pass|alert|drop|reject)\s+(?P<proto>\S+)\s+\S+\s+\S+\s+->\s+\S+\s+(?P<port>\S+)\s+\((?P<body>.*)\)\s*$"
+)
+_MATCHED_NAME = re.compile(r"(?:tls\.sni|http\.host);\s*(?:dotprefix;\s*)?content:\s*\"(?P<name>[^\"]+)\"")
+
+
+class PreviewError(SepEgressError):
+    """The preview could not run (a git revision that does not exist, a program that fails at that revision)."""
+
+
+@dataclass(frozen=True)
+class PreviewResource:
+    """One resource the program registers: Pulumi type token, logical name, parent (``type::name``), inputs."""
+
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """Identity across runs, as Pulumi sees it: the parent chain, the type and the name."""
+        return f"{self.parent or ''}/{self.type}::{self.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+
+
+@dataclass
+class Preview:
+    """What ``pulumi preview`` of one stack would create, with the warnings of its plan."""
+
+    stack: str
+    resources: list[PreviewResource]
+    outputs: dict[str, Any]
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [resource.to_dict() for resource in self.resources],
+            "counts": dict(sorted(Counter(resource.type for resource in self.resources).items())),
+            "warnings": self.warnings,
+            "outputs": self.outputs,
+        }
+
+
+def engine_config(project_dir: Path, stack: str, *, validate: bool = True) -> dict[str, str]:
+    """A stack file's ``config`` as the engine passes it: strings, with objects and lists JSON-encoded.
+
+    With ``validate`` the stack file is checked first, so a bad config fails here with every problem named,
+    before the program (and any resource registration) runs. A base revision is read without this revision's
+    rules, since its stack file may be older.
+    """
+    if validate:
+        read_stack_file(project_dir, stack)
+    import yaml
+
+    document = yaml.safe_load(stack_file(project_dir, stack).read_text(encoding="utf-8")) or {}
+    values: dict[str, str] = {}
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"sep-egress:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full_key] = "[secret]"  # encrypted values cannot be read offline
+        elif isinstance(value, str):
+            values[full_key] = value
+        else:
+            values[full_key] = json.dumps(value)
+    return values
+
+
+def _to_preview(stack: str, registrations: list[dict[str, Any]], outputs: dict[str, Any]) -> Preview:
+    by_urn = {item["urn"]: item for item in registrations}
+    resources = []
+    for item in registrations:
+        parent = by_urn.get(item["parent"] or "")
+        resources.append(
+            PreviewResource(
+                type=item["type"],
+                name=item["name"],
+                parent=f"{parent['type']}::{parent['name']}" if parent else None,
+                inputs=_canonical(item["inputs"]),
+            )
+        )
+    resources.sort(key=lambda resource: resource.key)
+    warnings = outputs.get("warnings") if isinstance(outputs.get("warnings"), list) else []
+    return Preview(stack=stack, resources=resources, outputs=_canonical(outputs), warnings=list(warnings or []))
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-safe, key-sorted data, so equal inputs always print and compare the same."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def run_preview(project_dir: Path, stack: str) -> Preview:
+    """Preview the project's program in this process, with ``stacks/Pulumi.<stack>.yaml``."""
+    from dataclasses import asdict
+
+    from .mock_engine import run_project
+
+    config = engine_config(project_dir, stack)
+    try:
+        run = run_project(str(project_dir.resolve()), stack, config)
+    except SepEgressError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the program's own error, reported as the engine would
+        if type(error).__name__ == "RunError":
+            raise ConfigError(f"stack {stack}", [("program", str(error))]) from None
+        raise
+    return _to_preview(stack, [asdict(resource) for resource in run.resources], run.outputs)
+
+
+def preview_at_revision(project_dir: Path, stack: str, revision: str) -> Preview:
+    """Preview the program as of another git revision, in a separate process on an exported copy of that tree."""
+    project_dir = project_dir.resolve()
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=project_dir, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        prefix = os.path.relpath(project_dir, top)
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", revision], cwd=top, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        message = detail.decode(errors="replace").strip() if isinstance(detail, bytes) else str(detail)
+        raise PreviewError(f"--base {revision}: cannot read that revision ({message or error})") from None
+    with tempfile.TemporaryDirectory(prefix="sep-egress-base-") as folder:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        base_dir = Path(folder) / prefix
+        if not (base_dir / "stacks" / f"Pulumi.{stack}.yaml").exists():
+            return Preview(stack=stack, resources=[], outputs={})
+        config = engine_config(base_dir, stack, validate=False)
+        worker = (
+            "import importlib.util, sys\n"
+            f"spec = importlib.util.spec_from_file_location('sep_egress_mock_engine', {str(_engine_file())!r})\n"
+            "module = importlib.util.module_from_spec(spec)\n"
+            "sys.modules['sep_egress_mock_engine'] = module\n"
+            "spec.loader.exec_module(module)\n"
+            "module._worker()\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(base_dir)}
+        result = subprocess.run(
+            [sys.executable, "-c", worker],
+            input=json.dumps({"project_dir": str(base_dir), "stack": stack, "config": config}),
+            capture_output=True,
+            text=True,
+            cwd=base_dir,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0:
+            last = result.stderr.strip().splitlines()[-1:] or ["no output"]
+            raise PreviewError(f"--base {revision}: the program fails at that revision: {last[0]}")
+        document = json.loads(result.stdout)
+    return _to_preview(stack, document["resources"], document["outputs"])
+
+
+def _engine_file() -> Path:
+    from . import mock_engine
+
+    return Path(mock_engine.__file__)
+
+
+def destinations(inputs: dict[str, Any]) -> set[str]:
+    """The destinations a control allows, as ``host`` or ``host:port`` strings, found in its inputs.
+
+    Reads Network Firewall domain lists (``targets``) and Suricata rules (``tls.sni`` / ``http.host`` content with
+    the rule's port), and Cloud NGFW rules (``destFqdns`` with ``layer4Configs`` ports).
+    """
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            rules = value.get("rulesString")
+            if isinstance(rules, str):
+                for line in rules.splitlines():
+                    header = _SURICATA.match(line.strip())
+                    if header and line.lstrip().startswith("pass"):
+                        for name in _MATCHED_NAME.finditer(header["body"]):
+                            found.add(f"{name['name']}:{header['port']}")
+            targets = value.get("targets")
+            if isinstance(targets, list) and value.get("generatedRulesType"):
+                found.update(str(target) for target in targets)
+            fqdns = value.get("destFqdns")
+            if isinstance(fqdns, list):
+                ports = sorted(
+                    str(port)
+                    for config in value.get("layer4Configs") or []
+                    if isinstance(config, dict)
+                    for port in config.get("ports") or []
+                )
+                for name in fqdns:
+                    found.update({f"{name}:{port}" for port in ports} or {str(name)})
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(inputs)
+    return found
+
+
+def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths = []
+        for key in sorted(set(before) | set(after)):
+            paths += _changed_paths(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        return paths
+    return [] if before == after else [path or "."]
+
+
+def diff_previews(base: Preview, head: Preview) -> dict[str, Any]:
+    """Resources added, removed and changed between two previews; which changes force a replacement."""
+    before = {resource.key: resource for resource in base.resources}
+    after = {resource.key: resource for resource in head.resources}
+    added = [after[key] for key in sorted(after.keys() - before.keys())]
+    removed = [before[key] for key in sorted(before.keys() - after.keys())]
+    changed = []
+    for key in sorted(before.keys() & after.keys()):
+        old, new = before[key], after[key]
+        paths = _changed_paths(old.inputs, new.inputs)
+        if not paths:
+            continue
+        forcing = REPLACE_ON_CHANGES.get(new.type, frozenset())
+        reasons = sorted({path.split(".")[0] for path in paths} & forcing)
+        old_hosts, new_hosts = destinations(old.inputs), destinations(new.inputs)
+        changed.append(
+            {
+                "type": new.type,
+                "name": new.name,
+                "parent": new.parent,
+                "action": "replace" if reasons else "update",
+                "replace_because": reasons,
+                "changed_inputs": paths,
+                "hosts_added": sorted(new_hosts - old_hosts),
+                "hosts_removed": sorted(old_hosts - new_hosts),
+            }
+        )
+
+    def brief(resource: PreviewResource) -> dict[str, Any]:
+        return {
+            "type": resource.type,
+            "name": resource.name,
+            "parent": resource.parent,
+            "hosts": sorted(destinations(resource.inputs)),
+        }
+
+    return {
+        "added": [brief(resource) for resource in added],
+        "removed": [brief(resource) for resource in removed],
+        "changed": changed,
+        "summary": {
+            "add": len(added),
+            "remove": len(removed),
+            "update": sum(1 for item in changed if item["action"] == "update"),
+            "replace": sum(1 for item in changed if item["action"] == "replace"),
+        },
+    }
+
+
+def render_json(preview: Preview, diff: dict[str, Any] | None = None) -> str:
+    document = preview.to_dict()
+    if diff is not None:
+        document["diff"] = diff
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _tree(preview: Preview) -> list[tuple[int, PreviewResource]]:
+    children: dict[str | None, list[PreviewResource]] = {}
+    for resource in preview.resources:
+        children.setdefault(resource.parent, []).append(resource)
+    ordered: list[tuple[int, PreviewResource]] = []
+
+    def visit(parent: str | None, depth: int) -> None:
+        for resource in children.get(parent, []):
+            ordered.append((depth, resource))
+            visit(f"{resource.type}::{resource.name}", depth + 1)
+
+    visit(None, 0)
+    return ordered
+
+
+def render_text(preview: Preview, diff: dict[str, Any] | None = None) -> str:
+    lines = [f"Stack {preview.stack}: {len(preview.resources)} resources (offline preview, Pulumi mock engine)", ""]
+    for depth, resource in _tree(preview):
+        hosts = destinations(resource.inputs)
+        suffix = f"  [{len(hosts)} destinations]" if hosts else ""
+        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{suffix}")
+    counts = Counter(resource.type for resource in preview.resources)
+    lines += ["", "Counts:"] + [f"  {count:4d}  {type_}" for type_, count in sorted(counts.items())]
+    if preview.warnings:
+        lines += ["", "Warnings:"] + [f"  - [{item.get('code')}] {item.get('message')}" for item in preview.warnings]
+    if diff is not None:
+        lines += ["", _diff_summary(diff)]
+        lines += _diff_lines(diff, bullet="  ")
+    return "\n".join(lines) + "\n"
+
+
+def _diff_summary(diff: dict[str, Any]) -> str:
+    summary = diff["summary"]
+    return (
+        f"Against base: {summary['add']} to add, {summary['update']} to update, "
+        f"{summary['replace']} to replace, {summary['remove']} to remove"
+    )
+
+
+def _diff_lines(diff: dict[str, Any], bullet: str) -> list[str]:
+    lines = []
+    for item in diff["added"]:
+        lines.append(f"{bullet}+ {item['type']} {item['name']}")
+    for item in diff["removed"]:
+        lines.append(f"{bullet}- {item['type']} {item['name']}")
+    for item in diff["changed"]:
+        marker = "+-" if item["action"] == "replace" else "~"
+        reason = f" (replace: {', '.join(item['replace_because'])} changed)" if item["replace_because"] else ""
+        lines.append(f"{bullet}{marker} {item['type']} {item['name']}{reason}")
+        lines += [f"{bullet}    allows {host}" for host in item["hosts_added"]]
+        lines += [f"{bullet}    no longer allows {host}" for host in item["hosts_removed"]]
+    return lines
+
+
+def render_markdown(preview: Preview, diff: dict[str, Any] | None = None) -> str:
+    counts = Counter(resource.type for resource in preview.resources)
+    lines = [f"### sep-egress preview: stack `{preview.stack}`", ""]
+    if diff is not None:
+        lines += [f"**{_diff_summary(diff)}**", ""]
+        if diff["added"] or diff["removed"] or diff["changed"]:
+            lines += ["```diff"] + _diff_lines(diff, bullet="") + ["```", ""]
+    lines += ["| resource type | count |", "| --- | ---: |"]
+    lines += [f"| `{type_}` | {count} |" for type_, count in sorted(counts.items())]
+    if preview.warnings:
+        lines += ["", "<details><summary>Warnings</summary>", ""]
+        lines += [f"- **{item.get('code')}**: {item.get('message')}" for item in preview.warnings]
+        lines += ["", "</details>"]
+    lines += ["", "<details><summary>Resource tree</summary>", "", "```"]
+    lines += [f"{'  ' * depth}{resource.type}  {resource.name}" for depth, resource in _tree(preview)]
+    lines += ["```", "", "</details>", "", "_Offline preview under Pulumi's mock engine: no cloud state was read._"]
+    return "\n".join(lines) + "\n"
