@@ -1,0 +1,50 @@
+"""The pull-request workflows keep their safety properties: untrusted code never meets secrets or a write token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from support import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict[Any, Any]:
+    document = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def steps(document: dict[Any, Any]) -> list[dict[str, Any]]:
+    return [step for job in document["jobs"].values() for step in job["steps"]]
+
+
+def test_the_offline_preview_runs_untrusted_code_without_secrets_or_write_access() -> None:
+    text = (WORKFLOWS / "preview-offline.yml").read_text(encoding="utf-8")
+    document = load("preview-offline.yml")
+    assert "pull_request" in document[True]  # YAML reads the key `on` as True
+    assert "pull_request_target" not in text
+    assert document["permissions"] == {"contents": "read"}
+    assert "secrets." not in text
+    assert any("sep-egress preview" in step.get("run", "") for step in steps(document))
+
+
+def test_the_commenter_never_checks_out_or_runs_pull_request_code() -> None:
+    document = load("preview-comment.yml")
+    assert "workflow_run" in document[True]
+    uses = [step.get("uses", "") for step in steps(document)]
+    assert not any(action.startswith("actions/checkout") for action in uses)
+    runs = " ".join(step.get("run", "") for step in steps(document))
+    assert "make" not in runs and "python" not in runs and "sep-egress" not in runs
+
+
+def test_the_real_preview_is_limited_to_branches_of_this_repository() -> None:
+    document = load("pulumi-preview.yml")
+    job = document["jobs"]["preview"]
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    pulumi_step = next(step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions"))
+    assert pulumi_step["with"]["comment-on-pr"] is True
+    stacks = {path.name[len("Pulumi.") : -len(".yaml")] for path in (ROOT / "stacks").glob("Pulumi.*.yaml")}
+    assert set(job["strategy"]["matrix"]["stack"]) <= stacks | {"prod", "gcp-cloud"}
