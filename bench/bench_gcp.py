@@ -1,0 +1,108 @@
+"""Measure the GCP compiler: rules against the minimum, compile time, and what one added host changes.
+
+Runs on the hybrid plan (mode hybrid + console) and on the same plan with a 5,000-host overlay. Prints measured
+figures only; nothing is deployed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import time
+from collections import defaultdict
+
+from components.catalog import EgressPlan, SourcedOverlay, load_catalog, select
+from components.catalog.load import parse_overlay
+from components.catalog.plan import AllowRule
+from components.compile.gcp import FirewallOptions, compile_gcp, diff_rules, parse_targets
+from components.compile.gcp_firewall import FirewallPolicySpec
+
+NETWORK = "projects/p/global/networks/vpc"
+OVERLAY_HOSTS = 5000
+ADDED_HOSTS = 200
+
+
+def plans() -> dict[str, EgressPlan]:
+    catalog = load_catalog()
+    hybrid = select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1")
+    overlay = parse_overlay(
+        {
+            "entries": [
+                {
+                    "id": f"bulk-{role}",
+                    "role": role,
+                    "usage": {"en": "bench"},
+                    "urls": [f"https://svc{index:05d}.{role}.bench.example" for index in range(OVERLAY_HOSTS // 5)],
+                }
+                for role in ("agent", "agent-cloud", "sepm", "sepm-cloud", "console")
+            ]
+        },
+        "bench.yaml",
+    )
+    big = select(
+        catalog, mode="hybrid", roles=["console"], version="14.3 RU1", overlays=[SourcedOverlay("bench.yaml", overlay)]
+    )
+    return {"hybrid": hybrid, f"hybrid + {OVERLAY_HOSTS}-host overlay": big}
+
+
+def targets(plan: EgressPlan) -> dict:
+    return parse_targets({role: {"secure_tags": [f"tagValues/{i + 1}"]} for i, role in enumerate(plan.roles)})
+
+
+def minimum_rules(spec: FirewallPolicySpec) -> int:
+    names: dict[tuple, set[str]] = defaultdict(set)
+    for rule in spec.rules:
+        if rule.kind == "fqdn":
+            names[(rule.target, rule.layer4)].update(rule.dest_fqdns)
+    return sum(math.ceil(len(group) / 100) for group in names.values())
+
+
+def compile_policy(plan: EgressPlan) -> FirewallPolicySpec:
+    return compile_gcp(plan, targets(plan), FirewallOptions(networks=(NETWORK,))).firewall
+
+
+def main() -> None:
+    for label, plan in plans().items():
+        timings = []
+        for _ in range(5):
+            start = time.perf_counter()
+            spec = compile_policy(plan)
+            timings.append(time.perf_counter() - start)
+        fqdn = [rule for rule in spec.rules if rule.kind == "fqdn"]
+        names = sum(len(rule.dest_fqdns) for rule in fqdn)
+        minimum = minimum_rules(spec)
+        largest = max(len(rule.dest_fqdns) for rule in fqdn)
+        print(f"== {label}: {len(plan.allow)} plan rules, {len(plan.hosts)} host names")
+        print(
+            f"   FQDN rules: {len(fqdn)} (minimum ceil(names/100) per target group and port set: {minimum}, "
+            f"ratio {len(fqdn) / minimum:.2f}); {names} FQDN entries; largest rule {largest}"
+        )
+        print(f"   all rules: {len(spec.rules)} (incl. {sum(r.kind == 'deny' for r in spec.rules)} default-deny)")
+        print(f"   compile time: median {statistics.median(timings) * 1000:.1f} ms over {len(timings)} runs")
+        created = updated = deleted = 0
+        histogram: dict[int, int] = defaultdict(int)
+        for index in range(ADDED_HOSTS):
+            extra = AllowRule(f"added{index:04d}.example.org", 443, "tls", "exact", ("agent",), ("bench-added",))
+            grown = dataclasses.replace(plan, allow=tuple(sorted((*plan.allow, extra), key=lambda rule: rule.key)))
+            change = diff_rules(spec, compile_policy(grown))
+            created += len(change.created)
+            updated += len(change.updated)
+            deleted += len(change.deleted)
+            histogram[change.touched] += 1
+        touched = dict(sorted(histogram.items()))
+        print(
+            f"   adding one host (x{ADDED_HOSTS} trials): rules touched -> trials {touched}; "
+            f"total updated {updated}, created {created}, deleted/replaced {deleted}"
+        )
+        first = fqdn[0].dest_fqdns[0]
+        shrunk = dataclasses.replace(plan, allow=tuple(rule for rule in plan.allow if rule.host != first))
+        change = diff_rules(spec, compile_policy(shrunk))
+        print(
+            f"   removing {first}: updated {len(change.updated)}, created {len(change.created)}, "
+            f"deleted {len(change.deleted)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
