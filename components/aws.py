@@ -484,3 +484,46 @@ def log_destinations(settings: LoggingSettings) -> list[dict[str, Any]]:
             {"log_destination": where, "log_destination_type": settings.destination_type, "log_type": log_type}
         )
     return configs
+
+
+#: Inputs whose change makes the provider replace the resource instead of updating it (the Terraform provider's
+#: ForceNew attributes that pulumi_aws inherits); used to tell an update from a replacement in previews and bench.
+REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
+    "aws:networkfirewall/ruleGroup:RuleGroup": ("name", "type", "capacity", "ruleGroup.statefulRuleOptions"),
+    "aws:networkfirewall/firewallPolicy:FirewallPolicy": ("name",),
+    "aws:networkfirewall/firewall:Firewall": ("name", "vpcId"),
+    "aws:networkfirewall/loggingConfiguration:LoggingConfiguration": ("firewallArn",),
+    "aws:ram/resourceAssociation:ResourceAssociation": ("resourceArn", "resourceShareArn"),
+    "aws:ram/principalAssociation:PrincipalAssociation": ("principal", "resourceShareArn"),
+}
+
+
+def _input_at(inputs: Mapping[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def classify_changes(
+    before: Sequence[tuple[str, str, Mapping[str, Any]]], after: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> dict[str, list[str]]:
+    """Compare two registrations ``(type, name, inputs)`` lists the way the engine would diff them.
+
+    Returns ``{"create": [...], "delete": [...], "update": [...], "replace": [...]}`` of ``type::name``: same
+    type and name with different inputs is an update, or a replacement when a ``REPLACE_ON_CHANGE`` input changed.
+    """
+    old = {(kind, name): inputs for kind, name, inputs in before}
+    new = {(kind, name): inputs for kind, name, inputs in after}
+    result: dict[str, list[str]] = {"create": [], "delete": [], "update": [], "replace": []}
+    for key in sorted(new.keys() - old.keys()):
+        result["create"].append("::".join(key))
+    for key in sorted(old.keys() - new.keys()):
+        result["delete"].append("::".join(key))
+    for key in sorted(old.keys() & new.keys()):
+        if old[key] == new[key]:
+            continue
+        forcing = REPLACE_ON_CHANGE.get(key[0], ())
+        replaced = any(_input_at(old[key], path) != _input_at(new[key], path) for path in forcing)
+        result["replace" if replaced else "update"].append("::".join(key))
+    return result
