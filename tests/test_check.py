@@ -8,6 +8,7 @@ injected resolver, so no query or connection leaves the machine.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import socket
 import ssl
@@ -21,8 +22,10 @@ import trustme
 from cryptography import x509
 
 from components.cli import main
+from components.commands.check import _Progress
 from components.connectivity import (
     CheckError,
+    CheckResult,
     Overrides,
     Target,
     TrustStores,
@@ -360,3 +363,17 @@ def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[
     assert out == ""
     assert err.startswith("sep-egress check: error: ")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_progress_line_counts_and_clears() -> None:
+    stream = io.StringIO()
+    progress = _Progress(stream)
+    for done, ok in ((1, True), (2, False)):
+        result = CheckResult(Target(HOST, 443, "tls"))
+        if ok:
+            result.dns.status = result.tcp.status = result.tls.status = "ok"
+        progress(done, 2, result)
+    text = stream.getvalue()
+    assert "\rchecked 1/2, 0 failing" in text
+    assert "\rchecked 2/2, 1 failing" in text
+    assert text.endswith("\r")  # the line is wiped so the shell prompt or table starts clean
