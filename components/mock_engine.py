@@ -113,7 +113,7 @@ def _plain(value: Any) -> Any:
 
 
 def run_program(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     project: str = "sep-egress",
     stack: str = "test",

@@ -169,7 +169,7 @@ def run_preview(project_dir: Path, stack: str) -> Preview:
         run = run_project(str(project_dir.resolve()), stack, config)
     except SepEgressError:
         raise
-    except Exception as error:  # noqa: BLE001 - the program's own error, reported as the engine would
+    except Exception as error:
         if type(error).__name__ == "RunError":
             raise ConfigError(f"stack {stack}", [("program", str(error))]) from None
         raise
@@ -395,7 +395,7 @@ def render_markdown(preview: Preview, diff: dict[str, Any] | None = None) -> str
     if diff is not None:
         lines += [f"**{_diff_summary(diff)}**", ""]
         if diff["added"] or diff["removed"] or diff["changed"]:
-            lines += ["```diff"] + _diff_lines(diff, bullet="") + ["```", ""]
+            lines += ["```diff", *_diff_lines(diff, bullet=""), "```", ""]
     lines += ["| resource type | count |", "| --- | ---: |"]
     lines += [f"| `{type_}` | {count} |" for type_, count in sorted(counts.items())]
     if preview.warnings:
