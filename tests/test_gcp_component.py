@@ -111,7 +111,7 @@ def test_nat_registers_addresses_router_and_rules(hybrid_plan: EgressPlan) -> No
     run = run_program(lambda: EgressNat("nat", args, plan=hybrid_plan))  # type: ignore[arg-type]
     (component,) = run.of_type("sep-egress:gcp:EgressNat")
     addresses = run.of_type("gcp:compute/address:Address")
-    assert [address.inputs["name"] for address in addresses] == ["sep-egress-nat-1", "sep-egress-nat-2"]
+    assert sorted(address.inputs["name"] for address in addresses) == ["sep-egress-nat-1", "sep-egress-nat-2"]
     assert all(address.inputs["addressType"] == "EXTERNAL" for address in addresses)
     (router,) = run.of_type("gcp:compute/router:Router")
     (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
