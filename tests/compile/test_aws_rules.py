@@ -378,3 +378,13 @@ def test_the_policy_capacity_limit_is_checked(catalog: Catalog) -> None:
     plan = big_plan(catalog, 500)
     with pytest.raises(AwsFirewallError, match="a firewall policy holds 600"):
         compile_network_firewall(plan, sources_for(plan), AwsFirewallOptions(max_policy_capacity=600))
+
+
+def test_sid_collisions_are_resolved_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.compile import aws
+
+    monkeypatch.setattr(aws, "SID_SPAN", 4)  # four sids for four identities: collisions are certain
+    identities = ["allow|tls|exact|a|443", "allow|tls|exact|b|443", "handshake|agent", "drop-tls|agent"]
+    first = aws._assign_sids(identities)
+    assert sorted(first.values()) == [aws.SID_BASE + offset for offset in range(4)]
+    assert aws._assign_sids(list(reversed(identities))) == first
