@@ -11,18 +11,30 @@ from types import ModuleType
 from . import __version__
 from .errors import SepEgressError
 
-#: Subcommand modules, in the order ``--help`` lists them; each is imported only when the parser is built.
-COMMANDS = (
-    "components.commands.catalog",
-    "components.commands.changes",
-    "components.commands.plan",
-    "components.commands.export",
-    "components.commands.check",
-    "components.commands.preview",
-)
+#: Subcommands in ``--help`` order: name -> (module, one-line help). Only the module of the command being run is
+#: imported, so ``plan`` does not pay for the TLS stack of ``check`` or the Pulumi engine of ``preview``.
+#: Each module defines ``configure(parser)`` and ``run(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "catalog": ("components.commands.catalog", "list every endpoint of the vendor's list (table, json or csv)"),
+    "changes": ("components.commands.changes", "show the catalog's change history"),
+    "plan": ("components.commands.plan", "show the deduplicated allow rules and warnings for a selection"),
+    "export": (
+        "components.commands.export",
+        "write the plan as a Squid configuration, a PAC file, a host list or CSV",
+    ),
+    "check": (
+        "components.commands.check",
+        "check DNS, TCP and TLS (with interception detection) to every plan host from this machine",
+    ),
+    "preview": (
+        "components.commands.preview",
+        "run the Pulumi program for a stack under the mock engine and show its resources (no cloud, no CLI)",
+    ),
+}
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    """The parser; subcommand options are configured for ``command`` only (all of them when it is None)."""
     parser = argparse.ArgumentParser(
         prog="sep-egress",
         description="Symantec Endpoint Protection / Endpoint Security egress allowlists for AWS, GCP and proxies.",
@@ -30,17 +42,30 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     parser.add_argument("--version", action="version", version=f"sep-egress {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules: dict[str, ModuleType] = {}
-    for name in COMMANDS:
-        module = importlib.import_module(name)
-        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.configure(sub)
-        modules[module.NAME] = module
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if command is None or command == name:
+            module = importlib.import_module(module_name)
+            module.configure(sub)
+            modules[name] = module
     return parser, modules
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first argument that is one), if any."""
+    for argument in argv:
+        if argument in COMMANDS:
+            return argument
+        if not argument.startswith("-"):
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(arguments)
+    parser, modules = build_parser(command) if command else build_parser("")
+    args = parser.parse_args(arguments)
     try:
         return int(modules[args.command].run(args))
     except SepEgressError as error:

@@ -1,2 +1,4 @@
-"""The ``sep-egress`` subcommands. Each module defines ``NAME``, ``HELP``, ``configure(parser)`` and
-``run(args) -> int``; ``components.cli`` lists them. None of them imports pulumi unless it runs the program."""
+"""The ``sep-egress`` subcommands, one module each with ``configure(parser)`` and ``run(args) -> int``.
+
+``components.cli`` lists them with their help text and imports only the one being run.
+"""

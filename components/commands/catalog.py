@@ -11,9 +11,6 @@ from ..catalog.models import Catalog
 from .output import to_csv, to_json, to_table
 from .selection import add_catalog_argument
 
-NAME = "catalog"
-HELP = "list every endpoint of the vendor's list (table, json or csv)"
-
 COLUMNS = ("id", "role", "host", "path", "ports", "protocol", "min_version", "max_version", "storage", "proxy_only")
 
 

@@ -12,9 +12,6 @@ from ..errors import SelectionError
 from .output import to_json
 from .selection import add_catalog_argument
 
-NAME = "changes"
-HELP = "show the catalog's change history"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", metavar="VERSION", help="only changes after this catalog version")

@@ -13,8 +13,6 @@ from ..connectivity import CheckError, CheckResult, Overrides, TrustStores, chec
 from .output import to_json, to_table
 from .selection import add_selection_arguments, plan_from_args
 
-NAME = "check"
-HELP = "check DNS, TCP and TLS (with interception detection) to every plan host from this machine"
 MAX_TIMEOUT = 120.0
 
 

@@ -24,8 +24,6 @@ from ..compile.proxy import (
 )
 from .selection import add_selection_arguments, plan_from_args
 
-NAME = "export"
-HELP = "write the plan as a Squid configuration, a PAC file, a host list or CSV"
 FORMATS = ("squid", "pac", "hosts", "csv")
 
 

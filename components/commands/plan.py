@@ -8,9 +8,6 @@ import sys
 from .output import to_table
 from .selection import add_selection_arguments, plan_from_args
 
-NAME = "plan"
-HELP = "show the deduplicated allow rules and warnings for a selection"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_selection_arguments(parser)

@@ -6,9 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-NAME = "preview"
-HELP = "run the Pulumi program under the mock engine for a stack and show the resources (no cloud, no CLI)"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, metavar="NAME", help="stack whose stacks/Pulumi.NAME.yaml to use")
