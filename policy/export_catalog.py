@@ -1,10 +1,16 @@
-"""Write the catalog's host names into the policy pack (``sep_egress_policy/catalog_hosts.json``).
+"""Write the catalog's host names into the policy pack (``sep_egress_policy/catalog_hosts.json``), and turn
+overlays into the pack's configuration.
 
 The pack runs in its own virtualenv with only pulumi-policy: it reads this export instead of importing the
 sep-egress package, whose dependencies (pulumi-aws, pulumi-gcp) would cost minutes to install for a list of
 names. Run it with the project's environment after every catalog change; a test fails while the export is stale::
 
     .venv/bin/python policy/export_catalog.py
+
+With ``--policy-config OVERLAY...`` it prints instead the ``--policy-pack-config`` JSON that declares the hosts of
+those overlays (so the pack admits exactly what the stack's overlays add)::
+
+    .venv/bin/python policy/export_catalog.py --policy-config examples/overlays/*.yaml > policy-config.json
 """
 
 from __future__ import annotations
@@ -44,7 +50,29 @@ def render() -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def main() -> int:
+HOSTS_POLICY = "sep-egress-hosts-from-catalog"
+
+
+def policy_config(overlay_paths: list[str]) -> dict[str, Any]:
+    """The pack configuration declaring every host the overlays add (exact names, and domain suffixes)."""
+    from components.catalog import load_overlay
+
+    hosts: set[str] = set()
+    suffixes: set[str] = set()
+    for path in overlay_paths:
+        for entry in load_overlay(path).entries:
+            for url in entry.urls:
+                (suffixes if url.suffix else hosts).add(url.host)
+    return {HOSTS_POLICY: {"allowedHosts": sorted(hosts), "allowedDomainSuffixes": sorted(suffixes)}}
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--policy-config"]:
+        sys.stdout.write(json.dumps(policy_config(argv[1:]), indent=2, sort_keys=True) + "\n")
+        return 0
+    if argv:
+        sys.stderr.write("usage: export_catalog.py [--policy-config OVERLAY...]\n")
+        return 2
     EXPORT_PATH.write_text(render(), encoding="utf-8")
     sys.stdout.write(f"wrote {EXPORT_PATH}\n")
     return 0
@@ -52,4 +80,4 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
