@@ -896,3 +896,16 @@ def test_policy_dir_is_importable_without_pulumi_policy() -> None:
         top_level_imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
         assert not any("pulumi" in line for line in top_level_imports), name
     assert Path(checks.__file__).parent == POLICY_DIR / "sep_egress_policy"
+
+
+def test_pack_against_the_real_sdk_when_its_environment_exists() -> None:
+    """policy/selftest.py in the pack's own virtualenv (created by `make policy-test`; never installed here)."""
+    import subprocess
+
+    python = POLICY_DIR / ".venv" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("policy/.venv is absent: create it with the pack's requirements to run the SDK self-test")
+    result = subprocess.run(
+        [str(python), str(POLICY_DIR / "selftest.py")], capture_output=True, text=True, timeout=120, cwd="/"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
