@@ -1,0 +1,81 @@
+"""examples/python-consumer: another team's Python stack using sep-egress as a library, run under the mock engine
+so the example keeps working as the library moves."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from components.mock_engine import MockRun, run_program
+
+from support import PROJECT_SCHEMA, ROOT
+
+EXAMPLE = ROOT / "examples" / "python-consumer"
+PROJECT = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text(encoding="utf-8"))
+
+
+def run_example(config: dict[str, Any] | None = None) -> MockRun:
+    values = {f"{PROJECT['name']}:{key}": value if isinstance(value, str) else json.dumps(value)
+              for key, value in (config or {}).items()}  # fmt: skip
+    return run_program(
+        lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
+        project=PROJECT["name"],
+        config=values,
+    )
+
+
+def test_project_file_is_valid() -> None:
+    schema = json.loads(PROJECT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(PROJECT)
+    assert PROJECT["runtime"]["name"] == "python"
+    assert set(PROJECT["config"]) == {"version", "agentCidrs", "managerCidrs"}
+
+
+def test_example_deploys_the_allowlist_from_its_plan() -> None:
+    run = run_example()
+    [component] = run.of_type("sep-egress:aws:NetworkFirewallAllowlist")
+    groups = run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")
+    assert groups and all(group.parent == component.urn for group in groups)
+    assert run.of_type("aws:networkfirewall/firewallPolicy:FirewallPolicy")
+    assert run.outputs["catalogVersion"] == "2026.11.28"
+    assert "liveupdate.symantec.com" in run.outputs["allowedHosts"]
+    assert len(run.outputs["ruleGroupArns"]) == len(groups)
+    rules = "\n".join(group.inputs["ruleGroup"]["rulesSource"]["rulesString"] for group in groups)
+    assert "$SEP_AGENT_NET" in rules and "$SEPM_NET" in rules
+
+
+def test_example_reads_its_configuration() -> None:
+    run = run_example({"version": "14.3 MP1", "agentCidrs": ["172.16.0.0/12"], "managerCidrs": ["172.16.5.5/32"]})
+    [policy] = run.of_type("aws:networkfirewall/firewallPolicy:FirewallPolicy")
+    variables = policy.inputs["firewallPolicy"]["policyVariables"]["ruleVariables"]
+    assert variables == [{"key": "HOME_NET", "ipSet": {"definitions": ["172.16.0.0/12", "172.16.5.5/32"]}}]
+
+
+def test_example_passes_the_policy_pack() -> None:
+    sys.path.insert(0, str(ROOT / "policy"))
+    try:
+        from sep_egress_policy import checks
+    finally:
+        sys.path.remove(str(ROOT / "policy"))
+    for resource in run_example().resources:
+        assert checks.allow_all_egress(resource.type, resource.inputs) == []
+        assert checks.hosts_outside_catalog(resource.type, resource.inputs, {}) == []
+        assert checks.logging_off(resource.type, resource.inputs, urn=resource.urn, parent=resource.parent) == []
+
+
+def test_a_bad_version_stops_the_example_before_any_resource() -> None:
+    record = MockRun()
+    with pytest.raises(Exception, match="not a product version"):
+        run_program(
+            lambda: runpy.run_path(str(EXAMPLE / "__main__.py"), run_name="__main__"),
+            project=PROJECT["name"],
+            config={f"{PROJECT['name']}:version": "fourteen"},
+            record=record,
+        )
+    assert record.resources == []
