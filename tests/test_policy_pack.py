@@ -909,3 +909,13 @@ def test_pack_against_the_real_sdk_when_its_environment_exists() -> None:
         [str(python), str(POLICY_DIR / "selftest.py")], capture_output=True, text=True, timeout=120, cwd="/"
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_config_example_of_docs_reuse_is_what_the_generator_writes() -> None:
+    import re
+
+    document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```json\n(.*?)```", document, re.DOTALL)
+    export = runpy.run_path(str(POLICY_DIR / "export_catalog.py"))
+    overlays = sorted(str(path) for path in (ROOT / "examples" / "overlays").glob("*.yaml"))
+    assert json.loads(example) == export["policy_config"](overlays)

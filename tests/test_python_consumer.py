@@ -79,3 +79,14 @@ def test_a_bad_version_stops_the_example_before_any_resource() -> None:
             record=record,
         )
     assert record.resources == []
+
+
+def test_the_python_snippet_of_docs_reuse_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
+    [snippet] = re.findall(r"```python\n(.*?)```", document, re.DOTALL)
+    monkeypatch.chdir(ROOT / "examples" / "overlays")  # the snippet loads corporate.yaml from where it runs
+    run = run_program(lambda: exec(snippet, {"__name__": "__main__"}))  # noqa: S102 - our own documentation
+    assert run.of_type("sep-egress:aws:NetworkFirewallAllowlist")
+    assert run.outputs["tlsInspectionBypass"]
