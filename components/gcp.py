@@ -207,6 +207,19 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         plan: EgressPlan | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        spec, tags_raw, created, project = self.prepare(args, plan)
+        self.spec = spec
+        super().__init__("sep-egress:gcp:EgressFirewallPolicy", resource_name, None, opts)
+        self._build(resource_name, spec, tags_raw, created, project)
+
+    @staticmethod
+    def prepare(
+        args: EgressFirewallPolicyArgs, plan: EgressPlan | None = None
+    ) -> tuple[FirewallPolicySpec, Mapping[str, Any] | None, list[str], Any]:
+        """Validate ``args`` and compile the policy without registering anything (raises ``GcpSpecError``).
+
+        Returns the spec, the secure-tag settings, the tag values to create and the project.
+        """
         raw = _check_keys("args", args, list(EgressFirewallPolicyArgs.__annotations__))
         resolved = resolve_plan(raw, plan)
         options_raw = _check_keys("options", raw.get("options", {}), list(FirewallPolicyOptionsArgs.__annotations__))
@@ -238,9 +251,16 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                         )
                     if value not in created:
                         created.append(value)
-        spec = compile_firewall_policy(resolved, targets, options)
-        self.spec = spec
-        super().__init__("sep-egress:gcp:EgressFirewallPolicy", resource_name, None, opts)
+        return compile_firewall_policy(resolved, targets, options), tags_raw, created, project
+
+    def _build(
+        self,
+        resource_name: str,
+        spec: FirewallPolicySpec,
+        tags_raw: Mapping[str, Any] | None,
+        created: list[str],
+        project: Any,
+    ) -> None:
         child = pulumi.ResourceOptions(parent=self)
 
         tag_values: dict[str, pulumi.Output[str]] = {}
@@ -395,6 +415,14 @@ class EgressNat(pulumi.ComponentResource):
         plan: EgressPlan | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        spec, project = self.prepare(args, plan)
+        self.spec = spec
+        super().__init__("sep-egress:gcp:EgressNat", resource_name, None, opts)
+        self._build(resource_name, spec, project)
+
+    @staticmethod
+    def prepare(args: EgressNatArgs, plan: EgressPlan | None = None) -> tuple[NatGatewaySpec, Any]:
+        """Validate ``args`` and compile the gateway without registering anything (raises ``GcpSpecError``)."""
         raw = _check_keys("args", args, list(EgressNatArgs.__annotations__))
         resolved = resolve_plan(raw, plan)
         options_raw = dict(_check_keys("options", raw.get("options", {}), list(NatOptionsArgs.__annotations__)))
@@ -409,9 +437,9 @@ class EgressNat(pulumi.ComponentResource):
         )
         project = options_raw.get("project")
         options = cast(NatOptions, _options("options", NatOptions, options_raw, ("subnetworks",)))
-        spec = compile_nat_gateway(resolved, options)
-        self.spec = spec
-        super().__init__("sep-egress:gcp:EgressNat", resource_name, None, opts)
+        return compile_nat_gateway(resolved, options), project
+
+    def _build(self, resource_name: str, spec: NatGatewaySpec, project: Any) -> None:
         child = pulumi.ResourceOptions(parent=self)
 
         addresses: dict[str, gcp.compute.Address] = {}
@@ -504,6 +532,14 @@ class StoragePrivateAccess(pulumi.ComponentResource):
         plan: EgressPlan | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        spec, project = self.prepare(args, plan)
+        self.spec = spec
+        super().__init__("sep-egress:gcp:StoragePrivateAccess", resource_name, None, opts)
+        self._build(resource_name, spec, project)
+
+    @staticmethod
+    def prepare(args: StoragePrivateAccessArgs, plan: EgressPlan | None = None) -> tuple[PrivateAccessSpec, Any]:
+        """Validate ``args`` and compile the route and zone without registering anything (raises ``GcpSpecError``)."""
         raw = _check_keys("args", args, list(StoragePrivateAccessArgs.__annotations__))
         resolved = resolve_plan(raw, plan)
         options_raw = _check_keys("options", raw.get("options", {}), list(PrivateAccessOptionsArgs.__annotations__))
@@ -514,9 +550,9 @@ class StoragePrivateAccess(pulumi.ComponentResource):
             PrivateAccessOptions,
             _options("options", PrivateAccessOptions, options_raw, ("networks", "subnetworks")),
         )
-        spec = compile_private_access(resolved, options)
-        self.spec = spec
-        super().__init__("sep-egress:gcp:StoragePrivateAccess", resource_name, None, opts)
+        return compile_private_access(resolved, options), project
+
+    def _build(self, resource_name: str, spec: PrivateAccessSpec, project: Any) -> None:
         child = pulumi.ResourceOptions(parent=self)
         zone_name: pulumi.Input[str] | None = None
         if spec.enabled:
