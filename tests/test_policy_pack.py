@@ -753,6 +753,7 @@ def registrations_of(program: Any) -> list[Any]:
     return run_program(program).resources
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_sep_egress_components_pass_the_pack() -> None:
     from components.aws import FirewallSettings, LoggingSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
     from components.gcp import EgressFirewallPolicy
@@ -824,6 +825,7 @@ def test_a_sep_egress_firewall_without_logging_fails_the_stack_check() -> None:
     assert urn.endswith("::sep-firewall")
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_plain_provider_resources_are_read_by_their_engine_names() -> None:
     import pulumi_aws as aws
     import pulumi_gcp as gcp
