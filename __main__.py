@@ -1,6 +1,7 @@
-"""The Pulumi program: stack config -> validated settings -> egress plan -> exports.
+"""The Pulumi program: stack config -> validated settings -> egress plan -> components.
 
-Everything is validated before any resource is registered; a user mistake stops the run with one message.
+Every part of the configuration is validated and compiled before any resource is registered; a user mistake
+stops the run with one message per problem, naming the config key.
 """
 
 from pathlib import Path
@@ -9,14 +10,11 @@ import pulumi
 
 from components.engine_config import stack_config_from_engine
 from components.errors import SepEgressError
+from components.program import prepare_deployment
 
 try:
-    plan = stack_config_from_engine(Path(__file__).parent).plan()
+    deployment = prepare_deployment(stack_config_from_engine(Path(__file__).parent))
 except SepEgressError as error:
     raise pulumi.RunError(str(error)) from None
 
-pulumi.export("catalogVersion", plan.catalog_version)
-pulumi.export("selection", plan.to_dict()["selection"])
-pulumi.export("allow", [rule.to_dict() for rule in plan.allow])
-pulumi.export("tlsInspectionBypass", list(plan.tls_inspection_bypass))
-pulumi.export("warnings", [warning.to_dict() for warning in plan.warnings])
+deployment.register()

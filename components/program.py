@@ -1,0 +1,147 @@
+"""What ``__main__.py`` does with a stack: validate every part, then register the components.
+
+``prepare_deployment`` checks the whole configuration (selection, overlays, the AWS and GCP blocks) and compiles
+every control without registering anything; only when all of it is valid does ``Deployment.register`` create
+the components. A mistake in the GCP block therefore never leaves half of the AWS resources applied.
+
+Stack configuration of the cloud blocks (keys as in the components' Python arguments)::
+
+    sep-egress:aws:                   # NetworkFirewallAllowlistArgs, without the selection (taken from the stack)
+      style: suricata
+      source_cidrs: {agent: [10.10.0.0/16], sepm: [10.20.0.10/32]}
+    sep-egress:gcp:
+      firewall: {targets: {...}, secure_tags: {...}, options: {...}}   # EgressFirewallPolicyArgs
+      nat: {options: {...}}                                           # EgressNatArgs (optional)
+      private_access: {options: {...}}                                # StoragePrivateAccessArgs (optional)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pulumi
+
+from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
+from .catalog.plan import EgressPlan
+from .errors import ConfigError, SepEgressError
+from .gcp import (
+    EgressFirewallPolicy,
+    EgressFirewallPolicyArgs,
+    EgressNat,
+    EgressNatArgs,
+    StoragePrivateAccess,
+    StoragePrivateAccessArgs,
+)
+from .settings import NAMESPACE, StackConfig
+
+GCP_PARTS = ("firewall", "nat", "private_access")
+
+
+@dataclass
+class Deployment:
+    """A validated stack: its plan and the arguments of each component to create."""
+
+    name: str
+    plan: EgressPlan
+    aws: NetworkFirewallAllowlistArgs | None = None
+    gcp: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def register(self) -> dict[str, pulumi.ComponentResource]:
+        """Create the components (children of the stack) and export what other teams need."""
+        created: dict[str, pulumi.ComponentResource] = {}
+        plan = self.plan
+        pulumi.export("catalogVersion", plan.catalog_version)
+        pulumi.export("selection", plan.to_dict()["selection"])
+        pulumi.export("allow", [rule.to_dict() for rule in plan.allow])
+        pulumi.export("tlsInspectionBypass", list(plan.tls_inspection_bypass))
+        # One list for reviewers: what the plan is wider than the vendor asks, then what each control adds.
+        warnings: list[dict[str, Any]] = [{**warning.to_dict(), "source": "plan"} for warning in plan.warnings]
+        if self.aws is not None:
+            allowlist = NetworkFirewallAllowlist(self.name, self.aws, plan=plan)
+            created["aws"] = allowlist
+            pulumi.export("awsRuleGroupArns", allowlist.rule_group_arns)
+            pulumi.export("awsFirewallPolicyArn", allowlist.firewall_policy_arn)
+            pulumi.export("awsAllowedHosts", allowlist.allowed_hosts)
+            pulumi.export("awsSkippedRoles", allowlist.skipped_roles)
+            warnings += [
+                {"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"}
+                for note in allowlist.spec.notes
+            ]
+        if "firewall" in self.gcp:
+            policy = EgressFirewallPolicy(self.name, cast(EgressFirewallPolicyArgs, self.gcp["firewall"]), plan=plan)
+            created["gcp-firewall"] = policy
+            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in policy.spec.warnings]
+            pulumi.export("gcpFirewallPolicyId", policy.policy_id)
+            pulumi.export("gcpFirewallPolicyName", policy.policy_name)
+        if "nat" in self.gcp:
+            nat = EgressNat(self.name, cast(EgressNatArgs, self.gcp["nat"]), plan=plan)
+            created["gcp-nat"] = nat
+            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in nat.spec.warnings]
+            pulumi.export("gcpEgressAddresses", nat.egress_addresses)
+        if "private_access" in self.gcp:
+            access = StoragePrivateAccess(
+                self.name, cast(StoragePrivateAccessArgs, self.gcp["private_access"]), plan=plan
+            )
+            created["gcp-private-access"] = access
+            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access.spec.warnings]
+        pulumi.export("warnings", warnings)
+        return created
+
+
+def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deployment:
+    """Validate and compile everything a stack asks for; raises one ``ConfigError`` listing every problem."""
+    plan = config.plan()
+    settings = config.settings
+    problems: list[tuple[str, str]] = []
+    deployment = Deployment(name=name, plan=plan)
+    if settings.aws is None and settings.gcp is None:
+        problems.append((f"{NAMESPACE}:aws", "configure at least one cloud: sep-egress:aws or sep-egress:gcp"))
+    if settings.aws is not None:
+        try:
+            args = NetworkFirewallAllowlistArgs.from_mapping(settings.aws)
+            compile_args(args, plan)
+            deployment.aws = args
+        except SepEgressError as error:
+            problems.append((f"{NAMESPACE}:aws", _without_prefix(str(error), "aws: ")))
+    if settings.gcp is not None:
+        unknown = sorted(set(settings.gcp) - set(GCP_PARTS))
+        if unknown:
+            problems.append((f"{NAMESPACE}:gcp.{unknown[0]}", f"unknown part; expected {', '.join(GCP_PARTS)}"))
+        if "firewall" not in settings.gcp:
+            problems.append((f"{NAMESPACE}:gcp.firewall", "the GCP block needs a firewall policy"))
+        preparers: dict[str, Callable[[Any, EgressPlan], object]] = {
+            "firewall": EgressFirewallPolicy.prepare,
+            "nat": EgressNat.prepare,
+            "private_access": StoragePrivateAccess.prepare,
+        }
+        for part, prepare in preparers.items():
+            if part not in settings.gcp:
+                continue
+            value = settings.gcp[part]
+            if not isinstance(value, Mapping):
+                problems.append((f"{NAMESPACE}:gcp.{part}", "a mapping of arguments is expected"))
+                continue
+            try:
+                prepare(cast(Any, dict(value)), plan)
+                deployment.gcp[part] = dict(value)
+            except SepEgressError as error:
+                problems.append((f"{NAMESPACE}:gcp.{part}", str(error)))
+        firewall_options = (settings.gcp.get("firewall") or {}).get("options") or {}
+        wants_access = isinstance(firewall_options, Mapping) and bool(firewall_options.get("private_google_access"))
+        if wants_access != ("private_access" in settings.gcp):
+            problems.append(
+                (
+                    f"{NAMESPACE}:gcp.private_access",
+                    "set gcp.private_access (the route and DNS zone) exactly when "
+                    "gcp.firewall.options.private_google_access is true (the egress rule to 199.36.153.8/30)",
+                )
+            )
+    if problems:
+        raise ConfigError(config.source, problems)
+    return deployment
+
+
+def _without_prefix(message: str, prefix: str) -> str:
+    return message[len(prefix) :] if message.startswith(prefix) else message

@@ -1,0 +1,259 @@
+"""``sep-egress preview``: every shipped stack runs offline, its controls allow what its plan says, a bad config
+registers nothing, and ``--base`` diffs against another git revision."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.catalog.plan import EgressPlan
+from components.errors import ConfigError
+from components.mock_engine import MockRun, run_program, run_project
+from components.preview import destinations, engine_config, run_preview
+from components.settings import read_stack_file
+
+from support import ROOT
+
+STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+NFW_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+NGFW_POLICY = "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules"
+
+
+def test_the_required_stacks_exist() -> None:
+    assert {"dev", "prod", "gcp-cloud"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_control_allows_exactly_the_plan(stack: str) -> None:
+    config = read_stack_file(ROOT, stack)
+    plan: EgressPlan = config.plan()
+    preview = run_preview(ROOT, stack)
+    settings = config.settings
+    assert preview.resources, "a stack must create its controls"
+    assert preview.warnings[0]["code"] == "tls-inspection-bypass"
+    if settings.aws is not None:
+        sources = settings.aws.get("source_cidrs", {})
+        groups = [resource for resource in preview.resources if resource.type == NFW_RULE_GROUP]
+        allowed: set[str] = set()
+        for group in groups:
+            allowed |= destinations(group.inputs)
+        needed = {rule for rule in plan.allow if any(role in sources for role in rule.roles)}
+        if settings.aws.get("style", "suricata") == "suricata":
+            assert allowed == {f"{rule.host}:{rule.port}" for rule in needed}
+        else:
+            assert allowed == {rule.host for rule in needed}
+    if settings.gcp is not None:
+        (policy,) = [resource for resource in preview.resources if resource.type == NGFW_POLICY]
+        allowed = destinations(policy.inputs)
+        private_access = bool(settings.gcp["firewall"].get("options", {}).get("private_google_access"))
+        expected = {
+            f"{rule.host}:{rule.port}"
+            for rule in plan.allow
+            if not (private_access and rule.host == "storage.googleapis.com")
+        }
+        assert allowed == expected
+        rules = policy.inputs["rules"]
+        assert all(rule.get("enableLogging") for rule in rules)
+        assert not any(
+            "0.0.0.0/0" in rule.get("match", {}).get("destIpRanges", []) and rule["action"] == "allow" for rule in rules
+        )
+
+
+def test_preview_json_contract() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {"stack", "resources", "warnings"} <= set(document)
+    assert document["stack"] == "prod"
+    types = {resource["type"] for resource in document["resources"]}
+    assert {NFW_RULE_GROUP, NGFW_POLICY, "gcp:compute/routerNat:RouterNat"} <= types
+    for resource in document["resources"]:
+        assert set(resource) == {"type", "name", "parent", "inputs"}
+    children = [resource for resource in document["resources"] if resource["type"] == NFW_RULE_GROUP]
+    assert {child["parent"] for child in children} == {"sep-egress:aws:NetworkFirewallAllowlist::sep-egress"}
+
+
+def test_preview_is_byte_identical_across_runs() -> None:
+    command = [sys.executable, "-m", "components", "preview", "--stack", "gcp-cloud", "--format", "markdown"]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
+    second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
+    assert first == second
+    assert first.startswith("### sep-egress preview: stack `gcp-cloud`")
+
+
+def copy_project(target: Path) -> Path:
+    """The project's tracked files in a throwaway folder (what a clone would hold)."""
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+    target.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    # The working tree may be ahead of HEAD while developing: use its versions of the files under test.
+    for name in ("components", "stacks", "examples", "__main__.py", "Pulumi.yaml"):
+        source = ROOT / name
+        destination = target / name
+        if source.is_dir():
+            shutil.rmtree(destination, ignore_errors=True)
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination)
+    return target
+
+
+def write_stack(project: Path, name: str, config: dict[str, object]) -> None:
+    (project / "stacks" / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+
+
+BAD_CONFIGS = [
+    ({"sep-egress:aws": {"style": "domain-list", "source_cidrz": {}}}, "sep-egress:aws", "source_cidrz"),
+    ({"sep-egress:aws": {"source_cidrs": {"agent": ["10.0.0.1/8"]}}}, "sep-egress:aws", "10.0.0.1/8"),
+    ({"sep-egress:aws": {"source_cidrs": {"agent": ["0.0.0.0/0"]}}}, "sep-egress:aws", "0.0.0.0/0"),
+    ({"sep-egress:gcp": {"firewal": {}}}, "sep-egress:gcp.firewal", "unknown part"),
+    ({"sep-egress:gcp": {"firewall": {"options": {"networks": []}, "targets": {"agent": {}}}}}, "sep-egress:gcp", ""),
+    ({}, "sep-egress:aws", "configure at least one cloud"),
+    ({"sep-egress:version": "14.3 SP1", "sep-egress:aws": {}}, "sep-egress:version", "not a product version"),
+]
+
+
+@pytest.mark.parametrize(("extra", "key", "words"), BAD_CONFIGS)
+def test_a_bad_config_names_its_key_and_registers_nothing(
+    tmp_path: Path, extra: dict[str, object], key: str, words: str
+) -> None:
+    project = copy_project(tmp_path / "project")
+    config: dict[str, object] = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1", **extra}
+    write_stack(project, "bad", config)
+    values = engine_config(project, "bad", validate=False)
+    record = MockRun()
+    program = str(project / "__main__.py")
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the engine's RunError carries the message
+        run_program(lambda: runpy.run_path(program), stack="bad", config=values, record=record)
+    assert type(caught.value).__name__ == "RunError"
+    message = str(caught.value)
+    assert key in message and words in message
+    assert record.resources == []
+
+
+def test_the_cli_reports_a_bad_stack_in_one_message(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    write_stack(
+        project,
+        "bad",
+        {
+            "sep-egress:mode": "on-prem",
+            "sep-egress:version": "14.3 RU1",
+            "sep-egress:aws": {"source_cidrs": {"agent": ["10.0.0.0/8"]}, "style": "nope"},
+            "sep-egress:gcp": {"firewall": {"options": {}}, "nat": "x"},
+        },
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "bad", "--project-dir", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "sep-egress:aws: style" in result.stderr
+    assert "sep-egress:gcp.nat: a mapping of arguments is expected" in result.stderr
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    overlay = project / "examples" / "overlays" / "corporate.yaml"
+    document = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    document["entries"].append(
+        {"id": "corp-new", "role": "agent", "usage": {"en": "new"}, "urls": ["https://new.corp.example.com"]}
+    )
+    overlay.write_text(yaml.safe_dump(document), encoding="utf-8")
+    git(project, "commit", "-qam", "add a host")
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~1", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(result.stdout)["diff"]
+    assert diff["summary"]["add"] == 0 and diff["summary"]["remove"] == 0
+    assert diff["summary"]["replace"] == 0
+    changed = {(item["type"], item["name"]): item for item in diff["changed"]}
+    group = next(item for key, item in changed.items() if key[0] == NFW_RULE_GROUP)
+    assert group["hosts_added"] == ["new.corp.example.com:443"]
+    assert group["action"] == "update"
+    policy = changed[(NGFW_POLICY, "sep-egress-policy")]
+    assert policy["hosts_added"] == ["new.corp.example.com:443"]
+
+    # A capacity change forces a replacement, and the diff says why.
+    stack = project / "stacks" / "Pulumi.prod.yaml"
+    stack.write_text(
+        stack.read_text(encoding="utf-8").replace("capacity_rounding: 100", "capacity_rounding: 500"), encoding="utf-8"
+    )
+    git(project, "commit", "-qam", "bigger groups")
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~1", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=300,
+        check=False,
+    )
+    diff = json.loads(result.stdout)["diff"]
+    replaced = [item for item in diff["changed"] if item["action"] == "replace"] + diff["added"]
+    assert replaced, diff["summary"]
+    markdown = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~2", "--format", "markdown"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=300,
+        check=True,
+    ).stdout
+    assert "allows new.corp.example.com:443" in markdown
+
+
+def test_an_unknown_base_revision_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "dev", "--base", "no-such-ref"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--base no-such-ref: cannot read that revision" in result.stderr
+
+
+def test_the_program_runs_in_a_copied_project(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    run = run_project(str(project), "dev", engine_config(project, "dev"))
+    assert run.of_type(NFW_RULE_GROUP)
+    with pytest.raises(ConfigError):
+        engine_config(project, "missing")
