@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed
 
-.PHONY: preview test lint typecheck unit bench clean
+.PHONY: preview plan test lint typecheck unit bench policy-test clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# What `pulumi preview` of the stack would create, offline (Pulumi's mock engine: no cloud, no Pulumi CLI).
 preview: $(STAMP)
+	$(BIN)/sep-egress preview --stack $(STACK)
+
+# What the stack allows, as deduplicated host/port rules with warnings.
+plan: $(STAMP)
 	$(BIN)/sep-egress plan --stack $(STACK)
 
 lint: $(STAMP)
@@ -32,5 +37,15 @@ test: lint typecheck unit
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
+# The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
+POLICY_VENV := policy/.venv
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet -r policy/requirements.txt
+	touch $@
+
+policy-test: $(POLICY_VENV)/.installed
+	cd / && $(CURDIR)/$(POLICY_VENV)/bin/python $(CURDIR)/policy/selftest.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
