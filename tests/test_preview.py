@@ -179,6 +179,20 @@ def git(project: Path, *args: str) -> None:
     )
 
 
+def preview_cli(project: Path, *args: str) -> str:
+    """``sep-egress preview --stack prod ARGS`` in ``project``; fails the test with its stderr if it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod", *args],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     git(project, "init", "-q", "-b", "main")
@@ -191,16 +205,7 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
     )
     overlay.write_text(yaml.safe_dump(document), encoding="utf-8")
     git(project, "commit", "-qam", "add a host")
-    result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~1", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    diff = json.loads(result.stdout)["diff"]
+    diff = json.loads(preview_cli(project, "--base", "HEAD~1", "--format", "json"))["diff"]
     assert diff["summary"]["add"] == 0 and diff["summary"]["remove"] == 0
     assert diff["summary"]["replace"] == 0
     changed = {(item["type"], item["name"]): item for item in diff["changed"]}
@@ -216,25 +221,10 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
         stack.read_text(encoding="utf-8").replace("capacity_rounding: 100", "capacity_rounding: 500"), encoding="utf-8"
     )
     git(project, "commit", "-qam", "bigger groups")
-    result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~1", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-        check=False,
-    )
-    diff = json.loads(result.stdout)["diff"]
+    diff = json.loads(preview_cli(project, "--base", "HEAD~1", "--format", "json"))["diff"]
     replaced = [item for item in diff["changed"] if item["action"] == "replace"] + diff["added"]
     assert replaced, diff["summary"]
-    markdown = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--base", "HEAD~2", "--format", "markdown"],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-        check=True,
-    ).stdout
+    markdown = preview_cli(project, "--base", "HEAD~2", "--format", "markdown")
     assert "allows new.corp.example.com:443" in markdown
 
 
