@@ -82,8 +82,12 @@ class AwsFirewallOptions:
     """How to compile. Every field has a safe default; see docs/aws.md for what each protects and costs.
 
     ``headroom_percent`` and ``capacity_rounding`` decide each group's provisioned capacity: the rules it holds,
-    plus the headroom, rounded up to a multiple of the rounding (never below ``min_capacity``). Capacity is fixed
-    at creation, so this slack is what lets a group take new hosts as an in-place update instead of a replacement.
+    plus the headroom, rounded up to the next step of a ladder that grows by a factor of about 1.41 (each step a
+    multiple of the rounding: 100, 200, 300, 400, 600, 800, 1200, 1600, ...), never below ``min_capacity``.
+    Capacity is fixed at creation, so this slack is what lets a group take new hosts as an in-place update
+    instead of a replacement. Fixed increments would put a large group a few dozen hosts from its next
+    replacement; the ladder's steps grow with the group, so the room left grows too (on average about a fifth of
+    the group). Set ``min_capacity`` to the deployed capacity to rule out a replacement until the group outgrows it.
     """
 
     style: Style = "suricata"
@@ -131,9 +135,14 @@ class AwsFirewallOptions:
 
     def provisioned_capacity(self, used: int) -> int:
         """The capacity to create a group with when it holds ``used`` capacity now."""
-        wanted = math.ceil(used * (100 + self.headroom_percent) / 100)
-        rounded = -(-wanted // self.capacity_rounding) * self.capacity_rounding
-        return min(self.max_group_capacity, max(self.min_capacity, rounded))
+        wanted = max(1, math.ceil(used * (100 + self.headroom_percent) / 100))
+        step = 0
+        while True:
+            rung = math.ceil(2 ** (step / 2)) * self.capacity_rounding
+            if rung >= wanted or rung >= self.max_group_capacity:
+                break
+            step += 1
+        return min(self.max_group_capacity, max(self.min_capacity, rung))
 
     def fits(self, used: int, rules_bytes: int) -> bool:
         """Whether a group of this size keeps its headroom within one group's limits."""

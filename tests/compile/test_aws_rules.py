@@ -198,14 +198,25 @@ def test_sids_come_from_content_not_position(on_prem_plan: EgressPlan, hybrid_pl
 
 @pytest.mark.parametrize(
     ("used", "headroom", "rounding", "expected"),
-    [(0, 25, 100, 100), (34, 25, 100, 100), (80, 25, 100, 100), (81, 25, 100, 200), (5023, 25, 100, 6300),
-     (5023, 0, 1, 5023), (29_000, 25, 100, MAX_STATEFUL_GROUP_CAPACITY)],
+    [(0, 25, 100, 100), (34, 25, 100, 100), (80, 25, 100, 100), (81, 25, 100, 200), (5023, 25, 100, 6400),
+     (5023, 0, 1, 5793), (29_000, 25, 100, MAX_STATEFUL_GROUP_CAPACITY)],
 )  # fmt: skip
 def test_provisioned_capacity_adds_headroom_and_rounds(used: int, headroom: int, rounding: int, expected: int) -> None:
     options = AwsFirewallOptions(
         headroom_percent=headroom, capacity_rounding=rounding, min_capacity=1 if not headroom else 100
     )
     assert options.provisioned_capacity(used) == expected
+
+
+def test_capacity_ladder_keeps_headroom_and_changes_rarely() -> None:
+    options = AwsFirewallOptions()
+    capacities = [options.provisioned_capacity(used) for used in range(1, 24_001)]
+    for used, capacity in enumerate(capacities, start=1):
+        assert capacity >= used * 1.25
+        assert capacity % 100 == 0
+    # Fixed steps of 100 would change the capacity (a replacement) every 80 rules: 300 times up to 24,000.
+    changes = sum(1 for before, after in zip(capacities, capacities[1:], strict=False) if before != after)
+    assert changes <= 16
 
 
 def bulk_entries(hosts: int) -> list[dict[str, Any]]:
