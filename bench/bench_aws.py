@@ -91,7 +91,8 @@ def measure(label: str, hosts: int, style: str) -> None:
     print(
         f"capacity reserved {spec.capacity} for {spec.used_capacity} used "
         f"(minimum possible {spec.used_capacity}; slack {spec.capacity - spec.used_capacity} "
-        f"= headroom {options.headroom_percent}% rounded up the capacity ladder in units of {options.capacity_rounding})"
+        f"= headroom {options.headroom_percent}% rounded up the capacity ladder, "
+        f"in units of {options.capacity_rounding})"
     )
 
     before = registrations(plan, style)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -215,7 +216,7 @@ def test_capacity_ladder_keeps_headroom_and_changes_rarely() -> None:
         assert capacity >= used * 1.25
         assert capacity % 100 == 0
     # Fixed steps of 100 would change the capacity (a replacement) every 80 rules: 300 times up to 24,000.
-    changes = sum(1 for before, after in zip(capacities, capacities[1:], strict=False) if before != after)
+    changes = sum(1 for before, after in itertools.pairwise(capacities) if before != after)
     assert changes <= 16
 
 
