@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 STAMP := $(VENV)/.installed
+# The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
+POLICY_VENV := policy/.venv
 
 .PHONY: preview plan test lint typecheck unit bench policy-test clean
 
@@ -32,13 +34,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+# The policy pack's own virtualenv is set up first so that the tests also run its self-test with the real SDK.
+test: lint typecheck $(POLICY_VENV)/.installed unit
 
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
-# The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
-POLICY_VENV := policy/.venv
 $(POLICY_VENV)/.installed: policy/requirements.txt
 	test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV)
 	$(POLICY_VENV)/bin/python -m pip install --quiet -r policy/requirements.txt
