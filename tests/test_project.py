@@ -25,7 +25,9 @@ def test_pulumi_yaml_validates_against_pulumi_project_schema() -> None:
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"
     assert project["stackConfigDir"] == "stacks"
-    assert (ROOT / project["main"]).exists()
+    # No `main`: Pulumi runs the project folder, whose __main__.py is the program.
+    assert "main" not in project
+    assert (ROOT / "__main__.py").exists()
 
 
 def test_the_schema_check_catches_a_broken_project_file() -> None:
