@@ -440,12 +440,7 @@ class EgressNat(pulumi.ComponentResource):
     """What a reviewer must know."""
 
     def __init__(self, name: str, args: EgressNatArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        raw = _plain_inputs(args)
-        options = raw.get("options")
-        if isinstance(options, dict) and isinstance(options.get("rule_numbers"), dict):
-            # Numbers cross the wire as floats; the provider converts top-level integers only, not map values.
-            options["rule_numbers"] = {key: _integer(value) for key, value in options["rule_numbers"].items()}
-        nat_args = cast(gcp_components.EgressNatArgs, raw)
+        nat_args = cast(gcp_components.EgressNatArgs, _plain_inputs(args))
         spec = gcp_components.EgressNat.prepare(nat_args)[0]
         super().__init__(f"{PACKAGE_NAME}:index:EgressNat", name, None, opts)
         self.component = gcp_components.EgressNat(name, nat_args, opts=pulumi.ResourceOptions(parent=self))
@@ -508,7 +503,12 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
 
 
 def _plain_inputs(args: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``args``; refuses an output of another resource (the rules are compiled from the values)."""
+    """A deep copy of ``args``; refuses an output of another resource (the rules are compiled from the values).
+
+    Numbers cross the wire as floats, and the host hands them over as floats even for ``integer`` properties
+    (``ComponentProvider.map_input_properties`` converts, then overwrites with the original value). Every number of
+    this package is an integer (a test keeps the schema free of ``number``), so whole floats become ints here.
+    """
 
     def copy(value: Any, path: str) -> Any:
         if isinstance(value, pulumi.Output):
@@ -520,17 +520,13 @@ def _plain_inputs(args: Mapping[str, Any]) -> dict[str, Any]:
             return {key: copy(item, f"{path}.{camel_case(str(key))}") for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [copy(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         return value
 
     if not isinstance(args, Mapping):
         raise SepEgressError("args: a mapping of input names to values")
     return {key: copy(value, camel_case(key)) for key, value in args.items()}
-
-
-def _integer(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _snake(name: str) -> str:
