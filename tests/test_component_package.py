@@ -458,3 +458,37 @@ def test_a_mistake_registers_nothing() -> None:
             record=record,
         )
     assert record.resources == []
+
+
+# --- docs/reuse.md ------------------------------------------------------------------------------------------------
+
+
+def test_the_yaml_example_of_docs_reuse_matches_the_schema_and_constructs(schema: dict[str, Any]) -> None:
+    import re
+
+    document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```yaml\n(.*?)```", document, re.DOTALL)
+    program = yaml.safe_load(example)
+    assert "sep-egress" in program["packages"]
+
+    def check(properties: dict[str, Any], given: dict[str, Any], required: list[str], where: str) -> None:
+        assert set(required) <= set(given), where
+        for name, value in given.items():
+            assert name in properties, f"{where}.{name} is not in the schema"
+            prop = properties[name]
+            if "$ref" in prop:
+                kind = schema["types"][prop["$ref"].removeprefix("#/types/")]
+                check(kind["properties"], value, kind.get("required", []), f"{where}.{name}")
+            elif "$ref" in prop.get("additionalProperties", {}):
+                kind = schema["types"][prop["additionalProperties"]["$ref"].removeprefix("#/types/")]
+                for key, item in value.items():
+                    check(kind["properties"], item, kind.get("required", []), f"{where}.{name}.{key}")
+
+    for logical, declared in program["resources"].items():
+        spec = schema["resources"][declared["type"]]
+        check(spec["inputProperties"], declared["properties"], spec["requiredInputs"], logical)
+        _, state = construct(declared["type"], declared["properties"])
+        assert_state_matches_schema(schema, declared["type"], state)
+    for expression in program["outputs"].values():
+        logical, output = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expression).groups()  # type: ignore[union-attr]
+        assert output in schema["resources"][program["resources"][logical]["type"]]["properties"]
