@@ -7,11 +7,18 @@ given CA file) to tell a corporate inspection CA (accepted locally) from a broke
 vendor pins its certificates, so an agent fails in both cases, and both fail the check.
 
 HTTP rules (port 80, clear text) get DNS and TCP only: sending a request would prove nothing about the agent's
-own requests and could be logged as one. This module is the only place in the package that opens connections.
+own requests and could be logged as one.
+
+Through an explicit HTTP proxy (``Proxy``), the proxy resolves the names, so the local DNS phase is skipped; TCP is
+the connection to the proxy, and a ``proxy`` phase records its answer: ``CONNECT host:port`` for TLS rules (then
+the same handshake and trust comparison inside the tunnel, which is how a proxy that decrypts the vendor's hosts
+shows up), ``HEAD http://host/`` for HTTP rules, since a proxy's allow-list is only visible in its answer to a
+request. This module is the only place in the package that opens connections.
 """
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import ipaddress
 import re
@@ -19,6 +26,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,11 +35,15 @@ from .catalog.plan import EgressPlan
 from .errors import SepEgressError
 
 Status = Literal["ok", "failed", "timeout", "skipped", "not-applicable"]
+DnsSource = Literal["system", "override", "proxy"]
 Address = tuple[str, int]
 #: Resolves ``(host, port)`` to the addresses to try, in order; raises ``OSError`` (or ``TimeoutError``) on failure.
 Resolver = Callable[[str, int, float], list[Address]]
 
 MAX_ADDRESSES = 3  # how many resolved addresses a check tries before giving up (bounds the time per target)
+MAX_HEAD = 64 * 1024  # a proxy's answer head longer than this is not an HTTP proxy talking
+USER_ENV = "SEP_EGRESS_PROXY_USER"
+PASSWORD_ENV = "SEP_EGRESS_PROXY_PASSWORD"  # noqa: S105 - the name of the variable, not a password
 
 
 class CheckError(SepEgressError):
@@ -79,7 +91,7 @@ class Phase:
 @dataclass(slots=True)
 class DnsPhase(Phase):
     addresses: list[str] = field(default_factory=list)
-    source: Literal["system", "override"] = "system"
+    source: DnsSource = "system"
 
     def to_dict(self) -> dict[str, Any]:
         return {**Phase.to_dict(self), "addresses": self.addresses, "source": self.source}
@@ -115,6 +127,28 @@ class TlsPhase(Phase):
 
 
 @dataclass(slots=True)
+class ProxyPhase(Phase):
+    """The proxy's answer to ``request``: ``code`` and ``reason`` from its status line. Never holds credentials."""
+
+    status: Status = "not-applicable"
+    url: str | None = None
+    request: str | None = None
+    code: int | None = None
+    reason: str | None = None
+    authenticated: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Phase.to_dict(self),
+            "url": self.url,
+            "request": self.request,
+            "code": self.code,
+            "reason": self.reason,
+            "authenticated": self.authenticated,
+        }
+
+
+@dataclass(slots=True)
 class CheckResult:
     """What one target's check found. ``ok`` is true only when every applicable phase passed."""
 
@@ -122,23 +156,39 @@ class CheckResult:
     dns: DnsPhase = field(default_factory=DnsPhase)
     tcp: TcpPhase = field(default_factory=TcpPhase)
     tls: TlsPhase = field(default_factory=TlsPhase)
+    proxy: ProxyPhase = field(default_factory=ProxyPhase)
 
     @property
     def ok(self) -> bool:
-        phases_ok = self.dns.status == "ok" and self.tcp.status == "ok"
+        # Through a proxy, the local DNS phase is skipped on purpose: the proxy resolves the name.
+        dns_ok = self.dns.status == "ok" or (self.dns.source == "proxy" and self.dns.status == "skipped")
+        phases_ok = dns_ok and self.tcp.status == "ok" and self.proxy.status in ("ok", "not-applicable")
         return phases_ok and self.tls.status in ("ok", "not-applicable")
 
     @property
     def verdict(self) -> str:
-        """A short reason for people: ``ok`` or the first phase that failed."""
+        """A short reason for people: ``ok`` or the first phase that failed (``proxy 403`` names the proxy's code)."""
         if self.ok:
             return "ok"
-        for name, phase in (("dns", self.dns), ("tcp", self.tcp), ("tls", self.tls)):
+        phases: tuple[tuple[str, Phase], ...] = (
+            ("dns", self.dns),
+            ("tcp", self.tcp),
+            ("proxy", self.proxy),
+            ("tls", self.tls),
+        )
+        for name, phase in phases:
             if phase.status in ("failed", "timeout"):
                 if name == "tls" and self.tls.intercepted:
                     return "intercepted"
+                if name == "proxy" and self.proxy.code is not None:
+                    return f"proxy {self.proxy.code}"
                 return f"{name} {phase.status}"
         return "failed"
+
+    @property
+    def error(self) -> str | None:
+        """The first phase's error, for one line per failure."""
+        return self.dns.error or self.tcp.error or self.proxy.error or self.tls.error
 
     def to_dict(self) -> dict[str, Any]:
         target = self.target
@@ -154,6 +204,7 @@ class CheckResult:
             "dns": self.dns.to_dict(),
             "tcp": self.tcp.to_dict(),
             "tls": self.tls.to_dict(),
+            "proxy": self.proxy.to_dict(),
         }
 
 
@@ -284,6 +335,207 @@ class Overrides:
         return None
 
 
+# --- an explicit HTTP proxy ----------------------------------------------------------------------------------------
+
+
+def _redacted(value: str) -> str:
+    """``value`` with any ``user[:password]@`` replaced, so no error message ever repeats a credential."""
+    return re.sub(r"(?<=//)[^/@]*@", "***@", value) if "@" in value else value
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """An explicit HTTP proxy (``--via http://HOST:PORT``), with Basic credentials when a user is given.
+
+    The password never comes from the command line, where ``ps`` and shell history would show it: only from
+    ``SEP_EGRESS_PROXY_PASSWORD``. The user may be in the URL (``http://alice@proxy:3128``) or in
+    ``SEP_EGRESS_PROXY_USER``. Neither is ever printed; ``url`` is the proxy without them.
+    """
+
+    host: str
+    port: int
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, value: str, environ: Mapping[str, str] | None = None) -> Proxy:
+        environ = {} if environ is None else environ
+        shown = _redacted(value)
+        problem = f"--via {shown!r}: expected http://HOST:PORT, e.g. http://proxy.corp.example:3128"
+        try:
+            parts = urllib.parse.urlsplit(value.strip())
+            port = parts.port
+        except ValueError:
+            raise CheckError(problem) from None
+        if parts.scheme.lower() == "https":
+            raise CheckError(f"--via {shown!r}: only plain http:// proxies are supported (TLS to the proxy is not)")
+        if parts.scheme.lower() != "http" or not parts.hostname or port is None or not 1 <= port <= 65535:
+            raise CheckError(problem)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise CheckError(f"--via {shown!r}: a proxy URL has no path, query or fragment")
+        if parts.password is not None:
+            raise CheckError(
+                f"--via {shown!r}: a password on the command line is visible to other users (ps, shell history); "
+                f"put it in {PASSWORD_ENV} and give only the user in the URL or in {USER_ENV}"
+            )
+        host = parts.hostname
+        if ":" in host:
+            host = _address(host, "--via", shown)
+        elif not re.fullmatch(r"[A-Za-z0-9.-]+", host):
+            raise CheckError(problem)
+        user = urllib.parse.unquote(parts.username) if parts.username is not None else environ.get(USER_ENV) or None
+        password = environ.get(PASSWORD_ENV)
+        if user is None:
+            return cls(host, port)
+        if ":" in user:  # Basic credentials are "user:password": a colon cannot be part of the user
+            raise CheckError(f"--via: the proxy user may not contain ':' ({USER_ENV} or the URL)")
+        if password is None:
+            raise CheckError(f"--via: a proxy user is given but {PASSWORD_ENV} is not set")
+        return cls(host, port, user, password)
+
+    @property
+    def url(self) -> str:
+        return f"http://{_format((self.host, self.port))}"
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user is not None
+
+    def authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` header value, or None without credentials."""
+        if self.user is None:
+            return None
+        token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode("ascii")
+        return f"Basic {token}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyAnswer:
+    """The status line and headers of a proxy's answer (header names lower-cased, repeats joined by ``, ``)."""
+
+    code: int
+    reason: str
+    headers: Mapping[str, str]
+
+
+class ProxyProtocolError(OSError):
+    """What came back is not an HTTP answer (or the proxy hung up before finishing one)."""
+
+
+class ProxyRefused(OSError):
+    """The proxy answered, and not with a success."""
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _send_and_read(
+    sock: socket.socket, request_line: str, host_header: str, proxy: Proxy, timeout: float
+) -> ProxyAnswer:
+    """Send one request to the proxy and read its answer's head, all within ``timeout``; never reads past the head,
+    so the bytes after a ``200`` to ``CONNECT`` are left for the TLS handshake."""
+    lines = [request_line, f"Host: {host_header}", "User-Agent: sep-egress-check"]
+    authorization = proxy.authorization()
+    if authorization is not None:
+        lines.append(f"Proxy-Authorization: {authorization}")
+    deadline = time.monotonic() + timeout
+    sock.settimeout(timeout)
+    sock.sendall(("\r\n".join([*lines, "", ""])).encode("ascii"))
+    head = bytearray()
+    while not (head.endswith(b"\r\n\r\n") or head.endswith(b"\n\n")):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no complete answer from the proxy within {timeout:g}s")
+        sock.settimeout(remaining)
+        # One byte at a time: a head is a few hundred bytes, and reading more could swallow the tunnel's first bytes.
+        chunk = sock.recv(1)
+        if not chunk:
+            raise ProxyProtocolError(
+                "the proxy closed the connection "
+                + ("without answering" if not head else "in the middle of its answer")
+            )
+        head += chunk
+        if len(head) > MAX_HEAD:
+            raise ProxyProtocolError(f"the proxy's answer head is longer than {MAX_HEAD} bytes")
+    text = head.decode("iso-8859-1").replace("\r\n", "\n").strip("\n").split("\n")
+    match = re.fullmatch(r"HTTP/\d(?:\.\d)? (\d{3})(?: (.*))?", text[0])
+    if match is None:
+        raise ProxyProtocolError(f"not an HTTP answer from the proxy: {text[0][:80]!r}")
+    headers: dict[str, str] = {}
+    for line in text[1:]:
+        name, _, content = line.partition(":")
+        key = name.strip().lower()
+        headers[key] = f"{headers[key]}, {content.strip()}" if key in headers else content.strip()
+    return ProxyAnswer(int(match[1]), (match[2] or "").strip(), headers)
+
+
+def _proxy_says(answer: ProxyAnswer) -> str:
+    """Squid names its own errors (``X-Squid-Error: ERR_ACCESS_DENIED 0``), RFC 9209 proxies in ``Proxy-Status``:
+    worth showing, since they tell a proxy's decision from an origin's answer."""
+    said = [answer.headers[name] for name in ("x-squid-error", "proxy-status") if answer.headers.get(name)]
+    return f" [{'; '.join(said)}]" if said else ""
+
+
+def _marked(answer: ProxyAnswer) -> Literal["proxy", "origin"] | None:
+    """Whether an answer says it is the proxy's own or forwarded from the origin; None when it does not say."""
+    status = answer.headers.get("proxy-status", "")
+    if answer.headers.get("x-squid-error") or "error=" in status:
+        return "proxy"
+    if "received-status=" in status:
+        return "origin"
+    return None
+
+
+def _refusal(answer: ProxyAnswer, request: str, proxy: Proxy) -> str:
+    """What a non-success answer means, in words."""
+    code = f"{answer.code} {answer.reason}".strip()
+    if answer.code == 407:
+        offered = sorted(
+            {
+                challenge.split()[0]
+                for challenge in answer.headers.get("proxy-authenticate", "").split(",")
+                if challenge.strip() and "=" not in challenge.split()[0]
+            }
+        )
+        schemes = f"; it offers {', '.join(offered)}" if offered else ""
+        if proxy.authenticated:
+            return f"the proxy refused the credentials ({code}{schemes}; only Basic is supported)"
+        return f"the proxy requires authentication ({code}{schemes}); set {USER_ENV} and {PASSWORD_ENV}"
+    if answer.code == 403:
+        return f"the proxy denies {request} ({code}){_proxy_says(answer)}"
+    if answer.code in (502, 503, 504):
+        return f"the proxy could not reach the host ({code}){_proxy_says(answer)}"
+    return f"the proxy answered {code} to {request}{_proxy_says(answer)}"
+
+
+def _tunnel(sock: socket.socket, target: Target, proxy: Proxy, timeout: float, phase: ProxyPhase | None) -> None:
+    """``CONNECT`` through ``sock``; records the answer in ``phase`` if given. Raises ``OSError`` unless it is 2xx."""
+    authority = _authority(target.host, target.port)
+    request = f"CONNECT {authority}"
+    answer = _send_and_read(sock, f"{request} HTTP/1.1", authority, proxy, timeout)
+    if phase is not None:
+        phase.code, phase.reason = answer.code, answer.reason
+    if not 200 <= answer.code < 300:
+        raise ProxyRefused(_refusal(answer, request, proxy))
+
+
+def _head_via(result: CheckResult, sock: socket.socket, proxy: Proxy, timeout: float) -> None:
+    """``HEAD http://host/`` through the proxy. A refusal the proxy marks as its own, a 407, a 403 (an origin's
+    403 cannot be told from a proxy's without such a mark, and a check that passes a denial is worse than one that
+    asks to look twice) or a gateway error fails; any other answer came from the origin: reachable."""
+    target, phase = result.target, result.proxy
+    authority = target.host if target.port == 80 else _authority(target.host, target.port)
+    phase.request = f"HEAD http://{authority}/"
+    answer = _send_and_read(sock, f"{phase.request} HTTP/1.1", authority, proxy, timeout)
+    phase.code, phase.reason = answer.code, answer.reason
+    marked = _marked(answer)
+    refused = answer.code == 407 or (answer.code >= 400 and marked == "proxy")
+    refused = refused or (answer.code in (403, 502, 503, 504) and marked is None)
+    if refused:
+        raise ProxyRefused(_refusal(answer, phase.request, proxy))
+
+
 # --- one check -----------------------------------------------------------------------------------------------------
 
 
@@ -310,10 +562,11 @@ def _name(value: Any) -> str | None:
     return ", ".join(parts) or None
 
 
-def _handshake(
-    address: Address, host: str, context: ssl.SSLContext, timeout: float, sock: socket.socket | None = None
-) -> ssl.SSLSocket:
-    raw = sock or socket.create_connection(address, timeout=timeout)
+#: Opens a fresh raw connection to the target (directly, or a new tunnel through the proxy) for another handshake.
+Opener = Callable[[], socket.socket]
+
+
+def _handshake(host: str, context: ssl.SSLContext, timeout: float, raw: socket.socket) -> ssl.SSLSocket:
     raw.settimeout(timeout)
     try:
         return context.wrap_socket(raw, server_hostname=host)
@@ -329,11 +582,15 @@ def check_target(
     resolver: Resolver = system_resolver,
     overrides: Overrides | None = None,
     trust: TrustStores | None = None,
+    proxy: Proxy | None = None,
 ) -> CheckResult:
-    """Check one target: DNS, TCP and (for TLS) a handshake with SNI and the trust comparison. Never raises for
-    network trouble: every failure is recorded in the result. ``timeout`` bounds each phase and attempt."""
+    """Check one target: DNS, TCP and (for TLS) a handshake with SNI and the trust comparison; through ``proxy``,
+    TCP to the proxy and its answer instead of DNS. Never raises for network trouble: every failure is recorded in
+    the result. ``timeout`` bounds each phase and attempt."""
     trust = trust or TrustStores()
     result = CheckResult(target)
+    if proxy is not None:
+        return _check_via(result, proxy, timeout, resolver, trust)
     start = time.monotonic()
     overridden = (overrides or Overrides()).lookup(target.host, target.port)
     try:
@@ -352,29 +609,98 @@ def check_target(
     finally:
         result.dns.ms = _ms(start)
 
-    start = time.monotonic()
-    sock: socket.socket | None = None
-    errors: list[str] = []
-    for address in addresses[:MAX_ADDRESSES]:
-        try:
-            sock = socket.create_connection(address, timeout=timeout)
-        except OSError as exc:
-            result.tcp.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
-            errors.append(f"{_format(address)}: {_error_text(exc)}")
-            continue
-        result.tcp.status, result.tcp.address = "ok", _format(address)
-        break
-    result.tcp.ms = _ms(start)
-    if sock is None:
-        result.tcp.error = "; ".join(errors)
+    connected = _connect(result.tcp, addresses, timeout)
+    if connected is None:
         return result
-
+    sock, address = connected
     if target.protocol != "tls":
         sock.close()
         result.tls.status = "not-applicable"
         return result
-    _check_tls(result, sock, address, timeout, trust)
+    _check_tls(result, sock, lambda: socket.create_connection(address, timeout=timeout), timeout, trust)
     return result
+
+
+def _connect(tcp: TcpPhase, addresses: Sequence[Address], timeout: float) -> tuple[socket.socket, Address] | None:
+    """A TCP connection to the first of ``addresses`` that accepts, recorded in ``tcp``."""
+    start = time.monotonic()
+    errors: list[str] = []
+    try:
+        for address in addresses[:MAX_ADDRESSES]:
+            try:
+                sock = socket.create_connection(address, timeout=timeout)
+            except OSError as exc:
+                tcp.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+                errors.append(f"{_format(address)}: {_error_text(exc)}")
+                continue
+            tcp.status, tcp.address = "ok", _format(address)
+            return sock, address
+        tcp.error = "; ".join(errors)
+        return None
+    finally:
+        tcp.ms = _ms(start)
+
+
+def _check_via(
+    result: CheckResult, proxy: Proxy, timeout: float, resolver: Resolver, trust: TrustStores
+) -> CheckResult:
+    target, phase = result.target, result.proxy
+    result.dns.source = "proxy"  # status stays "skipped": the proxy resolves the target's name, not this machine
+    phase.status, phase.url, phase.authenticated = "skipped", proxy.url, proxy.authenticated
+    try:
+        addresses = _proxy_addresses(proxy, resolver, timeout)
+    except (OSError, TimeoutError) as exc:
+        result.tcp.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+        result.tcp.error = f"proxy {proxy.host}: {_error_text(exc)}"
+        return result
+    connected = _connect(result.tcp, addresses, timeout)
+    if connected is None:
+        result.tcp.error = f"proxy {result.tcp.error}"
+        return result
+    sock, address = connected
+    start = time.monotonic()
+    try:
+        if target.protocol == "tls":
+            phase.request = f"CONNECT {_authority(target.host, target.port)}"
+            _tunnel(sock, target, proxy, timeout, phase)
+        else:
+            with sock:
+                _head_via(result, sock, proxy, timeout)
+        phase.status = "ok"
+    except OSError as exc:  # TimeoutError included
+        sock.close()
+        phase.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
+        phase.error = _error_text(exc)
+        return result
+    finally:
+        phase.ms = _ms(start)
+    if target.protocol != "tls":
+        result.tls.status = "not-applicable"
+        return result
+
+    def reopen() -> socket.socket:
+        # Each extra handshake needs its own tunnel; the proxy must grant it again, or the comparison is moot.
+        raw = socket.create_connection(address, timeout=timeout)
+        try:
+            _tunnel(raw, target, proxy, timeout, None)
+        except BaseException:
+            raw.close()
+            raise
+        return raw
+
+    _check_tls(result, sock, reopen, timeout, trust)
+    return result
+
+
+def _proxy_addresses(proxy: Proxy, resolver: Resolver, timeout: float) -> list[Address]:
+    try:
+        return [(str(ipaddress.ip_address(proxy.host)), proxy.port)]
+    except ValueError:
+        pass
+    addresses = resolver(proxy.host, proxy.port, timeout)
+    if not addresses:
+        raise OSError("no address")
+    return addresses
 
 
 def _format(address: Address) -> str:
@@ -382,13 +708,13 @@ def _format(address: Address) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _check_tls(result: CheckResult, sock: socket.socket, address: Address, timeout: float, trust: TrustStores) -> None:
+def _check_tls(result: CheckResult, sock: socket.socket, reopen: Opener, timeout: float, trust: TrustStores) -> None:
     tls = result.tls
     host = result.target.host
     start = time.monotonic()
     try:
         try:
-            with _handshake(address, host, trust.public_context(), timeout, sock) as conn:
+            with _handshake(host, trust.public_context(), timeout, sock) as conn:
                 peer = conn.getpeercert() or {}
                 tls.version, tls.public_trust, tls.intercepted = conn.version(), True, False
                 tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
@@ -401,7 +727,7 @@ def _check_tls(result: CheckResult, sock: socket.socket, address: Address, timeo
         # CA the machine trusts from a certificate nobody here trusts, and name the issuer either way.
         tls.status = "failed"
         try:
-            with _handshake(address, host, trust.local_context(), timeout) as conn:
+            with _handshake(host, trust.local_context(), timeout, reopen()) as conn:
                 peer = conn.getpeercert() or {}
                 tls.version, tls.local_trust = conn.version(), True
                 tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
@@ -416,7 +742,7 @@ def _check_tls(result: CheckResult, sock: socket.socket, address: Address, timeo
         anonymous = ssl.create_default_context()
         anonymous.check_hostname = False
         anonymous.verify_mode = ssl.CERT_NONE
-        with _handshake(address, host, anonymous, timeout) as conn:
+        with _handshake(host, anonymous, timeout, reopen()) as conn:
             tls.version = conn.version()
             der = conn.getpeercert(binary_form=True)
             if der:
@@ -498,6 +824,7 @@ def check_all(
     resolver: Resolver = system_resolver,
     overrides: Overrides | None = None,
     trust: TrustStores | None = None,
+    proxy: Proxy | None = None,
     progress: Callable[[int, int, CheckResult], None] | None = None,
 ) -> list[CheckResult]:
     """Check ``targets`` concurrently; results come back in target order. ``progress(done, total, result)`` is
@@ -513,7 +840,13 @@ def check_all(
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
         futures = {
             pool.submit(
-                check_target, target, timeout=timeout, resolver=resolver, overrides=overrides, trust=trust
+                check_target,
+                target,
+                timeout=timeout,
+                resolver=resolver,
+                overrides=overrides,
+                trust=trust,
+                proxy=proxy,
             ): index
             for index, target in enumerate(targets)
         }

@@ -1,15 +1,27 @@
 """``sep-egress check``: from a machine behind the controls, can every plan host and port really be reached?
 
-Exit codes: 0 every check passed, 1 at least one failed (unreachable, timed out, or intercepted), 2 usage error.
+Exit codes: 0 every check passed, 1 at least one failed (unreachable, timed out, denied by the proxy, or
+intercepted), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, TextIO
 
-from ..connectivity import CheckError, CheckResult, Overrides, TrustStores, check_all, targets_from_plan
+from ..connectivity import (
+    PASSWORD_ENV,
+    USER_ENV,
+    CheckError,
+    CheckResult,
+    Overrides,
+    Proxy,
+    TrustStores,
+    check_all,
+    targets_from_plan,
+)
 from .output import to_json, to_table
 from .selection import add_selection_arguments, plan_from_args
 
@@ -48,6 +60,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the roots that count as public (default: certifi's bundle of public CAs)",
     )
+    parser.add_argument(
+        "--via",
+        metavar="http://[USER@]HOST:PORT",
+        help=(
+            "go through this explicit HTTP proxy: CONNECT for TLS hosts (then the same TLS check in the tunnel), "
+            f"HEAD http://host/ for HTTP hosts; the proxy resolves names. Password only from {PASSWORD_ENV} "
+            f"(user in the URL or {USER_ENV})"
+        ),
+    )
 
 
 class _Progress:
@@ -79,33 +100,56 @@ def report(results: list[CheckResult], document: dict[str, Any]) -> dict[str, An
     }
 
 
-def _table(results: list[CheckResult]) -> str:
-    rows = []
+def _dns_cell(result: CheckResult) -> str:
+    dns = result.dns
+    if dns.source == "proxy":
+        return "by proxy"
+    if dns.status != "ok":
+        return dns.status
+    return dns.addresses[0] if dns.addresses else "ok"
+
+
+def _proxy_cell(result: CheckResult) -> str:
+    phase = result.proxy
+    if phase.code is not None:
+        return str(phase.code)
+    return {"skipped": "-"}.get(phase.status, phase.status)
+
+
+def _table(results: list[CheckResult], proxy: Proxy | None = None) -> str:
+    rows: list[tuple[object, ...]] = []
     for result in results:
         tls = result.tls
         tls_cell = {"not-applicable": "-", "skipped": "-"}.get(tls.status, tls.status)
         if tls.intercepted:
             tls_cell = "INTERCEPTED"
+        via = (_proxy_cell(result),) if proxy is not None else ()
         rows.append(
             (
                 result.target.host,
                 result.target.port,
-                result.dns.status
-                if result.dns.status != "ok"
-                else (result.dns.addresses[0] if result.dns.addresses else "ok"),
+                _dns_cell(result),
                 result.tcp.status,
+                *via,
                 tls_cell,
                 tls.issuer or "-",
                 result.verdict,
             )
         )
-    out = to_table(("HOST", "PORT", "DNS", "TCP", "TLS", "ISSUER", "RESULT"), rows)
+    columns = ("HOST", "PORT", "DNS", "TCP", *(("PROXY",) if proxy is not None else ()), "TLS", "ISSUER", "RESULT")
+    out = ""
+    if proxy is not None:
+        # Said up front, so a reader does not take "by proxy" for a DNS check that passed.
+        out += (
+            f"Through the proxy {proxy.url}{' (with credentials)' if proxy.authenticated else ''}: names are "
+            "resolved by the proxy, so DNS is not checked from this machine; TCP is the connection to the proxy.\n\n"
+        )
+    out += to_table(columns, rows)
     failures = [result for result in results if not result.ok]
     if failures:
         out += "\nFailures:\n"
         for result in failures:
-            error = result.dns.error or result.tcp.error or result.tls.error or result.verdict
-            out += f"- {result.target.host}:{result.target.port}: {error}\n"
+            out += f"- {result.target.host}:{result.target.port}: {result.error or result.verdict}\n"
     passed = len(results) - len(failures)
     intercepted = sum(1 for result in results if result.tls.intercepted)
     out += f"\n{len(results)} checked: {passed} ok, {len(failures)} failing ({intercepted} intercepted).\n"
@@ -117,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
         raise CheckError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     if not 1 <= args.concurrency <= 256:
         raise CheckError("--concurrency must be 1-256")
+    proxy = Proxy.parse(args.via, os.environ) if args.via is not None else None
+    if proxy is not None and (args.resolve or args.connect_to):
+        # They replace this machine's DNS, which a proxied check does not use: accepting them would mislead.
+        raise CheckError("--resolve and --connect-to have no effect with --via: the proxy resolves the names")
     overrides = Overrides.parse(args.resolve, args.connect_to)
     plan = plan_from_args(args)
     targets = targets_from_plan(plan, args.only)
@@ -128,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         overrides=overrides,
         trust=trust,
+        proxy=proxy,
         progress=progress,
     )
     if args.format == "json":
@@ -137,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
             "timeout": args.timeout,
             "public_roots": trust.public_name,
             "local_roots": args.ca_file or "system",
+            "proxy": None if proxy is None else {"url": proxy.url, "authenticated": proxy.authenticated},
         }
         sys.stdout.write(to_json(report(results, document)))
     else:
-        sys.stdout.write(_table(results))
+        sys.stdout.write(_table(results, proxy))
     return 0 if all(result.ok for result in results) else 1
