@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan test lint typecheck unit bench policy-test clean
+.PHONY: preview plan schema test lint typecheck unit bench policy-test clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ preview: $(STAMP)
 # What the stack allows, as deduplicated host/port rules with warnings.
 plan: $(STAMP)
 	$(BIN)/sep-egress plan --stack $(STACK)
+
+# The Pulumi package schema other languages get from `pulumi package add <checkout>/provider`.
+schema: $(STAMP)
+	$(BIN)/python provider --schema
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
