@@ -448,8 +448,11 @@ def _send_and_read(
         if remaining <= 0:
             raise TimeoutError(f"no complete answer from the proxy within {timeout:g}s")
         sock.settimeout(remaining)
-        # One byte at a time: a head is a few hundred bytes, and reading more could swallow the tunnel's first bytes.
-        chunk = sock.recv(1)
+        try:
+            # One byte at a time: a head is a few hundred bytes, and reading more could swallow the tunnel's start.
+            chunk = sock.recv(1)
+        except TimeoutError:
+            raise TimeoutError(f"no complete answer from the proxy within {timeout:g}s") from None
         if not chunk:
             raise ProxyProtocolError(
                 "the proxy closed the connection "

@@ -1,0 +1,640 @@
+"""``sep-egress check --via``: the same checks through an explicit HTTP proxy, on 127.0.0.1 only.
+
+A small CONNECT proxy runs in a thread (an allow-list of ``host:port``, 403 otherwise, 407 when it wants credentials
+that are missing or wrong) and tunnels to trustme TLS servers on loopback; it can also decrypt ("bump") with its
+own CA, which must come out as intercepted. The last test runs the real Squid from ``sep-egress export squid``.
+Nothing here resolves a name or leaves the machine: the proxy maps names to loopback ports itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import selectors
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import trustme
+import yaml
+from test_squid import TlsOrigin, _origin_context, _squid, running_squid
+
+from components.cli import main
+from components.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
+
+HOST = "liveupdate.symantec.com"
+OTHER = "liveupdate.symantecliveupdate.com"  # also in test_squid's hosts file, so Squid resolves it too
+SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+USER, PASSWORD = "alice", "s3cret-Pa55"
+WAIT = 5.0
+
+
+@dataclass
+class Seen:
+    """One request the proxy received: the request line and its headers (names lower-cased)."""
+
+    line: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class TestProxy:
+    """A CONNECT and absolute-form proxy on 127.0.0.1.
+
+    ``allow`` maps ``host:port`` (as the client writes it) to the loopback address to reach; anything else gets 403.
+    ``credentials`` makes it answer 407 unless the request carries them. ``mode``: ``tunnel`` (relay bytes),
+    ``bump`` (answer 200, then terminate TLS itself with ``bump_context``), ``silent`` (accept, never answer),
+    ``garbage`` (answer something that is not HTTP).
+    """
+
+    __test__ = False  # not a test class, despite its name
+
+    def __init__(
+        self,
+        allow: dict[str, tuple[str, int]] | None = None,
+        *,
+        credentials: tuple[str, str] | None = None,
+        mode: str = "tunnel",
+        bump_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.allow = allow or {}
+        self.credentials = credentials
+        self.mode = mode
+        self.bump_context = bump_context
+        self.seen: list[Seen] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.held: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self.mode == "silent":
+                self.held.append(conn)
+            else:
+                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(WAIT)
+        with contextlib.suppress(OSError), conn:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(1)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.decode("latin-1").split("\r\n")
+            seen = Seen(lines[0])
+            for line in lines[1:]:
+                if line:
+                    name, _, value = line.partition(":")
+                    seen.headers[name.strip().lower()] = value.strip()
+            self.seen.append(seen)
+            if self.mode == "garbage":
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+                return
+            method, target, _ = seen.line.split(" ", 2)
+            if self.credentials is not None:
+                token = base64.b64encode(":".join(self.credentials).encode()).decode()
+                if seen.headers.get("proxy-authorization") != f"Basic {token}":
+                    conn.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b'Proxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
+                    )
+                    return
+            key = target if method == "CONNECT" else target.removeprefix("http://").split("/", 1)[0]
+            if method != "CONNECT" and ":" not in key:
+                key += ":80"
+            upstream = self.allow.get(key)
+            if upstream is None:
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            if method == "CONNECT" and self.mode == "bump":
+                assert self.bump_context is not None
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                with self.bump_context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+                return
+            try:
+                origin = socket.create_connection(upstream, timeout=WAIT)
+            except OSError:
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                return
+            with origin:
+                if method == "CONNECT":
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                else:
+                    path = "/" + target.removeprefix("http://").partition("/")[2]
+                    origin.sendall(f"{method} {path} HTTP/1.1\r\nHost: {key}\r\nConnection: close\r\n\r\n".encode())
+                _relay(conn, origin)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT)
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def _relay(left: socket.socket, right: socket.socket) -> None:
+    """Copy bytes both ways until either side closes, or nothing moves for WAIT seconds."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(left, selectors.EVENT_READ, right)
+        selector.register(right, selectors.EVENT_READ, left)
+        while events := selector.select(WAIT):
+            for key, _ in events:
+                source = key.fileobj
+                assert isinstance(source, socket.socket)
+                data = source.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)
+
+
+class TlsServer:
+    """A TLS origin on loopback that records the SNI of every handshake."""
+
+    def __init__(self, ca: trustme.CA, *names: str) -> None:
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(*(names or (HOST,))).configure_cert(self.context)
+        self.sni: list[str | None] = []
+
+        def remember(sock: object, name: str | None, ctx: object) -> None:
+            self.sni.append(name)
+
+        self.context.sni_callback = remember  # type: ignore[assignment]
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
+
+    def _handshake(self, conn: socket.socket) -> None:
+        conn.settimeout(WAIT)
+        with contextlib.suppress(OSError), self.context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT)
+        self.listener.close()
+
+
+class HttpOrigin:
+    """A clear-text origin that answers every request with ``status`` and no body."""
+
+    def __init__(self, status: str = "404 Not Found") -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.status = status
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with contextlib.suppress(OSError), conn:
+                conn.settimeout(WAIT)
+                head = b""
+                while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
+                    head += chunk
+                conn.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT)
+        self.listener.close()
+
+
+@contextlib.contextmanager
+def running(server: TestProxy | TlsServer | HttpOrigin | TlsOrigin) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA(organization_name="Vendor Public CA")
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    path = tmp_path / "public-ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def no_dns(host: str, port: int, timeout: float) -> list[tuple[str, int]]:
+    raise AssertionError(f"a proxied check must not resolve {host} itself")
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def via(proxy: TestProxy, **environ: str) -> Proxy:
+    return Proxy.parse(proxy.url, environ)
+
+
+# --- TLS through the proxy -----------------------------------------------------------------------------------------
+
+
+def test_allowed_host_is_tunnelled_and_not_intercepted(ca: trustme.CA, ca_file: str) -> None:
+    origin = TlsServer(ca)
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)})
+    with running(origin), running(proxy):
+        result = check_target(
+            Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns, trust=TrustStores(public_cafile=ca_file)
+        )
+    assert result.ok, result.to_dict()
+    assert result.verdict == "ok"
+    assert (result.dns.status, result.dns.source, result.dns.addresses) == ("skipped", "proxy", [])
+    assert (result.tcp.status, result.tcp.address) == ("ok", f"127.0.0.1:{proxy.port}")
+    phase = result.proxy
+    assert (phase.status, phase.code, phase.request, phase.url) == ("ok", 200, f"CONNECT {HOST}:443", proxy.url)
+    assert phase.authenticated is False
+    assert (result.tls.status, result.tls.intercepted, result.tls.public_trust) == ("ok", False, True)
+    assert origin.sni == [HOST]  # SNI travels inside the tunnel
+    assert [seen.line for seen in proxy.seen] == [f"CONNECT {HOST}:443 HTTP/1.1"]
+    assert proxy.seen[0].headers["host"] == f"{HOST}:443"
+    assert "proxy-authorization" not in proxy.seen[0].headers
+
+
+def test_a_bumping_proxy_shows_up_as_intercepted(ca: trustme.CA, ca_file: str, tmp_path: Path) -> None:
+    """The proxy answers 200 but decrypts with its own CA, which the machine trusts: exactly what the vendor's
+    "ignorer l'inspection SSL" forbids, and what ``--via`` exists to catch."""
+    inspection = trustme.CA(organization_name="Corp Proxy Inspection")
+    bump = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    inspection.issue_cert(HOST).configure_cert(bump)
+    local = tmp_path / "inspection-ca.pem"
+    inspection.cert_pem.write_to_path(str(local))
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", closed_port())}, mode="bump", bump_context=bump)
+    with running(proxy):
+        result = check_target(
+            Target(HOST, 443, "tls"),
+            proxy=via(proxy),
+            resolver=no_dns,
+            trust=TrustStores(public_cafile=ca_file, local_cafile=str(local)),
+        )
+    assert (result.proxy.status, result.proxy.code) == ("ok", 200)
+    assert result.verdict == "intercepted"
+    assert (result.tls.intercepted, result.tls.public_trust, result.tls.local_trust) == (True, False, True)
+    assert result.tls.issuer is not None
+    assert "Corp Proxy Inspection" in result.tls.issuer
+    # The local-store handshake needed a tunnel of its own.
+    assert [seen.line for seen in proxy.seen] == [f"CONNECT {HOST}:443 HTTP/1.1"] * 2
+
+
+def test_a_host_the_proxy_does_not_allow_is_denied() -> None:
+    proxy = TestProxy({f"{OTHER}:443": ("127.0.0.1", closed_port())})
+    with running(proxy):
+        result = check_target(Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns)
+    assert not result.ok
+    assert result.verdict == "proxy 403"
+    assert (result.tcp.status, result.proxy.status, result.proxy.code) == ("ok", "failed", 403)
+    assert result.tls.status == "skipped"
+    assert result.proxy.error == f"the proxy denies CONNECT {HOST}:443 (403 Forbidden)"
+
+
+def test_an_upstream_failure_is_the_proxys_502() -> None:
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", closed_port())})
+    with running(proxy):
+        result = check_target(Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns)
+    assert result.verdict == "proxy 502"
+    assert result.proxy.error is not None
+    assert "could not reach" in result.proxy.error
+
+
+def test_credentials_missing_or_wrong_get_407_and_right_ones_pass(ca: trustme.CA, ca_file: str) -> None:
+    origin = TlsServer(ca)
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
+    target, trust = Target(HOST, 443, "tls"), TrustStores(public_cafile=ca_file)
+    with running(origin), running(proxy):
+        missing = check_target(target, proxy=via(proxy), resolver=no_dns, trust=trust)
+        wrong = check_target(
+            target, proxy=via(proxy, SEP_EGRESS_PROXY_USER=USER, SEP_EGRESS_PROXY_PASSWORD="nope"), trust=trust
+        )
+        right = check_target(
+            target,
+            proxy=Proxy.parse(f"http://{USER}@127.0.0.1:{proxy.port}", {"SEP_EGRESS_PROXY_PASSWORD": PASSWORD}),
+            trust=trust,
+        )
+    assert (missing.verdict, missing.proxy.authenticated) == ("proxy 407", False)
+    assert missing.proxy.error is not None
+    assert "requires authentication" in missing.proxy.error
+    assert "Basic" in missing.proxy.error  # the scheme the proxy offers
+    assert wrong.verdict == "proxy 407"
+    assert wrong.proxy.error is not None
+    assert "refused the credentials" in wrong.proxy.error
+    assert right.ok, right.to_dict()
+    assert right.proxy.authenticated is True
+    for result in (missing, wrong, right):
+        assert PASSWORD not in json.dumps(result.to_dict())
+        assert "nope" not in json.dumps(result.to_dict())
+
+
+def test_an_unreachable_proxy_fails_tcp() -> None:
+    proxy = Proxy.parse(f"http://127.0.0.1:{closed_port()}")
+    result = check_target(Target(HOST, 443, "tls"), proxy=proxy, resolver=no_dns, timeout=2)
+    assert (result.dns.status, result.tcp.status, result.proxy.status) == ("skipped", "failed", "skipped")
+    assert result.verdict == "tcp failed"
+    assert result.tcp.error is not None
+    assert result.tcp.error.startswith("proxy 127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "words"), [("silent", "timeout", "within 0.5s"), ("garbage", "failed", "not an HTTP answer")]
+)
+def test_a_proxy_that_does_not_answer_http_is_bounded(mode: str, status: str, words: str) -> None:
+    proxy = TestProxy(mode=mode)
+    with running(proxy):
+        start = time.monotonic()
+        result = check_target(Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns, timeout=0.5)
+        elapsed = time.monotonic() - start
+    assert (result.tcp.status, result.proxy.status) == ("ok", status)
+    assert result.verdict == f"proxy {status}"
+    assert result.proxy.error is not None
+    assert words in result.proxy.error
+    assert elapsed < 3
+
+
+# --- HTTP through the proxy ----------------------------------------------------------------------------------------
+
+
+def test_http_targets_send_an_absolute_form_head() -> None:
+    """Any answer from the origin, even a 404, proves the proxy lets the request through; a 403 does not."""
+    origin = HttpOrigin("404 Not Found")
+    proxy = TestProxy({f"{HOST}:80": ("127.0.0.1", origin.port)})
+    with running(origin), running(proxy):
+        allowed, denied = check_all(
+            [Target(HOST, 80, "http"), Target(OTHER, 80, "http")], proxy=via(proxy), resolver=no_dns
+        )
+    assert allowed.ok, allowed.to_dict()
+    assert (allowed.proxy.request, allowed.proxy.code, allowed.tls.status) == (
+        f"HEAD http://{HOST}/",
+        404,
+        "not-applicable",
+    )
+    assert proxy.seen[0].line in (f"HEAD http://{HOST}/ HTTP/1.1", f"HEAD http://{OTHER}/ HTTP/1.1")
+    assert {seen.headers["host"] for seen in proxy.seen} == {HOST, OTHER}
+    assert (denied.ok, denied.verdict) == (False, "proxy 403")
+    assert denied.proxy.error == f"the proxy denies HEAD http://{OTHER}/ (403 Forbidden)"
+
+
+# --- the proxy URL -------------------------------------------------------------------------------------------------
+
+
+def test_proxy_urls_and_credentials() -> None:
+    proxy = Proxy.parse("http://[::1]:3128")
+    assert (proxy.host, proxy.port, proxy.url, proxy.authorization()) == ("::1", 3128, "http://[::1]:3128", None)
+    escaped = Proxy.parse("http://CORP%5Calice@proxy.corp.example:8080/", {"SEP_EGRESS_PROXY_PASSWORD": "x"})
+    assert escaped.user == "CORP\\alice"
+    assert escaped.url == "http://proxy.corp.example:8080"  # never the user
+    assert escaped.authorization() == "Basic " + base64.b64encode(b"CORP\\alice:x").decode()
+    from_env = Proxy.parse(
+        "http://p.example:3128", {"SEP_EGRESS_PROXY_USER": "bob", "SEP_EGRESS_PROXY_PASSWORD": PASSWORD}
+    )
+    assert (from_env.user, from_env.authenticated) == ("bob", True)
+    assert PASSWORD not in repr(from_env)
+    assert "bob" not in repr(from_env)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "proxy:3128",
+        "http://proxy",
+        "http://proxy:0",
+        "http://proxy:99999",
+        "https://proxy:3128",
+        "socks5://proxy:1080",
+        "http://proxy:3128/path",
+        "http://proxy:3128?x=1",
+        "http://:3128",
+        "http://bad_host!:3128",
+        "http://[fe80::zz]:3128",
+    ],
+)
+def test_bad_proxy_urls_are_refused(value: str) -> None:
+    with pytest.raises(CheckError):
+        Proxy.parse(value)
+
+
+# --- the CLI --------------------------------------------------------------------------------------------------------
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["check", *SELECTION, *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_json_through_the_proxy(
+    ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEP_EGRESS_PROXY_USER", USER)
+    monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", PASSWORD)
+    origin = TlsServer(ca)
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
+    with running(origin), running(proxy):
+        code, out, err = run_cli(
+            capsys, "--only", HOST, "--only", OTHER, "--via", proxy.url, "--public-ca-file", ca_file, "--format", "json"
+        )
+    assert code == 1, out  # OTHER is denied
+    assert err == ""
+    document = json.loads(out)
+    assert document["proxy"] == {"url": proxy.url, "authenticated": True}
+    assert document["summary"] == {"targets": 2, "ok": 1, "failed": 1, "intercepted": 0}
+    allowed, denied = document["results"]
+    assert allowed["host"] == HOST
+    assert allowed["ok"] is True
+    assert allowed["dns"] == {"status": "skipped", "error": None, "ms": None, "addresses": [], "source": "proxy"}
+    assert allowed["tcp"]["address"] == f"127.0.0.1:{proxy.port}"
+    assert set(allowed["proxy"]) == {"status", "error", "ms", "url", "request", "code", "reason", "authenticated"}
+    assert (allowed["proxy"]["status"], allowed["proxy"]["code"]) == ("ok", 200)
+    assert allowed["tls"]["intercepted"] is False
+    assert (denied["host"], denied["verdict"], denied["proxy"]["code"]) == (OTHER, "proxy 403", 403)
+    assert PASSWORD not in out
+    assert USER not in out
+
+
+def test_cli_table_says_dns_is_the_proxys(capsys: pytest.CaptureFixture[str]) -> None:
+    proxy = TestProxy()
+    with running(proxy):
+        code, out, _ = run_cli(capsys, "--only", HOST, "--via", proxy.url)
+    assert code == 1
+    assert f"Through the proxy {proxy.url}: names are resolved by the proxy" in out
+    assert "by proxy" in out
+    assert "PROXY" in out
+    assert f"- {HOST}:443: the proxy denies CONNECT {HOST}:443 (403 Forbidden)" in out
+
+
+def test_cli_direct_json_has_an_inert_proxy_phase(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "--only",
+        HOST,
+        "--resolve",
+        f"{HOST}:127.0.0.1",
+        "--connect-to",
+        f"*:443:127.0.0.1:{closed_port()}",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    document = json.loads(out)
+    assert document["proxy"] is None
+    assert document["results"][0]["proxy"]["status"] == "not-applicable"
+    assert document["results"][0]["verdict"] == "tcp failed"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--via", "proxy.corp.example:3128"],
+        ["--via", "http://proxy.corp.example"],
+        ["--via", "https://proxy.corp.example:3128"],
+        ["--via", f"http://{USER}:{PASSWORD}@proxy.corp.example:3128"],
+        ["--via", f"http://{USER}@proxy.corp.example:3128"],  # a user, but no password in the environment
+        ["--via", "http://127.0.0.1:3128", "--resolve", f"{HOST}:127.0.0.1"],
+        ["--via", "http://127.0.0.1:3128", "--connect-to", f"{HOST}:443:127.0.0.1:8443"],
+    ],
+)
+def test_cli_bad_via_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.delenv("SEP_EGRESS_PROXY_USER", raising=False)
+    monkeypatch.delenv("SEP_EGRESS_PROXY_PASSWORD", raising=False)
+    code, out, err = run_cli(capsys, "--only", HOST, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("sep-egress check: error: ")
+    assert len(err.strip().splitlines()) == 1
+    assert PASSWORD not in err
+
+
+# --- the real Squid ------------------------------------------------------------------------------------------------
+
+
+def _overlay(path: Path, *hosts: str, port: int) -> str:
+    """The on-prem plan with the LiveUpdate names moved from 443 to ``port`` (where the test origin listens): the
+    catalog entries are excluded, so each name is a single target, and an overlay entry adds them on ``port``."""
+    document = {
+        "entries": [
+            {
+                "id": "test-liveupdate",
+                "role": "agent",
+                "usage": {"en": "test origin on an ephemeral port"},
+                "urls": [f"https://{host}:{port}" for host in hosts],
+            }
+        ],
+        "exclude": ["agent-install-package", "sepm-liveupdate"],
+    }
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.slow
+def test_through_squid_the_allowed_host_passes_and_the_other_gets_403(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Squid runs the unmodified ``export squid --squid-mode full`` of a plan that allows only HOST on the origin's
+    port; ``check --via`` of a wider plan (HOST and OTHER) passes HOST end to end, not intercepted, and reports
+    Squid's own 403 for OTHER."""
+    squid = _squid()  # skips locally when Squid is missing, fails in CI
+    version = subprocess.run([squid, "-v"], capture_output=True, text=True, timeout=WAIT, check=False).stdout
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    origin = TlsOrigin(_origin_context(ca, HOST, OTHER))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        proxy_port = int(probe.getsockname()[1])
+    narrow = _overlay(tmp_path / "narrow.yaml", HOST, port=origin.port)
+    wide = _overlay(tmp_path / "wide.yaml", HOST, OTHER, port=origin.port)
+    conf = tmp_path / "sep-egress-squid.conf"
+    export = ["export", "squid", *SELECTION, "--overlay", narrow, "--squid-mode", "full"]
+    export += ["--listen", f"127.0.0.1:{proxy_port}", "-o", str(conf)]
+    if "--with-openssl" not in version:
+        export.append("--no-ssl-bump")  # Debian's GnuTLS build cannot parse the splice rules
+    assert main(export) == 0
+    capsys.readouterr()
+    workdir = Path(tempfile.mkdtemp(prefix="sep-egress-squid-"))  # see test_squid's squid_dir: private parents
+    try:
+        with running(origin), running_squid(squid, workdir, conf.read_text(), proxy_port) as proxy:
+            start = time.monotonic()
+            code, out, err = run_cli(
+                capsys,
+                "--overlay",
+                wide,
+                "--only",
+                HOST,
+                "--only",
+                OTHER,
+                "--via",
+                f"http://127.0.0.1:{proxy_port}",
+                "--public-ca-file",
+                str(ca_file),
+                "--timeout",
+                str(WAIT),
+                "--format",
+                "json",
+            )
+            elapsed = time.monotonic() - start
+            access_log = proxy.access_log()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert code == 1, (out, err, access_log)
+    results = {(record["host"], record["port"]): record for record in json.loads(out)["results"]}
+    assert set(results) == {(HOST, origin.port), (OTHER, origin.port)}
+    allowed, denied = results[HOST, origin.port], results[OTHER, origin.port]
+    assert allowed["ok"] is True, (allowed, access_log)
+    assert (allowed["proxy"]["code"], allowed["tls"]["intercepted"]) == (200, False)
+    assert origin.sni == [HOST]
+    assert (denied["verdict"], denied["proxy"]["code"]) == ("proxy 403", 403)
+    assert "ERR_ACCESS_DENIED" in denied["proxy"]["error"]  # Squid's own mark: the proxy decided, not the origin
+    assert "TCP_DENIED/403" in access_log
+    assert elapsed < 2 * WAIT
