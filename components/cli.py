@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "check": (
         "components.commands.check",
-        "check DNS, TCP and TLS (with interception detection) to every plan host from this machine",
+        "check DNS, TCP and TLS (with interception detection) to every plan host, directly or --via a proxy",
     ),
     "preview": (
         "components.commands.preview",
