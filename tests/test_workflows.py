@@ -38,6 +38,12 @@ def test_the_commenter_never_checks_out_or_runs_pull_request_code() -> None:
     assert not any(action.startswith("actions/checkout") for action in uses)
     runs = " ".join(step.get("run", "") for step in steps(document))
     assert "make" not in runs and "python" not in runs and "sep-egress" not in runs
+    # The pull-request number comes from untrusted code: it must be checked against the run's head commit.
+    assert "headRefOid" in runs and "RUN_HEAD_SHA" in runs
+    assert any(
+        step.get("env", {}).get("RUN_HEAD_SHA") == "${{ github.event.workflow_run.head_sha }}"
+        for step in steps(document)
+    )
 
 
 def test_the_real_preview_is_limited_to_branches_of_this_repository() -> None:
