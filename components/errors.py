@@ -25,7 +25,15 @@ class CatalogError(SepEgressError):
 
 
 class SelectionError(SepEgressError):
-    """The selection (roles, mode, version, storage phase, overlays) cannot produce a plan."""
+    """The selection (roles, mode, version, storage phase, overlays) cannot produce a plan.
+
+    ``field`` names the selection input at fault (``mode``, ``roles``, ``version``, ``storage``, ``overlays``), so
+    a stack's error can name its config key.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class ConfigError(SepEgressError):

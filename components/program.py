@@ -128,8 +128,9 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
                 deployment.gcp[part] = dict(value)
             except SepEgressError as error:
                 problems.append((f"{NAMESPACE}:gcp.{part}", str(error)))
-        firewall_options = (settings.gcp.get("firewall") or {}).get("options") or {}
-        wants_access = isinstance(firewall_options, Mapping) and bool(firewall_options.get("private_google_access"))
+        firewall = settings.gcp.get("firewall")
+        firewall_options = firewall.get("options") if isinstance(firewall, Mapping) else None
+        wants_access = isinstance(firewall_options, Mapping) and firewall_options.get("private_google_access") is True
         if wants_access != ("private_access" in settings.gcp):
             problems.append(
                 (

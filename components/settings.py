@@ -19,7 +19,7 @@ from .catalog.models import Role
 from .catalog.plan import EgressPlan
 from .catalog.schema import Strict, Version
 from .catalog.select import Mode, SourcedOverlay, StoragePhase, select
-from .errors import CatalogError, ConfigError
+from .errors import CatalogError, ConfigError, SelectionError
 
 NAMESPACE = "sep-egress"
 
@@ -29,7 +29,7 @@ class StackSettings(Strict):
 
     mode: Mode | None = Field(default=None, description="on-prem, hybrid or cloud; combines with roles.")
     roles: tuple[Role, ...] = Field(default=(), description="Extra roles, e.g. [console] where admins browse from.")
-    version: Version = Field(description='The SEP/SES release deployed, e.g. "14.3 RU1".')
+    version: Version = Field(description='The SEP/SES release deployed, e.g. "14.3 RU1" (quoted).')
     proxy: StrictBool = Field(default=False, description="Whether agents and managers reach the internet via a proxy.")
     storage: StoragePhase = Field(default="both", description="Storage phase: both (default), gcp or aws.")
     overlays: tuple[str, ...] = Field(default=(), description="Overlay files, relative to the project directory.")
@@ -65,15 +65,21 @@ class StackConfig:
         if problems:
             raise ConfigError(self.source, problems)
         settings = self.settings
-        return select(
-            load_catalog(),
-            mode=settings.mode,
-            roles=settings.roles,
-            version=settings.version,
-            proxy=settings.proxy,
-            storage=settings.storage,
-            overlays=overlays,
-        )
+        try:
+            return select(
+                load_catalog(),
+                mode=settings.mode,
+                roles=settings.roles,
+                version=settings.version,
+                proxy=settings.proxy,
+                storage=settings.storage,
+                overlays=overlays,
+            )
+        except SelectionError as error:
+            key = error.field or "mode"
+            raise ConfigError(self.source, [(f"{NAMESPACE}:{key}", str(error).removeprefix(f"{key}: "))]) from None
+        except CatalogError as error:  # an overlay's id clashes, or it excludes an id that does not exist
+            raise ConfigError(self.source, [(f"{NAMESPACE}:overlays", str(error))]) from None
 
 
 def _decode(value: Any) -> Any:

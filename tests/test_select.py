@@ -75,7 +75,15 @@ def test_version_bounds(catalog: Catalog, version: str, present: set[str], absen
 
 @pytest.mark.parametrize(
     ("version", "proxy", "port_80"),
-    [("14.3 MP1", True, True), ("14.3 MP1", False, False), ("14.3 RU1", True, False), ("14.2", True, True)],
+    [
+        ("14.3 MP1", True, True),
+        ("14.3 MP1", False, False),
+        ("14.3 RU1", True, False),
+        ("14.2", True, True),
+        # "n'est plus requis dans 14.3 RU1" is an exclusive bound: any release before RU1 needs it.
+        ("14.3 MP2", True, True),
+        ("14.3 RU1 MP1", True, False),
+    ],
 )
 def test_liveupdate_port_80_only_behind_a_proxy_before_14_3_ru1(
     catalog: Catalog, version: str, proxy: bool, port_80: bool

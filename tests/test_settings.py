@@ -50,6 +50,50 @@ def test_all_problems_are_listed_with_their_full_config_key(tmp_path: Path) -> N
     assert "unknown field" in message
 
 
+def test_an_unquoted_version_is_refused_before_yaml_loses_its_digits(tmp_path: Path) -> None:
+    project = write_stack(tmp_path, "s", {"sep-egress:mode": "cloud", "sep-egress:version": 14.10})
+    with pytest.raises(ConfigError, match=r"sep-egress:version: write the version in quotes"):
+        read_stack_file(project, "s")
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "words"),
+    [
+        ({"sep-egress:version": "14.3"}, "sep-egress:mode", "choose roles or a management mode"),
+        ({"sep-egress:mode": "cloud", "sep-egress:version": "14.3", "sep-egress:storage": "azure"}, "storage", ""),
+    ],
+)
+def test_selection_problems_name_their_config_key(
+    tmp_path: Path, config: dict[str, object], key: str, words: str
+) -> None:
+    project = write_stack(tmp_path, "s", config)
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(project, "s").plan()
+    assert caught.value.problems[0][0].endswith(key)
+    assert words in caught.value.problems[0][1]
+
+
+def test_excluding_everything_names_the_overlays_key(tmp_path: Path) -> None:
+    ids = [f"console-{name}" for name in ("icdm", "file-staging-aws", "file-staging-gcp", "dynamic-shell")]
+    ids += ["console-dynamic-shell-storage-aws", "console-dynamic-shell-storage-gcp"]
+    (tmp_path / "none.yaml").write_text(yaml.safe_dump({"exclude": ids}), encoding="utf-8")
+    project = write_stack(
+        tmp_path,
+        "s",
+        {"sep-egress:roles": ["console"], "sep-egress:version": "14.3 RU1", "sep-egress:overlays": ["none.yaml"]},
+    )
+    with pytest.raises(ConfigError, match=r"sep-egress:overlays: nothing to allow"):
+        read_stack_file(project, "s").plan()
+    (tmp_path / "typo.yaml").write_text(yaml.safe_dump({"exclude": ["console-icdn"]}), encoding="utf-8")
+    project = write_stack(
+        tmp_path,
+        "t",
+        {"sep-egress:roles": ["console"], "sep-egress:version": "14.3 RU1", "sep-egress:overlays": ["typo.yaml"]},
+    )
+    with pytest.raises(ConfigError, match=r"sep-egress:overlays: typo.yaml: field 'exclude\[0\]'"):
+        read_stack_file(project, "t").plan()
+
+
 def test_overlay_problems_name_the_config_key_and_the_overlay(tmp_path: Path) -> None:
     (tmp_path / "bad-overlay.yaml").write_text("entries:\n  - id: x\n    role: nobody\n", encoding="utf-8")
     project = write_stack(

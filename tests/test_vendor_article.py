@@ -33,6 +33,7 @@ class ArticleUrl:
     footnoted: bool
     min_version: str | None
     max_version: str | None
+    before_version: str | None
     proxy_only: bool
 
 
@@ -43,6 +44,7 @@ def read_article() -> list[ArticleUrl]:
     found: list[ArticleUrl] = []
     row_min: str | None = None
     http_condition = False
+    http_before: str | None = None
 
     def flush(port: int | None) -> None:
         for item in pending:
@@ -57,6 +59,7 @@ def read_article() -> list[ArticleUrl]:
                     footnoted=bool(item["star"]),
                     min_version=item["min"],  # type: ignore[arg-type]
                     max_version=item["max"],  # type: ignore[arg-type]
+                    before_version=item["before"],  # type: ignore[arg-type]
                     proxy_only=bool(item["proxy"]),
                 )
             )
@@ -77,8 +80,10 @@ def read_article() -> list[ArticleUrl]:
         version_sentence = re.match(r"^Pour (.+) ou version ultérieure\.$", line)
         if version_sentence:
             row_min = version_sentence.group(1)
-        if "avec le port 80" in line and "n’est plus requis dans 14.3 RU1" in line:
+        no_longer = re.search(r"avec le port 80 \(n’est plus requis dans (.+?)\)", line)
+        if no_longer:
             http_condition = True
+            http_before = no_longer.group(1)
         match = URL_LINE.match(line)
         if match:
             bound = match["bound"] or ""
@@ -91,8 +96,9 @@ def read_article() -> list[ArticleUrl]:
                     "url": match["url"],
                     "star": match["star"],
                     "min": bound_min.group(1) if bound_min else row_min,
-                    # "n'est plus requis dans 14.3 RU1": the last version that needs it is the one before.
-                    "max": bound_max.group(1) if bound_max else ("14.3 MP1" if is_http and http_condition else None),
+                    "max": bound_max.group(1) if bound_max else None,
+                    # "n'est plus requis dans 14.3 RU1": needed by every release before that one.
+                    "before": http_before if is_http and http_condition else None,
                     "proxy": is_http and http_condition,
                 }
             )
@@ -131,6 +137,7 @@ def test_every_article_url_is_in_the_catalog_under_its_role_and_port(catalog: Ca
     entry = matches[0]
     assert (str(entry.min_version) if entry.min_version else None) == expected.min_version
     assert (str(entry.max_version) if entry.max_version else None) == expected.max_version
+    assert (str(entry.before_version) if entry.before_version else None) == expected.before_version
     assert bool(entry.requires_proxy) == expected.proxy_only
     if expected.footnoted:
         assert entry.storage == "gcp"

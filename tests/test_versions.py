@@ -48,4 +48,6 @@ def test_anything_else_is_a_clear_error(text: str) -> None:
 def test_non_text_is_refused() -> None:
     with pytest.raises(VersionError):
         ProductVersion.parse(None)
-    assert str(ProductVersion.parse(14.3)) == "14.3"
+    with pytest.raises(VersionError, match="in quotes"):
+        ProductVersion.parse(14.10)
+    assert str(ProductVersion.parse(14)) == "14.0"

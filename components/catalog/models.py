@@ -40,8 +40,10 @@ class Text:
 class Entry:
     """One set of URLs (or CIDRs) that share a role, ports, version bounds and conditions.
 
-    ``requires_proxy`` is true for entries needed only behind a proxy; ``storage`` names the storage phase
-    (``aws`` or ``gcp``) an entry belongs to; ``shared_host`` says why a host rule admits more than the vendor.
+    ``min_version`` and ``max_version`` are inclusive bounds, ``before_version`` an exclusive one (the first
+    release that no longer needs the entry). ``requires_proxy`` is true for entries needed only behind a proxy;
+    ``storage`` names the storage phase (``aws`` or ``gcp``) an entry belongs to; ``shared_host`` says why a host
+    rule admits more than the vendor.
     """
 
     id: str
@@ -53,6 +55,7 @@ class Entry:
     protocol: Protocol | None = None
     min_version: ProductVersion | None = None
     max_version: ProductVersion | None = None
+    before_version: ProductVersion | None = None
     requires_proxy: bool | None = None
     storage: StorageProvider | None = None
     row: str | None = None

@@ -93,8 +93,11 @@ class EntryDocument(Strict):
         default=None,
         description="tls or http for hosts (default: from the URL scheme, tls for a bare host); tcp or udp for CIDRs.",
     )
-    min_version: Version | None = None
-    max_version: Version | None = None
+    min_version: Version | None = Field(default=None, description="First release that needs it (inclusive).")
+    max_version: Version | None = Field(default=None, description="Last release that needs it (inclusive).")
+    before_version: Version | None = Field(
+        default=None, description="First release that no longer needs it (exclusive): 'n'est plus requis dans X'."
+    )
     when: ConditionDocument | None = None
     storage: StorageProvider | None = Field(
         default=None, description="Storage phase this entry belongs to: aws (S3) or gcp (storage.googleapis.com)."
@@ -152,6 +155,10 @@ class EntryDocument(Strict):
             raise ValueError("protocol: entries with only 'cidrs' use tcp or udp")
         if self.min_version and self.max_version and self.max_version < self.min_version:
             raise ValueError(f"max_version {self.max_version} is before min_version {self.min_version}")
+        if self.max_version and self.before_version:
+            raise ValueError("give max_version (inclusive) or before_version (exclusive), not both")
+        if self.min_version and self.before_version and not self.min_version < self.before_version:
+            raise ValueError(f"before_version {self.before_version} leaves no release after min_version")
         return self
 
     def to_model(self) -> models.Entry:
@@ -165,6 +172,7 @@ class EntryDocument(Strict):
             protocol=self.protocol,
             min_version=self.min_version,
             max_version=self.max_version,
+            before_version=self.before_version,
             requires_proxy=self.when.proxy if self.when else None,
             storage=self.storage,
             row=self.row,

@@ -41,14 +41,14 @@ def resolve_roles(roles: Iterable[str] = (), mode: str | None = None) -> tuple[R
     chosen: set[str] = set()
     if mode is not None:
         if mode not in MODES:
-            raise SelectionError(f"unknown management mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise SelectionError(f"unknown management mode {mode!r}; choose one of {', '.join(MODES)}", "mode")
         chosen.update(MODES[mode])
     for role in roles:
         if role not in _ROLE_ORDER:
-            raise SelectionError(f"unknown role {role!r}; choose among {', '.join(ROLES)}")
+            raise SelectionError(f"unknown role {role!r}; choose among {', '.join(ROLES)}", "roles")
         chosen.add(role)
     if not chosen:
-        raise SelectionError("choose roles or a management mode (on-prem, hybrid, cloud)")
+        raise SelectionError("choose roles or a management mode (on-prem, hybrid, cloud)", "mode")
     return tuple(sorted(cast(set[Role], chosen), key=_ROLE_ORDER.__getitem__))
 
 
@@ -87,6 +87,8 @@ def _applies(entry: Entry, roles: set[str], version: ProductVersion, proxy: bool
         return False
     if entry.max_version is not None and entry.max_version < version:
         return False
+    if entry.before_version is not None and not version < entry.before_version:
+        return False
     if entry.requires_proxy is not None and entry.requires_proxy != proxy:
         return False
     return entry.storage is None or storage in ("both", entry.storage)
@@ -112,9 +114,9 @@ def select(
     try:
         parsed_version = ProductVersion.parse(version)
     except VersionError as exc:
-        raise SelectionError(f"version: {exc}") from None
+        raise SelectionError(f"version: {exc}", "version") from None
     if storage not in STORAGE_PHASES:
-        raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}")
+        raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}", "storage")
     phase: StoragePhase = storage
     entries, excluded = merge_overlays(catalog, overlays)
     catalog_ids = {entry.id for entry in catalog.entries}
@@ -171,7 +173,8 @@ def select(
     if not allow and not cidr_rules:
         raise SelectionError(
             f"nothing to allow for roles {', '.join(chosen)} at version {parsed_version} "
-            "(every entry was excluded or out of its version bounds)"
+            "(every entry was excluded or out of its version bounds)",
+            "overlays" if excluded else "roles",
         )
     warnings = _warnings(catalog, allow, cidr_rules, catalog_ids, shared_notes, phase, excluded)
     return EgressPlan(

@@ -42,7 +42,11 @@ class ProductVersion:
         """
         if isinstance(text, ProductVersion):
             return text
-        if isinstance(text, float | int) and not isinstance(text, bool):
+        if isinstance(text, float):
+            raise VersionError(
+                f"write the version in quotes: {text!r} is a number, which loses digits (14.10 would read as 14.1)"
+            )
+        if isinstance(text, int) and not isinstance(text, bool):
             text = str(text)
         if not isinstance(text, str):
             raise VersionError(f"a product version is text such as {EXAMPLES}, not {type(text).__name__}")

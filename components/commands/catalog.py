@@ -11,7 +11,19 @@ from ..catalog.models import Catalog
 from .output import to_csv, to_json, to_table
 from .selection import add_catalog_argument
 
-COLUMNS = ("id", "role", "host", "path", "ports", "protocol", "min_version", "max_version", "storage", "proxy_only")
+COLUMNS = (
+    "id",
+    "role",
+    "host",
+    "path",
+    "ports",
+    "protocol",
+    "min_version",
+    "max_version",
+    "before_version",
+    "storage",
+    "proxy_only",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +48,7 @@ def endpoints(catalog: Catalog) -> list[dict[str, Any]]:
                     "protocol": entry.url_protocol(url),
                     "min_version": str(entry.min_version) if entry.min_version else None,
                     "max_version": str(entry.max_version) if entry.max_version else None,
+                    "before_version": str(entry.before_version) if entry.before_version else None,
                     "storage": entry.storage,
                     "proxy_only": bool(entry.requires_proxy),
                     "shared_host": entry.shared_host,
