@@ -36,7 +36,7 @@ from .compile.gcp import (
     parse_targets,
 )
 from .compile.gcp_firewall import FirewallRule, compile_firewall_policy
-from .compile.gcp_model import CREATED_TAG
+from .compile.gcp_model import CREATED_TAG, check_bool, check_str
 from .compile.gcp_nat import compile_nat_gateway
 from .compile.gcp_pga import compile_private_access
 
@@ -158,13 +158,14 @@ def resolve_plan(args: Mapping[str, Any], plan: EgressPlan | None) -> EgressPlan
     selection = _check_keys("selection", args.get("selection"), list(SelectionArgs.__annotations__))
     if "version" not in selection:
         raise GcpSpecError("selection.version", 'the SEP/SES release is required, e.g. "14.3 RU1"')
+    # Checked strictly: "proxy": "false" is a truthy string and would select the proxy's clear-text LiveUpdate.
     return select(
         load_catalog(),
-        mode=selection.get("mode"),
-        roles=selection.get("roles") or (),
-        version=selection["version"],
-        proxy=bool(selection.get("proxy", False)),
-        storage=selection.get("storage", "both"),
+        mode=check_str("selection.mode", selection.get("mode"), optional=True),
+        roles=_strings("selection.roles", selection.get("roles")),
+        version=cast(str, check_str("selection.version", selection["version"])),
+        proxy=check_bool("selection.proxy", selection.get("proxy", False)),
+        storage=cast(str, check_str("selection.storage", selection.get("storage", "both"))),
     )
 
 
@@ -233,6 +234,9 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         created: list[str] = []
         if tags_raw is not None:
             tags_raw = _check_keys("secure_tags", tags_raw, list(SecureTagsArgs.__annotations__))
+            for key in ("key", "network"):
+                if key in tags_raw:
+                    check_str(f"secure_tags.{key}", tags_raw[key])
             parent = tags_raw.get("parent", "")
             if not isinstance(parent, str) or not parent.startswith(("projects/", "organizations/")):
                 raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
@@ -430,7 +434,7 @@ class EgressNat(pulumi.ComponentResource):
             if key not in options_raw:
                 raise GcpSpecError(f"options.{key}", "is required")
         pins = options_raw.pop("rule_numbers", {}) or {}
-        if not isinstance(pins, Mapping) or not all(isinstance(v, int) for v in pins.values()):
+        if not isinstance(pins, Mapping) or not all(isinstance(key, str) for key in pins):
             raise GcpSpecError("options.rule_numbers", "a mapping of plan entry id to rule number is expected")
         options_raw["rule_numbers"] = tuple(
             NatRuleNumber(entry_id, number) for entry_id, number in sorted(pins.items())

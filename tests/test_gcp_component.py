@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.catalog import EgressPlan
@@ -232,3 +233,71 @@ def test_nat_and_pga_inputs_are_validated() -> None:
             record=record,
         )
     assert record.resources == []
+
+
+CLOUD = {"mode": "cloud", "version": "14.3 RU1"}
+NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
+
+
+@pytest.mark.parametrize(
+    ("component", "args", "message"),
+    [
+        # "false" is a truthy string: it used to select proxy=True (clear-text LiveUpdate on port 80).
+        (EgressFirewallPolicy, {"selection": {**CLOUD, "proxy": "false"}}, r"^selection\.proxy: 'false' is not a"),
+        (EgressNat, {"selection": {**CLOUD, "proxy": 1}, "options": NAT_OPTIONS}, r"^selection\.proxy: 1 is not a"),
+        (EgressFirewallPolicy, {"selection": {**CLOUD, "roles": "console"}}, r"^selection\.roles: a list"),
+        (EgressFirewallPolicy, {"selection": {**CLOUD, "storage": 3}}, r"^selection\.storage: 3 is not a string"),
+        (
+            EgressFirewallPolicy,
+            {"selection": CLOUD, "options": {"networks": [NETWORK], "default_deny": "false"}},
+            r"^options\.default_deny: 'false' is not a boolean",
+        ),
+        (
+            EgressFirewallPolicy,
+            {"selection": CLOUD, "options": {"networks": [NETWORK], "private_google_access": "no"}},
+            r"^options\.private_google_access: 'no' is not a boolean",
+        ),
+        (
+            EgressNat,
+            {"selection": CLOUD, "options": {**NAT_OPTIONS, "address_count": True}},
+            r"^options\.address_count: True is not an integer",
+        ),
+        (
+            EgressNat,
+            {"selection": CLOUD, "options": {**NAT_OPTIONS, "rule_numbers": {"corporate-proxy": True}}},
+            r"^options\.rule_numbers\.corporate-proxy: True is not an integer",
+        ),
+        (
+            StoragePrivateAccess,
+            {"selection": CLOUD, "options": {"networks": [NETWORK], "route_priority": "1000"}},
+            r"^options\.route_priority: '1000' is not an integer",
+        ),
+        (
+            EgressFirewallPolicy,
+            {
+                "selection": CLOUD,
+                "secure_tags": {"parent": "projects/p", "network": "p/vpc", "key": ["k"]},
+                "options": {"networks": [NETWORK]},
+            },
+            r"^secure_tags\.key: \['k'\] is not a string",
+        ),
+    ],
+)
+def test_booleans_and_integers_are_checked_strictly(component: Any, args: dict, message: str) -> None:
+    record = MockRun()
+    with pytest.raises(GcpSpecError, match=message):
+        run_program(lambda: component("strict", args), record=record)
+    assert record.resources == []
+
+
+def test_the_default_deny_warning_reaches_the_stack_outputs(cloud_plan: EgressPlan) -> None:
+    args = {"targets": targets_for(cloud_plan), "options": {"networks": [NETWORK], "default_deny": False}}
+
+    def program() -> None:
+        policy = EgressFirewallPolicy("egress", args, plan=cloud_plan)  # type: ignore[arg-type]
+        pulumi.export("warnings", [warning.to_dict() for warning in policy.spec.warnings])
+
+    run = run_program(program)
+    (policy,) = run.of_type(POLICY)
+    assert all(rule["action"] == "allow" for rule in policy.inputs["rules"])
+    assert "gcp-no-default-deny" in {warning["code"] for warning in run.outputs["warnings"]}

@@ -275,7 +275,7 @@ def target_groups(
     if not wanted:
         raise GcpSpecError("options.skip_roles", "every role of the plan is skipped: nothing to allow")
     by_target: dict[RoleTarget, list[Role]] = {}
-    for role in wanted:
+    for role in sorted(wanted, key=ROLES.index):  # ROLES order, whatever order the plan lists its roles in
         by_target.setdefault(targets[role], []).append(role)
     groups = []
     for target, roles in by_target.items():
@@ -410,7 +410,34 @@ def compile_firewall_policy(
                 ),
             )
         )
-    warnings.extend(_host_warnings(plan, fqdn_hosts))
+    if pga_hosts:
+        warnings.append(
+            GcpWarning(
+                code="gcp-pga-all-google-apis",
+                message=(
+                    f"The Private Google Access rule allows {PRIVATE_GOOGLE_ACCESS_RANGE} (private.googleapis.com), "
+                    f"which serves most Google APIs and services, not only {STORAGE_HOST}: the targeted workloads "
+                    "can reach every Google API there on these ports (and any bucket in Cloud Storage). Limiting "
+                    "which APIs and buckets needs VPC Service Controls (restricted.googleapis.com, 199.36.153.4/30)."
+                ),
+                hosts=tuple(sorted(pga_hosts)),
+            )
+        )
+    warnings.extend(_host_warnings(plan, fqdn_hosts | pga_hosts))
+    if not options.default_deny:
+        warnings.append(
+            GcpWarning(
+                code="gcp-no-default-deny",
+                message=(
+                    "default_deny is off: this policy only allows, it denies nothing. Traffic no rule matches goes "
+                    "on to the next firewall layer and, in the end, to the VPC network's implied allow-all egress "
+                    "rule, so the targeted workloads can still reach every destination and these allow rules "
+                    "restrict nothing. Turn it off only when another layer evaluated after this policy denies "
+                    "the rest: a classic VPC firewall egress deny rule (with enforcement order "
+                    "BEFORE_CLASSIC_FIREWALL), or a deny in a firewall policy lower in the hierarchy."
+                ),
+            )
+        )
     if options.default_deny and not options.hierarchical and options.enforcement_order == "AFTER_CLASSIC_FIREWALL":
         warnings.append(
             GcpWarning(

@@ -43,6 +43,29 @@ class GcpSpecError(SepEgressError):
         super().__init__(f"{argument}: {message}")
 
 
+def check_bool(argument: str, value: Any) -> bool:
+    """``value`` itself must be ``True`` or ``False``: a string such as ``"false"`` is truthy, so it is refused."""
+    if not isinstance(value, bool):
+        raise GcpSpecError(argument, f"{value!r} is not a boolean; write true or false (not a string or a number)")
+    return value
+
+
+def check_int(argument: str, value: Any) -> int:
+    """``value`` must be an integer; booleans (an ``int`` subclass in Python) and numeric strings are refused."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GcpSpecError(argument, f"{value!r} is not an integer")
+    return value
+
+
+def check_str(argument: str, value: Any, *, optional: bool = False) -> str | None:
+    """``value`` must be a string (or None when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise GcpSpecError(argument, f"{value!r} is not a string")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class RoleTarget:
     """The workloads that play one role: secure tag values or service accounts, never both.
@@ -134,6 +157,12 @@ class FirewallOptions:
     description: str = "Symantec Endpoint Protection egress allowlist (sep-egress)"
 
     def __post_init__(self) -> None:
+        for key in ("name", "scope", "enforcement_order", "suffix_policy", "description"):
+            check_str(f"options.{key}", getattr(self, key))
+        for key in ("region", "parent"):
+            check_str(f"options.{key}", getattr(self, key), optional=True)
+        check_bool("options.default_deny", self.default_deny)
+        check_bool("options.private_google_access", self.private_google_access)
         if not RESOURCE_NAME.match(self.name):
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name (a-z, 0-9, '-', 1-63)")
         if len(self.name) > 40:
@@ -184,6 +213,10 @@ class NatRuleNumber:
     entry_id: str
     rule_number: int
 
+    def __post_init__(self) -> None:
+        check_str("options.rule_numbers", self.entry_id)
+        check_int(f"options.rule_numbers.{self.entry_id}", self.rule_number)
+
 
 @dataclass(frozen=True, slots=True)
 class NatOptions:
@@ -194,7 +227,8 @@ class NatOptions:
     - ``subnetworks``: the workload subnets to translate (self links or names); every IP range of each.
     - ``address_count``: static addresses for general egress (default 2), exported for allowlisting.
     - ``rule_address_count``: static addresses per NAT rule (default 1), used only for that rule's destinations.
-    - ``rule_numbers``: pin the rule number of a plan entry's destinations (otherwise derived from the entry id).
+    - ``rule_numbers``: pin the number of the NAT rule holding a plan entry's destinations; otherwise it is derived
+      from the rule's destination ranges. Rule addresses are named after the number.
     - ``log_filter``: ``ALL`` (default), ``ERRORS_ONLY`` or ``TRANSLATIONS_ONLY``.
     - ``min_ports_per_vm``: static port allocation per VM (default 64, the API default).
     """
@@ -211,6 +245,13 @@ class NatOptions:
     network_tier: Literal["PREMIUM", "STANDARD"] = "PREMIUM"
 
     def __post_init__(self) -> None:
+        for key in ("name", "region", "network", "log_filter", "network_tier"):
+            check_str(f"options.{key}", getattr(self, key))
+        for key in ("address_count", "rule_address_count", "min_ports_per_vm"):
+            check_int(f"options.{key}", getattr(self, key))
+        for pin in self.rule_numbers:
+            if not isinstance(pin, NatRuleNumber):
+                raise GcpSpecError("options.rule_numbers", f"{pin!r} is not a NatRuleNumber")
         if not RESOURCE_NAME.match(self.name) or len(self.name) > 40:
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name of at most 40 characters")
         if not REGION.match(self.region or ""):
@@ -248,6 +289,8 @@ class PrivateAccessOptions:
     route_priority: int = 1000
 
     def __post_init__(self) -> None:
+        check_str("options.name", self.name)
+        check_int("options.route_priority", self.route_priority)
         if not self.networks:
             raise GcpSpecError("options.networks", "Private Google Access needs the VPC networks to route and resolve")
         if not RESOURCE_NAME.match(self.name) or len(self.name) > 40:

@@ -2,8 +2,10 @@
 
 Cloud NAT rules pick the source address by destination: a corporate proxy or an upstream firewall that allowlists
 sources sees only the addresses reserved for it. The plan's public IPv4 CIDR destinations (declared by overlays)
-become one NAT rule per set of entries that declare them. The output is shaped like the Compute API's ``Router``
-(with ``nats`` and their ``rules``) and ``Address`` request bodies.
+become NAT rules: entries that declare a common range share one rule. A rule's number (and so the names of its
+dedicated addresses) is pinned by ``rule_numbers`` or derived from its destination ranges alone, so entries added or
+removed elsewhere, or added for a range already declared, leave it as it is. The output is shaped like the Compute
+API's ``Router`` (with ``nats`` and their ``rules``) and ``Address`` request bodies.
 """
 
 from __future__ import annotations
@@ -133,23 +135,18 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
         for index in range(1, options.address_count + 1)
     )
     ids_by_range: dict[str, set[str]] = {}
-    skipped: list[str] = []
+    skipped: set[str] = set()
     for cidr_rule in plan.cidrs:
         network = ipaddress.ip_network(cidr_rule.cidr)
         if not isinstance(network, ipaddress.IPv4Network) or any(network.subnet_of(n) for n in NOT_NATTED):
-            if cidr_rule.cidr not in skipped:
-                skipped.append(cidr_rule.cidr)
+            skipped.add(cidr_rule.cidr)
             continue
         ids_by_range.setdefault(cidr_rule.cidr, set()).update(cidr_rule.ids)
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for cidr, range_ids in ids_by_range.items():
-        groups.setdefault(tuple(sorted(range_ids)), []).append(cidr)
-    numbers = _rule_numbers(sorted(groups), options)
+    groups = nat_groups(ids_by_range)
+    numbers, collisions = _rule_numbers(groups, options)
     rules = []
-    for ids, cidrs in sorted(groups.items(), key=lambda item: numbers[item[0]]):
-        number = numbers[ids]
-        networks = ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs)
-        ranges = tuple(str(network) for network in networks)
+    for ranges, ids in sorted(groups.items(), key=lambda item: numbers[item[0]]):
+        number = numbers[ranges]
         rules.append(
             NatRuleSpec(
                 rule_number=number,
@@ -167,14 +164,28 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
             )
         )
     check_nat_rules(rules)
+    ordered_skips = sorted(skipped, key=_range_order)
     warnings = []
-    if skipped:
+    if ordered_skips:
         warnings.append(
             GcpWarning(
                 code="gcp-nat-skipped-ranges",
                 message=(
                     "No NAT rule for these declared ranges: Cloud NAT rules match public IPv4 destinations only; "
-                    f"private and IPv6 ranges are reached without public NAT: {', '.join(skipped)}."
+                    f"private and IPv6 ranges are reached without public NAT: {', '.join(ordered_skips)}."
+                ),
+            )
+        )
+    if collisions:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-rule-number-collision",
+                message=(
+                    "The number derived from these NAT rules' destination ranges was taken, so they were given the "
+                    "next free one; adding or removing the rule that holds it would renumber them (and replace "
+                    "their dedicated addresses). Pin them to their current numbers with options.rule_numbers: "
+                    + "; ".join(collisions)
+                    + "."
                 ),
             )
         )
@@ -188,15 +199,62 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
         rules=tuple(rules),
         log_filter=options.log_filter,
         min_ports_per_vm=options.min_ports_per_vm,
-        skipped=tuple(skipped),
+        skipped=tuple(ordered_skips),
         warnings=tuple(warnings),
     )
 
 
-def _rule_numbers(groups: Sequence[tuple[str, ...]], options: NatOptions) -> dict[tuple[str, ...], int]:
-    """Pinned numbers first, then a number derived from the entry ids, so a new destination renumbers nothing."""
+def nat_groups(ids_by_range: dict[str, set[str]]) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """One NAT rule per set of entries linked by a common declared range: collapsed ranges -> sorted entry ids.
+
+    Entries that declare the same range share that destination, so they share its rule (and its addresses); an
+    entry that declares several ranges keeps them in one rule. A rule is keyed by its ranges, never by which or how
+    many entries declare them: an entry added for a range already declared leaves the rule as it was.
+    """
+    parent: dict[str, str] = {}
+
+    def root(entry_id: str) -> str:
+        while parent.setdefault(entry_id, entry_id) != entry_id:
+            parent[entry_id] = parent[parent[entry_id]]
+            entry_id = parent[entry_id]
+        return entry_id
+
+    for range_ids in ids_by_range.values():
+        first, *others = sorted(range_ids)
+        for other in others:
+            parent[root(other)] = root(first)
+    members: dict[str, tuple[set[str], list[str]]] = {}
+    for cidr, range_ids in ids_by_range.items():
+        ids, cidrs = members.setdefault(root(min(range_ids)), (set(), []))
+        ids.update(range_ids)
+        cidrs.append(cidr)
+    groups: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for ids, cidrs in members.values():
+        collapsed = ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs)
+        ranges = tuple(str(network) for network in collapsed)
+        if ranges in groups:  # the same addresses declared in different pieces: overlapping rules
+            raise GcpSpecError(
+                "plan.cidrs",
+                f"{', '.join(ranges)} is declared by {', '.join(sorted(ids))} and, split differently, by "
+                f"{', '.join(groups[ranges])}: Cloud NAT rules need non-overlapping destination ranges; declare each "
+                "destination once",
+            )
+        groups[ranges] = tuple(sorted(ids))
+    return groups
+
+
+def derived_rule_number(ranges: Sequence[str]) -> int:
+    """The number a rule gets unless pinned: a hash of its destination ranges, in 1..65000."""
+    return 1 + stable_hash(",".join(ranges)) % MAX_RULE_NUMBER
+
+
+def _rule_numbers(
+    groups: dict[tuple[str, ...], tuple[str, ...]], options: NatOptions
+) -> tuple[dict[tuple[str, ...], int], list[str]]:
+    """Pinned numbers first, then the number derived from each rule's ranges (moved to the next free number on a
+    collision, which is reported). Keys are the rules' ranges; also returns the collisions, described."""
     pinned = {pin.entry_id: pin.rule_number for pin in options.rule_numbers}
-    known_ids = {entry_id for ids in groups for entry_id in ids}
+    known_ids = {entry_id for ids in groups.values() for entry_id in ids}
     for entry_id, number in pinned.items():
         if entry_id not in known_ids:
             raise GcpSpecError(
@@ -206,12 +264,12 @@ def _rule_numbers(groups: Sequence[tuple[str, ...]], options: NatOptions) -> dic
             raise GcpSpecError(f"options.rule_numbers.{entry_id}", f"{number} is out of 0..{MAX_RULE_NUMBER}")
     numbers: dict[tuple[str, ...], int] = {}
     used: dict[int, tuple[str, ...]] = {}
-    for ids in groups:
+    for ranges, ids in sorted(groups.items(), key=lambda item: (item[1], item[0])):
         chosen = {pinned[entry_id] for entry_id in ids if entry_id in pinned}
         if len(chosen) > 1:
             raise GcpSpecError(
                 f"options.rule_numbers.{ids[0]}",
-                f"entries {', '.join(ids)} declare the same ranges, so they share one NAT rule, but are pinned to "
+                f"entries {', '.join(ids)} declare common ranges, so they share one NAT rule, but are pinned to "
                 f"different numbers {sorted(chosen)}",
             )
         if chosen:
@@ -221,15 +279,26 @@ def _rule_numbers(groups: Sequence[tuple[str, ...]], options: NatOptions) -> dic
                     f"options.rule_numbers.{ids[0]}",
                     f"rule number {number} is already used by {', '.join(used[number])}",
                 )
-            numbers[ids] = number
+            numbers[ranges] = number
             used[number] = ids
-    for ids in sorted((ids for ids in groups if ids not in numbers), key=lambda ids: (stable_hash("|".join(ids)), ids)):
-        number = 1 + stable_hash("|".join(ids)) % MAX_RULE_NUMBER
+    collisions = []
+    for ranges in sorted((r for r in groups if r not in numbers), key=lambda r: (derived_rule_number(r), r)):
+        derived = number = derived_rule_number(ranges)
         while number in used:
             number = 1 + number % MAX_RULE_NUMBER
-        numbers[ids] = number
-        used[number] = ids
-    return numbers
+        if number != derived:
+            collisions.append(
+                f"{', '.join(groups[ranges])} ({', '.join(ranges)}) -> {number} instead of {derived} "
+                f"(held by {', '.join(used[derived])})"
+            )
+        numbers[ranges] = number
+        used[number] = groups[ranges]
+    return numbers, collisions
+
+
+def _range_order(cidr: str) -> tuple[int, bytes, int]:
+    network = ipaddress.ip_network(cidr)
+    return (network.version, network.network_address.packed, network.prefixlen)
 
 
 def check_nat_rules(rules: Sequence[NatRuleSpec]) -> None:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -82,6 +88,84 @@ def test_roles_with_identical_targets_share_rules(hybrid_plan: EgressPlan) -> No
     assert {rule.roles for rule in spec.rules} == {hybrid_plan.roles}
     assert len([rule for rule in spec.rules if rule.kind == "fqdn"]) == 1
     assert all(rule.to_api()["targetServiceAccounts"] == ["vm@p.iam.gserviceaccount.com"] for rule in spec.rules)
+
+
+# Compiles firewall, NAT and PGA for a hybrid plan with an overlay (host names, public, private and IPv6 ranges),
+# roles sharing targets, optionally with the plan's tuples and the targets shuffled by argv[1]; prints the JSON.
+DETERMINISM_PROGRAM = textwrap.dedent(
+    """
+    import dataclasses, random, sys
+    from components.catalog import SourcedOverlay, load_catalog, select
+    from components.catalog.load import parse_overlay
+    from components.compile.gcp import (
+        FirewallOptions, NatOptions, NatRuleNumber, PrivateAccessOptions, compile_gcp, parse_targets,
+    )
+
+    overlay = parse_overlay(
+        {
+            "entries": [
+                {"id": "bulk", "role": "agent", "usage": {"en": "bulk"},
+                 "urls": [f"https://h{i:04d}.example.net" for i in range(450)]},
+                {"id": "corp-proxy", "role": "agent", "usage": {"en": "proxy"},
+                 "cidrs": ["203.0.113.0/28", "10.1.0.0/16"], "ports": [8080, 3128]},
+                {"id": "corp-other", "role": "sepm", "usage": {"en": "other"},
+                 "cidrs": ["203.0.113.0/28"], "ports": [443]},
+                {"id": "partner", "role": "sepm", "usage": {"en": "partner"},
+                 "cidrs": ["198.51.100.0/28", "198.51.100.16/28", "2001:db8::/48"], "ports": [443, 8443]},
+            ]
+        },
+        "determinism.yaml",
+    )
+    plan = select(load_catalog(), mode="hybrid", roles=["console"], version="14.3 RU1",
+                  overlays=[SourcedOverlay("determinism.yaml", overlay)])
+    raw = {
+        role: ({"service_accounts": ["shared@p.iam.gserviceaccount.com"]} if index % 2
+               else {"secure_tags": [f"tagValues/{index + 1}", f"tagValues/{index + 100}"]})
+        for index, role in enumerate(plan.roles)
+    }
+    if sys.argv[1] != "none":
+        rng = random.Random(int(sys.argv[1]))
+        shuffled = lambda items: tuple(rng.sample(list(items), len(items)))
+        plan = dataclasses.replace(
+            plan, allow=shuffled(plan.allow), cidrs=shuffled(plan.cidrs), roles=shuffled(plan.roles)
+        )
+        raw = {role: {kind: list(shuffled(values)) for kind, values in raw[role].items()} for role in shuffled(raw)}
+    spec = compile_gcp(
+        plan,
+        parse_targets(raw),
+        FirewallOptions(networks=("projects/p/global/networks/vpc",), private_google_access=True),
+        NatOptions(region="europe-west1", network="vpc", subnetworks=("workloads",),
+                   rule_numbers=(NatRuleNumber("partner", 7),)),
+        PrivateAccessOptions(networks=("projects/p/global/networks/vpc",)),
+    )
+    sys.stdout.write(spec.to_json())
+    """
+)
+
+
+def test_specs_are_byte_identical_across_processes_hash_seeds_and_input_orders() -> None:
+    """``hash()`` is salted per process, and sets and dicts built from plan tuples follow input order: compile in
+    fresh interpreters with different PYTHONHASHSEED values, the plan's tuples and the targets shuffled."""
+    root = Path(__file__).resolve().parents[2]
+    outputs = {}
+    for seed, shuffle in (("0", "none"), ("1", "1"), ("4242", "2"), ("random", "3")):
+        result = subprocess.run(
+            [sys.executable, "-c", DETERMINISM_PROGRAM, shuffle],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[(seed, shuffle)] = result.stdout
+    reference = outputs[("0", "none")]
+    document = json.loads(reference)
+    assert len(document["firewallPolicy"]["rules"]) > 10 and document["router"]["nats"][0]["rules"]
+    assert {"gcp-nat-skipped-ranges", "gcp-pga-all-google-apis"} <= {w["code"] for w in document["warnings"]}
+    for key, output in outputs.items():
+        assert output == reference, f"PYTHONHASHSEED={key[0]}, shuffle {key[1]} differs"
 
 
 def test_same_plan_gives_byte_identical_specs(hybrid_plan: EgressPlan) -> None:
@@ -245,3 +329,48 @@ def test_storage_phase_aws_leaves_private_google_access_unused(catalog: Catalog)
         for host in rule.dest_fqdns
     }
     assert STORAGE_HOST in hosts and not any(host.endswith(".s3.amazonaws.com") for host in hosts)
+
+
+def test_turning_off_the_default_deny_warns_that_nothing_is_restricted(cloud_plan: EgressPlan) -> None:
+    targets = tag_targets(cloud_plan)
+    without = compile_firewall_policy(cloud_plan, targets, options(default_deny=False))
+    warning = next(w for w in without.warnings if w.code == "gcp-no-default-deny")
+    assert "implied allow-all egress" in warning.message and "restrict nothing" in warning.message
+    hierarchical = compile_firewall_policy(
+        cloud_plan, targets, FirewallOptions(scope="folder", parent="folders/1", default_deny=False)
+    )
+    assert "gcp-no-default-deny" in {w.code for w in hierarchical.warnings}
+    assert "gcp-no-default-deny" not in {
+        w.code for w in compile_firewall_policy(cloud_plan, targets, options()).warnings
+    }
+
+
+def test_the_private_google_access_rule_warns_that_it_reaches_every_google_api(catalog: Catalog) -> None:
+    plan = select(catalog, mode="cloud", version="14.3 RU1", storage="gcp")
+    spec = compile_firewall_policy(plan, tag_targets(plan), options(private_google_access=True))
+    assert [rule.dest_ip_ranges for rule in spec.rules if rule.kind == "pga"] == [(PRIVATE_GOOGLE_ACCESS_RANGE,)]
+    codes = {w.code for w in spec.warnings}
+    assert "gcp-pga-all-google-apis" in codes
+    # The name moved from an FQDN object to PGA, which admits any bucket just the same: still warned.
+    shared = next(w for w in spec.warnings if w.code == "gcp-shared-bucket")
+    assert shared.hosts == (STORAGE_HOST,)
+    without_rule = select(catalog, mode="cloud", version="14.3 RU1", storage="aws")
+    unused = compile_firewall_policy(without_rule, tag_targets(without_rule), options(private_google_access=True))
+    assert "gcp-pga-all-google-apis" not in {w.code for w in unused.warnings}
+    plain = compile_firewall_policy(plan, tag_targets(plan), options())
+    assert "gcp-pga-all-google-apis" not in {w.code for w in plain.warnings}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"default_deny": "false"}, r"^options\.default_deny: 'false' is not a boolean"),
+        ({"default_deny": 0}, r"^options\.default_deny: 0 is not a boolean"),
+        ({"private_google_access": "true"}, r"^options\.private_google_access: 'true' is not a boolean"),
+        ({"name": 5}, r"^options\.name: 5 is not a string"),
+        ({"description": None}, r"^options\.description: "),
+    ],
+)
+def test_option_types_are_strict(changes: dict, message: str) -> None:
+    with pytest.raises(GcpSpecError, match=message):
+        options(**changes)

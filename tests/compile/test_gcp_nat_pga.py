@@ -174,3 +174,107 @@ def test_ipv6_destinations_are_not_nat_rules(catalog: Catalog) -> None:
     spec = compile_nat_gateway(plan, nat_options())
     assert spec.rules == () and spec.skipped == ("2001:db8::/32",)
     assert "gcp-nat-skipped-ranges" in {warning.code for warning in spec.warnings}
+
+
+def rule_identities(plan: EgressPlan, **changes: object) -> dict[tuple[str, ...], tuple[int, tuple[str, ...]]]:
+    """Each NAT rule's ranges -> (its number, its dedicated address names)."""
+    spec = compile_nat_gateway(plan, nat_options(**changes))
+    return {rule.ranges: (rule.rule_number, tuple(a.name for a in rule.addresses)) for rule in spec.rules}
+
+
+def test_adding_an_unrelated_entry_keeps_rule_numbers_and_address_names(catalog: Catalog) -> None:
+    proxy = ("corp-proxy", ["203.0.113.0/28"], [8080])
+    firewall = ("upstream-firewall", ["198.51.100.0/28", "198.51.100.16/28"], [443])
+    before = rule_identities(plan_with_destinations(catalog, proxy, firewall))
+    assert set(before) == {("203.0.113.0/28",), ("198.51.100.0/27",)}
+    # The review's reproduction: another entry for the same range on another port, then a new destination, then
+    # entries whose ids sort before and after the others; none may move a rule or rename its addresses.
+    grown = [
+        [proxy, firewall, ("corp-other", ["203.0.113.0/28"], [3128])],
+        [proxy, firewall, ("partner", ["192.0.2.0/24"], [443])],
+        [("aaa-first", ["203.0.113.0/28"], [80]), proxy, firewall, ("zzz-last", ["198.51.100.0/28"], [22])],
+        [proxy, firewall, ("on-prem-sepm", ["10.20.0.5/32"], [8014])],
+    ]
+    for entries in grown:
+        after = rule_identities(plan_with_destinations(catalog, *entries))
+        assert {ranges: after[ranges] for ranges in before} == before, entries
+    # Removing an entry leaves the others as they were too.
+    assert rule_identities(plan_with_destinations(catalog, proxy)) == {("203.0.113.0/28",): before[("203.0.113.0/28",)]}
+    # The shared rule names every entry behind it, in place (the description, not the number, changes).
+    spec = compile_nat_gateway(plan_with_destinations(catalog, *grown[0]), nat_options())
+    shared = next(rule for rule in spec.rules if rule.ranges == ("203.0.113.0/28",))
+    assert shared.entry_ids == ("corp-other", "corp-proxy")
+
+
+def test_entries_linked_by_a_common_range_share_one_rule(catalog: Catalog) -> None:
+    # corp-proxy also reaches 192.0.2.0/28; corp-other shares only 203.0.113.0/28: one rule, one address set,
+    # rather than the proxy's destinations split over two rules when corp-other arrives.
+    alone = rule_identities(plan_with_destinations(catalog, ("corp-proxy", ["203.0.113.0/28", "192.0.2.0/28"], [80])))
+    shared = rule_identities(
+        plan_with_destinations(
+            catalog,
+            ("corp-proxy", ["203.0.113.0/28", "192.0.2.0/28"], [80]),
+            ("corp-other", ["203.0.113.0/28"], [443]),
+        )
+    )
+    assert alone == shared and list(shared) == [("192.0.2.0/28", "203.0.113.0/28")]
+
+
+def test_pins_hold_a_rule_whose_ranges_change(catalog: Catalog) -> None:
+    narrow = plan_with_destinations(catalog, ("corp-proxy", ["203.0.113.0/28"], [8080]))
+    wide = plan_with_destinations(catalog, ("corp-proxy", ["203.0.113.0/27"], [8080]))
+    # Derived from the ranges: a wider range is another rule, with other addresses...
+    assert rule_identities(narrow)[("203.0.113.0/28",)] != rule_identities(wide)[("203.0.113.0/27",)]
+    # ...unless pinned: the number, and so the address names, stay.
+    pin = (NatRuleNumber("corp-proxy", 4000),)
+    assert rule_identities(narrow, rule_numbers=pin)[("203.0.113.0/28",)] == (4000, ("sep-egress-rule-4000-1",))
+    assert rule_identities(wide, rule_numbers=pin)[("203.0.113.0/27",)] == (4000, ("sep-egress-rule-4000-1",))
+    two = plan_with_destinations(
+        catalog, ("corp-proxy", ["203.0.113.0/28"], [8080]), ("corp-other", ["203.0.113.0/28"], [443])
+    )
+    with pytest.raises(GcpSpecError, match=r"^options\.rule_numbers\.corp-other: .*share one NAT rule"):
+        compile_nat_gateway(
+            two, nat_options(rule_numbers=(NatRuleNumber("corp-proxy", 1), NatRuleNumber("corp-other", 2)))
+        )
+
+
+def test_a_derived_number_collision_is_reported(catalog: Catalog) -> None:
+    plan = plan_with_destinations(
+        catalog, ("corp-proxy", ["203.0.113.0/28"], [8080]), ("partner", ["192.0.2.0/24"], [443])
+    )
+    derived = {rule.entry_ids: rule.rule_number for rule in compile_nat_gateway(plan, nat_options()).rules}
+    spec = compile_nat_gateway(plan, nat_options(rule_numbers=(NatRuleNumber("partner", derived[("corp-proxy",)]),)))
+    moved = next(rule for rule in spec.rules if rule.entry_ids == ("corp-proxy",))
+    assert moved.rule_number != derived[("corp-proxy",)]
+    warning = next(w for w in spec.warnings if w.code == "gcp-nat-rule-number-collision")
+    assert "corp-proxy" in warning.message and "rule_numbers" in warning.message
+    assert "gcp-nat-rule-number-collision" not in {w.code for w in compile_nat_gateway(plan, nat_options()).warnings}
+
+
+def test_the_same_addresses_split_differently_are_refused(catalog: Catalog) -> None:
+    plan = plan_with_destinations(
+        catalog, ("proxy-a", ["203.0.113.0/25", "203.0.113.128/25"], [8080]), ("proxy-b", ["203.0.113.0/24"], [3128])
+    )
+    with pytest.raises(GcpSpecError, match=r"^plan\.cidrs: .*non-overlapping"):
+        compile_nat_gateway(plan, nat_options())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"address_count": True}, r"^options\.address_count: True is not an integer"),
+        ({"rule_address_count": "1"}, r"^options\.rule_address_count: '1' is not an integer"),
+        ({"min_ports_per_vm": 64.0}, r"^options\.min_ports_per_vm: "),
+        ({"log_filter": ["ALL"]}, r"^options\.log_filter: "),
+    ],
+)
+def test_nat_option_types_are_strict(changes: dict, message: str) -> None:
+    with pytest.raises(GcpSpecError, match=message):
+        nat_options(**changes)
+
+
+def test_pinned_numbers_and_route_priorities_are_integers_not_booleans() -> None:
+    with pytest.raises(GcpSpecError, match=r"^options\.rule_numbers\.corp-proxy: True is not an integer"):
+        NatRuleNumber("corp-proxy", True)
+    with pytest.raises(GcpSpecError, match=r"^options\.route_priority: False is not an integer"):
+        PrivateAccessOptions(networks=(NETWORK,), route_priority=False)
