@@ -374,3 +374,23 @@ def test_the_private_google_access_rule_warns_that_it_reaches_every_google_api(c
 def test_option_types_are_strict(changes: dict, message: str) -> None:
     with pytest.raises(GcpSpecError, match=message):
         options(**changes)
+
+
+def test_priorities_follow_the_shared_targets_groups(hybrid_plan: EgressPlan) -> None:
+    """What docs/gcp.md says next to "renumbers nothing": a change of which roles share targets renumbers every rule
+    of the roles involved; a change of target values that keeps the groups only updates rules in place."""
+    raw = {role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(hybrid_plan.roles)}
+    before = compile_firewall_policy(hybrid_plan, parse_targets(raw), options())
+    agent, sepm = "agent", "sepm"
+    assert {agent, sepm} <= set(hybrid_plan.roles)
+    shared = compile_firewall_policy(hybrid_plan, parse_targets({**raw, sepm: raw[agent]}), options())
+    change = diff_rules(before, shared)
+    involved = {rule.priority for rule in before.rules if set(rule.roles) & {agent, sepm}}
+    assert set(change.deleted) == involved and change.created
+    assert change.unchanged == len(before.rules) - len(involved)
+    retagged = compile_firewall_policy(
+        hybrid_plan, parse_targets({**raw, sepm: {"secure_tags": ["tagValues/99"]}}), options()
+    )
+    change = diff_rules(before, retagged)
+    assert change.created == change.deleted == ()
+    assert set(change.updated) == {rule.priority for rule in before.rules if rule.roles == (sepm,)}
