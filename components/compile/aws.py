@@ -11,6 +11,11 @@ Two styles:
   on the ports a role needs (so the SNI or Host can be read) and drops, with an alert, the rest from those sources.
 - ``domain-list``: Network Firewall's own ``RulesSourceList`` allowlists (one for ``TLS_SNI``, one for ``HTTP_HOST``
   only where the plan has clear-text HTTP). Simpler to review, but it keeps neither ports nor per-role sources.
+  Its *guard* group holds only the drops of UDP, ICMP and every other IP protocol from the declared sources.
+
+Both styles drop non-TCP traffic from every declared source with explicit rules (see ``_non_tcp_rule_texts``): the
+policy's ``aws:drop_established`` cannot be relied on for it, because a UDP flow is only "established" once both
+sides have spoken, so its first packet, and a one-way flow, are never established.
 
 Limits used below, from the AWS Network Firewall quotas page (docs.aws.amazon.com/network-firewall/latest/
 developerguide/quotas.html) unless said otherwise:
@@ -70,6 +75,11 @@ ROLE_VARIABLES: dict[Role, str] = {
 _NAME_PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?$")
 
 
+def _is_int(value: object) -> bool:
+    """An integer that is not a bool (``True`` is an ``int`` in Python, never a capacity or a priority)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class AwsFirewallError(SepEgressError):
     """An input of the AWS Network Firewall compiler is invalid, or the plan cannot fit the service's limits.
 
@@ -106,30 +116,36 @@ class AwsFirewallOptions:
         problems: list[str] = []
         if self.style not in STYLES:
             problems.append(f"style: {self.style!r} is not a style; choose {' or '.join(STYLES)}")
-        if not isinstance(self.headroom_percent, int) or not 0 <= self.headroom_percent <= 400:
+        if not _is_int(self.headroom_percent) or not 0 <= self.headroom_percent <= 400:
             problems.append(f"headroom_percent: {self.headroom_percent!r} must be an integer from 0 to 400")
-        if not isinstance(self.capacity_rounding, int) or not 1 <= self.capacity_rounding <= 10_000:
+        if not _is_int(self.capacity_rounding) or not 1 <= self.capacity_rounding <= 10_000:
             problems.append(f"capacity_rounding: {self.capacity_rounding!r} must be an integer from 1 to 10000")
-        if not isinstance(self.max_group_capacity, int) or not 1 <= self.max_group_capacity <= (
-            MAX_STATEFUL_GROUP_CAPACITY
+        max_group_ok = _is_int(self.max_group_capacity) and 1 <= self.max_group_capacity <= MAX_STATEFUL_GROUP_CAPACITY
+        if not max_group_ok:
+            problems.append(
+                f"max_group_capacity: {self.max_group_capacity!r} must be an integer from 1 to "
+                f"{MAX_STATEFUL_GROUP_CAPACITY}"
+            )
+        if not _is_int(self.min_capacity) or not 1 <= self.min_capacity <= (
+            self.max_group_capacity if max_group_ok else MAX_STATEFUL_GROUP_CAPACITY
         ):
-            problems.append(f"max_group_capacity: must be an integer from 1 to {MAX_STATEFUL_GROUP_CAPACITY}")
-        if not isinstance(self.min_capacity, int) or not 1 <= self.min_capacity <= self.max_group_capacity:
             problems.append(f"min_capacity: {self.min_capacity!r} must be an integer from 1 to max_group_capacity")
-        if not isinstance(self.max_rules_bytes, int) or not 1_000 <= self.max_rules_bytes <= MAX_RULES_STRING_BYTES:
-            problems.append(f"max_rules_bytes: must be an integer from 1000 to {MAX_RULES_STRING_BYTES}")
-        if not isinstance(self.max_policy_capacity, int) or self.max_policy_capacity < 1:
-            problems.append("max_policy_capacity: must be a positive integer")
+        if not _is_int(self.max_rules_bytes) or not 1_000 <= self.max_rules_bytes <= MAX_RULES_STRING_BYTES:
+            problems.append(
+                f"max_rules_bytes: {self.max_rules_bytes!r} must be an integer from 1000 to {MAX_RULES_STRING_BYTES}"
+            )
+        if not _is_int(self.max_policy_capacity) or self.max_policy_capacity < 1:
+            problems.append(f"max_policy_capacity: {self.max_policy_capacity!r} must be a positive integer")
         if not isinstance(self.name_prefix, str) or not _NAME_PREFIX.match(self.name_prefix):
             problems.append(
                 f"name_prefix: {self.name_prefix!r} must be 1-64 letters, digits and inner hyphens "
                 "(rule group names allow only [A-Za-z0-9-])"
             )
         for name, value in (("first_priority", self.first_priority), ("priority_step", self.priority_step)):
-            if not isinstance(value, int) or not 1 <= value <= 65535:
+            if not _is_int(value) or not 1 <= value <= 65535:
                 problems.append(f"{name}: {value!r} must be an integer from 1 to 65535")
         if not isinstance(self.allow_any_source, bool):
-            problems.append("allow_any_source: must be true or false")
+            problems.append(f"allow_any_source: must be true or false, not {self.allow_any_source!r}")
         if problems:
             raise AwsFirewallError("; ".join(problems))
 
@@ -209,7 +225,7 @@ class AwsEgressSpec:
 
     ``allowed_by_role`` lists, per role that has sources, what it may reach (``host:port/tls``, ``.domain:port/tls``
     for a domain and its subdomains, ``cidr:port/tcp``). ``skipped_roles`` are plan roles given no source CIDRs:
-    they get no rule at all, so nothing is allowed for them.
+    no rule allows anything for them, and no rule drops anything for them either (see ``notes``).
     """
 
     style: Style
@@ -324,8 +340,10 @@ def compile_network_firewall(
     _check_policy_limits(groups, options)
     if skipped:
         notes = (
-            f"Roles {', '.join(skipped)} have no source CIDRs: no rule allows anything for them "
-            "(their traffic falls to the policy's default drop).",
+            f"Roles {', '.join(skipped)} have no source CIDRs: no rule allows anything for them. Machines outside "
+            "every declared source get only the policy's aws:drop_established, which drops TCP once established "
+            "but not the first packet of a UDP (or other non-TCP) flow: give these roles source CIDRs, or keep "
+            "their traffic off this firewall's path.",
             *notes,
         )
     return AwsEgressSpec(
@@ -492,14 +510,47 @@ def _guard_rule_texts(
                 (role,),
             )
         )
-        drops.append(
-            (
-                f"drop-udp|{role}",
-                f'drop udp {source} any -> any any (msg:"sep-egress {role}: UDP it does not need"; flow:to_server;',
-                (role,),
-            )
-        )
+        drops += _non_tcp_rule_texts(role)
     return handshakes + drops
+
+
+def _non_tcp_rule_texts(role: Role) -> list[tuple[str, str, tuple[Role, ...]]]:
+    """Drop UDP, ICMP and every other IP protocol but TCP from a role's sources (after every pass rule).
+
+    Why rules and not the policy's default action: AWS's developer guide ("Strict evaluation order") says that for
+    UDP "Network Firewall considers the connection established only after seeing traffic from both sides of the
+    connection", so ``aws:drop_established`` does not reach the first packet of a UDP flow, nor a flow that gets no
+    answer (a DNS query to any resolver, one-way exfiltration). A later revision of the same page adds that for
+    UDP and ICMP it "drops all packets"; the two readings disagree, so we do not depend on either. ``aws:drop_strict``
+    would cover them, but it drops every packet no pass rule matched, including the packets of an allowed TLS or
+    HTTP session before its SNI or Host is seen, and AWS asks for ``aws:drop_established`` with domain lists.
+
+    ``flow:to_server`` keeps these from being IP-only rules (which Suricata evaluates only on the first packet in
+    each direction) and limits them to what the source sends. The three rules follow AWS's own "custom default block
+    rules" (aws/aws-security-services-best-practices, Network Firewall sample Suricata rules): ``drop udp``,
+    ``drop icmp``, and ``drop ip`` with ``ip_proto`` excluding TCP, UDP and ICMP. TCP stays with the role's TCP
+    drop and the default action, which can wait for the SNI or Host.
+    """
+    source = _source_expression((role,))
+    return [
+        (
+            f"drop-udp|{role}",
+            f'drop udp {source} any -> any any (msg:"sep-egress {role}: UDP it does not need"; flow:to_server;',
+            (role,),
+        ),
+        (
+            f"drop-icmp|{role}",
+            f'drop icmp {source} any -> any any (msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
+            (role,),
+        ),
+        (
+            f"drop-ip|{role}",
+            f"drop ip {source} any -> any any "
+            f'(msg:"sep-egress {role}: an IP protocol other than TCP, UDP or ICMP"; '
+            "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;",
+            (role,),
+        ),
+    ]
 
 
 def _assign_sids(identities: Sequence[str]) -> dict[str, int]:
@@ -634,12 +685,15 @@ def _suricata_groups(
     for index, bucket in _split(passes, options):
         priority = options.first_priority + index * options.priority_step
         groups.append(_suricata_group(f"allow-{index + 1}", bucket, sources, options, priority))
-    # The guard sits after every possible allow group (not just the ones in use), so its priority and name do not
-    # move when the plan grows into one more group.
-    guard_priority = options.first_priority + (MAX_STATEFUL_GROUPS_PER_POLICY - 1) * options.priority_step
-    groups.append(_suricata_group("guard", guards, sources, options, guard_priority))
+    groups.append(_suricata_group("guard", guards, sources, options, _guard_priority(options)))
     _check_priorities(groups)
     return groups, ()
+
+
+def _guard_priority(options: AwsFirewallOptions) -> int:
+    # The guard sits after every possible allow group (not just the ones in use), so its priority and name do not
+    # move when the plan grows into one more group.
+    return options.first_priority + (MAX_STATEFUL_GROUPS_PER_POLICY - 1) * options.priority_step
 
 
 # --- domain-list style ------------------------------------------------------------------------------------------
@@ -726,6 +780,14 @@ def _domain_list_groups(
                 "http-domains", "HTTP_HOST", http_targets, home_net, options, priority + 2 * options.priority_step
             )
         )
+    # Domain lists only judge TLS and HTTP; the guard drops every non-TCP flow from the declared sources (after the
+    # address-range passes), which the policy's aws:drop_established does not reach (see _non_tcp_rule_texts).
+    guard_drafts = [draft for role in ROLES if role in sources for draft in _non_tcp_rule_texts(role)]
+    guard_sids = _assign_sids([identity for identity, _, _ in guard_drafts])
+    guard = [SuricataRule(i, guard_sids[i], _finish(text, guard_sids[i]), roles) for i, text, roles in guard_drafts]
+    for line in guard:
+        _check_rule_length(line, sources)
+    groups.append(_suricata_group("guard", guard, sources, options, _guard_priority(options)))
     _check_priorities(groups)
     notes = [
         "Domain lists keep neither ports nor per-role sources: every declared source may reach every listed name, "

@@ -6,13 +6,19 @@ transport, application protocol and the name it presents (TLS SNI or HTTP Host).
 the compiled rules (every plan host passes from the roles that need it; other hosts, ports and sources do not),
 so it is deliberately narrow:
 
-- Connection level, in two steps: the TCP handshake (rules that can see a packet of a not-yet-established flow),
-  then the established flow (every other rule). Under ``STRICT_ORDER`` the first ``pass`` or ``drop`` that matches
-  decides; ``alert`` rules only log. When nothing matches, the policy's default actions apply
-  (``aws:drop_established`` drops established traffic, not the handshake; ``aws:drop_strict`` drops everything).
-- Only the Suricata subset we generate is understood (``msg``, ``flow``, ``sid``, ``rev``, ``tls.sni``,
-  ``http.host``, ``content``, ``startswith``, ``endswith``, ``nocase``, ``dotprefix``); anything else raises
-  ``ValueError`` rather than being guessed.
+- Connection level. TCP in two steps: the handshake (rules that can see a packet of a not-yet-established flow),
+  then the established flow (every other rule). Every other transport (UDP, ICMP, GRE, ESP, ...) is judged on its
+  *first packet*, which is never established: Suricata, and Network Firewall after it, count a UDP flow as
+  established only once traffic has been seen from both sides, so the first packet, and every packet of a flow
+  that gets no answer, is "not established". Under ``STRICT_ORDER`` the first ``pass`` or ``drop`` that matches
+  decides; ``alert`` rules only log. When nothing matches, the policy's default actions apply:
+  ``aws:drop_strict`` drops everything; ``aws:drop_established`` drops established TCP, not the handshake, and is
+  read here as *not* dropping the first packet of a UDP or other flow. (AWS's developer guide also says that "for
+  connectionless protocols, such as UDP and ICMP, the drop established action drops all packets", next to the
+  both-sides rule; the model takes the weaker reading, so that a property proved here holds under either.)
+- Only the Suricata subset we generate is understood (``msg``, ``flow``, ``sid``, ``rev``, ``ip_proto``,
+  ``tls.sni``, ``http.host``, ``content``, ``startswith``, ``endswith``, ``nocase``, ``dotprefix``); anything
+  else raises ``ValueError`` rather than being guessed.
 - A domain list ``ALLOWLIST`` is read as the rules Network Firewall documents generating for it: pass the listed
   names (exact, or a leading dot for a domain and its subdomains) from HOME_NET to EXTERNAL_NET on any port, then
   drop the other names of that protocol from HOME_NET.
@@ -31,6 +37,10 @@ from .aws import STATEFUL_DEFAULT_ACTIONS, AwsEgressSpec
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressTest = Callable[[Address], bool]
 PortTest = Callable[[int], bool]
+Transport = Literal["tcp", "udp", "icmp", "gre", "esp"]
+
+#: IP protocol numbers of the transports a ``Connection`` can use, and the names ``ip_proto`` accepts for them.
+IP_PROTOCOLS: dict[str, int] = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50}
 
 _HEADER = re.compile(
     r"^(?P<action>pass|drop|reject|alert)\s+(?P<protocol>\S+)\s+(?P<source>\S+)\s+(?P<source_port>\S+)\s+"
@@ -41,6 +51,7 @@ _KNOWN_OPTIONS = {
     "flow",
     "sid",
     "rev",
+    "ip_proto",
     "tls.sni",
     "http.host",
     "content",
@@ -57,13 +68,14 @@ class Connection:
     """One connection attempt through the firewall.
 
     ``application`` is what the client speaks once connected; ``name`` is the TLS SNI or HTTP Host it sends (None
-    when it sends none).
+    when it sends none). ``port`` is ignored by transports without ports (ICMP, GRE, ESP): only rules whose
+    destination port is ``any`` can match them.
     """
 
     source: str
     port: int
     destination: str = "198.51.100.10"
-    transport: Literal["tcp", "udp"] = "tcp"
+    transport: Transport = "tcp"
     application: Literal["tls", "http", "other"] = "tls"
     name: str | None = None
 
@@ -124,22 +136,30 @@ class _Rule:
     destination_port: PortTest
     flow: frozenset[str]
     contents: tuple[_Content, ...]
+    ip_protocols: tuple[tuple[bool, int], ...] = ()  # (negated, number) per ip_proto keyword; all must hold
 
     @property
     def label(self) -> str:
         return f"{self.group}#{self.sid}"
 
     def header_matches(self, connection: Connection) -> bool:
+        if connection.transport in ("tcp", "udp"):
+            port_matches = self.destination_port(connection.port)
+        else:
+            port_matches = self.destination_port is _any_port
         return (
             self.source(ipaddress.ip_address(connection.source))
             and self.destination(ipaddress.ip_address(connection.destination))
-            and self.destination_port(connection.port)
+            and port_matches
         )
 
     def protocol_matches(self, connection: Connection) -> bool:
+        number = IP_PROTOCOLS[connection.transport]
+        if not all((number != wanted) if negated else (number == wanted) for negated, wanted in self.ip_protocols):
+            return False
         if self.protocol == "ip":
             return True
-        if self.protocol in ("tcp", "udp"):
+        if self.protocol in ("tcp", "udp", "icmp"):
             return connection.transport == self.protocol
         if self.protocol in _APP_PROTOCOLS:
             return connection.transport == "tcp" and connection.application == self.protocol
@@ -147,6 +167,10 @@ class _Rule:
 
     def can_see_handshake(self) -> bool:
         return self.protocol in ("tcp", "ip") and not self.contents and "established" not in self.flow
+
+    def can_see_first_packet(self) -> bool:
+        """Whether the rule can match the first packet of a flow (which is not established), beyond TCP."""
+        return "established" not in self.flow
 
     def can_see_established(self) -> bool:
         return "not_established" not in self.flow
@@ -174,21 +198,22 @@ class NetworkFirewallModel:
         return cls([(group.key, group.rule_group) for group in ordered], spec.home_net)
 
     def judge(self, connection: Connection) -> Verdict:
+        if connection.transport != "tcp":
+            return self._judge_first_packet(connection)
         alert = False
-        if connection.transport == "tcp":
-            for rule in self.rules:
-                if rule.can_see_handshake() and rule.protocol_matches(connection) and rule.header_matches(connection):
-                    if rule.action == "alert":
-                        alert = True
-                        continue
-                    if rule.action in ("drop", "reject"):
-                        return Verdict("drop", True, rule.label)
-                    break
-            else:
-                if "aws:drop_strict" in self.default_actions:
-                    return Verdict("drop", "aws:alert_strict" in self.default_actions, "aws:drop_strict")
         for rule in self.rules:
-            if connection.transport == "tcp" and not rule.can_see_established():
+            if rule.can_see_handshake() and rule.protocol_matches(connection) and rule.header_matches(connection):
+                if rule.action == "alert":
+                    alert = True
+                    continue
+                if rule.action in ("drop", "reject"):
+                    return Verdict("drop", True, rule.label)
+                break
+        else:
+            if "aws:drop_strict" in self.default_actions:
+                return Verdict("drop", "aws:alert_strict" in self.default_actions, "aws:drop_strict")
+        for rule in self.rules:
+            if not rule.can_see_established():
                 continue
             if not (rule.protocol_matches(connection) and rule.header_matches(connection)):
                 continue
@@ -206,6 +231,27 @@ class NetworkFirewallModel:
         if dropping:
             return Verdict("drop", alerting, dropping[0])
         return Verdict("pass", alerting, "no default drop")
+
+    def _judge_first_packet(self, connection: Connection) -> Verdict:
+        """UDP and every other non-TCP transport: the first packet decides, and it is not established."""
+        alert = False
+        for rule in self.rules:
+            if not (rule.can_see_first_packet() and rule.protocol_matches(connection)):
+                continue
+            if not rule.header_matches(connection):
+                continue
+            if not all(content.matches(connection) for content in rule.contents):
+                continue
+            if rule.action == "alert":
+                alert = True
+                continue
+            if rule.action == "pass":
+                return Verdict("pass", alert, rule.label)
+            return Verdict("drop", True, rule.label)
+        if "aws:drop_strict" in self.default_actions:
+            return Verdict("drop", alert or "aws:alert_strict" in self.default_actions, "aws:drop_strict")
+        # No rule matched and the first packet is not established: aws:drop_established (read as above) lets it go.
+        return Verdict("pass", alert or "aws:alert_strict" in self.default_actions, "first packet not established")
 
 
 def _group_rules(key: str, rule_group: Mapping[str, Any], home_net: tuple[str, ...]) -> list[_Rule]:
@@ -278,11 +324,14 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
     contents: list[_Content] = []
     buffer: Literal["tls.sni", "http.host"] | None = None
     pending_dotprefix = False
+    ip_protocols: list[tuple[bool, int]] = []
     for name, value in _split_options(header["options"]):
         if name not in _KNOWN_OPTIONS:
             raise ValueError(f"{key}: keyword {name!r} is not modelled: {line!r}")
         if name == "sid":
             sid = int(str(value))
+        elif name == "ip_proto":
+            ip_protocols.append(_ip_proto(str(value), line))
         elif name == "flow":
             flow = frozenset(part.strip() for part in str(value).split(","))
         elif name in ("tls.sni", "http.host"):
@@ -318,7 +367,18 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
         destination_port=_port_test(header["destination_port"]),
         flow=flow,
         contents=tuple(contents),
+        ip_protocols=tuple(ip_protocols),
     )
+
+
+def _ip_proto(value: str, line: str) -> tuple[bool, int]:
+    negated = value.startswith("!")
+    name = value[1:] if negated else value
+    if name.isdigit() and 0 <= int(name) <= 255:
+        return negated, int(name)
+    if name.lower() in IP_PROTOCOLS:
+        return negated, IP_PROTOCOLS[name.lower()]
+    raise ValueError(f"ip_proto {value!r} is not modelled: {line!r}")
 
 
 def _address_test(expression: str, variables: Mapping[str, tuple[str, ...]]) -> AddressTest:

@@ -281,7 +281,27 @@ def test_domain_list_style_uses_exact_names_and_a_dot_only_for_declared_suffixes
 
 def test_domain_list_has_no_http_group_without_port_80(hybrid_plan: EgressPlan) -> None:
     spec = compile_network_firewall(hybrid_plan, sources_for(hybrid_plan), AwsFirewallOptions(style="domain-list"))
-    assert [group.key for group in spec.groups] == ["tls-domains"]
+    assert [group.key for group in spec.groups] == ["tls-domains", "guard"]
+
+
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+def test_both_styles_drop_udp_icmp_and_other_protocols_from_every_declared_source(
+    hybrid_plan: EgressPlan, style: str
+) -> None:
+    """Explicit drops, last: the policy's aws:drop_established does not reach the first packet of a UDP flow."""
+    spec = compile_network_firewall(hybrid_plan, sources_for(hybrid_plan), AwsFirewallOptions(style=style))  # type: ignore[arg-type]
+    assert spec.groups[-1].key == "guard"
+    lines = spec.group("guard").rules_string.splitlines()
+    for role in hybrid_plan.roles:
+        variable = f"${ROLE_VARIABLES[role]}"  # type: ignore[index]
+        assert f"drop udp {variable} any -> any any (" in spec.group("guard").rules_string
+        assert f"drop icmp {variable} any -> any any (" in spec.group("guard").rules_string
+        [other] = [line for line in lines if line.startswith(f"drop ip {variable} any -> any any (")]
+        assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;" in other
+    non_tcp = [line for line in lines if line.startswith(("drop udp", "drop icmp", "drop ip"))]
+    assert all("flow:to_server;" in line for line in non_tcp)  # not IP-only rules
+    assert not any(line.startswith("pass") for line in lines[lines.index(non_tcp[0]) :])
+    assert all(group.priority < spec.group("guard").priority for group in spec.groups[:-1])
 
 
 def test_suricata_http_rules_only_where_the_plan_has_http(catalog: Catalog) -> None:
@@ -358,6 +378,13 @@ def test_tls_inspection_bypass_hosts_are_reported(hybrid_plan: EgressPlan) -> No
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(name_prefix="sep egress"), "name_prefix:"),
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(style="allow-all"), "style: 'allow-all' is not a style"),  # type: ignore[arg-type]
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(headroom_percent=-5), "headroom_percent:"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(headroom_percent=True), "headroom_percent: True must be"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(capacity_rounding=True), "capacity_rounding: True"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(min_capacity=True), "min_capacity: True"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(first_priority=True), "first_priority: True"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(max_group_capacity=True), "max_group_capacity:"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(max_policy_capacity=True), "max_policy_capacity:"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(allow_any_source=1), "allow_any_source: must be true or false"),  # type: ignore[arg-type]
         (
             {"agent": [f"10.{i // 250}.{i % 250}.0/24" for i in range(600)]},
             AwsFirewallOptions(),

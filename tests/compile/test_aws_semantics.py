@@ -3,6 +3,11 @@
 An independent oracle, written from the plan alone, says what must pass: a connection passes exactly when some
 plan rule of a role whose network holds the source allows that name (exact, or the domain and its subdomains),
 port and protocol, or that address range, port and transport. Everything else must be dropped.
+
+UDP, ICMP, GRE and ESP are judged on their first packet, which is not established: the model lets it through
+unless a rule drops it (or the default is aws:drop_strict). So "dropped from a declared source" is proved here as
+"dropped by one of our rules", whatever the default action does with non-TCP traffic. Sources outside every
+declared network get no rule at all (nothing is known about them): for them only "no rule of ours passes it" holds.
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from hypothesis import strategies as st
 from components.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
 from components.catalog.plan import AllowRule
 from components.compile.aws import AwsFirewallOptions, compile_network_firewall
-from components.compile.aws_evaluate import Connection, NetworkFirewallModel
+from components.compile.aws_evaluate import Connection, NetworkFirewallModel, Transport, Verdict
 
 #: Disjoint per-role networks, so "a source of another role" is a real negative case.
 ROLE_NETWORKS = {role: f"10.{index + 1}.0.0/24" for index, role in enumerate(ROLES)}
 OUTSIDE_SOURCE = "172.31.9.9"
 PUBLIC_DESTINATION = "198.51.100.10"
 PORT_POOL = (80, 443, 8080, 8443, 3128)
+NON_TCP: tuple[Transport, ...] = ("udp", "icmp", "gre", "esp")
+UDP_PORTS = (53, 123, 443, 3128)  # DNS to any resolver, NTP, QUIC, and a port the ranges may grant
 
 labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8).filter(
     lambda label: label[0].isalpha()
@@ -134,9 +141,31 @@ def probes(plan: EgressPlan, extra_name: str, *, every_host: bool = False) -> li
             for port in PORT_POOL:
                 for transport in ("tcp", "udp"):
                     connections.append(Connection(source, port, destination, transport, "other", None))  # type: ignore[arg-type]
-    connections += [Connection(source, 53, PUBLIC_DESTINATION, "udp", "other", None) for source in addresses]
-    connections += [Connection(source, 22, PUBLIC_DESTINATION, "tcp", "other", None) for source in addresses]
+        for source in addresses:
+            for transport in ("icmp", "gre", "esp"):
+                connections.append(Connection(source, 0, destination, transport, "other", None))
+    for source in addresses:
+        connections += [Connection(source, port, PUBLIC_DESTINATION, "udp", "other", None) for port in UDP_PORTS]
+        connections += [Connection(source, 0, PUBLIC_DESTINATION, t, "other", None) for t in ("icmp", "gre", "esp")]
+        connections.append(Connection(source, 22, PUBLIC_DESTINATION, "tcp", "other", None))
     return connections
+
+
+def declared(sources: dict[str, list[str]], address: str) -> bool:
+    return any(ipaddress.ip_address(address) in ipaddress.ip_network(cidrs[0]) for cidrs in sources.values())
+
+
+def assert_least_privilege(
+    plan: EgressPlan, sources: dict[str, list[str]], connection: Connection, verdict: Verdict
+) -> None:
+    """The verdict is the oracle's; non-TCP from a declared source that is not granted is dropped *by a rule*."""
+    expected = oracle(plan, sources, connection)
+    if connection.transport == "tcp" or declared(sources, connection.source):
+        assert verdict.allowed == expected, (connection, verdict)
+    else:  # undeclared source, non-TCP: no rule of ours may pass it; the default action may not stop it either
+        assert not verdict.allowed or verdict.decided_by == "first packet not established", (connection, verdict)
+    if connection.transport != "tcp" and declared(sources, connection.source) and not expected:
+        assert verdict.decided_by.startswith("guard#"), (connection, verdict)
 
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,7 +182,7 @@ def test_suricata_style_passes_exactly_what_the_plan_grants(
     model = NetworkFirewallModel.from_spec(spec)
     for connection in probes(plan, extra_name):
         verdict = model.judge(connection)
-        assert verdict.allowed == oracle(plan, sources, connection), (connection, verdict)
+        assert_least_privilege(plan, sources, connection, verdict)
         if not verdict.allowed and connection.source != OUTSIDE_SOURCE:
             assert verdict.alert, (connection, verdict)
 
@@ -184,6 +213,9 @@ def test_domain_list_style_keeps_names_but_not_ports_or_roles(
     model = NetworkFirewallModel.from_spec(spec)
     home = [ipaddress.ip_network(cidr) for cidr in spec.home_net]
     for connection in probes(plan, extra_name):
+        if connection.transport != "tcp":
+            assert_least_privilege(plan, sources, connection, model.judge(connection))
+            continue
         if connection.application == "other":
             continue
         inside = any(ipaddress.ip_address(connection.source) in network for network in home)
@@ -204,7 +236,60 @@ def test_catalog_plans_pass_their_hosts_and_drop_the_rest(request: pytest.Fixtur
     sources = {role: [ROLE_NETWORKS[role]] for role in plan.roles}
     model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, sources))
     for connection in probes(plan, "attacker.example.org", every_host=True):
-        assert model.judge(connection).allowed == oracle(plan, sources, connection), connection
+        assert_least_privilege(plan, sources, connection, model.judge(connection))
     for rule in plan.allow:
         for role in rule.roles:
             assert model.judge(Connection(source_in(role), rule.port, name=rule.host)).allowed
+
+
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+@pytest.mark.parametrize("transport", NON_TCP)
+def test_non_tcp_from_every_declared_source_is_dropped_by_a_rule(
+    hybrid_plan: EgressPlan, style: str, transport: Transport
+) -> None:
+    """DNS to a public resolver, NTP, QUIC, ICMP, GRE, ESP: dropped and alerted by the guard, not left to a default."""
+    sources = {role: [ROLE_NETWORKS[role]] for role in hybrid_plan.roles}
+    spec = compile_network_firewall(hybrid_plan, sources, AwsFirewallOptions(style=style))  # type: ignore[arg-type]
+    model = NetworkFirewallModel.from_spec(spec)
+    for role in hybrid_plan.roles:
+        for port in UDP_PORTS if transport == "udp" else (0,):
+            verdict = model.judge(Connection(source_in(role), port, "8.8.8.8", transport, "other"))
+            assert not verdict.allowed and verdict.alert, (role, port, verdict)
+            assert verdict.decided_by.startswith("guard#"), verdict
+
+
+def test_the_model_does_not_count_a_first_udp_packet_as_established() -> None:
+    """Without rules, aws:drop_established drops established TCP but lets the first UDP or ICMP packet through;
+    aws:drop_strict drops both. This is why the guard drops non-TCP traffic itself."""
+    established = NetworkFirewallModel([], ["10.1.0.0/24"])
+    strict = NetworkFirewallModel([], ["10.1.0.0/24"], ("aws:drop_strict", "aws:alert_strict"))
+    for transport in NON_TCP:
+        first = Connection("10.1.0.7", 53, "8.8.8.8", transport, "other")
+        assert established.judge(first).allowed, transport
+        assert established.judge(first).decided_by == "first packet not established"
+        assert not strict.judge(first).allowed
+    tcp = Connection("10.1.0.7", 443, "198.51.100.10", "tcp", "tls", "example.com")
+    assert not established.judge(tcp).allowed and not strict.judge(tcp).allowed
+
+
+def test_the_model_reads_ip_proto_and_ignores_ports_for_portless_protocols() -> None:
+    group = {
+        "RulesSource": {
+            "RulesString": "\n".join(
+                [
+                    'pass ip 10.1.0.0/24 any -> any 53 (msg:"a"; flow:to_server; sid:1;)',
+                    'drop ip 10.1.0.0/24 any -> any any (msg:"b"; ip_proto:!TCP; ip_proto:!17; flow:to_server; sid:2;)',
+                ]
+            )
+        }
+    }
+    model = NetworkFirewallModel([("g", group)], ["10.1.0.0/24"])
+    assert model.judge(Connection("10.1.0.7", 53, transport="udp", application="other")).decided_by == "g#1"
+    assert model.judge(Connection("10.1.0.7", 53, transport="gre", application="other")).decided_by == "g#2"
+    assert model.judge(Connection("10.1.0.7", 54, transport="udp", application="other")).decided_by == (
+        "first packet not established"
+    )
+    with pytest.raises(ValueError, match="ip_proto 'pim' is not modelled"):
+        NetworkFirewallModel(
+            [("g", {"RulesSource": {"RulesString": "drop ip any any -> any any (ip_proto:pim; sid:3;)"}})], []
+        )
