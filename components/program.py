@@ -86,7 +86,9 @@ class Deployment:
             )
             created["gcp-private-access"] = access
             warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access.spec.warnings]
-        pulumi.export("warnings", warnings)
+        # Two components may state the same fact (the bucket warning of the policy and of Private Google Access).
+        unique = {(item["code"], item["message"]): item for item in warnings}
+        pulumi.export("warnings", list(unique.values()))
         return created
 
 
