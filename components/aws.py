@@ -92,9 +92,9 @@ class DistributionSettings:
 class NetworkFirewallAllowlistArgs:
     """Inputs of ``NetworkFirewallAllowlist``; plain, serialisable values only.
 
-    Selection (ignored when a ``plan`` is passed to the component): ``version`` (required, e.g. ``"14.3 RU1"``),
-    ``mode`` (``on-prem``, ``hybrid``, ``cloud``), extra ``roles``, ``proxy``, ``storage`` (``both``, ``gcp``,
-    ``aws``).
+    Selection (refused when a ``plan`` is passed to the component, which carries its own): ``version`` (required,
+    e.g. ``"14.3 RU1"``), ``mode`` (``on-prem``, ``hybrid``, ``cloud``), extra ``roles``, ``proxy`` (None: not
+    given, selects as false), ``storage`` (``both``, ``gcp``, ``aws``; None: not given, selects as ``both``).
 
     ``source_cidrs``: per role, the networks its machines use (SEP clients' subnets for ``agent``, the SEPM server
     for ``sepm``, the administrators' networks for ``console``...). A role without sources gets no rule.
@@ -113,8 +113,8 @@ class NetworkFirewallAllowlistArgs:
     version: str | None = None
     mode: str | None = None
     roles: list[str] = field(default_factory=list)
-    proxy: bool = False
-    storage: str = "both"
+    proxy: bool | None = None
+    storage: str | None = None
     source_cidrs: dict[str, list[str]] = field(default_factory=dict)
     style: str = "suricata"
     headroom_percent: int = 25
@@ -174,6 +174,10 @@ def compile_args(args: NetworkFirewallAllowlistArgs, plan: EgressPlan | None = N
     """Validate ``args`` completely and compile them; raises a ``SepEgressError`` naming the argument."""
     if not isinstance(args, NetworkFirewallAllowlistArgs):
         raise AwsFirewallError("args: a NetworkFirewallAllowlistArgs")
+    if args.proxy is not None and not isinstance(args.proxy, bool):
+        raise AwsFirewallError(f"proxy: true or false, not {args.proxy!r}")
+    if args.storage is not None and not isinstance(args.storage, str):
+        raise AwsFirewallError(f"storage: one of both, gcp or aws, not {args.storage!r}")
     if plan is None:
         if not args.version:
             raise AwsFirewallError("version: the SEP/SES release deployed is required, e.g. '14.3 RU1'")
@@ -184,11 +188,28 @@ def compile_args(args: NetworkFirewallAllowlistArgs, plan: EgressPlan | None = N
             version=args.version,
             mode=args.mode,
             roles=args.roles,
-            proxy=args.proxy,
-            storage=args.storage,
+            proxy=bool(args.proxy),  # None: not given
+            storage="both" if args.storage is None else args.storage,
         )
-    elif args.version or args.mode or args.roles:
-        raise AwsFirewallError("plan: pass either a plan or a selection (version, mode, roles), not both")
+    else:
+        # A plan carries its own selection: a selection field given as well would be silently ignored, so refuse it
+        # (None means "not given" for proxy and storage, so an explicit false or "both" is refused too).
+        given = [
+            name
+            for name, value in (
+                ("version", args.version),
+                ("mode", args.mode),
+                ("roles", args.roles),
+                ("proxy", args.proxy),
+                ("storage", args.storage),
+            )
+            if value is not None and value != []
+        ]
+        if given:
+            raise AwsFirewallError(
+                "plan: pass either a plan or a selection (version, mode, roles, proxy, storage), not both; "
+                f"the plan already decides {', '.join(given)}"
+            )
     _validate_deployment(args)
     options = AwsFirewallOptions(
         style=args.style,  # type: ignore[arg-type]  # validated by options.validate()
@@ -219,10 +240,14 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
     ):
         raise AwsFirewallError("tags: a mapping of strings to strings")
     if not isinstance(args.create_policy, bool):
-        raise AwsFirewallError("create_policy: true or false")
+        raise AwsFirewallError(f"create_policy: true or false, not {args.create_policy!r}")
     if args.firewall is not None:
         if not isinstance(args.firewall, FirewallSettings):
             raise AwsFirewallError("firewall: a FirewallSettings")
+        if not isinstance(args.firewall.delete_protection, bool):
+            raise AwsFirewallError(
+                f"firewall.delete_protection: true or false, not {args.firewall.delete_protection!r}"
+            )
         if not args.create_policy:
             raise AwsFirewallError("firewall: creating the firewall needs create_policy (it runs this policy)")
         if not isinstance(args.firewall.vpc_id, str) or not args.firewall.vpc_id.startswith("vpc-"):
@@ -239,6 +264,12 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
             raise AwsFirewallError("logging.alert_destination: a log group name or bucket name")
     distribution = args.distribution
     if distribution is not None:
+        if not isinstance(distribution, DistributionSettings):
+            raise AwsFirewallError("distribution: a DistributionSettings")
+        if not isinstance(distribution.remediation_enabled, bool):
+            raise AwsFirewallError(
+                f"distribution.remediation_enabled: true or false, not {distribution.remediation_enabled!r}"
+            )
         if distribution.method not in get_args(DistributionMethod):
             raise AwsFirewallError(
                 f"distribution.method: {distribution.method!r}; choose none, firewall-manager or ram"

@@ -77,12 +77,14 @@ def test_registers_rule_groups_and_a_strict_policy(request: pytest.FixtureReques
         assert inputs["name"] == compiled.name
         assert inputs["ruleGroup"]["statefulRuleOptions"] == {"ruleOrder": "STRICT_ORDER"}
         source = inputs["ruleGroup"]["rulesSource"]
-        if style == "suricata":
+        if compiled.kind == "rules-string":
             assert source == {"rulesString": compiled.rules_string}
         else:
+            assert style == "domain-list"
             assert source["rulesSourceList"]["generatedRulesType"] == "ALLOWLIST"
         assert not registered.delete_before_replace  # create the replacement first
 
+    assert spec.groups[-1].key == "guard"  # both styles: the non-TCP drops come last
     [policy] = run.of_type(POLICY)
     document = policy.inputs["firewallPolicy"]
     assert document["statefulDefaultActions"] == ["aws:drop_established", "aws:alert_established"]
@@ -237,6 +239,73 @@ def test_invalid_inputs_fail_before_any_resource_is_registered(
 def test_a_plan_and_a_selection_together_are_refused(on_prem_plan: EgressPlan) -> None:
     with pytest.raises(AwsFirewallError, match="plan: pass either a plan or a selection"):
         compile_args(NetworkFirewallAllowlistArgs(version="14.3 RU1", source_cidrs=SOURCES), on_prem_plan)
+
+
+@pytest.mark.parametrize(
+    ("selection", "named"),
+    [
+        ({"storage": "aws"}, "storage"),
+        ({"storage": "both"}, "storage"),  # even the value it would default to: the plan decides, not this
+        ({"proxy": True}, "proxy"),
+        ({"proxy": False}, "proxy"),
+        ({"mode": "cloud", "proxy": True}, "mode, proxy"),
+    ],
+)
+def test_proxy_and_storage_with_a_plan_are_refused_not_ignored(
+    on_prem_plan: EgressPlan, selection: dict[str, Any], named: str
+) -> None:
+    """What the program does with `sep-egress:aws` (from_mapping, then a plan from the stack's selection)."""
+    args = NetworkFirewallAllowlistArgs.from_mapping({"source_cidrs": {"agent": ["10.10.0.0/16"]}, **selection})
+    with pytest.raises(AwsFirewallError, match=f"plan: pass either a plan or a selection .*decides {named}$"):
+        compile_args(args, on_prem_plan)
+
+
+def test_proxy_and_storage_not_given_select_as_false_and_both(catalog: Catalog) -> None:
+    args = NetworkFirewallAllowlistArgs(version="14.2", mode="on-prem", source_cidrs={"agent": ["10.10.0.0/16"]})
+    assert args.proxy is None and args.storage is None
+    given = NetworkFirewallAllowlistArgs(
+        version="14.2", mode="on-prem", proxy=False, storage="both", source_cidrs={"agent": ["10.10.0.0/16"]}
+    )
+    assert compile_args(args).allowed_by_role == compile_args(given).allowed_by_role
+    plan = select(catalog, version="14.2", mode="on-prem")
+    assert (
+        compile_args(args).allowed_by_role
+        == compile_args(NetworkFirewallAllowlistArgs(source_cidrs={"agent": ["10.10.0.0/16"]}), plan).allowed_by_role
+    )
+    proxied = NetworkFirewallAllowlistArgs(
+        version="14.2", mode="on-prem", proxy=True, source_cidrs={"sepm": ["10.20.0.10/32"]}
+    )
+    assert any(entry.endswith(":80/http") for entry in compile_args(proxied).allowed_by_role["sepm"])
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"proxy": "yes"}, "proxy: true or false, not 'yes'"),
+        ({"storage": 3}, "storage: one of both, gcp or aws, not 3"),
+        ({"headroom_percent": True}, "headroom_percent: True must be an integer"),
+        ({"capacity_rounding": True}, "capacity_rounding: True must be an integer"),
+        ({"min_capacity": True}, "min_capacity: True must be an integer"),
+        ({"allow_any_source": 1}, "allow_any_source: must be true or false, not 1"),
+        ({"allow_any_source": "false"}, "allow_any_source: must be true or false, not 'false'"),
+        ({"create_policy": "true"}, "create_policy: true or false, not 'true'"),
+        (
+            {"firewall": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "delete_protection": "no"}},
+            "firewall.delete_protection: true or false, not 'no'",
+        ),
+        (
+            {"distribution": {"method": "firewall-manager", "remediation_enabled": 1}},
+            "distribution.remediation_enabled: true or false, not 1",
+        ),
+    ],
+)
+def test_booleans_and_integers_are_type_checked(values: dict[str, Any], message: str) -> None:
+    args = NetworkFirewallAllowlistArgs.from_mapping(
+        {"version": "14.3 RU1", "mode": "on-prem", "source_cidrs": {"agent": ["10.10.0.0/16"]}, **values}
+    )
+    with pytest.raises(AwsFirewallError) as raised:
+        compile_args(args)
+    assert message in str(raised.value)
 
 
 def test_args_from_plain_configuration() -> None:
