@@ -208,7 +208,8 @@ def compile_args(args: NetworkFirewallAllowlistArgs, plan: EgressPlan | None = N
         if given:
             raise AwsFirewallError(
                 "plan: pass either a plan or a selection (version, mode, roles, proxy, storage), not both; "
-                f"the plan already decides {', '.join(given)}"
+                f"the plan already decides {', '.join(given)} "
+                f"(in a stack: set sep-egress:{given[0]}, not sep-egress:aws.{given[0]})"
             )
     _validate_deployment(args)
     options = AwsFirewallOptions(

@@ -256,8 +256,10 @@ def test_proxy_and_storage_with_a_plan_are_refused_not_ignored(
 ) -> None:
     """What the program does with `sep-egress:aws` (from_mapping, then a plan from the stack's selection)."""
     args = NetworkFirewallAllowlistArgs.from_mapping({"source_cidrs": {"agent": ["10.10.0.0/16"]}, **selection})
-    with pytest.raises(AwsFirewallError, match=f"plan: pass either a plan or a selection .*decides {named}$"):
+    with pytest.raises(AwsFirewallError, match=f"plan: pass either a plan or a selection .*decides {named} ") as raised:
         compile_args(args, on_prem_plan)
+    first = named.split(",")[0]
+    assert str(raised.value).endswith(f"(in a stack: set sep-egress:{first}, not sep-egress:aws.{first})")
 
 
 def test_proxy_and_storage_not_given_select_as_false_and_both(catalog: Catalog) -> None:
