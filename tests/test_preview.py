@@ -123,6 +123,11 @@ BAD_CONFIGS = [
     ({"sep-egress:gcp": {"firewal": {}}}, "sep-egress:gcp.firewal", "unknown part"),
     ({"sep-egress:gcp": {"firewall": {"options": {"networks": []}, "targets": {"agent": {}}}}}, "sep-egress:gcp", ""),
     ({}, "sep-egress:aws", "configure at least one cloud"),
+    (
+        {"sep-egress:aws": {"source_cidrs": {"agent": ["10.0.0.0/8"]}, "storage": "aws"}},
+        "sep-egress:aws",
+        "set sep-egress:storage",
+    ),
     ({"sep-egress:gcp": {"firewall": [1, 2]}}, "sep-egress:gcp.firewall", "a mapping of arguments is expected"),
     ({"sep-egress:version": "14.3 SP1", "sep-egress:aws": {}}, "sep-egress:version", "not a product version"),
 ]
