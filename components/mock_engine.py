@@ -104,7 +104,13 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
 
 def _plain(value: Any) -> Any:
-    """Deserialized inputs without the engine's sentinel markers, for comparison and JSON."""
+    """Deserialized inputs without the engine's sentinel markers, for comparison and JSON.
+
+    The engine carries every number as a double; whole numbers are turned back into integers (a priority or a
+    port reads 443, not 443.0).
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items() if not str(key).startswith("__")}
     if isinstance(value, list | tuple):

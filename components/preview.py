@@ -65,7 +65,8 @@ REPLACE_ON_CHANGES: dict[str, frozenset[str]] = {
 }
 
 _SURICATA = re.compile(
-    r"^(?:pass|alert|drop|reject)\s+(?P<proto>\S+)\s+\S+\s+\S+\s+->\s+\S+\s+(?P<port>\S+)\s+\((?P<body>.*)\)\s*$"
+    r"^(?:pass|alert|drop|reject)\s+(?P<proto>\S+)\s+(?P<source>\S+)\s+\S+\s+->\s+(?P<destination>\S+)\s+"
+    r"(?P<port>\S+)\s+\((?P<body>.*)\)\s*$"
 )
 _MATCHED_NAME = re.compile(r"(?:tls\.sni|http\.host);\s*(?:dotprefix;\s*)?content:\s*\"(?P<name>[^\"]+)\"")
 
@@ -270,6 +271,58 @@ def destinations(inputs: dict[str, Any]) -> set[str]:
     return found
 
 
+def review_lines(resource: PreviewResource) -> list[str]:
+    """What a reviewer reads for one control: its sources and, rule by rule, what it allows.
+
+    Network Firewall rule groups: the source variables, then each pass rule (source, destination name, port,
+    protocol) or the domain list; Cloud NGFW policies: each rule in priority order with its targets, ports and
+    destinations. Other resources have nothing to add to their type and name.
+    """
+    inputs = resource.inputs
+    lines: list[str] = []
+    group = inputs.get("ruleGroup")
+    if resource.type == "aws:networkfirewall/ruleGroup:RuleGroup" and isinstance(group, dict):
+        for item in (group.get("ruleVariables") or {}).get("ipSets") or []:
+            definitions = (item.get("ipSet") or {}).get("definitions") or []
+            lines.append(f"sources {item.get('key')} = {', '.join(map(str, definitions))}")
+        source = group.get("rulesSource") or {}
+        listed = source.get("rulesSourceList")
+        if isinstance(listed, dict):
+            kinds = "/".join(listed.get("targetTypes") or [])
+            lines.append(f"{str(listed.get('generatedRulesType', '')).lower()} {kinds}: {', '.join(listed['targets'])}")
+        for line in str(source.get("rulesString") or "").splitlines():
+            header = _SURICATA.match(line.strip())
+            if not header or not line.lstrip().startswith("pass"):
+                continue
+            names = [match["name"] for match in _MATCHED_NAME.finditer(header["body"])]
+            if names:
+                destination = ", ".join(names)
+            elif header["destination"] not in ("any", "$EXTERNAL_NET"):
+                destination = header["destination"]  # an address range an overlay declared
+            else:
+                continue  # the handshake passes that let the SNI or Host be seen
+            lines.append(f"allow {header['source']} -> {destination}:{header['port']} ({header['proto']})")
+        return lines
+    rules = inputs.get("rules")
+    if resource.type.startswith("gcp:compute/") and resource.type.endswith("WithRules:" + resource.type.split(":")[-1]):
+        for rule in sorted(rules or [], key=lambda item: int(item.get("priority", 0))):
+            match = rule.get("match") or {}
+            ports = ",".join(
+                f"{config.get('ipProtocol')}:{'/'.join(map(str, config.get('ports') or ['*']))}"
+                for config in match.get("layer4Configs") or []
+            )
+            targets = rule.get("targetServiceAccounts") or [
+                str(tag.get("name")) for tag in rule.get("targetSecureTags") or []
+            ]
+            destinations = (match.get("destFqdns") or []) + (match.get("destIpRanges") or [])
+            lines.append(
+                f"{rule.get('priority')} {rule.get('action')} {str(rule.get('direction', '')).lower()} "
+                f"[{', '.join(map(str, targets)) or 'all targets'}] {ports or 'all'} -> "
+                f"{', '.join(map(str, destinations)) or 'any'}"
+            )
+    return lines
+
+
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     if isinstance(before, dict) and isinstance(after, dict):
         paths = []
@@ -353,9 +406,8 @@ def _tree(preview: Preview) -> list[tuple[int, PreviewResource]]:
 def render_text(preview: Preview, diff: dict[str, Any] | None = None) -> str:
     lines = [f"Stack {preview.stack}: {len(preview.resources)} resources (offline preview, Pulumi mock engine)", ""]
     for depth, resource in _tree(preview):
-        hosts = destinations(resource.inputs)
-        suffix = f"  [{len(hosts)} destinations]" if hosts else ""
-        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{suffix}")
+        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}")
+        lines += [f"{'  ' * (depth + 2)}{line}" for line in review_lines(resource)]
     counts = Counter(resource.type for resource in preview.resources)
     lines += ["", "Counts:"] + [f"  {count:4d}  {type_}" for type_, count in sorted(counts.items())]
     if preview.warnings:
@@ -403,6 +455,8 @@ def render_markdown(preview: Preview, diff: dict[str, Any] | None = None) -> str
         lines += [f"- **{item.get('code')}**: {item.get('message')}" for item in preview.warnings]
         lines += ["", "</details>"]
     lines += ["", "<details><summary>Resource tree</summary>", "", "```"]
-    lines += [f"{'  ' * depth}{resource.type}  {resource.name}" for depth, resource in _tree(preview)]
+    for depth, resource in _tree(preview):
+        lines.append(f"{'  ' * depth}{resource.type}  {resource.name}")
+        lines += [f"{'  ' * (depth + 2)}{line}" for line in review_lines(resource)]
     lines += ["```", "", "</details>", "", "_Offline preview under Pulumi's mock engine: no cloud state was read._"]
     return "\n".join(lines) + "\n"

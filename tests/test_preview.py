@@ -253,3 +253,24 @@ def test_the_program_runs_in_a_copied_project(tmp_path: Path) -> None:
     assert run.of_type(NFW_RULE_GROUP)
     with pytest.raises(ConfigError):
         engine_config(project, "missing")
+
+
+def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "components", "preview", "--stack", "prod"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "sources SEPM_NET = 10.20.0.10/32" in lines
+    assert "allow $SEPM_NET -> services-prod.symantec.com:443 (tls)" in lines
+    assert "allow $SEP_AGENT_NET -> 10.20.30.0/28:3128 (tcp)" in lines
+    sepm_rule = next(line for line in lines if "[sepm@sep-prod-network.iam.gserviceaccount.com] tcp:443" in line)
+    assert "services-prod.symantec.com" in sepm_rule and "sp.cwfservice.net" not in sepm_rule
+    assert any(
+        line.endswith("deny egress [sepm@sep-prod-network.iam.gserviceaccount.com] all:* -> 0.0.0.0/0")
+        for line in lines
+    )
