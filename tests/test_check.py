@@ -7,19 +7,17 @@ injected resolver, so no query or connection leaves the machine.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import socket
 import ssl
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
 from cryptography import x509
+from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
 from components.cli import main
 from components.commands.check import _Progress
@@ -39,53 +37,6 @@ OTHER = "telemetry.broadcom.com"
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 
 
-class Server:
-    """A loopback server: ``tls`` answers handshakes, ``silent`` accepts and never speaks, ``plain`` accepts."""
-
-    def __init__(self, kind: str, context: ssl.SSLContext | None = None) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.kind, self.context = kind, context
-        self.held: list[socket.socket] = []
-        self.sni: list[str | None] = []
-        self.stop = threading.Event()
-        if context is not None:
-
-            def remember(sock: object, name: str | None, ctx: object) -> None:
-                self.sni.append(name)
-
-            context.sni_callback = remember  # type: ignore[assignment]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if self.kind == "tls" and self.context is not None:
-                threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
-            else:
-                self.held.append(conn)
-
-    def _handshake(self, conn: socket.socket) -> None:
-        assert self.context is not None
-        conn.settimeout(5)
-        with contextlib.suppress(OSError), self.context.wrap_socket(conn, server_side=True) as tls:
-            tls.recv(1)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.listener.close()
-        for conn in self.held:
-            conn.close()
-
-
 @pytest.fixture
 def ca() -> trustme.CA:
     return trustme.CA(organization_name="Corp Inspection")
@@ -93,28 +44,7 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "corp-ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-@contextlib.contextmanager
-def serving(kind: str, ca: trustme.CA | None = None, *names: str) -> Iterator[Server]:
-    context = None
-    if ca is not None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(*(names or (HOST,))).configure_cert(context)
-    server = Server(kind, context)
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return write_ca(ca, tmp_path / "corp-ca.pem")
 
 
 def no_dns(host: str, port: int, timeout: float) -> list[tuple[str, int]]:
@@ -127,7 +57,7 @@ def to(port: int, host: str = HOST) -> Overrides:
 
 def test_inspection_ca_is_reported_as_intercepted(ca: trustme.CA, ca_file: str) -> None:
     """The machine trusts the corporate CA (``--ca-file``); certifi's public roots do not: intercepted."""
-    with serving("tls", ca) as server:
+    with LoopbackOrigin(tls_context(ca, HOST)) as server:
         result = check_target(
             Target(HOST, 443, "tls"), overrides=to(server.port), trust=TrustStores(local_cafile=ca_file), timeout=5
         )
@@ -145,7 +75,7 @@ def test_inspection_ca_is_reported_as_intercepted(ca: trustme.CA, ca_file: str) 
 
 def test_public_chain_is_not_intercepted(ca: trustme.CA, ca_file: str) -> None:
     """The trust bundle that counts as public is injectable, so the passing path needs no internet."""
-    with serving("tls", ca) as server:
+    with LoopbackOrigin(tls_context(ca, HOST)) as server:
         result = check_target(
             Target(HOST, 443, "tls"), overrides=to(server.port), trust=TrustStores(public_cafile=ca_file), timeout=5
         )
@@ -158,13 +88,12 @@ def test_public_chain_is_not_intercepted(ca: trustme.CA, ca_file: str) -> None:
 
 
 def test_certificate_nobody_trusts_still_names_its_issuer(ca: trustme.CA, tmp_path: Path) -> None:
-    unrelated = tmp_path / "unrelated.pem"
-    trustme.CA().cert_pem.write_to_path(str(unrelated))
-    with serving("tls", ca) as server:
+    unrelated = write_ca(trustme.CA(), tmp_path / "unrelated.pem")
+    with LoopbackOrigin(tls_context(ca, HOST)) as server:
         result = check_target(
             Target(HOST, 443, "tls"),
             overrides=to(server.port),
-            trust=TrustStores(local_cafile=str(unrelated)),
+            trust=TrustStores(local_cafile=unrelated),
             timeout=5,
         )
     assert (result.tls.intercepted, result.tls.local_trust) == (True, False)
@@ -176,7 +105,7 @@ def test_certificate_nobody_trusts_still_names_its_issuer(ca: trustme.CA, tmp_pa
 
 def test_wrong_name_is_not_trusted(ca: trustme.CA, ca_file: str) -> None:
     """A certificate for another name fails the hostname check even against the right roots."""
-    with serving("tls", ca, "other.example.org") as server:
+    with LoopbackOrigin(tls_context(ca, "other.example.org")) as server:
         result = check_target(
             Target(HOST, 443, "tls"), overrides=to(server.port), trust=TrustStores(public_cafile=ca_file), timeout=5
         )
@@ -185,7 +114,7 @@ def test_wrong_name_is_not_trusted(ca: trustme.CA, ca_file: str) -> None:
 
 
 def test_unreachable_port_fails_tcp() -> None:
-    result = check_target(Target(HOST, 443, "tls"), overrides=to(closed_port()), timeout=2)
+    result = check_target(Target(HOST, 443, "tls"), overrides=to(free_port()), timeout=2)
     assert (result.dns.status, result.tcp.status, result.tls.status) == ("ok", "failed", "skipped")
     assert result.verdict == "tcp failed"
     assert result.tcp.error is not None
@@ -193,7 +122,7 @@ def test_unreachable_port_fails_tcp() -> None:
 
 
 def test_silent_server_times_out_within_the_bound() -> None:
-    with serving("silent") as server:
+    with LoopbackOrigin() as server:
         start = time.monotonic()
         result = check_target(Target(HOST, 443, "tls"), overrides=to(server.port), timeout=0.5)
         elapsed = time.monotonic() - start
@@ -217,7 +146,7 @@ def test_dns_failure_and_timeout_come_from_the_resolver() -> None:
 
 
 def test_http_targets_get_dns_and_tcp_only() -> None:
-    with serving("plain") as server:
+    with LoopbackOrigin() as server:
         result = check_target(
             Target(HOST, 80, "http"),
             overrides=Overrides(connect_to={(HOST, 80): ("127.0.0.1", server.port)}),
@@ -228,7 +157,7 @@ def test_http_targets_get_dns_and_tcp_only() -> None:
 
 
 def test_overrides_resolve_every_name_without_dns(ca: trustme.CA, ca_file: str) -> None:
-    with serving("tls", ca, HOST, OTHER) as server:
+    with LoopbackOrigin(tls_context(ca, HOST, OTHER)) as server:
         overrides = Overrides.parse(connect_to=[f"*:443:127.0.0.1:{server.port}"])
         results = check_all(
             [Target(HOST, 443, "tls"), Target(OTHER, 443, "tls")],
@@ -243,7 +172,7 @@ def test_overrides_resolve_every_name_without_dns(ca: trustme.CA, ca_file: str) 
 
 def test_checks_run_concurrently_and_keep_their_order() -> None:
     """Eight targets that each time out after 0.5 s finish in about 0.5 s, not 4 s."""
-    with serving("silent") as server:
+    with LoopbackOrigin() as server:
         targets = [Target(f"h{index}.example.org", 443, "tls") for index in range(8)]
         progress: list[int] = []
         start = time.monotonic()
@@ -302,7 +231,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 def test_cli_exit_0_and_json_when_everything_passes(
     ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serving("tls", ca) as server:
+    with LoopbackOrigin(tls_context(ca, HOST)) as server:
         code, out, err = run_cli(
             capsys,
             "--only",
@@ -329,7 +258,7 @@ def test_cli_exit_0_and_json_when_everything_passes(
 
 
 def test_cli_exit_1_when_intercepted(ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with serving("tls", ca) as server:
+    with LoopbackOrigin(tls_context(ca, HOST)) as server:
         code, out, _ = run_cli(
             capsys, "--only", HOST, "--connect-to", f"{HOST}:443:127.0.0.1:{server.port}", "--ca-file", ca_file
         )
@@ -340,7 +269,7 @@ def test_cli_exit_1_when_intercepted(ca: trustme.CA, ca_file: str, capsys: pytes
 
 def test_cli_exit_1_when_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
-        capsys, "--only", HOST, "--resolve", f"{HOST}:127.0.0.1", "--connect-to", f"*:443:127.0.0.1:{closed_port()}"
+        capsys, "--only", HOST, "--resolve", f"{HOST}:127.0.0.1", "--connect-to", f"*:443:127.0.0.1:{free_port()}"
     )
     assert code == 1
     assert "tcp failed" in out

@@ -26,13 +26,13 @@ from pathlib import Path
 import pytest
 import trustme
 import yaml
-from test_squid import TlsOrigin, _origin_context, _squid, running_squid
+from loopback import ORIGIN_REPLY, LoopbackOrigin, find_squid, free_port, running_squid, tls_context, write_ca
 
 from components.cli import main
 from components.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
 
 HOST = "liveupdate.symantec.com"
-OTHER = "liveupdate.symantecliveupdate.com"  # also in test_squid's hosts file, so Squid resolves it too
+OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 USER, PASSWORD = "alice", "s3cret-Pa55"
 WAIT = 5.0
@@ -172,81 +172,8 @@ def _relay(left: socket.socket, right: socket.socket) -> None:
                 key.data.sendall(data)
 
 
-class TlsServer:
-    """A TLS origin on loopback that records the SNI of every handshake."""
-
-    def __init__(self, ca: trustme.CA, *names: str) -> None:
-        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(*(names or (HOST,))).configure_cert(self.context)
-        self.sni: list[str | None] = []
-
-        def remember(sock: object, name: str | None, ctx: object) -> None:
-            self.sni.append(name)
-
-        self.context.sni_callback = remember  # type: ignore[assignment]
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
-
-    def _handshake(self, conn: socket.socket) -> None:
-        conn.settimeout(WAIT)
-        with contextlib.suppress(OSError), self.context.wrap_socket(conn, server_side=True) as tls:
-            tls.recv(1)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(WAIT)
-        self.listener.close()
-
-
-class HttpOrigin:
-    """A clear-text origin that answers every request with ``status`` and no body."""
-
-    def __init__(self, status: str = "404 Not Found") -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.status = status
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with contextlib.suppress(OSError), conn:
-                conn.settimeout(WAIT)
-                head = b""
-                while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
-                    head += chunk
-                conn.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(WAIT)
-        self.listener.close()
-
-
 @contextlib.contextmanager
-def running(server: TestProxy | TlsServer | HttpOrigin | TlsOrigin) -> Iterator[None]:
+def running(server: TestProxy | LoopbackOrigin) -> Iterator[None]:
     try:
         yield
     finally:
@@ -260,19 +187,11 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    path = tmp_path / "public-ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+    return write_ca(ca, tmp_path / "public-ca.pem")
 
 
 def no_dns(host: str, port: int, timeout: float) -> list[tuple[str, int]]:
     raise AssertionError(f"a proxied check must not resolve {host} itself")
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def via(proxy: TestProxy, **environ: str) -> Proxy:
@@ -283,7 +202,7 @@ def via(proxy: TestProxy, **environ: str) -> Proxy:
 
 
 def test_allowed_host_is_tunnelled_and_not_intercepted(ca: trustme.CA, ca_file: str) -> None:
-    origin = TlsServer(ca)
+    origin = LoopbackOrigin(tls_context(ca, HOST))
     proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)})
     with running(origin), running(proxy):
         result = check_target(
@@ -307,17 +226,16 @@ def test_a_bumping_proxy_shows_up_as_intercepted(ca: trustme.CA, ca_file: str, t
     """The proxy answers 200 but decrypts with its own CA, which the machine trusts: exactly what the vendor's
     "ignorer l'inspection SSL" forbids, and what ``--via`` exists to catch."""
     inspection = trustme.CA(organization_name="Corp Proxy Inspection")
-    bump = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    inspection.issue_cert(HOST).configure_cert(bump)
-    local = tmp_path / "inspection-ca.pem"
-    inspection.cert_pem.write_to_path(str(local))
-    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", closed_port())}, mode="bump", bump_context=bump)
+    local = write_ca(inspection, tmp_path / "inspection-ca.pem")
+    proxy = TestProxy(
+        {f"{HOST}:443": ("127.0.0.1", free_port())}, mode="bump", bump_context=tls_context(inspection, HOST)
+    )
     with running(proxy):
         result = check_target(
             Target(HOST, 443, "tls"),
             proxy=via(proxy),
             resolver=no_dns,
-            trust=TrustStores(public_cafile=ca_file, local_cafile=str(local)),
+            trust=TrustStores(public_cafile=ca_file, local_cafile=local),
         )
     assert (result.proxy.status, result.proxy.code) == ("ok", 200)
     assert result.verdict == "intercepted"
@@ -329,7 +247,7 @@ def test_a_bumping_proxy_shows_up_as_intercepted(ca: trustme.CA, ca_file: str, t
 
 
 def test_a_host_the_proxy_does_not_allow_is_denied() -> None:
-    proxy = TestProxy({f"{OTHER}:443": ("127.0.0.1", closed_port())})
+    proxy = TestProxy({f"{OTHER}:443": ("127.0.0.1", free_port())})
     with running(proxy):
         result = check_target(Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns)
     assert not result.ok
@@ -340,7 +258,7 @@ def test_a_host_the_proxy_does_not_allow_is_denied() -> None:
 
 
 def test_an_upstream_failure_is_the_proxys_502() -> None:
-    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", closed_port())})
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", free_port())})
     with running(proxy):
         result = check_target(Target(HOST, 443, "tls"), proxy=via(proxy), resolver=no_dns)
     assert result.verdict == "proxy 502"
@@ -349,7 +267,7 @@ def test_an_upstream_failure_is_the_proxys_502() -> None:
 
 
 def test_credentials_missing_or_wrong_get_407_and_right_ones_pass(ca: trustme.CA, ca_file: str) -> None:
-    origin = TlsServer(ca)
+    origin = LoopbackOrigin(tls_context(ca, HOST))
     proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
     target, trust = Target(HOST, 443, "tls"), TrustStores(public_cafile=ca_file)
     with running(origin), running(proxy):
@@ -377,7 +295,7 @@ def test_credentials_missing_or_wrong_get_407_and_right_ones_pass(ca: trustme.CA
 
 
 def test_an_unreachable_proxy_fails_tcp() -> None:
-    proxy = Proxy.parse(f"http://127.0.0.1:{closed_port()}")
+    proxy = Proxy.parse(f"http://127.0.0.1:{free_port()}")
     result = check_target(Target(HOST, 443, "tls"), proxy=proxy, resolver=no_dns, timeout=2)
     assert (result.dns.status, result.tcp.status, result.proxy.status) == ("skipped", "failed", "skipped")
     assert result.verdict == "tcp failed"
@@ -406,7 +324,7 @@ def test_a_proxy_that_does_not_answer_http_is_bounded(mode: str, status: str, wo
 
 def test_http_targets_send_an_absolute_form_head() -> None:
     """Any answer from the origin, even a 404, proves the proxy lets the request through; a 403 does not."""
-    origin = HttpOrigin("404 Not Found")
+    origin = LoopbackOrigin(reply=b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     proxy = TestProxy({f"{HOST}:80": ("127.0.0.1", origin.port)})
     with running(origin), running(proxy):
         allowed, denied = check_all(
@@ -477,7 +395,7 @@ def test_cli_json_through_the_proxy(
 ) -> None:
     monkeypatch.setenv("SEP_EGRESS_PROXY_USER", USER)
     monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", PASSWORD)
-    origin = TlsServer(ca)
+    origin = LoopbackOrigin(tls_context(ca, HOST))
     proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
     with running(origin), running(proxy):
         code, out, err = run_cli(
@@ -520,7 +438,7 @@ def test_cli_direct_json_has_an_inert_proxy_phase(capsys: pytest.CaptureFixture[
         "--resolve",
         f"{HOST}:127.0.0.1",
         "--connect-to",
-        f"*:443:127.0.0.1:{closed_port()}",
+        f"*:443:127.0.0.1:{free_port()}",
         "--format",
         "json",
     )
@@ -584,15 +502,12 @@ def test_through_squid_the_allowed_host_passes_and_the_other_gets_403(
     """Squid runs the unmodified ``export squid --squid-mode full`` of a plan that allows only HOST on the origin's
     port; ``check --via`` of a wider plan (HOST and OTHER) passes HOST end to end, not intercepted, and reports
     Squid's own 403 for OTHER."""
-    squid = _squid()  # skips locally when Squid is missing, fails in CI
+    squid = find_squid()  # skips locally when Squid is missing, fails in CI
     version = subprocess.run([squid, "-v"], capture_output=True, text=True, timeout=WAIT, check=False).stdout
     ca = trustme.CA()
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    origin = TlsOrigin(_origin_context(ca, HOST, OTHER))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        proxy_port = int(probe.getsockname()[1])
+    ca_file = write_ca(ca, tmp_path / "ca.pem")
+    origin = LoopbackOrigin(tls_context(ca, HOST, OTHER), reply=ORIGIN_REPLY)
+    proxy_port = free_port()
     narrow = _overlay(tmp_path / "narrow.yaml", HOST, port=origin.port)
     wide = _overlay(tmp_path / "wide.yaml", HOST, OTHER, port=origin.port)
     conf = tmp_path / "sep-egress-squid.conf"
@@ -617,7 +532,7 @@ def test_through_squid_the_allowed_host_passes_and_the_other_gets_403(
                 "--via",
                 f"http://127.0.0.1:{proxy_port}",
                 "--public-ca-file",
-                str(ca_file),
+                ca_file,
                 "--timeout",
                 str(WAIT),
                 "--format",

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
-import threading
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,30 +22,29 @@ import pytest
 import trustme
 import yaml
 from cryptography import x509
+from loopback import (
+    CATALOG_HOST,
+    ORIGIN_REPLY,
+    WAIT,
+    LoopbackOrigin,
+    Squid,
+    find_squid,
+    free_port,
+    read_head,
+    running_squid,
+    squid_parse,
+    tls_context,
+)
 
 from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
 from components.compile.proxy import SquidOptions, squid_config
 
 pytestmark = pytest.mark.slow
 
-CATALOG_HOST = "liveupdate.symantec.com"  # an agent host of every on-prem plan, on port 443
-WAIT = 15.0
-
-
-def _squid() -> str:
-    found = shutil.which("squid") or next(
-        (path for path in ("/usr/sbin/squid", "/usr/local/sbin/squid") if os.access(path, os.X_OK)), None
-    )
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("squid is not installed, and CI must run the Squid tests (.ci/run installs squid-openssl)")
-        pytest.skip("squid is not installed (apt-get install squid-openssl); CI installs it")
-    return found
-
 
 @pytest.fixture(scope="module")
 def squid() -> str:
-    return _squid()
+    return find_squid()
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +54,6 @@ def squid_has_ssl_bump(squid: str) -> bool:
     if not supported and os.environ.get("CI"):
         pytest.fail("this squid is built without OpenSSL and cannot parse ssl_bump; CI installs squid-openssl")
     return supported
-
-
-def _parse(squid: str, conf: Path) -> str:
-    result = subprocess.run(
-        [squid, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, timeout=WAIT, check=False
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    # Squid parses with warnings (a name covered by a suffix, an unknown option it ignores): those are bugs here.
-    problems = [line for line in output.splitlines() if any(word in line for word in ("WARNING", "ERROR", "FATAL"))]
-    assert not problems, output
-    return output
 
 
 def _suffix_overlay(tmp_path: Path, port: int | None = None) -> SourcedOverlay:
@@ -115,7 +98,7 @@ def test_squid_parses_every_export(
         conf.write_text(f"http_port 127.0.0.1:3128\ninclude {tmp_path / 'sep-egress.conf'}\nhttp_access deny all\n")
     else:
         conf.write_text(text, encoding="utf-8")
-    _parse(squid, conf)
+    squid_parse(squid, conf)
 
 
 def test_squid_parses_suffix_and_sources(squid: str, squid_has_ssl_bump: bool, tmp_path: Path) -> None:
@@ -130,7 +113,7 @@ def test_squid_parses_suffix_and_sources(squid: str, squid_has_ssl_bump: bool, t
     assert "# liveupdate.symantec.com is covered by .symantec.com" in text
     conf = tmp_path / "squid.conf"
     conf.write_text(text, encoding="utf-8")
-    _parse(squid, conf)
+    squid_parse(squid, conf)
 
 
 def test_squid_refuses_a_bad_directive(squid: str, tmp_path: Path) -> None:
@@ -146,73 +129,11 @@ def test_squid_refuses_a_bad_directive(squid: str, tmp_path: Path) -> None:
 # --- a live Squid -------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class TlsOrigin:
-    """A TLS server on 127.0.0.1 that answers any request with ``200 origin`` and records the SNI it saw."""
-
-    def __init__(self, context: ssl.SSLContext, port: int = 0) -> None:
-        self.listener = socket.create_server(("127.0.0.1", port))
-        self.listener.settimeout(0.2)
-        self.port = int(self.listener.getsockname()[1])
-        self.sni: list[str | None] = []
-        self._stop = threading.Event()
-
-        def remember(sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: ssl.SSLContext) -> None:
-            self.sni.append(name)
-
-        context.sni_callback = remember  # type: ignore[assignment]
-        self.context = context
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        conn.settimeout(WAIT)
-        with contextlib.suppress(OSError), self.context.wrap_socket(conn, server_side=True) as tls:
-            tls.recv(4096)
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin")
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        self.thread.join(WAIT)
-
-
-def _origin_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(context)
-    return context
-
-
-def _read_head(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def connect_via(proxy_port: int, host: str, port: int) -> tuple[int, socket.socket]:
     """Send ``CONNECT host:port`` to the proxy; return the status code and the (still open) socket."""
     sock = socket.create_connection(("127.0.0.1", proxy_port), timeout=WAIT)
     sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-    status = int(_read_head(sock).split(b" ", 2)[1])
+    status = int(read_head(sock).split(b" ", 2)[1])
     return status, sock
 
 
@@ -225,92 +146,6 @@ def get_through_tunnel(sock: socket.socket, host: str, trust: ssl.SSLContext) ->
         while chunk := tls.recv(4096):
             body += chunk
     return body, x509.load_der_x509_certificate(der)
-
-
-class Squid:
-    """A Squid running in the foreground from ``conf`` in ``workdir``; ``stop()`` always ends it."""
-
-    def __init__(self, binary: str, workdir: Path, text: str, port: int, extra: str = "") -> None:
-        self.port = port
-        self.workdir = workdir
-        hosts = workdir / "hosts"
-        hosts.write_text(
-            f"127.0.0.1 {CATALOG_HOST} liveupdate.symantecliveupdate.com inspect-me.example.org not-allowed.example\n"
-        )
-        conf = workdir / "squid.conf"
-        conf.write_text(
-            text
-            + "\n# Test harness: everything under the test's own directory, names from the hosts file only.\n"
-            + f"pid_filename {workdir / 'squid.pid'}\n"
-            + f"cache_log {workdir / 'cache.log'}\n"
-            + f"access_log stdio:{workdir / 'access.log'}\n"
-            + f"coredump_dir {workdir}\n"
-            + f"hosts_file {hosts}\n"
-            + "dns_nameservers 127.0.0.1\n"
-            + "visible_hostname sep-egress-test\n"
-            + "shutdown_lifetime 0 seconds\n"
-            + "pinger_enable off\n"
-            + extra
-        )
-        if os.geteuid() == 0:
-            # Squid drops root for cache_effective_user (Debian: proxy), which must be able to write its logs here.
-            user = next((name for name in ("proxy", "nobody") if _has_user(name)), None)
-            assert user is not None, "no unprivileged user for Squid to run as"
-            for path in [workdir, *workdir.rglob("*")]:
-                shutil.chown(path, user=user)
-        _parse(binary, conf)
-        self.process = subprocess.Popen(
-            [binary, "-N", "-f", str(conf), "-n", f"sepegress{uuid.uuid4().hex[:8]}"],
-            stdout=subprocess.DEVNULL,
-            stderr=(workdir / "stderr.log").open("w"),
-        )
-        deadline = time.monotonic() + WAIT
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"squid exited with {self.process.returncode}: {self.logs()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            if time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"squid did not listen on {port} within {WAIT}s: {self.logs()}")
-            time.sleep(0.1)
-
-    def logs(self) -> str:
-        return "\n".join(
-            path.read_text(errors="replace")
-            for name in ("stderr.log", "cache.log")
-            if (path := self.workdir / name).exists()
-        )
-
-    def access_log(self) -> str:
-        path = self.workdir / "access.log"
-        return path.read_text() if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(WAIT)
-
-
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-@contextlib.contextmanager
-def running_squid(binary: str, workdir: Path, text: str, port: int, extra: str = "") -> Iterator[Squid]:
-    proxy = Squid(binary, workdir, text, port, extra)
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
 
 
 @contextlib.contextmanager
@@ -341,10 +176,10 @@ def test_live_squid_with_the_real_plan_on_port_443(squid: str, squid_has_ssl_bum
     """
     ca = trustme.CA()
     try:
-        origin = TlsOrigin(_origin_context(ca, CATALOG_HOST), port=443)
+        origin = LoopbackOrigin(tls_context(ca, CATALOG_HOST), reply=ORIGIN_REPLY, port=443)
     except OSError as exc:
         pytest.skip(f"cannot listen on 127.0.0.1:443 ({exc.strerror}); the ephemeral-port test covers Squid")
-    proxy_port = _free_port()
+    proxy_port = free_port()
     plan: EgressPlan = select(load_catalog(), mode="on-prem", version="14.3 RU1")
     text = squid_config(plan, SquidOptions(mode="full", listen=f"127.0.0.1:{proxy_port}", ssl_bump=squid_has_ssl_bump))
     trust = ssl.create_default_context()
@@ -372,9 +207,9 @@ def test_live_squid_allows_only_plan_hosts_and_ports(
     """An overlay puts a catalog name on an ephemeral port: CONNECT there succeeds end to end, other hosts and
     ports are refused with 403, and a plain request never reaches an origin."""
     ca = trustme.CA()
-    origin = TlsOrigin(_origin_context(ca, CATALOG_HOST, "inspect-me.example.org"))
-    proxy_port = _free_port()
-    closed_port = _free_port()
+    origin = LoopbackOrigin(tls_context(ca, CATALOG_HOST, "inspect-me.example.org"), reply=ORIGIN_REPLY)
+    proxy_port = free_port()
+    closed_port = free_port()
     overlay = _suffix_overlay(tmp_path, port=origin.port)
     plan = select(load_catalog(), mode="on-prem", version="14.3 RU1", overlays=[overlay])
     text = squid_config(plan, SquidOptions(mode="full", listen=f"127.0.0.1:{proxy_port}", ssl_bump=squid_has_ssl_bump))
@@ -401,7 +236,7 @@ def test_live_squid_allows_only_plan_hosts_and_ports(
 
             with socket.create_connection(("127.0.0.1", proxy_port), timeout=WAIT) as plain:
                 plain.sendall(f"GET http://{CATALOG_HOST}:{origin.port}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-                assert b" 403 " in _read_head(plain).split(b"\r\n", 1)[0]
+                assert b" 403 " in read_head(plain).split(b"\r\n", 1)[0]
     finally:
         origin.close()
 
@@ -419,8 +254,8 @@ def test_intercepting_squid_splices_catalog_hosts_and_bumps_others(
         pytest.skip("this squid is built without OpenSSL (Debian: install squid-openssl)")
     origin_ca = trustme.CA()
     squid_ca = trustme.CA(key_type=trustme.KeyType.RSA)
-    origin = TlsOrigin(_origin_context(origin_ca, CATALOG_HOST, "inspect-me.example.org"))
-    proxy_port = _free_port()
+    origin = LoopbackOrigin(tls_context(origin_ca, CATALOG_HOST, "inspect-me.example.org"), reply=ORIGIN_REPLY)
+    proxy_port = free_port()
     overlay = _suffix_overlay(tmp_path, port=origin.port)
     plan = select(load_catalog(), mode="on-prem", version="14.3 RU1", overlays=[overlay])
     text = squid_config(plan, SquidOptions(mode="fragment"))

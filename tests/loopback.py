@@ -1,0 +1,240 @@
+"""Servers on 127.0.0.1 shared by the connectivity and Squid tests (pytest puts this folder on sys.path).
+
+``LoopbackOrigin`` stands in for a vendor host; ``running_squid`` runs the real Squid from a generated configuration.
+Nothing here resolves a name or leaves the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import pytest
+import trustme
+
+WAIT = 15.0  # generous: a loaded CI machine running Squid is slow, and every wait here is bounded by it
+CATALOG_HOST = "liveupdate.symantec.com"  # an agent host of every on-prem plan, on port 443
+# The names the test Squid resolves to 127.0.0.1 through its hosts file.
+SQUID_HOSTS = (CATALOG_HOST, "liveupdate.symantecliveupdate.com", "inspect-me.example.org", "not-allowed.example")
+
+
+def tls_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    """A server context with a certificate from ``ca`` for ``names``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    return context
+
+
+def write_ca(ca: trustme.CA, path: Path) -> str:
+    """Write ``ca``'s certificate to ``path`` (a trust bundle for ``--ca-file`` and friends); return the path."""
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """Read until the end of an HTTP head, or until the peer stops sending."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := sock.recv(4096)):
+        data += chunk
+    return data
+
+
+# What the Squid tests' origin answers, so a client can tell the origin's answer from the proxy's.
+ORIGIN_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin"
+
+
+class LoopbackOrigin:
+    """An origin server on 127.0.0.1 (``port`` 0: a free one), accepting in a thread until ``close()``.
+
+    With a ``context`` it completes a TLS handshake on every connection and records the SNI in ``sni``; without one
+    it speaks clear text. Then, with ``reply``, it reads the request head and answers ``reply``; without, a TLS
+    origin reads until the client hangs up, and a clear-text one holds the connection open and silent until
+    ``close()`` (a server that never answers, for timeout tests).
+    """
+
+    def __init__(self, context: ssl.SSLContext | None = None, *, reply: bytes | None = None, port: int = 0) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.context, self.reply = context, reply
+        self.sni: list[str | None] = []
+        self.held: list[socket.socket] = []
+        self.stop = threading.Event()
+        if context is not None:
+
+            def remember(sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: ssl.SSLContext) -> None:
+                self.sni.append(name)
+
+            context.sni_callback = remember
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self.context is None and self.reply is None:
+                self.held.append(conn)
+            else:
+                threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.settimeout(WAIT)
+        with contextlib.suppress(OSError), contextlib.ExitStack() as stack:
+            sock = stack.enter_context(conn)
+            if self.context is not None:
+                sock = stack.enter_context(self.context.wrap_socket(conn, server_side=True))
+            if self.reply is None:
+                sock.recv(1)
+            else:
+                read_head(sock)
+                sock.sendall(self.reply)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT)
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+    def __enter__(self) -> LoopbackOrigin:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# --- the real Squid ------------------------------------------------------------------------------------------------
+
+
+def find_squid() -> str:
+    """The Squid binary; a missing Squid skips the calling test, except in CI (``CI`` set), where it fails it."""
+    found = shutil.which("squid") or next(
+        (path for path in ("/usr/sbin/squid", "/usr/local/sbin/squid") if os.access(path, os.X_OK)), None
+    )
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("squid is not installed, and CI must run the Squid tests (.ci/run installs squid-openssl)")
+        pytest.skip("squid is not installed (apt-get install squid-openssl); CI installs it")
+    return found
+
+
+def squid_parse(squid: str, conf: Path) -> str:
+    """``squid -k parse``, which must pass without a warning; return its output."""
+    result = subprocess.run(
+        [squid, "-k", "parse", "-f", str(conf)], capture_output=True, text=True, timeout=WAIT, check=False
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    # Squid parses with warnings (a name covered by a suffix, an unknown option it ignores): those are bugs here.
+    problems = [line for line in output.splitlines() if any(word in line for word in ("WARNING", "ERROR", "FATAL"))]
+    assert not problems, output
+    return output
+
+
+class Squid:
+    """A Squid running in the foreground from ``conf`` in ``workdir``; ``stop()`` always ends it."""
+
+    def __init__(self, binary: str, workdir: Path, text: str, port: int, extra: str = "") -> None:
+        self.port = port
+        self.workdir = workdir
+        hosts = workdir / "hosts"
+        hosts.write_text(f"127.0.0.1 {' '.join(SQUID_HOSTS)}\n")
+        conf = workdir / "squid.conf"
+        conf.write_text(
+            text
+            + "\n# Test harness: everything under the test's own directory, names from the hosts file only.\n"
+            + f"pid_filename {workdir / 'squid.pid'}\n"
+            + f"cache_log {workdir / 'cache.log'}\n"
+            + f"access_log stdio:{workdir / 'access.log'}\n"
+            + f"coredump_dir {workdir}\n"
+            + f"hosts_file {hosts}\n"
+            + "dns_nameservers 127.0.0.1\n"
+            + "visible_hostname sep-egress-test\n"
+            + "shutdown_lifetime 0 seconds\n"
+            + "pinger_enable off\n"
+            + extra
+        )
+        if os.geteuid() == 0:
+            # Squid drops root for cache_effective_user (Debian: proxy), which must be able to write its logs here.
+            user = next((name for name in ("proxy", "nobody") if _has_user(name)), None)
+            assert user is not None, "no unprivileged user for Squid to run as"
+            for path in [workdir, *workdir.rglob("*")]:
+                shutil.chown(path, user=user)
+        squid_parse(binary, conf)
+        self.process = subprocess.Popen(
+            [binary, "-N", "-f", str(conf), "-n", f"sepegress{uuid.uuid4().hex[:8]}"],
+            stdout=subprocess.DEVNULL,
+            stderr=(workdir / "stderr.log").open("w"),
+        )
+        deadline = time.monotonic() + WAIT
+        while True:
+            if self.process.poll() is not None:
+                raise AssertionError(f"squid exited with {self.process.returncode}: {self.logs()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"squid did not listen on {port} within {WAIT}s: {self.logs()}")
+            time.sleep(0.1)
+
+    def logs(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace")
+            for name in ("stderr.log", "cache.log")
+            if (path := self.workdir / name).exists()
+        )
+
+    def access_log(self) -> str:
+        path = self.workdir / "access.log"
+        return path.read_text() if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(WAIT)
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def running_squid(binary: str, workdir: Path, text: str, port: int, extra: str = "") -> Iterator[Squid]:
+    proxy = Squid(binary, workdir, text, port, extra)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
