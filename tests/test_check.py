@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import trustme
 from cryptography import x509
-from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
 from components.cli import main
 from components.commands.check import _Progress
@@ -31,6 +30,8 @@ from components.connectivity import (
     check_target,
     der_names,
 )
+
+from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
 HOST = "liveupdate.symantec.com"
 OTHER = "telemetry.broadcom.com"

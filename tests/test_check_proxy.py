@@ -26,10 +26,11 @@ from pathlib import Path
 import pytest
 import trustme
 import yaml
-from loopback import ORIGIN_REPLY, LoopbackOrigin, find_squid, free_port, running_squid, tls_context, write_ca
 
 from components.cli import main
 from components.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
+
+from loopback import ORIGIN_REPLY, LoopbackOrigin, find_squid, free_port, running_squid, tls_context, write_ca
 
 HOST = "liveupdate.symantec.com"
 OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too

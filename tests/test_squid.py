@@ -22,6 +22,10 @@ import pytest
 import trustme
 import yaml
 from cryptography import x509
+
+from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from components.compile.proxy import SquidOptions, squid_config
+
 from loopback import (
     CATALOG_HOST,
     ORIGIN_REPLY,
@@ -35,9 +39,6 @@ from loopback import (
     squid_parse,
     tls_context,
 )
-
-from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
-from components.compile.proxy import SquidOptions, squid_config
 
 pytestmark = pytest.mark.slow
 
