@@ -15,6 +15,7 @@ compiled, before the component registers anything: a mistake raises a ``SepEgres
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict, cast
 
@@ -371,33 +372,29 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         )
 
     def _rule_args(self, rule: FirewallRule, tag_values: Mapping[str, pulumi.Output[str]]) -> dict[str, Any]:
-        """One rule of the spec as the ``rules`` item of a ``*FirewallPolicyWithRules`` resource."""
-        match: dict[str, Any] = {
-            "layer4_configs": [
-                {"ip_protocol": item.protocol, **({"ports": list(item.ports)} if item.ports else {})}
-                for item in rule.layer4
+        """One rule of the spec as the ``rules`` item of a ``*FirewallPolicyWithRules`` resource.
+
+        The compiler's API body (the one validated against the discovery document) is the only description of a
+        rule; here its keys take the provider's snake_case spelling, and created tags their real ids.
+        """
+        args: dict[str, Any] = snake_case_keys(rule.to_api())
+        if "target_secure_tags" in args:
+            args["target_secure_tags"] = [
+                {"name": tag_values.get(tag["name"], tag["name"])} for tag in args["target_secure_tags"]
             ]
-        }
-        if rule.dest_fqdns:
-            match["dest_fqdns"] = list(rule.dest_fqdns)
-        if rule.dest_ip_ranges:
-            match["dest_ip_ranges"] = list(rule.dest_ip_ranges)
-        args: dict[str, Any] = {
-            "priority": rule.priority,
-            "rule_name": rule.rule_name,
-            "description": rule.description,
-            "direction": "EGRESS",
-            "action": rule.action,
-            "enable_logging": rule.enable_logging,
-            "match": match,
-        }
-        if rule.target.secure_tags:
-            args["target_secure_tags"] = [{"name": tag_values.get(value, value)} for value in rule.target.secure_tags]
-        else:
-            args["target_service_accounts"] = list(rule.target.service_accounts)
-        if rule.target_resources:
-            args["target_resources"] = list(rule.target_resources)
         return args
+
+
+def snake_case_keys(value: Any) -> Any:
+    """A Compute API body with the Python provider's key spelling: ``layer4Configs`` -> ``layer4_configs``."""
+    if isinstance(value, Mapping):
+        return {_SNAKE.sub("_", str(key)).lower(): snake_case_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [snake_case_keys(item) for item in value]
+    return value
+
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 class EgressNat(pulumi.ComponentResource):
