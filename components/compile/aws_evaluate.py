@@ -212,19 +212,9 @@ class NetworkFirewallModel:
         else:
             if "aws:drop_strict" in self.default_actions:
                 return Verdict("drop", "aws:alert_strict" in self.default_actions, "aws:drop_strict")
-        for rule in self.rules:
-            if not rule.can_see_established():
-                continue
-            if not (rule.protocol_matches(connection) and rule.header_matches(connection)):
-                continue
-            if not all(content.matches(connection) for content in rule.contents):
-                continue
-            if rule.action == "alert":
-                alert = True
-                continue
-            if rule.action == "pass":
-                return Verdict("pass", alert, rule.label)
-            return Verdict("drop", True, rule.label)
+        verdict, alert = self._first_match(connection, _Rule.can_see_established, alert)
+        if verdict is not None:
+            return verdict
         drops = {"aws:drop_established", "aws:drop_strict", "aws:drop_established_app_layer"}
         dropping = [action for action in self.default_actions if action in drops]
         alerting = any(action.startswith("aws:alert_") for action in self.default_actions)
@@ -232,13 +222,13 @@ class NetworkFirewallModel:
             return Verdict("drop", alerting, dropping[0])
         return Verdict("pass", alerting, "no default drop")
 
-    def _judge_first_packet(self, connection: Connection) -> Verdict:
-        """UDP and every other non-TCP transport: the first packet decides, and it is not established."""
-        alert = False
+    def _first_match(
+        self, connection: Connection, sees: Callable[[_Rule], bool], alert: bool
+    ) -> tuple[Verdict | None, bool]:
+        """Strict order: the first pass or drop rule that sees this packet and matches it decides; alert rules
+        before it only add an alert. Returns (verdict or None when no rule decides, whether an alert fired)."""
         for rule in self.rules:
-            if not (rule.can_see_first_packet() and rule.protocol_matches(connection)):
-                continue
-            if not rule.header_matches(connection):
+            if not (sees(rule) and rule.protocol_matches(connection) and rule.header_matches(connection)):
                 continue
             if not all(content.matches(connection) for content in rule.contents):
                 continue
@@ -246,8 +236,15 @@ class NetworkFirewallModel:
                 alert = True
                 continue
             if rule.action == "pass":
-                return Verdict("pass", alert, rule.label)
-            return Verdict("drop", True, rule.label)
+                return Verdict("pass", alert, rule.label), alert
+            return Verdict("drop", True, rule.label), alert
+        return None, alert
+
+    def _judge_first_packet(self, connection: Connection) -> Verdict:
+        """UDP and every other non-TCP transport: the first packet decides, and it is not established."""
+        verdict, alert = self._first_match(connection, _Rule.can_see_first_packet, False)
+        if verdict is not None:
+            return verdict
         if "aws:drop_strict" in self.default_actions:
             return Verdict("drop", alert or "aws:alert_strict" in self.default_actions, "aws:drop_strict")
         # No rule matched and the first packet is not established: aws:drop_established (read as above) lets it go.
