@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from components.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, classify_changes
+from components.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
 from components.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
 from components.compile.aws import (
     MAX_RULES_STRING_BYTES,
@@ -26,6 +26,7 @@ from components.compile.aws import (
     compile_network_firewall,
 )
 from components.mock_engine import run_program
+from components.preview import classify_changes
 
 OVERLAY_HOSTS = 5000
 SINGLE_ADDITIONS = 40

@@ -15,6 +15,7 @@ import sys
 import tarfile
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ from typing import Any
 from .errors import ConfigError, SepEgressError
 from .settings import read_stack_file, stack_file
 
-#: Inputs whose change makes the provider replace the resource rather than update it in place (the providers'
-#: "forces new resource" / immutable fields) for the resource types this project registers. Anything not listed
-#: is shown as an update; a renamed resource shows as removed + added.
+#: Inputs (dotted paths) whose change makes the provider replace the resource rather than update it in place (the
+#: providers' "forces new resource" / immutable fields, which pulumi_aws and pulumi_gcp inherit from Terraform) for
+#: the resource types this project registers. Anything not listed is shown as an update; a renamed resource shows
+#: as removed + added.
 REPLACE_ON_CHANGES: dict[str, frozenset[str]] = {
-    "aws:networkfirewall/ruleGroup:RuleGroup": frozenset({"capacity", "name", "type"}),
+    "aws:networkfirewall/ruleGroup:RuleGroup": frozenset({"capacity", "name", "type", "ruleGroup.statefulRuleOptions"}),
     "aws:networkfirewall/firewallPolicy:FirewallPolicy": frozenset({"name"}),
     "aws:networkfirewall/firewall:Firewall": frozenset({"name", "vpcId"}),
     "aws:networkfirewall/loggingConfiguration:LoggingConfiguration": frozenset({"firewallArn"}),
@@ -332,6 +334,32 @@ def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [path or "."]
 
 
+def _input_at(inputs: dict[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def classify_changes(
+    before: Sequence[tuple[str, str, dict[str, Any]]], after: Sequence[tuple[str, str, dict[str, Any]]]
+) -> dict[str, list[str]]:
+    """``diff_previews`` for two lists of registrations ``(type, name, inputs)``, as ``type::name`` lists under
+    ``create``, ``delete``, ``update`` and ``replace`` (benches and tests that run a component alone)."""
+
+    def preview(registrations: Sequence[tuple[str, str, dict[str, Any]]]) -> Preview:
+        resources = [PreviewResource(kind, name, None, _canonical(inputs)) for kind, name, inputs in registrations]
+        return Preview(stack="", resources=resources, outputs={})
+
+    diff = diff_previews(preview(before), preview(after))
+    return {
+        "create": [f"{item['type']}::{item['name']}" for item in diff["added"]],
+        "delete": [f"{item['type']}::{item['name']}" for item in diff["removed"]],
+        "update": [f"{item['type']}::{item['name']}" for item in diff["changed"] if item["action"] == "update"],
+        "replace": [f"{item['type']}::{item['name']}" for item in diff["changed"] if item["action"] == "replace"],
+    }
+
+
 def diff_previews(base: Preview, head: Preview) -> dict[str, Any]:
     """Resources added, removed and changed between two previews; which changes force a replacement."""
     before = {resource.key: resource for resource in base.resources}
@@ -345,7 +373,7 @@ def diff_previews(base: Preview, head: Preview) -> dict[str, Any]:
         if not paths:
             continue
         forcing = REPLACE_ON_CHANGES.get(new.type, frozenset())
-        reasons = sorted({path.split(".")[0] for path in paths} & forcing)
+        reasons = sorted(path for path in forcing if _input_at(old.inputs, path) != _input_at(new.inputs, path))
         old_hosts, new_hosts = destinations(old.inputs), destinations(new.inputs)
         changed.append(
             {

@@ -15,13 +15,13 @@ from components.aws import (
     LoggingSettings,
     NetworkFirewallAllowlist,
     NetworkFirewallAllowlistArgs,
-    classify_changes,
     compile_args,
 )
 from components.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
 from components.compile.aws import AwsFirewallError
 from components.errors import SepEgressError
 from components.mock_engine import MockRun, RegisteredResource, run_program
+from components.preview import classify_changes
 
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
