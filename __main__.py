@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pulumi
 
-from components.engine_config import stack_config_from_engine
-from components.errors import SepEgressError
-from components.program import prepare_deployment
+from sep_egress.engine_config import stack_config_from_engine
+from sep_egress.errors import SepEgressError
+from sep_egress.program import prepare_deployment
 
 try:
     deployment = prepare_deployment(stack_config_from_engine(Path(__file__).parent))

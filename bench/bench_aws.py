@@ -17,16 +17,16 @@ from typing import Any
 
 import pulumi
 
-from components.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
-from components.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
-from components.compile.aws import (
+from sep_egress.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+from sep_egress.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from sep_egress.compile.aws import (
     MAX_RULES_STRING_BYTES,
     MAX_STATEFUL_GROUP_CAPACITY,
     AwsFirewallOptions,
     compile_network_firewall,
 )
-from components.mock_engine import run_program
-from components.preview import classify_changes
+from sep_egress.mock_engine import run_program
+from sep_egress.preview import classify_changes
 
 OVERLAY_HOSTS = 5000
 SINGLE_ADDITIONS = 40

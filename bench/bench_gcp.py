@@ -14,12 +14,12 @@ import statistics
 import time
 from collections import defaultdict
 
-from components.catalog import EgressPlan, SourcedOverlay, load_catalog, select
-from components.catalog.load import parse_overlay
-from components.catalog.plan import AllowRule
-from components.compile.gcp import FirewallOptions, NatOptions, compile_gcp, diff_rules, parse_targets
-from components.compile.gcp_firewall import FirewallPolicySpec
-from components.compile.gcp_nat import compile_nat_gateway
+from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, select
+from sep_egress.catalog.load import parse_overlay
+from sep_egress.catalog.plan import AllowRule
+from sep_egress.compile.gcp import FirewallOptions, NatOptions, compile_gcp, diff_rules, parse_targets
+from sep_egress.compile.gcp_firewall import FirewallPolicySpec
+from sep_egress.compile.gcp_nat import compile_nat_gateway
 
 NETWORK = "projects/p/global/networks/vpc"
 OVERLAY_HOSTS = 5000

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 15
 GOAL = 2.0
-PLAN = [sys.executable, "-m", "components", "plan", "--mode", "hybrid", "--version", "14.3 RU1", "--format", "json"]
+PLAN = [sys.executable, "-m", "sep_egress", "plan", "--mode", "hybrid", "--version", "14.3 RU1", "--format", "json"]
 FLOOR = [sys.executable, "-c", "import pydantic, yaml"]
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
 GOAL = 1.5
-PREVIEW = [sys.executable, "-m", "components", "preview", "--stack", "prod", "--format", "json"]
+PREVIEW = [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", "--format", "json"]
 LITERAL_FLOOR = [sys.executable, "-c", "import pulumi_aws, pulumi_gcp"]
 SDK_FLOOR = [
     sys.executable,

@@ -28,7 +28,7 @@ def render() -> str:
 
     The pack guards stacks of any selection, so it admits the union; what one deployment needs is the plan's job.
     """
-    from components.catalog import load_catalog
+    from sep_egress.catalog import load_catalog
 
     catalog = load_catalog()
     hosts: dict[str, dict[str, Any]] = {}
@@ -55,7 +55,7 @@ HOSTS_POLICY = "sep-egress-hosts-from-catalog"
 
 def policy_config(overlay_paths: list[str]) -> dict[str, Any]:
     """The pack configuration declaring every host the overlays add (exact names, and domain suffixes)."""
-    from components.catalog import load_overlay
+    from sep_egress.catalog import load_overlay
 
     hosts: set[str] = set()
     suffixes: set[str] = set()

@@ -3,7 +3,7 @@
 ``python provider --schema`` prints the inferred package schema without the Pulumi CLI.
 """
 
-from components.provider import main
+from sep_egress.provider import main
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from components.catalog import Catalog, EgressPlan, load_catalog, select
+from sep_egress.catalog import Catalog, EgressPlan, load_catalog, select
 
 # The catalog cache of this test run (subprocesses inherit it), so tests never read or write the user's cache.
 os.environ.setdefault("SEP_EGRESS_CACHE_DIR", tempfile.mkdtemp(prefix="sep-egress-test-cache-"))

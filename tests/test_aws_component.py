@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.aws import (
+from sep_egress.aws import (
     TYPE_TOKEN,
     DistributionSettings,
     FirewallSettings,
@@ -17,11 +17,11 @@ from components.aws import (
     NetworkFirewallAllowlistArgs,
     compile_args,
 )
-from components.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
-from components.compile.aws import AwsFirewallError
-from components.errors import SepEgressError
-from components.mock_engine import MockRun, RegisteredResource, run_program
-from components.preview import classify_changes
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
+from sep_egress.compile.aws import AwsFirewallError
+from sep_egress.errors import SepEgressError
+from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
+from sep_egress.preview import classify_changes
 
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"

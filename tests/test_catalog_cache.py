@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from components.catalog import load_catalog
-from components.catalog.load import CATALOG_PATH, NO_CACHE_ENV
-from components.errors import CatalogError
+from sep_egress.catalog import load_catalog
+from sep_egress.catalog.load import CATALOG_PATH, NO_CACHE_ENV
+from sep_egress.errors import CatalogError
 
 from support import ROOT
 
@@ -67,7 +67,7 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch: pytes
 def test_a_cached_plan_run_imports_neither_pydantic_nor_yaml(cache: Path) -> None:
     code = (
         "import sys\n"
-        "from components.cli import main\n"
+        "from sep_egress.cli import main\n"
         "main(['plan', '--mode', 'hybrid', '--version', '14.3 RU1', '--format', 'json'])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'yaml')), file=sys.stderr)\n"
     )

@@ -1,4 +1,4 @@
-"""``sep-egress check`` and ``components.connectivity`` against servers on 127.0.0.1 only.
+"""``sep-egress check`` and ``sep_egress.connectivity`` against servers on 127.0.0.1 only.
 
 A trustme CA plays the corporate TLS-inspection CA (or, passed as the "public" roots, a real public CA, so the
 non-intercepted path is tested without the internet). Every name is mapped to 127.0.0.1 by an override or an
@@ -18,9 +18,9 @@ import pytest
 import trustme
 from cryptography import x509
 
-from components.cli import main
-from components.commands.check import _Progress
-from components.connectivity import (
+from sep_egress.cli import main
+from sep_egress.commands.check import _Progress
+from sep_egress.connectivity import (
     CheckError,
     CheckResult,
     Overrides,

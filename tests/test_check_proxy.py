@@ -27,8 +27,8 @@ import pytest
 import trustme
 import yaml
 
-from components.cli import main
-from components.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
+from sep_egress.cli import main
+from sep_egress.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
 
 from loopback import ORIGIN_REPLY, LoopbackOrigin, find_squid, free_port, running_squid, tls_context, write_ca
 

@@ -16,7 +16,7 @@ from support import ROOT
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "components", *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+        [sys.executable, "-m", "sep_egress", *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
     )
 
 
@@ -121,7 +121,7 @@ def test_the_console_script_is_installed() -> None:
 def test_plan_does_not_import_pulumi_or_cloud_sdks() -> None:
     code = (
         "import sys\n"
-        "from components.cli import main\n"
+        "from sep_egress.cli import main\n"
         "main(['plan', '--mode', 'hybrid', '--version', '14.3 RU1', '--format', 'json'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_gcp', 'grpc'))\n"
         "print(heavy, file=sys.stderr)\n"

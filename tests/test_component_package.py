@@ -18,9 +18,9 @@ from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.schema import generate_schema
 
-from components import aws, gcp, provider
-from components.errors import SepEgressError
-from components.mock_engine import MockRun, run_program
+from sep_egress import aws, gcp, provider
+from sep_egress.errors import SepEgressError
+from sep_egress.mock_engine import MockRun, run_program
 
 from support import ROOT
 
@@ -303,7 +303,7 @@ def test_plugin_manifest_names_runtime_python() -> None:
     assert manifest["runtime"]["name"] == "python"
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
     # Pulumi runs `python <plugin dir>`, i.e. its __main__.py, and installs its requirements.txt into venv/.
-    assert "from components.provider import main" in (PLUGIN_DIR / "__main__.py").read_text(encoding="utf-8")
+    assert "from sep_egress.provider import main" in (PLUGIN_DIR / "__main__.py").read_text(encoding="utf-8")
     requirements = (PLUGIN_DIR / "requirements.txt").read_text(encoding="utf-8").split("\n")
     assert "-e .." in requirements
     assert "venv/" in (PLUGIN_DIR / ".gitignore").read_text(encoding="utf-8").split()

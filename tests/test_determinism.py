@@ -28,7 +28,7 @@ COMMANDS = {
 def run(args: list[str], seed: str) -> bytes:
     env = {**os.environ, "PYTHONHASHSEED": seed}
     result = subprocess.run(
-        [sys.executable, "-m", "components", *args], capture_output=True, cwd=ROOT, env=env, timeout=300, check=False
+        [sys.executable, "-m", "sep_egress", *args], capture_output=True, cwd=ROOT, env=env, timeout=300, check=False
     )
     assert result.returncode == 0, result.stderr.decode()
     return result.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from components.catalog import Catalog, SourcedOverlay, load_overlay, select
+from sep_egress.catalog import Catalog, SourcedOverlay, load_overlay, select
 
 from support import ROOT
 

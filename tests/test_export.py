@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.cli import main
+from sep_egress.cli import main
 
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 
@@ -106,7 +106,7 @@ def test_export_does_not_import_pulumi(tmp_path: Path) -> None:
     """The house rule: export is a pure command and must not pay for the cloud SDKs."""
     arguments = ["export", "squid", *SELECTION, "--output", str(tmp_path / "out.conf")]
     program = (
-        "import sys; from components.cli import main; "
+        "import sys; from sep_egress.cli import main; "
         f"assert main({arguments!r}) == 0; "
         "roots = ('pulumi', 'pulumi_aws', 'pulumi_gcp'); "
         "loaded = sorted(name for name in sys.modules if name.split('.')[0] in roots); "

@@ -7,11 +7,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.catalog import EgressPlan
-from components.compile.gcp import GcpSpecError
-from components.errors import SepEgressError
-from components.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
-from components.mock_engine import MockRun, run_program
+from sep_egress.catalog import EgressPlan
+from sep_egress.compile.gcp import GcpSpecError
+from sep_egress.errors import SepEgressError
+from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
+from sep_egress.mock_engine import MockRun, run_program
 
 NETWORK = "projects/p/global/networks/vpc"
 POLICY = "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules"
@@ -125,8 +125,8 @@ def test_nat_registers_addresses_router_and_rules(hybrid_plan: EgressPlan) -> No
 
 
 def test_nat_rules_for_declared_destinations(catalog: Any) -> None:
-    from components.catalog import SourcedOverlay, select
-    from components.catalog.load import parse_overlay
+    from sep_egress.catalog import SourcedOverlay, select
+    from sep_egress.catalog.load import parse_overlay
 
     overlay = parse_overlay(
         {

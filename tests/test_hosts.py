@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.catalog.hosts import HostError, check_host, parse_url
+from sep_egress.catalog.hosts import HostError, check_host, parse_url
 
 
 def test_url_keeps_scheme_host_and_path() -> None:

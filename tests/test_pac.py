@@ -9,8 +9,8 @@ import pacparser
 import pytest
 import yaml
 
-from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
-from components.compile.proxy import ProxyExportError, pac_file, pac_route
+from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from sep_egress.compile.proxy import ProxyExportError, pac_file, pac_route
 
 PROXY = "PROXY proxy.corp.example:3128"
 

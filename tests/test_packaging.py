@@ -6,7 +6,7 @@ environment) and installed with ``--no-deps --no-index``. The fresh virtualenv b
 pulumi-aws, pulumi-gcp, pydantic, PyYAML) from the project's environment through a ``.pth`` line. Python does not
 process ``.pth`` files found in a directory added that way, so the project environment's editable install of this
 repository (an ``__editable__`` finder started from a ``.pth``) stays inactive: the test checks that the
-``components`` it imports is the wheel's copy.
+``sep_egress`` it imports is the wheel's copy.
 """
 
 from __future__ import annotations
@@ -54,18 +54,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_holds_the_package_and_its_data_only(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    assert "components/catalog/data/endpoints.yaml" in names
-    assert "components/py.typed" in names
-    assert {"components/aws.py", "components/gcp.py", "components/catalog/__init__.py"} <= set(names)
+    assert "sep_egress/catalog/data/endpoints.yaml" in names
+    assert "sep_egress/py.typed" in names
+    assert {"sep_egress/aws.py", "sep_egress/gcp.py", "sep_egress/catalog/__init__.py"} <= set(names)
     top_levels = {name.split("/", 1)[0] for name in names}
-    assert top_levels == {"components", next(name for name in top_levels if name.endswith(".dist-info"))}
+    assert top_levels == {"sep_egress", next(name for name in top_levels if name.endswith(".dist-info"))}
     assert not [name for name in names if name.startswith(("tests/", "stacks/", "policy/", "examples/", "bench/"))]
     metadata = zipfile.ZipFile(wheel).read(next(name for name in names if name.endswith(".dist-info/METADATA")))
     requires = {line.split(":", 1)[1].strip().split(">")[0].split("<")[0] for line in metadata.decode().splitlines()
                 if line.startswith("Requires-Dist:")}  # fmt: skip
     assert {"pulumi", "pulumi-aws", "pulumi-gcp", "pydantic", "PyYAML"} <= requires
     entry_points = zipfile.ZipFile(wheel).read(next(name for name in names if name.endswith("entry_points.txt")))
-    assert "sep-egress = components.cli:main" in entry_points.decode()
+    assert "sep-egress = sep_egress.cli:main" in entry_points.decode()
 
 
 CONSUMER = textwrap.dedent(
@@ -74,17 +74,17 @@ CONSUMER = textwrap.dedent(
     from importlib import metadata
     from pathlib import Path
 
-    import components
-    from components.catalog import CATALOG_PATH, load_catalog, select
-    from components.aws import NetworkFirewallAllowlist
-    from components.gcp import EgressFirewallPolicy
+    import sep_egress
+    from sep_egress.catalog import CATALOG_PATH, load_catalog, select
+    from sep_egress.aws import NetworkFirewallAllowlist
+    from sep_egress.gcp import EgressFirewallPolicy
 
     prefix = Path(sys.prefix).resolve()
     plan = select(load_catalog(), mode="hybrid", version="14.3 RU1")
     print(json.dumps({
-        "components": str(Path(components.__file__).resolve()),
+        "package": str(Path(sep_egress.__file__).resolve()),
         "catalog": str(CATALOG_PATH.resolve()),
-        "in_venv": Path(components.__file__).resolve().is_relative_to(prefix)
+        "in_venv": Path(sep_egress.__file__).resolve().is_relative_to(prefix)
                    and CATALOG_PATH.resolve().is_relative_to(prefix),
         "editable_finders": [repr(finder) for finder in sys.meta_path if "editable" in repr(finder).lower()],
         "version": metadata.version("sep-egress"),
@@ -123,7 +123,7 @@ def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: P
     report = json.loads(result.stdout)
     assert report["in_venv"], report
     assert report["editable_finders"] == []
-    assert not report["components"].startswith(str(ROOT))
+    assert not report["package"].startswith(str(ROOT))
     assert report["version"] == "0.1.0"
     assert report["hosts"] > 20
     assert report["components_classes"] == ["NetworkFirewallAllowlist", "EgressFirewallPolicy"]

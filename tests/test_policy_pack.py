@@ -748,15 +748,15 @@ def test_pack_project_files() -> None:
 
 
 def registrations_of(program: Any) -> list[Any]:
-    from components.mock_engine import run_program
+    from sep_egress.mock_engine import run_program
 
     return run_program(program).resources
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_sep_egress_components_pass_the_pack() -> None:
-    from components.aws import FirewallSettings, LoggingSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
-    from components.gcp import EgressFirewallPolicy
+    from sep_egress.aws import FirewallSettings, LoggingSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+    from sep_egress.gcp import EgressFirewallPolicy
 
     def program() -> None:
         sources = {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"], "agent-cloud": ["10.10.0.0/16"]}
@@ -806,7 +806,7 @@ def test_sep_egress_components_pass_the_pack() -> None:
 
 
 def test_a_sep_egress_firewall_without_logging_fails_the_stack_check() -> None:
-    from components.aws import FirewallSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+    from sep_egress.aws import FirewallSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
 
     def program() -> None:
         NetworkFirewallAllowlist(

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.catalog.plan import EgressPlan
-from components.errors import ConfigError
-from components.mock_engine import MockRun, run_program, run_project
-from components.preview import destinations, engine_config, run_preview
-from components.settings import read_stack_file
+from sep_egress.catalog.plan import EgressPlan
+from sep_egress.errors import ConfigError
+from sep_egress.mock_engine import MockRun, run_program, run_project
+from sep_egress.preview import destinations, engine_config, run_preview
+from sep_egress.settings import read_stack_file
 
 from support import ROOT
 
@@ -68,7 +68,7 @@ def test_each_control_allows_exactly_the_plan(stack: str) -> None:
 
 def test_preview_json_contract() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod", "--format", "json"],
+        [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", "--format", "json"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -88,7 +88,7 @@ def test_preview_json_contract() -> None:
 
 
 def test_preview_is_byte_identical_across_runs() -> None:
-    command = [sys.executable, "-m", "components", "preview", "--stack", "gcp-cloud", "--format", "markdown"]
+    command = [sys.executable, "-m", "sep_egress", "preview", "--stack", "gcp-cloud", "--format", "markdown"]
     first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
     second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
     assert first == second
@@ -164,7 +164,7 @@ def test_the_cli_reports_a_bad_stack_in_one_message(tmp_path: Path) -> None:
         },
     )
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "bad", "--project-dir", str(project)],
+        [sys.executable, "-m", "sep_egress", "preview", "--stack", "bad", "--project-dir", str(project)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -188,7 +188,7 @@ def git(project: Path, *args: str) -> None:
 def preview_cli(project: Path, *args: str) -> str:
     """``sep-egress preview --stack prod ARGS`` in ``project``; fails the test with its stderr if it fails."""
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod", *args],
+        [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", *args],
         capture_output=True,
         text=True,
         cwd=project,
@@ -236,7 +236,7 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
 
 def test_an_unknown_base_revision_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "dev", "--base", "no-such-ref"],
+        [sys.executable, "-m", "sep_egress", "preview", "--stack", "dev", "--base", "no-such-ref"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -257,7 +257,7 @@ def test_the_program_runs_in_a_copied_project(tmp_path: Path) -> None:
 
 def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "components", "preview", "--stack", "prod"],
+        [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod"],
         capture_output=True,
         text=True,
         cwd=ROOT,

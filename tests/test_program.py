@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.mock_engine import MockRun, run_program
-from components.preview import engine_config
+from sep_egress.mock_engine import MockRun, run_program
+from sep_egress.preview import engine_config
 
 from support import ROOT
 

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from components.mock_engine import MockRun, run_program
+from sep_egress.mock_engine import MockRun, run_program
 
 from support import PROJECT_SCHEMA, ROOT
 

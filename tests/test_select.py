@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.catalog import Catalog, EgressPlan, load_overlay, resolve_roles, select
-from components.catalog.select import SourcedOverlay
-from components.errors import SelectionError
+from sep_egress.catalog import Catalog, EgressPlan, load_overlay, resolve_roles, select
+from sep_egress.catalog.select import SourcedOverlay
+from sep_egress.errors import SelectionError
 
 
 def hosts(plan: EgressPlan, port: int | None = None) -> set[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.errors import ConfigError
-from components.settings import parse_stack_config, read_stack_file
+from sep_egress.errors import ConfigError
+from sep_egress.settings import parse_stack_config, read_stack_file
 
 from support import ROOT
 

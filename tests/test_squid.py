@@ -23,8 +23,8 @@ import trustme
 import yaml
 from cryptography import x509
 
-from components.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
-from components.compile.proxy import SquidOptions, squid_config
+from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from sep_egress.compile.proxy import SquidOptions, squid_config
 
 from loopback import (
     CATALOG_HOST,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.catalog import load_catalog, load_overlay, select
-from components.catalog.load import CATALOG_PATH
-from components.catalog.select import SourcedOverlay
-from components.errors import CatalogError
+from sep_egress.catalog import load_catalog, load_overlay, select
+from sep_egress.catalog.load import CATALOG_PATH
+from sep_egress.catalog.select import SourcedOverlay
+from sep_egress.errors import CatalogError
 
 GOOD_ENTRY = {
     "id": "corp-updates",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from components.catalog import Catalog, ProductVersion
+from sep_egress.catalog import Catalog, ProductVersion
 
 from support import SEED, SHARED_SEED
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from components.catalog import ProductVersion, VersionError
+from sep_egress.catalog import ProductVersion, VersionError
 
 ORDERED = ["14.2 RU2", "14.3", "14.3 MP1", "14.3 RU1", "14.3 RU1 MP1", "14.3 RU1 MP2", "14.3 RU2", "14.3 RU10", "15.0"]
 

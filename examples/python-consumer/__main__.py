@@ -7,9 +7,9 @@ project's tests run it under Pulumi's mock engine so it keeps working.
 
 import pulumi
 
-from components.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
-from components.catalog import load_catalog, select
-from components.errors import SepEgressError
+from sep_egress.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+from sep_egress.catalog import load_catalog, select
+from sep_egress.errors import SepEgressError
 
 config = pulumi.Config()
 version = config.get("version") or "14.3 RU1"

@@ -11,8 +11,8 @@ import pytest
 import suricataparser
 from botocore.validate import ParamValidator
 
-from components.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
-from components.compile.aws import (
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
+from sep_egress.compile.aws import (
     MAX_RULES_STRING_BYTES,
     MAX_STATEFUL_GROUP_CAPACITY,
     MAX_SURICATA_RULE_CHARS,
@@ -420,7 +420,7 @@ def test_the_policy_capacity_limit_is_checked(catalog: Catalog) -> None:
 
 
 def test_sid_collisions_are_resolved_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
-    from components.compile import aws
+    from sep_egress.compile import aws
 
     monkeypatch.setattr(aws, "SID_SPAN", 4)  # four sids for four identities: collisions are certain
     identities = ["allow|tls|exact|a|443", "allow|tls|exact|b|443", "handshake|agent", "drop-tls|agent"]

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
-from components.catalog.plan import AllowRule
-from components.compile.aws import AwsFirewallOptions, compile_network_firewall
-from components.compile.aws_evaluate import Connection, NetworkFirewallModel, Transport, Verdict
+from sep_egress.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
+from sep_egress.catalog.plan import AllowRule
+from sep_egress.compile.aws import AwsFirewallOptions, compile_network_firewall
+from sep_egress.compile.aws_evaluate import Connection, NetworkFirewallModel, Transport, Verdict
 
 #: Disjoint per-role networks, so "a source of another role" is a real negative case.
 ROLE_NETWORKS = {role: f"10.{index + 1}.0.0/24" for index, role in enumerate(ROLES)}

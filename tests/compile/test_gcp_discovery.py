@@ -10,15 +10,15 @@ from pathlib import Path
 import googleapiclient
 import pytest
 
-from components.catalog import EgressPlan
-from components.compile.gcp import (
+from sep_egress.catalog import EgressPlan
+from sep_egress.compile.gcp import (
     FirewallOptions,
     NatOptions,
     PrivateAccessOptions,
     compile_gcp,
     parse_targets,
 )
-from components.compile.gcp_schema import DiscoveryValidator, firewall_policy_limit_errors, nat_limit_errors
+from sep_egress.compile.gcp_schema import DiscoveryValidator, firewall_policy_limit_errors, nat_limit_errors
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 NETWORK = "projects/p/global/networks/vpc"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from components.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from components.catalog.load import parse_overlay
-from components.catalog.plan import AllowRule
-from components.compile.gcp import FirewallOptions, GcpSpecError, diff_rules, parse_targets
-from components.compile.gcp_firewall import (
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
+from sep_egress.catalog.load import parse_overlay
+from sep_egress.catalog.plan import AllowRule
+from sep_egress.compile.gcp import FirewallOptions, GcpSpecError, diff_rules, parse_targets
+from sep_egress.compile.gcp_firewall import (
     FQDNS_PER_RULE,
     PRIVATE_GOOGLE_ACCESS_RANGE,
     STORAGE_HOST,
@@ -95,9 +95,9 @@ def test_roles_with_identical_targets_share_rules(hybrid_plan: EgressPlan) -> No
 DETERMINISM_PROGRAM = textwrap.dedent(
     """
     import dataclasses, random, sys
-    from components.catalog import SourcedOverlay, load_catalog, select
-    from components.catalog.load import parse_overlay
-    from components.compile.gcp import (
+    from sep_egress.catalog import SourcedOverlay, load_catalog, select
+    from sep_egress.catalog.load import parse_overlay
+    from sep_egress.compile.gcp import (
         FirewallOptions, NatOptions, NatRuleNumber, PrivateAccessOptions, compile_gcp, parse_targets,
     )
 

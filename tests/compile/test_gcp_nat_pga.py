@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from components.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from components.catalog.load import parse_overlay
-from components.catalog.plan import CidrRule
-from components.compile.gcp import (
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
+from sep_egress.catalog.load import parse_overlay
+from sep_egress.catalog.plan import CidrRule
+from sep_egress.compile.gcp import (
     FirewallOptions,
     GcpSpecError,
     NatOptions,
@@ -18,9 +18,9 @@ from components.compile.gcp import (
     compile_gcp,
     parse_targets,
 )
-from components.compile.gcp_nat import NatRuleSpec, check_nat_rules, compile_nat_gateway
-from components.compile.gcp_pga import PRIVATE_GOOGLE_ACCESS_ADDRESSES, compile_private_access
-from components.compile.gcp_schema import nat_limit_errors
+from sep_egress.compile.gcp_nat import NatRuleSpec, check_nat_rules, compile_nat_gateway
+from sep_egress.compile.gcp_pga import PRIVATE_GOOGLE_ACCESS_ADDRESSES, compile_private_access
+from sep_egress.compile.gcp_schema import nat_limit_errors
 
 NETWORK = "projects/p/global/networks/vpc"
 

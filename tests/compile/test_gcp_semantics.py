@@ -8,12 +8,12 @@ import ipaddress
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from components.catalog.load import parse_overlay
-from components.catalog.models import Role
-from components.compile.gcp import FirewallOptions, RoleTarget, parse_targets
-from components.compile.gcp_eval import Connection, Workload, connect, evaluate
-from components.compile.gcp_firewall import compile_firewall_policy
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
+from sep_egress.catalog.load import parse_overlay
+from sep_egress.catalog.models import Role
+from sep_egress.compile.gcp import FirewallOptions, RoleTarget, parse_targets
+from sep_egress.compile.gcp_eval import Connection, Workload, connect, evaluate
+from sep_egress.compile.gcp_firewall import compile_firewall_policy
 
 ROLES: tuple[Role, ...] = ("agent", "agent-cloud", "sepm", "sepm-cloud", "console")
 PORTS = (443, 80, 8443, 8014)

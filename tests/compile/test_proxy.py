@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, load_overlay, select
-from components.compile.proxy import (
+from sep_egress.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, load_overlay, select
+from sep_egress.compile.proxy import (
     CSV_COLUMNS,
     ProxyExportError,
     SquidOptions,

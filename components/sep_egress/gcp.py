@@ -1,4 +1,4 @@
-"""Pulumi components for GCP: they map the specs of ``components.compile.gcp`` to pulumi-gcp resources.
+"""Pulumi components for GCP: they map the specs of ``sep_egress.compile.gcp`` to pulumi-gcp resources.
 
 Three components, usable alone or together:
 

@@ -2,10 +2,10 @@
 
 The package is layered so that each layer can be used alone:
 
-- ``components.catalog``: the vendor's list as validated data, overlays, product versions, and ``select()``
+- ``sep_egress.catalog``: the vendor's list as validated data, overlays, product versions, and ``select()``
   which turns a selection into an ``EgressPlan``. Pure Python; imports neither pulumi nor cloud SDKs.
-- ``components.compile``: pure compilers from an ``EgressPlan`` to cloud and proxy configurations.
-- ``components.aws`` / ``components.gcp``: thin Pulumi components over the compilers.
+- ``sep_egress.compile``: pure compilers from an ``EgressPlan`` to cloud and proxy configurations.
+- ``sep_egress.aws`` / ``sep_egress.gcp``: thin Pulumi components over the compilers.
 """
 
 __version__ = "0.1.0"

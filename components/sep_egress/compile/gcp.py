@@ -2,7 +2,7 @@
 
 Pure and deterministic: the same plan and options give byte-identical ``to_json()``. Typical use::
 
-    from components.compile.gcp import compile_gcp, FirewallOptions, parse_targets
+    from sep_egress.compile.gcp import compile_gcp, FirewallOptions, parse_targets
     spec = compile_gcp(plan, parse_targets({"agent": {"secure_tags": ["tagValues/123"]}}),
                        FirewallOptions(networks=("projects/p/global/networks/vpc",)), skip=...)
 

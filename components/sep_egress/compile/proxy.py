@@ -6,7 +6,7 @@ except CSV, where a comment row would break the importers it is meant for.
 
 Typical use::
 
-    from components.compile.proxy import SquidOptions, squid_config, pac_file
+    from sep_egress.compile.proxy import SquidOptions, squid_config, pac_file
     text = squid_config(plan, SquidOptions(mode="full", listen="127.0.0.1:3128"))
 """
 

@@ -209,7 +209,9 @@ def preview_at_revision(project_dir: Path, stack: str, revision: str) -> Preview
             "spec.loader.exec_module(module)\n"
             "module._worker()\n"
         )
-        env = {**os.environ, "PYTHONPATH": str(base_dir)}
+        # The revision's own package comes first: components/ is its source root (sep_egress), and older revisions
+        # kept the package at the top level.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(base_dir / "components"), str(base_dir)])}
         result = subprocess.run(
             [sys.executable, "-c", worker],
             input=json.dumps({"project_dir": str(base_dir), "stack": stack, "config": config}),

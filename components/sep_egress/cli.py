@@ -15,19 +15,19 @@ from .errors import SepEgressError
 #: imported, so ``plan`` does not pay for the TLS stack of ``check`` or the Pulumi engine of ``preview``.
 #: Each module defines ``configure(parser)`` and ``run(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "catalog": ("components.commands.catalog", "list every endpoint of the vendor's list (table, json or csv)"),
-    "changes": ("components.commands.changes", "show the catalog's change history"),
-    "plan": ("components.commands.plan", "show the deduplicated allow rules and warnings for a selection"),
+    "catalog": ("sep_egress.commands.catalog", "list every endpoint of the vendor's list (table, json or csv)"),
+    "changes": ("sep_egress.commands.changes", "show the catalog's change history"),
+    "plan": ("sep_egress.commands.plan", "show the deduplicated allow rules and warnings for a selection"),
     "export": (
-        "components.commands.export",
+        "sep_egress.commands.export",
         "write the plan as a Squid configuration, a PAC file, a host list or CSV",
     ),
     "check": (
-        "components.commands.check",
+        "sep_egress.commands.check",
         "check DNS, TCP and TLS (with interception detection) to every plan host, directly or --via a proxy",
     ),
     "preview": (
-        "components.commands.preview",
+        "sep_egress.commands.preview",
         "run the Pulumi program for a stack under the mock engine and show its resources (no cloud, no CLI)",
     ),
 }

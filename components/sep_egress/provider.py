@@ -4,7 +4,7 @@
 ``pulumi package add <path or git URL>/provider`` and gets a typed SDK generated from the schema that Pulumi's
 component provider host (``pulumi.provider.experimental``) infers from the classes below.
 
-Why separate classes instead of hosting ``components.aws`` and ``components.gcp`` directly: the host's analyzer
+Why separate classes instead of hosting ``sep_egress.aws`` and ``sep_egress.gcp`` directly: the host's analyzer
 cannot read those as they are, and making them readable would change their Python API.
 
 - It reads ``__init__``'s ``args`` annotation and every class-level annotation as live objects; both modules use
@@ -25,7 +25,7 @@ creates the existing component as its only child. No host, port or rule logic li
 the package therefore sits one level deeper than in a Python stack::
 
     sep-egress:index:NetworkFirewallAllowlist  (this module)
-      └─ sep-egress:aws:NetworkFirewallAllowlist  (components.aws, unchanged)
+      └─ sep-egress:aws:NetworkFirewallAllowlist  (sep_egress.aws, unchanged)
            └─ aws:networkfirewall/ruleGroup:RuleGroup ...
 
 Inputs are plain values, not ``pulumi.Input``: the rules are compiled when the component is constructed, so the

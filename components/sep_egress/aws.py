@@ -1,10 +1,10 @@
 """Pulumi component for AWS Network Firewall: the compiled allowlist as rule groups, a policy, and optionally the
 firewall, its logs and an organization-wide distribution.
 
-No host or port logic lives here: ``components.compile.aws`` decides every rule, capacity, name and priority;
+No host or port logic lives here: ``sep_egress.compile.aws`` decides every rule, capacity, name and priority;
 this module maps those specs one to one onto ``pulumi_aws`` resources. Use it from any Python Pulumi program::
 
-    from components.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+    from sep_egress.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
 
     allowlist = NetworkFirewallAllowlist(
         "sep",

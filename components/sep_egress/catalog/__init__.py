@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from components.catalog import load_catalog, select
+    from sep_egress.catalog import load_catalog, select
     plan = select(load_catalog(), mode="hybrid", version="14.3 RU1")
 """
 

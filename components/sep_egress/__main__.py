@@ -1,0 +1,5 @@
+"""``python -m sep_egress`` is the ``sep-egress`` command."""
+
+from .cli import main
+
+raise SystemExit(main())
