@@ -35,6 +35,8 @@ class RegisteredResource:
     replace_on_changes: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     protect: bool = False
+    #: The resource's alias specs as sent to the engine (``{"noParent": True}``, ``{"parentUrn": ...}``, ...).
+    aliases: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -101,6 +103,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     replace_on_changes=tuple(request.replaceOnChanges),
                     depends_on=tuple(request.dependencies),
                     protect=bool(request.protect),
+                    aliases=tuple(_alias_spec(alias) for alias in request.aliases),
                 )
             )
         return response
@@ -109,6 +112,19 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         if "::pulumi:pulumi:Stack::" not in request.urn:
             self.run.registered_outputs[request.urn] = _plain(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _alias_spec(alias: Any) -> dict[str, Any]:
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project}
+    found: dict[str, Any] = {key: value for key, value in fields.items() if value}
+    if spec.noParent:
+        found["noParent"] = True
+    elif spec.parentUrn:
+        found["parentUrn"] = spec.parentUrn
+    return found
 
 
 def _plain(value: Any) -> Any:
