@@ -191,8 +191,9 @@ def _reset_root() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def run_project(project_dir: str, stack: str, config: Mapping[str, str]) -> MockRun:
-    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would."""
+def run_project(project_dir: str, stack: str, config: Mapping[str, str], project: str = "sep-egress") -> MockRun:
+    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would;
+    ``project`` is its name (the namespace of its unqualified config keys)."""
     import os
     import runpy
     import sys
@@ -202,7 +203,9 @@ def run_project(project_dir: str, stack: str, config: Mapping[str, str]) -> Mock
     os.chdir(project_dir)
     sys.path.insert(0, project_dir)
     try:
-        return run_program(lambda: runpy.run_path(program, run_name="__main__"), stack=stack, config=config)
+        return run_program(
+            lambda: runpy.run_path(program, run_name="__main__"), project=project, stack=stack, config=config
+        )
     finally:
         sys.path.remove(project_dir)
         os.chdir(previous_cwd)
@@ -219,5 +222,5 @@ def _worker() -> None:
     from dataclasses import asdict
 
     request = json.load(sys.stdin)
-    run = run_project(request["project_dir"], request["stack"], request["config"])
+    run = run_project(request["project_dir"], request["stack"], request["config"], request.get("project", "sep-egress"))
     json.dump({"resources": [asdict(resource) for resource in run.resources], "outputs": run.outputs}, sys.stdout)
