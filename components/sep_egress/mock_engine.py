@@ -84,9 +84,20 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The mock monitor, keeping every registration in order."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, run: MockRun) -> None:
+    def __init__(
+        self, mocks: pulumi.runtime.Mocks, run: MockRun, project: str = "project", stack: str = "stack"
+    ) -> None:
         super().__init__(mocks)
         self.run = run
+        self.project = project
+        self.stack = stack
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN from this run's own project and stack: pulumi's ``MockMonitor.make_urn`` reads them from the
+        runtime settings, which some pulumi releases leave at ``project``/``stack`` under ``set_mocks``."""
+        if parent:
+            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+        return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -158,7 +169,7 @@ def run_program(
     program raises propagate after the runtime has settled; pass ``record`` to see what was registered before.
     """
     run = record if record is not None else MockRun()
-    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run)
+    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run, project=project, stack=stack)
     set_all_config(dict(config or {}))
     _reset_root()
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
