@@ -61,3 +61,11 @@ def test_provider_sdks_stay_within_one_major_version() -> None:
         upper = Version(next(spec.version for spec in specifier if spec.operator == "<"))
         assert upper == Version(f"{lower.major + 1}"), name
         assert Version(importlib.metadata.version(name)) in specifier
+
+
+def test_ci_tests_the_lowest_allowed_pulumi_too() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text(encoding="utf-8"))
+    commands = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    assert "make test" in commands and "make test-pulumi-lowest" in commands
