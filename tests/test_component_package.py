@@ -22,7 +22,7 @@ from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel, Field
 
 from sep_egress import aws, gcp, provider
-from sep_egress.arguments import INPUT, InputStrItems
+from sep_egress.arguments import INPUT, InputStr, InputStrItems
 from sep_egress.errors import SepEgressError
 from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 
@@ -168,6 +168,8 @@ def test_a_new_python_argument_appears_in_the_package() -> None:
 
     class Extended(aws.NetworkFirewallAllowlistArgs):
         block_action: str = Field(default="drop", description="What the guard does with the rest.")
+        existing_policy: InputStr | None = Field(default=None, description="ARN of a policy another team owns.")
+        pins: tuple[int, ...] = Field(default=(), description="Pinned priorities.")
 
     models: dict[str, type[BaseModel]] = {}
     provider._collect(Extended, models)
@@ -178,6 +180,8 @@ def test_a_new_python_argument_appears_in_the_package() -> None:
     finally:
         provider.ARGS_MODELS = original
     assert "    block_action: NotRequired[str]" in source
+    assert "    existing_policy: NotRequired[pulumi.Input[str]]" in source
+    assert "    pins: NotRequired[list[int]]" in source
     assert '"""What the guard does with the rest. Default: \\"drop\\"."""' in source
 
 
@@ -587,3 +591,13 @@ def test_the_yaml_example_of_docs_reuse_matches_the_schema_and_constructs(schema
     for expression in program["outputs"].values():
         logical, output = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expression).groups()  # type: ignore[union-attr]
         assert output in schema["resources"][program["resources"][logical]["type"]]["properties"]
+
+
+def test_the_outputs_table_of_docs_reuse_is_the_schema(schema: dict[str, Any]) -> None:
+    import re
+
+    document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(sep-egress:index:\w+)` \| .*? \| (.*?) \|$", document, re.MULTILINE)
+    assert {token for token, _ in rows} == TOKENS
+    for token, outputs in rows:
+        assert set(re.findall(r"`(\w+)`", outputs)) == set(schema["resources"][token]["properties"]), token

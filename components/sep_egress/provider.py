@@ -85,8 +85,11 @@ def _annotation(annotation: Any, models: dict[str, type[BaseModel]]) -> tuple[st
         return annotation.__name__, False
     if origin is Literal:  # the analyzer knows no Literal: the choices go into the description
         return "str", False
-    if annotation in (str, int, bool):
+    if annotation in (str, int, bool, float):
         return str(annotation.__name__), False
+    if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:  # tuple[X, ...] is a list on the wire
+        item = _annotation(arguments[0], models)
+        return None if item is None else (f"list[{item[0]}]", False)
     if origin is list:
         item = _annotation(arguments[0], models)
         return None if item is None else (f"list[{item[0]}]", False)
