@@ -138,3 +138,14 @@ def test_the_example_stack_file_is_what_pulumi_config_set_writes() -> None:
     ours = {key.split(":", 1)[1] for key in stack["config"] if key.startswith(f"{PROJECT['name']}:")}
     assert ours == set(PROJECT["config"])
     assert isinstance(stack["config"][f"{PROJECT['name']}:version"], str)
+
+
+def test_planning_the_example_says_its_keys_are_its_programs_own() -> None:
+    from sep_egress.errors import ConfigError
+    from sep_egress.settings import read_stack_file
+
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(EXAMPLE, "dev")
+    keys = [key for key, _ in caught.value.problems]
+    assert keys[:2] == [f"{PROJECT['name']}:agentCidrs", f"{PROJECT['name']}:managerCidrs"]
+    assert "sep-egress preview --stack" in caught.value.problems[-1][1]

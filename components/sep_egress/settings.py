@@ -172,6 +172,15 @@ def parse_stack_config(
                 problems.append((full, message))
         else:
             return StackConfig(source=source, base_dir=base_dir, settings=settings)
+    own_keys_only = project != NAMESPACE and not any(key.startswith(f"{NAMESPACE}:") for key in values)
+    if own_keys_only and any(message.startswith("unknown field") for _, message in problems):
+        problems.append(
+            (
+                project,
+                f"read as sep-egress settings because they are in the project's namespace; if {project}'s program "
+                "reads them itself, `sep-egress preview --stack` runs that program instead",
+            )
+        )
     if environments and any(message.startswith(("this field is required", "no ")) for _, message in problems):
         problems.append(
             (
