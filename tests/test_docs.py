@@ -165,7 +165,8 @@ def test_the_readmes_pulumi_config_set_commands_make_a_stack_that_plans_and_prev
     # Every key of the settings model is set by one of the commands.
     from sep_egress.settings import StackSettings
 
-    assert {key.split(":", 1)[1] for key in config} == set(StackSettings.model_fields)
+    missing = set(StackSettings.model_fields) - {key.split(":", 1)[1] for key in config}
+    assert not missing, f"add a `pulumi config set` line for {sorted(missing)} to the README's block"
     assert config["sep-egress:proxy"] == "false" and config["sep-egress:aws"]["headroom_percent"] == 25
     (checkout / "stacks" / "Pulumi.docs.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
     stack = read_stack_file(checkout, "docs")

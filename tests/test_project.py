@@ -72,4 +72,8 @@ def test_pulumi_yaml_declares_the_settings_as_the_program_reads_them() -> None:
             assert field.is_required(), key
         assert declaration["description"]
     # What is not declared is optional without a default (mode) or an object (aws, gcp): Pulumi cannot type it.
-    assert set(fields) - set(declared) == {"mode", "aws", "gcp"}
+    undeclared = set(fields) - set(declared)
+    assert undeclared == {"mode", "aws", "gcp"}, (
+        "a new stack key: declare it under config: in Pulumi.yaml (type, default, description), or, if Pulumi "
+        "cannot type it (an object, or optional without a default), add it to this set"
+    )
