@@ -27,9 +27,9 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--proxy", action="store_true", help="agents and managers go through a proxy")
     group.add_argument("--storage", choices=STORAGE_PHASES, default="both", help="storage phase (default: both)")
     group.add_argument("--overlay", action="append", default=[], type=Path, metavar="FILE", help="overlay file")
-    group.add_argument("--stack", metavar="NAME", help="take the selection from the stack's Pulumi.NAME.yaml")
+    group.add_argument("--stack", metavar="NAME", help="take the selection from stacks/Pulumi.NAME.yaml")
     group.add_argument(
-        "--project-dir", type=Path, default=Path("."), metavar="DIR", help="the Pulumi project of --stack (default: .)"
+        "--project-dir", type=Path, default=Path("."), metavar="DIR", help="project holding stacks/ (default: .)"
     )
     add_catalog_argument(parser)
 
