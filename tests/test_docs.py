@@ -76,7 +76,8 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", ".venv", "venv"))
         elif source.exists():
             shutil.copy2(source, destination)
-    (target / ".venv").symlink_to(ROOT / ".venv")
+    if not (target / ".venv").exists():
+        (target / ".venv").symlink_to(ROOT / ".venv")
     return target
 
 
