@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan schema test lint typecheck unit bench policy-test clean
+.PHONY: preview plan schema test lint typecheck unit bench policy-test test-pulumi-lowest clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,5 +52,16 @@ $(POLICY_VENV)/.installed: policy/requirements.txt
 policy-test: $(POLICY_VENV)/.installed
 	cd / && $(CURDIR)/$(POLICY_VENV)/bin/python $(CURDIR)/policy/selftest.py
 
+# pyproject.toml allows a range of pulumi releases (the mock engine uses its internals): .venv tests the highest,
+# this the lowest, with the tests that go through Pulumi.
+PULUMI_LOWEST := 3.255.0
+LOWEST_VENV := .venv-pulumi-lowest
+test-pulumi-lowest:
+	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -r requirements-dev.txt "pulumi==$(PULUMI_LOWEST)"
+	$(LOWEST_VENV)/bin/python -m pytest -q tests/test_aws_component.py tests/test_gcp_component.py \
+		tests/test_component_package.py tests/test_program.py tests/test_urns.py tests/test_preview.py \
+		tests/test_python_consumer.py tests/test_settings.py
+
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(POLICY_VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -4,11 +4,12 @@ the same ``ComponentProvider`` that ``component_provider_host`` serves (under th
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
 import tomllib
+import typing
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -17,10 +18,13 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.schema import generate_schema
+from pulumi.provider.experimental.util import camel_case
+from pydantic import BaseModel, Field
 
 from sep_egress import aws, gcp, provider
+from sep_egress.arguments import INPUT, InputStr, InputStrItems
 from sep_egress.errors import SepEgressError
-from sep_egress.mock_engine import MockRun, run_program
+from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 
 from support import ROOT
 
@@ -75,26 +79,21 @@ def test_package_name_version_and_tokens(schema: dict[str, Any]) -> None:
     assert schema["version"] == pyproject["project"]["version"] == provider.package_version()
     assert set(schema["resources"]) == TOKENS
     assert all(spec["isComponent"] is True for spec in schema["resources"].values())
-    assert set(schema["types"]) == {
+    inputs = {f"sep-egress:index:{name}" for name in python_models()} - {
+        f"sep-egress:index:{model.__name__}" for model in provider.ARGS_MODELS
+    }
+    outputs = {
         f"sep-egress:index:{name}"
         for name in (
-            "FirewallSettings",
-            "LoggingSettings",
-            "DistributionSettings",
             "RuleGroupReference",
             "RuleGroupCapacity",
-            "Selection",
-            "RoleTarget",
-            "SecureTags",
-            "FirewallPolicyOptions",
-            "NatOptions",
-            "PrivateAccessOptions",
             "EgressWarning",
             "NatRule",
             "PrivateAccessRoute",
             "SubnetSetting",
         )
     }
+    assert set(schema["types"]) == inputs | outputs
     assert schema["dependencies"] == []  # no resource references: consumers need no aws or gcp SDK of ours
 
 
@@ -112,139 +111,119 @@ def test_the_schema_is_what_pulumis_analyzer_infers(schema: dict[str, Any]) -> N
     assert json.loads(json.dumps(generated)) == schema
 
 
+def python_models() -> dict[str, type[BaseModel]]:
+    """Every args model of the Python components, with the models they nest, by class name."""
+    found: dict[str, type[BaseModel]] = {}
+
+    def walk(annotation: Any) -> None:
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        if is_model and annotation.__name__ not in found:
+            found[annotation.__name__] = annotation
+            for field in annotation.model_fields.values():
+                walk(field.annotation)
+        for argument in typing.get_args(annotation):
+            walk(argument)
+
+    for component in provider.WRAPS.values():
+        walk(typing.get_type_hints(component.__init__)["args"])
+    return found
+
+
+def test_the_package_inputs_are_the_python_args(schema: dict[str, Any]) -> None:
+    """Same names, same required fields, and an Input exactly where the Python model accepts a pulumi.Output.
+
+    The package's input types are generated from the Python models, so an argument added to the Python args later
+    appears here too; this checks the generation against the models themselves.
+    """
+    models = python_models()
+    assert set(models) >= {"SelectionArgs", "FirewallSettings", "RoleTargetArgs", "NatOptionsArgs"}
+    for name, model in models.items():
+        if name in {m.__name__ for m in provider.ARGS_MODELS}:
+            [component] = [c for c, wrapped in provider.WRAPS.items() if model.__name__ == f"{wrapped.__name__}Args"]
+            spec = resource(schema, component.__name__)
+            properties, required = spec["inputProperties"], set(spec.get("requiredInputs", []))
+        else:
+            kind = object_type(schema, name)
+            properties, required = kind["properties"], set(kind.get("required", []))
+        fields = {field: info for field, info in model.model_fields.items() if field != "plan"}
+        assert set(properties) == {camel_case(field) for field in fields}, name
+        python_required = {camel_case(field) for field, info in fields.items() if info.is_required()}
+        if "plan" in model.model_fields:  # a plan is Python-only: the package needs the selection
+            python_required.add("selection")
+        assert required == python_required, name
+        for field, info in fields.items():
+            accepts_outputs = INPUT in info.metadata or any(
+                INPUT in getattr(argument, "__metadata__", ()) for argument in typing.get_args(info.annotation)
+            )
+            prop = properties[camel_case(field)]
+            if provider._field_type(info) == InputStrItems:  # a plain list (one resource per item) of Inputs
+                assert prop["plain"] is True and "plain" not in prop["items"], f"{name}.{field}"
+            else:
+                assert (prop.get("plain") is not True) == accepts_outputs, f"{name}.{field}"
+            assert properties[camel_case(field)]["description"].startswith((info.description or "")[:20])
+
+
+def test_a_new_python_argument_appears_in_the_package() -> None:
+    """What happens when a Python args model gains an argument: the generated input type has it, with its doc."""
+
+    class Extended(aws.NetworkFirewallAllowlistArgs):
+        block_action: str = Field(default="drop", description="What the guard does with the rest.")
+        existing_policy: InputStr | None = Field(default=None, description="ARN of a policy another team owns.")
+        pins: tuple[int, ...] = Field(default=(), description="Pinned priorities.")
+
+    models: dict[str, type[BaseModel]] = {}
+    provider._collect(Extended, models)
+    original = provider.ARGS_MODELS
+    try:
+        provider.ARGS_MODELS = (Extended,)
+        source = provider.package_args_source()
+    finally:
+        provider.ARGS_MODELS = original
+    assert "    block_action: NotRequired[str]" in source
+    assert "    existing_policy: NotRequired[pulumi.Input[str]]" in source
+    assert "    pins: NotRequired[list[int]]" in source
+    assert '"""What the guard does with the rest. Default: \\"drop\\"."""' in source
+
+
 def test_network_firewall_allowlist_inputs(schema: dict[str, Any]) -> None:
     spec = resource(schema, "NetworkFirewallAllowlist")
-    assert spec["requiredInputs"] == ["sourceCidrs", "version"]
-    assert shapes(spec["inputProperties"]) == {
-        "version": "string",
-        "sourceCidrs": {"*": ["string"]},
-        "mode": "string",
-        "roles": ["string"],
-        "proxy": "boolean",
-        "storage": "string",
-        "style": "string",
-        "headroomPercent": "integer",
-        "capacityRounding": "integer",
-        "minCapacity": "integer",
-        "namePrefix": "string",
-        "allowAnySource": "boolean",
-        "createPolicy": "boolean",
-        "firewall": "FirewallSettings",
-        "logging": "LoggingSettings",
-        "distribution": "DistributionSettings",
-        "tags": {"*": "string"},
-    }
-    # Plain: the rules are compiled from these values when the component is constructed.
-    assert all(prop.get("plain") is True for prop in spec["inputProperties"].values())
+    assert spec["requiredInputs"] == ["selection"]
+    shaped = shapes(spec["inputProperties"])
+    assert shaped["selection"] == "SelectionArgs" and shaped["firewall"] == "FirewallSettings"
+    assert shaped["sourceCidrs"] == {"*": ["string"]} and shaped["tags"] == {"*": "string"}
+    assert "plan" not in shaped
+    # Plain: the rules are compiled from these values when the component is constructed; tags pass through.
+    assert spec["inputProperties"]["sourceCidrs"]["plain"] is True
+    assert "plain" not in spec["inputProperties"]["tags"]
     firewall = object_type(schema, "FirewallSettings")
     assert firewall["required"] == ["subnetIds", "vpcId"]
-    assert shapes(firewall["properties"]) == {
-        "vpcId": "string",
-        "subnetIds": ["string"],
-        "name": "string",
-        "deleteProtection": "boolean",
-    }
+    assert "plain" not in firewall["properties"]["vpcId"] and "plain" not in firewall["properties"]["subnetIds"]
+    assert firewall["properties"]["deleteProtection"]["plain"] is True
     assert object_type(schema, "LoggingSettings")["required"] == ["alertDestination"]
     assert "required" not in object_type(schema, "DistributionSettings")  # every field has a default
-    assert shapes(object_type(schema, "DistributionSettings")["properties"])["remediationEnabled"] == "boolean"
+    assert (
+        "One of: none, firewall-manager, ram"
+        in object_type(schema, "DistributionSettings")["properties"]["method"]["description"]
+    )
 
 
-def test_network_firewall_allowlist_outputs(schema: dict[str, Any]) -> None:
+def test_outputs_are_the_python_components_outputs(schema: dict[str, Any]) -> None:
+    """Every output of a Python component is an output of its package twin (camelCase), and nothing else."""
+    for component, wrapped in provider.WRAPS.items():
+        names = getattr(wrapped, "OUTPUTS", None) or aws.OUTPUTS
+        spec = resource(schema, component.__name__)
+        assert set(spec["properties"]) == {camel_case(name) for name in names}, component.__name__
     spec = resource(schema, "NetworkFirewallAllowlist")
-    assert shapes(spec["properties"]) == {
-        "ruleGroupArns": ["string"],
-        "ruleGroupReferences": ["RuleGroupReference"],
-        "firewallPolicyArn": "string",
-        "firewallArn": "string",
-        "allowedHosts": {"*": ["string"]},
-        "tlsInspectionBypass": ["string"],
-        "skippedRoles": ["string"],
-        "capacity": {"*": "RuleGroupCapacity"},
-        "notes": ["string"],
-    }
     assert "firewallPolicyArn" not in spec["required"] and "firewallArn" not in spec["required"]
-    assert {"ruleGroupArns", "allowedHosts", "capacity"} <= set(spec["required"])
-    assert shapes(object_type(schema, "RuleGroupReference")["properties"]) == {"arn": "string", "priority": "integer"}
-    assert shapes(object_type(schema, "RuleGroupCapacity")["properties"]) == {
-        "capacity": "integer",
-        "used": "integer",
-        "priority": "integer",
-    }
-
-
-def test_gcp_inputs(schema: dict[str, Any]) -> None:
-    policy = resource(schema, "EgressFirewallPolicy")
-    assert policy["requiredInputs"] == ["options", "selection"]
-    assert shapes(policy["inputProperties"]) == {
-        "selection": "Selection",
-        "options": "FirewallPolicyOptions",
-        "targets": {"*": "RoleTarget"},
-        "secureTags": "SecureTags",
-    }
-    assert object_type(schema, "Selection")["required"] == ["version"]
-    assert shapes(object_type(schema, "Selection")["properties"]) == {
-        "version": "string",
-        "mode": "string",
-        "roles": ["string"],
-        "proxy": "boolean",
-        "storage": "string",
-    }
-    assert shapes(object_type(schema, "RoleTarget")["properties"]) == {
-        "secureTags": ["string"],
-        "serviceAccounts": ["string"],
-    }
-    assert object_type(schema, "SecureTags")["required"] == ["parent"]
-    options = shapes(object_type(schema, "FirewallPolicyOptions")["properties"])
-    assert options["networks"] == ["string"] and options["defaultDeny"] == "boolean"
-    assert options["enforcementOrder"] == "string" and options["skipRoles"] == ["string"]
-
-    nat = resource(schema, "EgressNat")
-    assert nat["requiredInputs"] == ["options", "selection"]
-    nat_options = object_type(schema, "NatOptions")
-    assert nat_options["required"] == ["network", "region", "subnetworks"]
-    assert shapes(nat_options["properties"])["ruleNumbers"] == {"*": "integer"}
-    assert shapes(nat_options["properties"])["addressCount"] == "integer"
-
-    access = resource(schema, "StoragePrivateAccess")
-    assert access["requiredInputs"] == ["options", "selection"]
-    assert object_type(schema, "PrivateAccessOptions")["required"] == ["networks"]
-    assert shapes(object_type(schema, "PrivateAccessOptions")["properties"])["routePriority"] == "integer"
-
-
-def test_gcp_outputs(schema: dict[str, Any]) -> None:
-    assert shapes(resource(schema, "EgressFirewallPolicy")["properties"]) == {
-        "policyId": "string",
-        "policyName": "string",
-        "rulePriorities": ["integer"],
-        "tier": "string",
-        "networkSettings": {"*": "string"},
-        "warnings": ["EgressWarning"],
-    }
-    assert shapes(resource(schema, "EgressNat")["properties"]) == {
-        "egressAddresses": ["string"],
-        "routerName": "string",
-        "natName": "string",
-        "natRules": ["NatRule"],
-        "warnings": ["EgressWarning"],
-    }
-    access = resource(schema, "StoragePrivateAccess")
-    assert shapes(access["properties"]) == {
-        "enabled": "boolean",
-        "zoneName": "string",
-        "routes": ["PrivateAccessRoute"],
-        "requiredSubnetSettings": ["SubnetSetting"],
-        "warnings": ["EgressWarning"],
-    }
-    assert "zoneName" not in access["required"]
+    assert shapes(spec["properties"])["ruleGroupReferences"] == ["RuleGroupReference"]
+    assert shapes(spec["properties"])["capacity"] == {"*": "RuleGroupCapacity"}
+    assert shapes(resource(schema, "EgressFirewallPolicy")["properties"])["secureTagValues"] == {"*": "string"}
+    assert shapes(resource(schema, "EgressNat")["properties"])["ruleAddresses"] == {"*": ["string"]}
+    assert "zoneName" not in resource(schema, "StoragePrivateAccess")["required"]
     assert shapes(object_type(schema, "NatRule")["properties"]) == {
         "ruleNumber": "integer",
         "entryIds": ["string"],
         "ranges": ["string"],
-    }
-    assert shapes(object_type(schema, "EgressWarning")["properties"]) == {
-        "code": "string",
-        "message": "string",
-        "hosts": ["string"],
     }
 
 
@@ -264,31 +243,6 @@ def test_every_component_type_and_property_is_described(schema: dict[str, Any]) 
                 if not (prop.get("description") or "").strip():
                     missing.append(f"{token}.{group}.{name}")
     assert missing == []
-
-
-def test_provider_inputs_are_the_keys_the_python_components_take() -> None:
-    """The twins pass their inputs through unchanged: a renamed field on either side fails here, not in a stack."""
-
-    def fields(kind: type[Any]) -> set[str]:
-        return {item.name for item in dataclasses.fields(kind)}
-
-    assert set(provider.NetworkFirewallAllowlistArgs.__annotations__) == fields(aws.NetworkFirewallAllowlistArgs)
-    assert set(provider.FirewallSettings.__annotations__) == fields(aws.FirewallSettings)
-    assert set(provider.LoggingSettings.__annotations__) == fields(aws.LoggingSettings)
-    assert set(provider.DistributionSettings.__annotations__) == fields(aws.DistributionSettings)
-    pairs: list[tuple[type[Any], type[Any]]] = [
-        (provider.EgressFirewallPolicyArgs, gcp.EgressFirewallPolicyArgs),
-        (provider.EgressNatArgs, gcp.EgressNatArgs),
-        (provider.StoragePrivateAccessArgs, gcp.StoragePrivateAccessArgs),
-        (provider.Selection, gcp.SelectionArgs),
-        (provider.RoleTarget, gcp.RoleTargetArgs),
-        (provider.SecureTags, gcp.SecureTagsArgs),
-        (provider.FirewallPolicyOptions, gcp.FirewallPolicyOptionsArgs),
-        (provider.NatOptions, gcp.NatOptionsArgs),
-        (provider.PrivateAccessOptions, gcp.PrivateAccessOptionsArgs),
-    ]
-    for ours, theirs in pairs:
-        assert set(ours.__annotations__) == set(theirs.__annotations__), ours.__name__
 
 
 def test_the_python_components_keep_their_own_tokens() -> None:
@@ -321,12 +275,16 @@ def test_the_entry_point_prints_the_same_schema(schema: dict[str, Any]) -> None:
 # --- construction through the provider --------------------------------------------------------------------------
 
 
-def construct(token: str, inputs: dict[str, Any]) -> tuple[MockRun, dict[str, Any]]:
-    """What the engine's Construct call does: schema-named inputs in, (URN, state) out."""
+def construct(token: str, inputs: dict[str, Any] | Callable[[], dict[str, Any]]) -> tuple[MockRun, dict[str, Any]]:
+    """What the engine's Construct call does: schema-named inputs in, (URN, state) out.
+
+    ``inputs`` may be a function, called inside the program, when they hold ``pulumi.Output``s.
+    """
     host = ComponentProvider(provider.COMPONENTS, provider.PACKAGE_NAME, None, "0.0.0")
 
     def program() -> None:
-        result = host.construct("sep", token, inputs, pulumi.ResourceOptions())
+        given = inputs() if callable(inputs) else inputs
+        result = host.construct("sep", token, given, pulumi.ResourceOptions())
         pulumi.export("urn", result.urn)
         pulumi.export("state", result.state)
 
@@ -350,8 +308,7 @@ def test_construct_network_firewall_allowlist(schema: dict[str, Any]) -> None:
     run, state = construct(
         token,
         {
-            "version": "14.3 RU1",
-            "mode": "on-prem",
+            "selection": {"version": "14.3 RU1", "mode": "on-prem"},
             "sourceCidrs": {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]},
             "headroomPercent": 30.0,  # numbers cross the wire as floats
             "firewall": {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]},
@@ -435,15 +392,25 @@ def test_nat_rule_numbers_arrive_as_integers() -> None:
     assert record.resources == []
 
 
-def test_outputs_of_other_resources_are_refused_before_anything_is_registered() -> None:
+def test_outputs_pass_through_where_the_python_args_take_them() -> None:
     vpc_id = pulumi.Output.from_input("vpc-0123456789abcdef0")
     args: Any = {
-        "version": "14.3 RU1",
+        "selection": {"version": "14.3 RU1", "mode": "on-prem"},
         "source_cidrs": {"agent": ["10.10.0.0/16"]},
         "firewall": {"vpc_id": vpc_id, "subnet_ids": ["subnet-0123456789abcdef0"]},
     }
+    run = run_program(lambda: provider.NetworkFirewallAllowlist("sep", args))
+    (firewall,) = run.of_type("aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["vpcId"] == "vpc-0123456789abcdef0"
+
+
+def test_an_output_where_the_rules_need_the_value_is_refused_before_anything_is_registered() -> None:
+    args: Any = {
+        "selection": {"version": "14.3 RU1", "mode": "on-prem"},
+        "source_cidrs": {"agent": [pulumi.Output.from_input("10.10.0.0/16")]},
+    }
     record = MockRun()
-    with pytest.raises(SepEgressError, match=r"^firewall\.vpcId: a plain value is required"):
+    with pytest.raises(SepEgressError, match=r"^source_cidrs\.agent\[0\]: a pulumi\.Output cannot be used here"):
         run_program(lambda: provider.NetworkFirewallAllowlist("sep", args), record=record)
     assert record.resources == []
 
@@ -453,11 +420,129 @@ def test_a_mistake_registers_nothing() -> None:
     with pytest.raises(SepEgressError, match="source_cidrs"):
         run_program(
             lambda: provider.NetworkFirewallAllowlist(
-                "sep", {"version": "14.3 RU1", "mode": "on-prem", "source_cidrs": {}}
+                "sep", {"selection": {"version": "14.3 RU1", "mode": "on-prem"}, "source_cidrs": {}}
             ),
             record=record,
         )
     assert record.resources == []
+
+
+# --- moving a stack between the Python library and the package keeps its URNs -------------------------------------
+
+
+def engine_urn(urn: str) -> str:
+    """The URN as the Pulumi engine writes it: a child of the stack has no ``pulumi:pulumi:Stack$`` type prefix
+    (the mock monitor adds it)."""
+    return urn.replace("::pulumi:pulumi:Stack$", "::")
+
+
+def alias_urns(resource: RegisteredResource, run: MockRun) -> set[str]:
+    """The URNs the engine accepts as this resource's earlier identity: its alias specs, and the aliases it
+    inherits from its parent's (pulumi/pulumi ``inheritedChildAlias``: the child under each alias of its parent,
+    a parent-name prefix of the child's name renamed alongside)."""
+    stack_and_project = "::".join(resource.urn.split("::")[:2])
+    parent = run.by_urn(resource.parent) if resource.parent else None
+    parent_urns = {engine_urn(resource.parent)} if resource.parent else set()
+    found: set[str] = set()
+    for alias in resource.aliases:
+        if alias.get("noParent"):
+            found.add(f"{stack_and_project}::{resource.type}::{resource.name}")
+        elif "parentUrn" in alias:
+            parent_types = engine_urn(alias["parentUrn"]).split("::")[2]
+            found.add(f"{stack_and_project}::{parent_types}${resource.type}::{resource.name}")
+    if parent is not None:
+        for parent_alias in alias_urns(parent, run) - parent_urns:
+            parent_types, parent_name = parent_alias.split("::")[2], parent_alias.split("::")[3]
+            name = resource.name
+            if name.startswith(parent.name):
+                name = parent_name + name[len(parent.name) :]
+            found.add(f"{stack_and_project}::{parent_types}${resource.type}::{name}")
+    return found
+
+
+AWS_ARGS = {
+    "selection": {"version": "14.3 RU1", "mode": "hybrid"},
+    "source_cidrs": {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]},
+    "firewall": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"]},
+    "distribution": {"method": "ram", "principals": ["123456789012"]},
+}
+PYTHON_AND_PACKAGE = [
+    (
+        lambda: aws.NetworkFirewallAllowlist("sep", aws.NetworkFirewallAllowlistArgs.parse(AWS_ARGS)),
+        "sep-egress:index:NetworkFirewallAllowlist",
+        {
+            "selection": {"version": "14.3 RU1", "mode": "hybrid"},
+            "sourceCidrs": {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]},
+            "firewall": {"vpcId": "vpc-1", "subnetIds": ["subnet-1"]},
+            "distribution": {"method": "ram", "principals": ["123456789012"]},
+        },
+    ),
+    (
+        lambda: gcp.EgressFirewallPolicy(
+            "sep",
+            {
+                "selection": {"version": "14.3 RU1", "mode": "cloud"},
+                "secure_tags": {"parent": "organizations/1"},
+                "options": {"networks": [NETWORK]},
+            },
+        ),
+        "sep-egress:index:EgressFirewallPolicy",
+        {
+            "selection": {"version": "14.3 RU1", "mode": "cloud"},
+            "secureTags": {"parent": "organizations/1"},
+            "options": {"networks": [NETWORK]},
+        },
+    ),
+    (
+        lambda: gcp.EgressNat(
+            "sep",
+            {
+                "selection": {"version": "14.3 RU1", "mode": "cloud"},
+                "options": {"region": "europe-west1", "network": NETWORK, "subnetworks": ["w"]},
+            },
+        ),
+        "sep-egress:index:EgressNat",
+        {
+            "selection": {"version": "14.3 RU1", "mode": "cloud"},
+            "options": {"region": "europe-west1", "network": NETWORK, "subnetworks": ["w"]},
+        },
+    ),
+    (
+        lambda: gcp.StoragePrivateAccess(
+            "sep", {"selection": {"version": "14.3 RU1", "mode": "cloud"}, "options": {"networks": [NETWORK]}}
+        ),
+        "sep-egress:index:StoragePrivateAccess",
+        {"selection": {"version": "14.3 RU1", "mode": "cloud"}, "options": {"networks": [NETWORK]}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("python_program", "token", "inputs"), PYTHON_AND_PACKAGE)
+def test_a_stack_moving_from_the_python_library_to_the_package_keeps_every_urn(
+    python_program: Any, token: str, inputs: dict[str, Any]
+) -> None:
+    library = run_program(python_program, preview=False)
+    package, _ = construct(token, inputs)
+    known = {engine_urn(resource.urn) for resource in package.resources}
+    for resource in package.resources:
+        known |= alias_urns(resource, package)
+    assert len(library.resources) > 1
+    assert [resource.urn for resource in library.resources if engine_urn(resource.urn) not in known] == []
+
+
+def test_a_stack_moving_from_the_package_to_the_python_library_keeps_every_urn() -> None:
+    inputs = PYTHON_AND_PACKAGE[0][2]
+    package, _ = construct("sep-egress:index:NetworkFirewallAllowlist", inputs)
+    opts = pulumi.ResourceOptions(aliases=[provider.package_alias(provider.NetworkFirewallAllowlist, "sep")])
+    args = aws.NetworkFirewallAllowlistArgs.parse(AWS_ARGS)
+    library = run_program(lambda: aws.NetworkFirewallAllowlist("sep", args, opts), preview=False)
+    known = {engine_urn(resource.urn) for resource in library.resources}
+    for resource in library.resources:
+        known |= alias_urns(resource, library)
+    wrapper = {resource.urn for resource in package.of_type("sep-egress:index:NetworkFirewallAllowlist")}
+    moved = [r.urn for r in package.resources if r.urn not in wrapper]
+    assert len(moved) > 1
+    assert [urn for urn in moved if engine_urn(urn) not in known] == []
 
 
 # --- docs/reuse.md ------------------------------------------------------------------------------------------------
@@ -484,11 +569,35 @@ def test_the_yaml_example_of_docs_reuse_matches_the_schema_and_constructs(schema
                 for key, item in value.items():
                     check(kind["properties"], item, kind.get("required", []), f"{where}.{name}.{key}")
 
-    for logical, declared in program["resources"].items():
+    def with_outputs(value: Any) -> Any:
+        """``${resource.property}`` of the example as the Output the engine would pass (an id of the mock)."""
+        if isinstance(value, str) and (found := re.fullmatch(r"\$\{(\w+)\.id\}", value)):
+            return pulumi.Output.from_input(f"vpc-{found.group(1).lower()}")
+        if isinstance(value, dict):
+            return {key: with_outputs(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [with_outputs(item) for item in value]
+        return value
+
+    ours = {logical: declared for logical, declared in program["resources"].items() if declared["type"] in TOKENS}
+    assert len(ours) == 2
+    for logical, declared in ours.items():
         spec = schema["resources"][declared["type"]]
         check(spec["inputProperties"], declared["properties"], spec["requiredInputs"], logical)
-        _, state = construct(declared["type"], declared["properties"])
+        run, state = construct(declared["type"], lambda declared=declared: with_outputs(declared["properties"]))
         assert_state_matches_schema(schema, declared["type"], state)
+        for firewall in run.of_type("aws:networkfirewall/firewall:Firewall"):
+            assert firewall.inputs["vpcId"] == "vpc-inspectionvpc"
     for expression in program["outputs"].values():
         logical, output = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expression).groups()  # type: ignore[union-attr]
         assert output in schema["resources"][program["resources"][logical]["type"]]["properties"]
+
+
+def test_the_outputs_table_of_docs_reuse_is_the_schema(schema: dict[str, Any]) -> None:
+    import re
+
+    document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(sep-egress:index:\w+)` \| .*? \| (.*?) \|$", document, re.MULTILINE)
+    assert {token for token, _ in rows} == TOKENS
+    for token, outputs in rows:
+        assert set(re.findall(r"`(\w+)`", outputs)) == set(schema["resources"][token]["properties"]), token

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -95,7 +96,8 @@ CONSUMER = textwrap.dedent(
 )
 
 
-def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: Path) -> None:
+def fresh_virtualenv(wheel: Path, tmp_path: Path) -> Path:
+    """A new virtualenv holding the wheel (dependencies borrowed from the project's environment); its python."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     python = venv / "bin" / "python"
@@ -115,6 +117,12 @@ def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: P
         capture_output=True,
         timeout=120,
     )
+    return python
+
+
+def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: Path) -> None:
+    python = fresh_virtualenv(wheel, tmp_path)
+    venv = python.parent.parent
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     result = subprocess.run(
@@ -124,7 +132,9 @@ def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: P
     assert report["in_venv"], report
     assert report["editable_finders"] == []
     assert not report["package"].startswith(str(ROOT))
-    assert report["version"] == "0.1.0"
+    assert (
+        report["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    )
     assert report["hosts"] > 20
     assert report["components_classes"] == ["NetworkFirewallAllowlist", "EgressFirewallPolicy"]
 
@@ -140,3 +150,102 @@ def test_wheel_installs_and_works_in_a_fresh_virtualenv(wheel: Path, tmp_path: P
     document = json.loads(plan.stdout)
     assert any(rule["host"] == "liveupdate.symantec.com" for rule in document["allow"])
     assert script.read_text(encoding="utf-8").startswith(f"#!{python}")
+
+
+# A consumer project laid out the common way: its own `components/` package beside its program. Its network module
+# makes the VPC; the program passes the VPC's and subnet's ids (pulumi.Outputs) to the sep-egress component.
+CONSUMER_PROJECT = {
+    "Pulumi.yaml": """\
+        name: network-egress
+        runtime:
+          name: python
+        config:
+          agentCidrs:
+            type: array
+            items:
+              type: string
+            default: [10.10.0.0/16]
+        """,
+    "Pulumi.dev.yaml": """\
+        config:
+          aws:region: eu-west-1
+          network-egress:agentCidrs: ["172.16.0.0/12"]
+        """,
+    "components/__init__.py": '"""This team\'s own components."""\n',
+    "components/network.py": """\
+        import pulumi_aws as aws
+
+
+        def inspection_vpc(name):
+            vpc = aws.ec2.Vpc(name, cidr_block="10.0.0.0/16")
+            subnet = aws.ec2.Subnet(f"{name}-firewall", vpc_id=vpc.id, cidr_block="10.0.1.0/28")
+            return vpc, subnet
+        """,
+    "__main__.py": """\
+        import pulumi
+
+        from components.network import inspection_vpc
+        from sep_egress.arguments import SelectionArgs
+        from sep_egress.aws import FirewallSettings, LoggingSettings
+        from sep_egress.aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+
+        vpc, subnet = inspection_vpc("inspection")
+        allowlist = NetworkFirewallAllowlist(
+            "sep",
+            NetworkFirewallAllowlistArgs(
+                selection=SelectionArgs(mode="on-prem", version="14.3 RU1"),
+                source_cidrs={"agent": pulumi.Config().get_object("agentCidrs"), "sepm": ["10.20.0.10/32"]},
+                firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[subnet.id]),
+                logging=LoggingSettings(alert_destination="/network-egress/alerts"),
+                tags={"vpc": vpc.id},
+            ),
+        )
+        pulumi.export("ruleGroupArns", allowlist.rule_group_arns)
+        """,
+}
+
+
+def test_a_consumer_with_its_own_components_package_uses_the_wheel_with_outputs(wheel: Path, tmp_path: Path) -> None:
+    """The wheel in a fresh virtualenv, used by a project that has its own `components/` package: its program
+    imports both, wires Outputs of its own resources into the component, and `sep-egress preview` (the wheel's
+    console script, Pulumi's mock engine) runs it with the project's own namespace and stack file."""
+    python = fresh_virtualenv(wheel, tmp_path)
+    project = tmp_path / "network-egress"
+    for name, text in CONSUMER_PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    script = python.parent / "sep-egress"
+    result = subprocess.run(
+        [str(script), "preview", "--project-dir", str(project), "--stack", "dev", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    preview = json.loads(result.stdout)
+    by_type = {resource["type"]: resource for resource in preview["resources"]}
+    firewall = by_type["aws:networkfirewall/firewall:Firewall"]
+    assert firewall["inputs"]["vpcId"] == "inspection-id"  # the VPC's id, an Output of the project's own resource
+    assert firewall["inputs"]["subnetMappings"] == [{"subnetId": "inspection-firewall-id"}]
+    assert firewall["inputs"]["tags"]["vpc"] == "inspection-id"
+    assert firewall["parent"] == "sep-egress:aws:NetworkFirewallAllowlist::sep"
+    policy = by_type["aws:networkfirewall/firewallPolicy:FirewallPolicy"]
+    home_net = policy["inputs"]["firewallPolicy"]["policyVariables"]["ruleVariables"][0]["ipSet"]["definitions"]
+    assert home_net == ["10.20.0.10/32", "172.16.0.0/12"]  # the stack's value in the project's namespace
+    # The program imported the project's components package and the wheel's sep_egress, not this checkout's.
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import components.network, sep_egress; print(components.network.__file__, sep_egress.__file__)",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    own, library = probe.stdout.split()
+    assert Path(own).is_relative_to(project) and not Path(library).is_relative_to(ROOT)

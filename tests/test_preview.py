@@ -274,3 +274,29 @@ def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
         line.endswith("deny egress [sepm@sep-prod-network.iam.gserviceaccount.com] all:* -> 0.0.0.0/0")
         for line in lines
     )
+
+
+def test_a_stack_written_by_pulumi_config_set_previews_as_its_typed_twin(tmp_path: Path) -> None:
+    """`pulumi config set` stores top-level values as strings (objects as JSON text): the offline preview reads
+    them as the engine does, and registers exactly what the hand-typed stack file registers."""
+    # The same stack name in two copies of the project: physical names may depend on the stack's name.
+    typed_project, strings_project = copy_project(tmp_path / "typed"), copy_project(tmp_path / "strings")
+    aws = {"style": "suricata", "source_cidrs": {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]}}
+    typed = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.2", "sep-egress:proxy": True}
+    write_stack(typed_project, "set", {**typed, "sep-egress:roles": ["console"], "sep-egress:aws": aws})
+    as_strings = {**typed, "sep-egress:proxy": "true", "sep-egress:roles": '["console"]'}
+    write_stack(strings_project, "set", {**as_strings, "sep-egress:aws": json.dumps(aws)})
+    first, second = run_preview(typed_project, "set"), run_preview(strings_project, "set")
+    assert [resource.to_dict() for resource in second.resources] == [resource.to_dict() for resource in first.resources]
+    assert second.outputs["selection"]["proxy"] is True
+
+
+def test_settings_only_esc_would_provide_get_a_clear_message(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    (project / "stacks" / "Pulumi.esc.yaml").write_text(
+        "environment:\n  - network/prod\nconfig:\n  sep-egress:mode: cloud\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        run_preview(project, "esc")
+    assert caught.value.problems[0][0] == "sep-egress:version"
+    assert "ESC environment(s) network/prod" in str(caught.value)

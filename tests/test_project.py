@@ -46,3 +46,34 @@ def test_stack_files_only_use_the_project_namespace_or_providers() -> None:
 def test_requirements_install_the_package_itself() -> None:
     lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").split("\n")
     assert "-e ." in lines
+
+
+def test_pulumi_yaml_declares_the_settings_as_the_program_reads_them() -> None:
+    """The config schema Pulumi checks before running the program agrees with the settings model: same keys,
+    types and defaults; a declared key without a default is one the model requires."""
+    from sep_egress.settings import StackSettings
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    declared = project["config"]
+    fields = StackSettings.model_fields
+    assert set(declared) <= set(fields)
+    kinds = {"string": (str,), "boolean": (bool,), "array": (tuple, list)}
+    for key, declaration in declared.items():
+        field = fields[key]
+        if "default" in declaration:
+            default = field.get_default(call_default_factory=True)
+            assert (
+                list(default) == declaration["default"]
+                if isinstance(default, tuple)
+                else (default == declaration["default"])
+            ), key
+            assert isinstance(declaration["default"], kinds[declaration["type"]]), key
+        else:
+            assert field.is_required(), key
+        assert declaration["description"]
+    # What is not declared is optional without a default (mode) or an object (aws, gcp): Pulumi cannot type it.
+    undeclared = set(fields) - set(declared)
+    assert undeclared == {"mode", "aws", "gcp"}, (
+        "a new stack key: declare it under config: in Pulumi.yaml (type, default, description), or, if Pulumi "
+        "cannot type it (an object, or optional without a default), add it to this set"
+    )

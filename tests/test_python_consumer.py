@@ -86,7 +86,66 @@ def test_the_python_snippet_of_docs_reuse_runs(monkeypatch: pytest.MonkeyPatch) 
 
     document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
     [snippet] = re.findall(r"```python\n(.*?)```", document, re.DOTALL)
-    monkeypatch.chdir(ROOT / "examples" / "overlays")  # the snippet loads corporate.yaml from where it runs
+    monkeypatch.chdir(ROOT)  # the snippet loads examples/overlays/corporate.yaml from the checkout
     run = run_program(lambda: exec(snippet, {"__name__": "__main__"}))  # noqa: S102 - our own documentation
     assert run.of_type("sep-egress:aws:NetworkFirewallAllowlist")
-    assert run.outputs["tlsInspectionBypass"]
+    assert run.outputs["tls_inspection_bypass"]
+    [firewall] = run.of_type("aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["vpcId"] == "inspection-id"  # the VPC's id, an Output, passed through
+
+
+def test_sep_egress_preview_runs_the_example_with_its_own_namespace(tmp_path: Any) -> None:
+    """`sep-egress preview --project-dir examples/python-consumer --stack dev`: the project's name is the namespace
+    of its settings, its stack file is beside its Pulumi.yaml (no stackConfigDir), its program is its own."""
+    import shutil
+    import subprocess
+
+    project = tmp_path / "consumer"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv"))
+    stack = yaml.safe_load((project / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    stack["config"]["sep-egress-python-consumer:agentCidrs"] = ["172.16.0.0/12"]
+    stack["config"]["other-project:agentCidrs"] = ["192.0.2.0/24"]  # another namespace: not the example's setting
+    (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sep_egress",
+            "preview",
+            "--project-dir",
+            str(project),
+            "--stack",
+            "dev",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    preview = json.loads(result.stdout)
+    by_type = {resource["type"]: resource for resource in preview["resources"]}
+    policy = by_type["aws:networkfirewall/firewallPolicy:FirewallPolicy"]
+    home_net = policy["inputs"]["firewallPolicy"]["policyVariables"]["ruleVariables"]
+    assert home_net == [{"key": "HOME_NET", "ipSet": {"definitions": ["10.20.0.10/32", "172.16.0.0/12"]}}]
+    assert by_type["aws:networkfirewall/firewall:Firewall"]["inputs"]["vpcId"] == "inspection-id"
+
+
+def test_the_example_stack_file_is_what_pulumi_config_set_writes() -> None:
+    stack = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    ours = {key.split(":", 1)[1] for key in stack["config"] if key.startswith(f"{PROJECT['name']}:")}
+    assert ours == set(PROJECT["config"])
+    assert isinstance(stack["config"][f"{PROJECT['name']}:version"], str)
+
+
+def test_planning_the_example_says_its_keys_are_its_programs_own() -> None:
+    from sep_egress.errors import ConfigError
+    from sep_egress.settings import read_stack_file
+
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(EXAMPLE, "dev")
+    keys = [key for key, _ in caught.value.problems]
+    assert keys[:2] == [f"{PROJECT['name']}:agentCidrs", f"{PROJECT['name']}:managerCidrs"]
+    assert "sep-egress preview --stack" in caught.value.problems[-1][1]

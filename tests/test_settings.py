@@ -115,7 +115,7 @@ def test_engine_values_arrive_as_strings_and_numbers_stay_text(tmp_path: Path) -
         "sep-egress:aws": json.dumps({"style": "suricata"}),
         "gcp:project": "p",
     }
-    config = parse_stack_config(values, "stack test", tmp_path, decode=True)
+    config = parse_stack_config(values, "stack test", tmp_path)
     assert str(config.settings.version) == "14.10"
     assert config.settings.proxy is True
     assert config.settings.roles == ("console",)
@@ -125,5 +125,91 @@ def test_engine_values_arrive_as_strings_and_numbers_stay_text(tmp_path: Path) -
 def test_keys_without_namespace_belong_to_the_project(tmp_path: Path) -> None:
     config = parse_stack_config({"version": "14.3", "mode": "cloud"}, "s", tmp_path, project="sep-egress")
     assert config.settings.mode == "cloud"
-    with pytest.raises(ConfigError, match="no sep-egress configuration"):
+    with pytest.raises(ConfigError, match="no sep-egress: settings found"):
         parse_stack_config({"aws:region": "x"}, "s", tmp_path)
+
+
+def test_a_stack_file_written_by_pulumi_config_set_plans(tmp_path: Path) -> None:
+    """Top-level values as `pulumi config set` stores them (strings; objects and lists as JSON text), nested values
+    as `pulumi config set --path` stores them (booleans and integers typed)."""
+    aws = {"source_cidrs": {"agent": ["10.10.0.0/16"]}, "create_policy": True, "headroom_percent": 30}
+    project = write_stack(
+        tmp_path,
+        "set",
+        {
+            "sep-egress:mode": "on-prem",
+            "sep-egress:version": "14.2",
+            "sep-egress:proxy": "true",
+            "sep-egress:roles": '["console"]',
+            "sep-egress:aws": json.dumps(aws),
+        },
+    )
+    config = read_stack_file(project, "set")
+    assert config.settings.proxy is True and config.settings.roles == ("console",)
+    assert config.settings.aws == aws
+    plan = config.plan()
+    assert plan.proxy is True and "console" in plan.roles
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("yes", "sep-egress:proxy: Input should be a valid boolean"),
+        ("True", "sep-egress:proxy: Input should be a valid boolean"),
+        ("1", "sep-egress:proxy: Input should be a valid boolean"),
+    ],
+)
+def test_only_the_strings_pulumi_writes_for_a_boolean_are_read_as_one(tmp_path: Path, value: str, message: str) -> None:
+    project = write_stack(
+        tmp_path, "s", {"sep-egress:mode": "cloud", "sep-egress:version": "14.2", "sep-egress:proxy": value}
+    )
+    with pytest.raises(ConfigError, match=message):
+        read_stack_file(project, "s")
+
+
+def test_the_engine_and_the_stack_file_read_the_same_settings(tmp_path: Path) -> None:
+    from sep_egress.preview import engine_config
+
+    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+        stack = path.name[len("Pulumi.") : -len(".yaml")]
+        from_file = read_stack_file(ROOT, stack).settings
+        from_engine = parse_stack_config(engine_config(ROOT, stack), "engine", ROOT).settings
+        assert from_engine == from_file, stack
+
+
+def test_an_encrypted_setting_says_it_needs_the_cli(tmp_path: Path) -> None:
+    project = write_stack(
+        tmp_path,
+        "s",
+        {"sep-egress:version": "14.2", "sep-egress:mode": {"secure": "AAABAJ"}, "db:password": {"secure": "x"}},
+    )
+    with pytest.raises(ConfigError, match=r"sep-egress:mode: an encrypted \(secure\) value: only the Pulumi CLI"):
+        read_stack_file(project, "s")
+
+
+def test_settings_only_esc_provides_say_so(tmp_path: Path) -> None:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.esc.yaml").write_text("environment:\n  - network/prod\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        read_stack_file(tmp_path, "esc")
+    assert caught.value.problems[-1][0] == "environment"
+    assert "ESC environment(s) network/prod" in caught.value.problems[-1][1]
+
+
+def test_a_project_with_its_own_namespace_and_config_dir(tmp_path: Path) -> None:
+    """Any Pulumi project: the namespace is its name, the stacks are in its stackConfigDir, the project-level
+    defaults of its Pulumi.yaml apply."""
+    project = {
+        "name": "network-egress",
+        "runtime": "python",
+        "stackConfigDir": "config",
+        "config": {"proxy": {"type": "boolean", "default": True}, "storage": "gcp"},
+    }
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project), encoding="utf-8")
+    (tmp_path / "config").mkdir()
+    stack = {"config": {"network-egress:version": "14.2", "mode": "cloud", "aws:region": "eu-west-1"}}
+    (tmp_path / "config" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack), encoding="utf-8")
+    settings = read_stack_file(tmp_path, "prod").settings
+    assert (settings.mode, settings.proxy, settings.storage) == ("cloud", True, "gcp")
+    with pytest.raises(ConfigError, match=r"^config/Pulumi\.test\.yaml: stack: no such stack; known stacks: prod"):
+        read_stack_file(tmp_path, "test")

@@ -8,4 +8,4 @@ The package is layered so that each layer can be used alone:
 - ``sep_egress.aws`` / ``sep_egress.gcp``: thin Pulumi components over the compilers.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -35,6 +35,8 @@ class RegisteredResource:
     replace_on_changes: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     protect: bool = False
+    #: The resource's alias specs as sent to the engine (``{"noParent": True}``, ``{"parentUrn": ...}``, ...).
+    aliases: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -43,6 +45,8 @@ class MockRun:
 
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: What each component passed to ``register_outputs``, by URN (resolved; the stack's own outputs excluded).
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -69,19 +73,31 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        # No failures is an empty list: pulumi's MockMonitor.Invoke iterates the second item of a tuple.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
-            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, None
+            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, []
         if args.token == "aws:index/getRegion:getRegion":  # noqa: S105 - a function token
-            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, None
-        return {}, None
+            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, []
+        return {}, []
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """The mock monitor, keeping every registration in order."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, run: MockRun) -> None:
+    def __init__(
+        self, mocks: pulumi.runtime.Mocks, run: MockRun, project: str = "project", stack: str = "stack"
+    ) -> None:
         super().__init__(mocks)
         self.run = run
+        self.project = project
+        self.stack = stack
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN from this run's own project and stack: pulumi's ``MockMonitor.make_urn`` reads them from the
+        runtime settings, which some pulumi releases leave at ``project``/``stack`` under ``set_mocks``."""
+        if parent:
+            type_ = parent.split("::")[2].split("$").pop() + "$" + type_
+        return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -98,9 +114,28 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     replace_on_changes=tuple(request.replaceOnChanges),
                     depends_on=tuple(request.dependencies),
                     protect=bool(request.protect),
+                    aliases=tuple(_alias_spec(alias) for alias in request.aliases),
                 )
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "::pulumi:pulumi:Stack::" not in request.urn:
+            self.run.registered_outputs[request.urn] = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def _alias_spec(alias: Any) -> dict[str, Any]:
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project}
+    found: dict[str, Any] = {key: value for key, value in fields.items() if value}
+    if spec.noParent:
+        found["noParent"] = True
+    elif spec.parentUrn:
+        found["parentUrn"] = spec.parentUrn
+    return found
 
 
 def _plain(value: Any) -> Any:
@@ -134,7 +169,7 @@ def run_program(
     program raises propagate after the runtime has settled; pass ``record`` to see what was registered before.
     """
     run = record if record is not None else MockRun()
-    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run)
+    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run, project=project, stack=stack)
     set_all_config(dict(config or {}))
     _reset_root()
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
@@ -167,8 +202,9 @@ def _reset_root() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def run_project(project_dir: str, stack: str, config: Mapping[str, str]) -> MockRun:
-    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would."""
+def run_project(project_dir: str, stack: str, config: Mapping[str, str], project: str = "sep-egress") -> MockRun:
+    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would;
+    ``project`` is its name (the namespace of its unqualified config keys)."""
     import os
     import runpy
     import sys
@@ -178,7 +214,9 @@ def run_project(project_dir: str, stack: str, config: Mapping[str, str]) -> Mock
     os.chdir(project_dir)
     sys.path.insert(0, project_dir)
     try:
-        return run_program(lambda: runpy.run_path(program, run_name="__main__"), stack=stack, config=config)
+        return run_program(
+            lambda: runpy.run_path(program, run_name="__main__"), project=project, stack=stack, config=config
+        )
     finally:
         sys.path.remove(project_dir)
         os.chdir(previous_cwd)
@@ -195,5 +233,5 @@ def _worker() -> None:
     from dataclasses import asdict
 
     request = json.load(sys.stdin)
-    run = run_project(request["project_dir"], request["stack"], request["config"])
+    run = run_project(request["project_dir"], request["stack"], request["config"], request.get("project", "sep-egress"))
     json.dump({"resources": [asdict(resource) for resource in run.resources], "outputs": run.outputs}, sys.stdout)

@@ -6,6 +6,7 @@ plan's warnings, and, against another git revision, what would be added, removed
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -21,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, SepEgressError
-from .settings import read_stack_file, stack_file
+from .settings import (
+    NAMESPACE,
+    PulumiProject,
+    parse_stack_config,
+    read_project,
+    read_stack_document,
+    read_stack_file,
+    stack_environments,
+)
 
 #: Inputs (dotted paths) whose change makes the provider replace the resource rather than update it in place (the
 #: providers' "forces new resource" / immutable fields, which pulumi_aws and pulumi_gcp inherit from Terraform) for
@@ -115,27 +124,81 @@ class Preview:
 
 
 def engine_config(project_dir: Path, stack: str, *, validate: bool = True) -> dict[str, str]:
-    """A stack file's ``config`` as the engine passes it: strings, with objects and lists JSON-encoded.
+    """A stack's config as the engine passes it to the program: full keys, string values (objects and lists
+    JSON-encoded), the stack file in the project's ``stackConfigDir`` over the project-level values of its
+    ``Pulumi.yaml``.
 
-    With ``validate`` the stack file is checked first, so a bad config fails here with every problem named,
-    before the program (and any resource registration) runs. A base revision is read without this revision's
-    rules, since its stack file may be older.
+    With ``validate`` the config is checked first, so a bad config fails here with every problem named, before
+    the program (and any resource registration) runs: what Pulumi itself checks (a key the project declares
+    without a default, a declared type), and the sep-egress settings when the stack has any (the project's own
+    namespace for this project, ``sep-egress:`` keys for any other). A base revision is read without this
+    revision's rules, since its stack file may be older.
     """
+    project, source, document = read_stack_document(project_dir, stack)
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(source, [("config", "the stack file has no 'config' mapping")])
+    values = {**project.defaults(), **{project.qualified(key): value for key, value in config.items()}}
     if validate:
-        read_stack_file(project_dir, stack)
-    import yaml
-
-    document = yaml.safe_load(stack_file(project_dir, stack).read_text(encoding="utf-8")) or {}
-    values: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"sep-egress:{key}"
+        problems = _declared_problems(project, values)
+        if problems:
+            environments = stack_environments(document)
+            if environments:
+                problems.append(
+                    (
+                        "environment",
+                        f"this stack imports the ESC environment(s) {', '.join(environments)}; what they provide is "
+                        "resolved by the Pulumi CLI only, so the offline preview does not see it",
+                    )
+                )
+            raise ConfigError(source, problems)
+        if project.name == NAMESPACE:
+            read_stack_file(project_dir, stack)
+        elif any(key.startswith(f"{NAMESPACE}:") for key in values):
+            # Another project's program reads its own keys as it likes; only the sep-egress settings are ours.
+            parse_stack_config(
+                values, source, project_dir, project=NAMESPACE, environments=stack_environments(document)
+            )
+    encoded: dict[str, str] = {}
+    for key, value in values.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            values[full_key] = "[secret]"  # encrypted values cannot be read offline
+            encoded[key] = "[secret]"  # encrypted values cannot be read offline
         elif isinstance(value, str):
-            values[full_key] = value
+            encoded[key] = value
         else:
-            values[full_key] = json.dumps(value)
-    return values
+            encoded[key] = json.dumps(value)
+    return encoded
+
+
+_DECLARED_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+}
+
+
+def _declared_problems(project: PulumiProject, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """What Pulumi refuses before running the program: a declared key without a value, a value of another type
+    (a string as ``pulumi config set`` writes it counts when it reads as the declared type)."""
+    problems = [
+        (key, "required: Pulumi.yaml declares it without a default") for key in project.required() if key not in values
+    ]
+    for key, declared in project.config.items():
+        if not isinstance(declared, dict) or declared.get("type") not in _DECLARED_TYPES:
+            continue
+        full = project.qualified(key)
+        value = values.get(full)
+        if value is None or (isinstance(value, dict) and set(value) == {"secure"}):
+            continue
+        kind = declared["type"]
+        if isinstance(value, str) and kind != "string":
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        fits = isinstance(value, _DECLARED_TYPES[kind]) and not (kind == "integer" and isinstance(value, bool))
+        if not fits:
+            problems.append((full, f"{value!r} is not of the type Pulumi.yaml declares ({kind})"))
+    return problems
 
 
 def _to_preview(stack: str, registrations: list[dict[str, Any]], outputs: dict[str, Any]) -> Preview:
@@ -162,14 +225,15 @@ def _canonical(value: Any) -> Any:
 
 
 def run_preview(project_dir: Path, stack: str) -> Preview:
-    """Preview the project's program in this process, with ``stacks/Pulumi.<stack>.yaml``."""
+    """Preview the project's program in this process, with the stack's config (``Pulumi.<stack>.yaml`` in the
+    project's ``stackConfigDir``) under the project's name, as ``pulumi preview`` would run it."""
     from dataclasses import asdict
 
     from .mock_engine import run_project
 
     config = engine_config(project_dir, stack)
     try:
-        run = run_project(str(project_dir.resolve()), stack, config)
+        run = run_project(str(project_dir.resolve()), stack, config, project=read_project(project_dir).name)
     except SepEgressError:
         raise
     except Exception as error:
@@ -198,7 +262,11 @@ def preview_at_revision(project_dir: Path, stack: str, revision: str) -> Preview
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(folder, filter="data")
         base_dir = Path(folder) / prefix
-        if not (base_dir / "stacks" / f"Pulumi.{stack}.yaml").exists():
+        try:
+            base_project = read_project(base_dir)
+        except ConfigError:
+            return Preview(stack=stack, resources=[], outputs={})
+        if not base_project.stack_path(stack).exists():
             return Preview(stack=stack, resources=[], outputs={})
         config = engine_config(base_dir, stack, validate=False)
         worker = (
@@ -214,7 +282,9 @@ def preview_at_revision(project_dir: Path, stack: str, revision: str) -> Preview
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(base_dir / "components"), str(base_dir)])}
         result = subprocess.run(
             [sys.executable, "-c", worker],
-            input=json.dumps({"project_dir": str(base_dir), "stack": stack, "config": config}),
+            input=json.dumps(
+                {"project_dir": str(base_dir), "stack": stack, "config": config, "project": base_project.name}
+            ),
             capture_output=True,
             text=True,
             cwd=base_dir,

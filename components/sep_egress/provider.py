@@ -4,138 +4,231 @@
 ``pulumi package add <path or git URL>/provider`` and gets a typed SDK generated from the schema that Pulumi's
 component provider host (``pulumi.provider.experimental``) infers from the classes below.
 
-Why separate classes instead of hosting ``sep_egress.aws`` and ``sep_egress.gcp`` directly: the host's analyzer
-cannot read those as they are, and making them readable would change their Python API.
+**Inputs are derived from the Python args, not restated.** The host's analyzer reads TypedDicts (live
+annotations, property docs from the class source), not pydantic models. ``package_args_source`` therefore writes
+one TypedDict per args model of ``sep_egress.aws`` / ``sep_egress.gcp`` (same names, same fields, the field
+descriptions as property docs, ``pulumi.Input[...]`` exactly where the Python model accepts an Output; ``plan``
+left out, since a ready ``EgressPlan`` is Python-only), and that module is built from the source when this module
+is imported. An argument added to a Python args model appears in the package without editing this file.
 
-- It reads ``__init__``'s ``args`` annotation and every class-level annotation as live objects; both modules use
-  ``from __future__ import annotations`` (strings), and the components annotate non-outputs such as ``spec``.
-- It knows TypedDicts, dataclasses, ``str``/``int``/``float``/``bool``, lists, ``str``-keyed dicts and enums; not
-  ``Literal`` (``LogDestinationType``), and a dataclass field with a default is still *required* in the schema.
-- The provider calls ``Component(name, args_dict, opts)``: the AWS component wants a ``NetworkFirewallAllowlistArgs``
-  instance, and the GCP components take ``opts`` as a keyword only.
-- Every type token is ``sep-egress:index:<ClassName>`` (``schema.generate_schema`` writes ``{name}:index:``, and
-  ``ComponentProvider.validate_resource_type`` refuses any module other than ``index``), while the Python
-  components register ``sep-egress:aws:...`` / ``sep-egress:gcp:...``. Renaming those would change the URN of every
-  resource of existing stacks.
-
-So each class here is a thin twin: TypedDict inputs whose Python keys are exactly the keys the existing
-components take (tests check it), class-level ``pulumi.Output[...]`` outputs, and an ``__init__`` that validates
-and compiles with the existing code (``compile_args``, ``prepare``), registers ``sep-egress:index:<Name>``, and
-creates the existing component as its only child. No host, port or rule logic lives here. A resource made through
-the package therefore sits one level deeper than in a Python stack::
-
-    sep-egress:index:NetworkFirewallAllowlist  (this module)
-      └─ sep-egress:aws:NetworkFirewallAllowlist  (sep_egress.aws, unchanged)
-           └─ aws:networkfirewall/ruleGroup:RuleGroup ...
-
-Inputs are plain values, not ``pulumi.Input``: the rules are compiled when the component is constructed, so the
-selection, CIDRs and options must be known then. An output of another resource passed to any input is refused
-with a message naming the input. Errors from the compilers name arguments in their Python spelling
-(``source_cidrs`` for ``sourceCidrs``).
+**One set of components, one type token each.** Every package component registers
+``sep-egress:index:<ClassName>`` (``schema.generate_schema`` writes ``{name}:index:``, and
+``ComponentProvider.validate_resource_type`` refuses any other module) and creates the Python component
+(``sep-egress:aws:...`` / ``sep-egress:gcp:...``) as its only child, passing the validated args through. No host,
+port or rule logic lives here. The child carries ``Alias(parent=ROOT_STACK_RESOURCE)``: its URN as a direct child
+of the stack, which is where a Python program creates it. Pulumi derives the children's aliases from their
+parent's (the SDKs' ``inheritedChildAlias``; pulumi/pulumi ``tests/integration/aliases/python/rename_component``),
+so a stack that moves from the Python library to the package keeps every URN. For the opposite move, give the
+Python component ``opts=pulumi.ResourceOptions(aliases=[package_alias(<package class>, name)])``.
 """
 
 import importlib.metadata
 import json
+import linecache
 import sys
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 import pulumi
 from pulumi.provider.experimental import component_provider_host
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from . import aws as aws_components
 from . import gcp as gcp_components
-from .errors import SepEgressError
+from .arguments import InputStr, InputStrItems, InputStrList, InputStrMap
+from .catalog.plan import EgressPlan
 
 PACKAGE_NAME = "sep-egress"
 """The Pulumi package name: the first part of every type token, and the key under ``packages:`` of a consumer."""
 
 
-# --- AWS Network Firewall -------------------------------------------------------------------------------------
+# --- inputs: generated from the Python args models ----------------------------------------------------------------
+
+ARGS_MODELS: tuple[type[BaseModel], ...] = (
+    aws_components.NetworkFirewallAllowlistArgs,
+    gcp_components.EgressFirewallPolicyArgs,
+    gcp_components.EgressNatArgs,
+    gcp_components.StoragePrivateAccessArgs,
+)
+"""The args of the four components; the models they nest are found from their fields."""
+
+_INPUT_TYPES: dict[Any, str] = {
+    InputStr: "pulumi.Input[str]",
+    InputStrList: "pulumi.Input[list[pulumi.Input[str]]]",
+    InputStrItems: "list[pulumi.Input[str]]",
+    InputStrMap: "pulumi.Input[dict[str, pulumi.Input[str]]]",
+}
 
 
-class FirewallSettings(TypedDict):
-    """Create the AWS Network Firewall itself, with one endpoint per subnet (one subnet per Availability Zone)."""
-
-    vpc_id: str
-    """The VPC of the firewall (`vpc-...`)."""
-    subnet_ids: list[str]
-    """The firewall subnets (`subnet-...`), one per Availability Zone."""
-    name: NotRequired[str]
-    """Firewall name; default `<namePrefix>-firewall`."""
-    delete_protection: NotRequired[bool]
-    """Refuse deletion of the firewall; default true."""
-
-
-class LoggingSettings(TypedDict):
-    """Alert (and optionally flow) logs of the firewall, to CloudWatch Logs log groups or S3 buckets."""
-
-    alert_destination: str
-    """Log group name (CloudWatchLogs) or bucket name (S3) for ALERT logs."""
-    destination_type: NotRequired[str]
-    """`CloudWatchLogs` (default) or `S3`."""
-    flow_destination: NotRequired[str]
-    """Log group or bucket for FLOW logs; none when absent."""
-    s3_prefix: NotRequired[str]
-    """Key prefix in the bucket(s), for S3 destinations."""
-
-
-class DistributionSettings(TypedDict):
-    """Share one reviewed allowlist with many accounts instead of copying it."""
-
-    method: NotRequired[str]
-    """`none` (default), `firewall-manager` (an FMS policy applied to VPCs) or `ram` (share the rule groups)."""
-    include_accounts: NotRequired[list[str]]
-    """firewall-manager: account IDs in scope (every account when this and includeOrgUnits are empty)."""
-    include_org_units: NotRequired[list[str]]
-    """firewall-manager: organizational units in scope (`ou-...`)."""
-    remediation_enabled: NotRequired[bool]
-    """firewall-manager: enforce (true) or audit only (false, the default)."""
-    principals: NotRequired[list[str]]
-    """ram: account IDs, or organization or OU ARNs, to share the rule groups with (required for ram)."""
+def _annotation(annotation: Any, models: dict[str, type[BaseModel]]) -> tuple[str, bool] | None:
+    """The TypedDict spelling of a pydantic field type and whether it is optional; None for Python-only fields."""
+    if annotation in _INPUT_TYPES:
+        return _INPUT_TYPES[annotation], False
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union) and type(None) in arguments:
+        rest = [argument for argument in arguments if argument is not type(None)]
+        if len(rest) != 1:
+            raise TypeError(f"no package type for {annotation!r}")
+        inner = _annotation(rest[0], models)
+        return None if inner is None else (inner[0], True)
+    if isinstance(annotation, type) and issubclass(annotation, EgressPlan):
+        return None  # a ready plan is a Python object: the package takes the selection
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        _collect(annotation, models)
+        return annotation.__name__, False
+    if origin is Literal:  # the analyzer knows no Literal: the choices go into the description
+        return "str", False
+    if annotation in (str, int, bool, float):
+        return str(annotation.__name__), False
+    if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:  # tuple[X, ...] is a list on the wire
+        item = _annotation(arguments[0], models)
+        return None if item is None else (f"list[{item[0]}]", False)
+    if origin is list:
+        item = _annotation(arguments[0], models)
+        return None if item is None else (f"list[{item[0]}]", False)
+    if origin is dict and arguments[0] is str:
+        value = _annotation(arguments[1], models)
+        return None if value is None else (f"dict[str, {value[0]}]", False)
+    raise TypeError(f"no package type for {annotation!r}")
 
 
-class NetworkFirewallAllowlistArgs(TypedDict):
-    """Inputs of `NetworkFirewallAllowlist`: the catalog selection, the sources per role and the deployment."""
+def _collect(model: type[BaseModel], models: dict[str, type[BaseModel]]) -> None:
+    """Add ``model`` and the models it nests to ``models``, nested ones first."""
+    if model.__name__ in models:
+        return
+    for field in model.model_fields.values():
+        _annotation(_field_type(field), models)
+    models[model.__name__] = model
 
-    version: str
-    """The SEP/SES release deployed, e.g. `14.3 RU1`."""
-    source_cidrs: dict[str, list[str]]
-    """Per role (agent, agent-cloud, sepm, sepm-cloud, console), its networks; a role without any gets no rule."""
-    mode: NotRequired[str]
-    """`on-prem` (agent + sepm), `hybrid` (+ agent-cloud, sepm-cloud) or `cloud` (agent + agent-cloud)."""
-    roles: NotRequired[list[str]]
-    """Roles to add to the mode's (`console` is never implied)."""
-    proxy: NotRequired[bool]
-    """Clients and the manager go through a proxy; default false."""
-    storage: NotRequired[str]
-    """Phase of the vendor's storage move: `both` (default), `gcp` or `aws`."""
-    style: NotRequired[str]
-    """`suricata` (default: pins ports and per-role sources) or `domain-list`."""
-    headroom_percent: NotRequired[int]
-    """Spare capacity per rule group, so that new hosts are in-place updates; default 25."""
-    capacity_rounding: NotRequired[int]
-    """Capacities are rounded up to a multiple of this; default 100."""
-    min_capacity: NotRequired[int]
-    """Smallest capacity of a rule group; default 100."""
-    name_prefix: NotRequired[str]
-    """Start of every physical name; default `sep-egress`."""
-    allow_any_source: NotRequired[bool]
-    """Accept `0.0.0.0/0` as a source; default false."""
-    create_policy: NotRequired[bool]
-    """Create a STRICT_ORDER policy that drops the rest (default true); false if you own it (`ruleGroupReferences`)."""
-    firewall: NotRequired[FirewallSettings]
-    """Create the firewall itself (needs createPolicy)."""
-    logging: NotRequired[LoggingSettings]
-    """Firewall logs (needs firewall)."""
-    distribution: NotRequired[DistributionSettings]
-    """Firewall Manager policy or RAM share of the rule groups."""
-    tags: NotRequired[dict[str, str]]
-    """Tags on every taggable resource (`managed-by: sep-egress` is always added)."""
+
+def _field_type(field: FieldInfo) -> Any:
+    """The field's type with its metadata, as declared (pydantic keeps ``Annotated`` metadata apart)."""
+    if field.metadata:
+        return typing.Annotated[(field.annotation, *field.metadata)]
+    return field.annotation
+
+
+def _docstring(text: str) -> str:
+    escaped = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"""{escaped}"""'
+
+
+def _description(field: FieldInfo, name: str) -> str:
+    text = field.description or name.replace("_", " ")
+    if typing.get_origin(field.annotation) is Literal:
+        text += " One of: " + ", ".join(str(choice) for choice in typing.get_args(field.annotation)) + "."
+    if not field.is_required():
+        default = field.get_default(call_default_factory=True)
+        if default not in (None, [], {}) and not isinstance(default, BaseModel):
+            text += f" Default: {json.dumps(default)}."
+    return text
+
+
+def package_args_source() -> str:
+    """The Python source of the package's input types, one TypedDict per args model (nested models first)."""
+    models: dict[str, type[BaseModel]] = {}
+    for model in ARGS_MODELS:
+        _collect(model, models)
+    lines = [
+        '"""Input types of the sep-egress component package, generated from the Python args models."""',
+        "",
+        "from typing import NotRequired, TypedDict",
+        "",
+        "import pulumi",
+    ]
+    for name, model in models.items():
+        lines += ["", "", f"class {name}(TypedDict):", f"    {_docstring((model.__doc__ or name).strip())}"]
+        spelled_fields = {field: _annotation(_field_type(info), models) for field, info in model.model_fields.items()}
+        for field_name, field in model.model_fields.items():
+            spelled = spelled_fields[field_name]
+            if spelled is None:
+                continue
+            kind, optional = spelled
+            # Python takes a selection or a ready plan; the package has no plan, so its selection is required.
+            needed = field_name == "selection" and spelled_fields.get("plan", ...) is None
+            if (optional or not field.is_required()) and not needed:
+                kind = f"NotRequired[{kind}]"
+            lines += ["", f"    {field_name}: {kind}", f"    {_docstring(_description(field, field_name))}"]
+    return "\n".join(lines) + "\n"
+
+
+def _load_package_args() -> types.ModuleType:
+    """Build the input types from ``package_args_source``.
+
+    The source is registered with ``linecache`` under the module's file name, so that ``inspect.getsource``, which
+    the analyzer uses for the property docs, finds it.
+    """
+    name = f"{__name__}_args"
+    filename = f"<{name}: generated from the Python args models>"
+    source = package_args_source()
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - source generated just above
+    return module
+
+
+PACKAGE_ARGS = _load_package_args()
+"""The generated input types (``PACKAGE_ARGS.NetworkFirewallAllowlistArgs``, ...)."""
+
+if TYPE_CHECKING:
+    NetworkFirewallAllowlistInputs = Mapping[str, Any]
+    EgressFirewallPolicyInputs = Mapping[str, Any]
+    EgressNatInputs = Mapping[str, Any]
+    StoragePrivateAccessInputs = Mapping[str, Any]
+else:
+    NetworkFirewallAllowlistInputs = PACKAGE_ARGS.NetworkFirewallAllowlistArgs
+    EgressFirewallPolicyInputs = PACKAGE_ARGS.EgressFirewallPolicyArgs
+    EgressNatInputs = PACKAGE_ARGS.EgressNatArgs
+    StoragePrivateAccessInputs = PACKAGE_ARGS.StoragePrivateAccessArgs
+
+
+def _python_args(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs the host hands over, as the Python args take them.
+
+    Numbers cross the wire as floats, and the host hands them over as floats even for ``integer`` properties
+    (``ComponentProvider.map_input_properties`` converts, then overwrites with the original value). Every number of
+    this package is an integer (a test keeps the schema free of ``number``), so whole floats become ints here.
+    Outputs pass as they are: the Python args accept them where a value only passes through, and say why not
+    elsewhere.
+    """
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: plain(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    return cast(dict[str, Any], plain(args))
+
+
+def _child_options(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """The Python component's URN as a Python program creates it (a child of the stack) is its alias."""
+    return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+
+def package_alias(package_class: type[pulumi.ComponentResource], name: str) -> pulumi.Alias:
+    """The alias a Python component needs in a stack that moves from the component package to the library.
+
+    ``opts=pulumi.ResourceOptions(aliases=[package_alias(provider.NetworkFirewallAllowlist, name)])``: the Python
+    component (and, through it, every child) keeps the URN it had under the package component of that name.
+    """
+    parent = pulumi.create_urn(name, f"{PACKAGE_NAME}:index:{package_class.__name__}")
+    return pulumi.Alias(parent=parent)
+
+
+# --- outputs --------------------------------------------------------------------------------------------------
 
 
 class RuleGroupReference(TypedDict):
@@ -156,192 +249,6 @@ class RuleGroupCapacity(TypedDict):
     """Capacity the current rules use."""
     priority: int
     """Priority in the policy."""
-
-
-class NetworkFirewallAllowlist(pulumi.ComponentResource):
-    """The Symantec Endpoint Protection egress allowlist on AWS Network Firewall: stateful STRICT_ORDER rule groups
-    compiled from the vendor catalog and, as the inputs ask, a firewall policy, the firewall and its logs, and a
-    Firewall Manager policy or RAM share. Every input is validated before anything is registered."""
-
-    rule_group_arns: pulumi.Output[list[str]]
-    """ARNs of the rule groups, in priority order."""
-    rule_group_references: pulumi.Output[list[RuleGroupReference]]
-    """The rule groups with their priorities, for a firewall policy you own."""
-    firewall_policy_arn: pulumi.Output[str] | None
-    """ARN of the firewall policy; absent when createPolicy is false."""
-    firewall_arn: pulumi.Output[str] | None
-    """ARN of the firewall; absent unless firewall is set."""
-    allowed_hosts: pulumi.Output[dict[str, list[str]]]
-    """Per role, the hosts its sources may reach."""
-    tls_inspection_bypass: pulumi.Output[list[str]]
-    """Hosts to keep out of any TLS inspection (the agents pin their certificates)."""
-    skipped_roles: pulumi.Output[list[str]]
-    """Plan roles that got no rule because they have no source CIDRs."""
-    capacity: pulumi.Output[dict[str, RuleGroupCapacity]]
-    """Per rule group key, its capacity, the capacity used and its priority."""
-    notes: pulumi.Output[list[str]]
-    """What a reviewer should know about the compiled rules."""
-
-    def __init__(
-        self, name: str, args: NetworkFirewallAllowlistArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        raw = _plain_inputs(args)
-        allowlist_args = aws_components.NetworkFirewallAllowlistArgs.from_mapping(raw)
-        spec = aws_components.compile_args(allowlist_args)  # every mistake raised before anything is registered
-        super().__init__(f"{PACKAGE_NAME}:index:NetworkFirewallAllowlist", name, None, opts)
-        self.component = aws_components.NetworkFirewallAllowlist(
-            name, allowlist_args, pulumi.ResourceOptions(parent=self)
-        )
-        self.rule_group_arns = self.component.rule_group_arns
-        self.rule_group_references = cast(pulumi.Output[list[RuleGroupReference]], self.component.rule_group_references)
-        self.firewall_policy_arn = self.component.firewall_policy_arn
-        self.firewall_arn = self.component.firewall_arn
-        self.allowed_hosts = pulumi.Output.from_input(self.component.allowed_hosts)
-        self.tls_inspection_bypass = pulumi.Output.from_input(self.component.tls_inspection_bypass)
-        self.skipped_roles = pulumi.Output.from_input(self.component.skipped_roles)
-        self.capacity = pulumi.Output.from_input(cast(dict[str, RuleGroupCapacity], self.component.capacity))
-        self.notes = pulumi.Output.from_input(list(spec.notes))
-        self.register_outputs(_outputs(self, type(self)))
-
-
-# --- GCP --------------------------------------------------------------------------------------------------------
-
-
-class Selection(TypedDict):
-    """What sep-egress selects from the vendor catalog."""
-
-    version: str
-    """The SEP/SES release deployed, e.g. `14.3 RU1`."""
-    mode: NotRequired[str]
-    """`on-prem`, `hybrid` or `cloud`."""
-    roles: NotRequired[list[str]]
-    """Roles to add to the mode's: agent, agent-cloud, sepm, sepm-cloud, console."""
-    proxy: NotRequired[bool]
-    """Clients and the manager go through a proxy; default false."""
-    storage: NotRequired[str]
-    """Phase of the vendor's storage move: `both` (default), `gcp` or `aws`."""
-
-
-class RoleTarget(TypedDict):
-    """The workloads of one role: secure tags or service accounts, not both."""
-
-    secure_tags: NotRequired[list[str]]
-    """Secure tag values (`tagValues/N`, or `created:<role>` for a tag this component creates)."""
-    service_accounts: NotRequired[list[str]]
-    """Service account e-mails."""
-
-
-class SecureTags(TypedDict):
-    """Secure tags to create: a TagKey (purpose GCE_FIREWALL) and one TagValue per role without explicit targets."""
-
-    parent: str
-    """`projects/<id>` or `organizations/<id>`."""
-    key: NotRequired[str]
-    """Short name of the TagKey; default `sep-egress`."""
-    network: NotRequired[str]
-    """`<project>/<vpc>` the key is scoped to (required for a project key)."""
-
-
-class FirewallPolicyOptions(TypedDict):
-    """How the Cloud NGFW policy is built."""
-
-    name: NotRequired[str]
-    """Policy name and rule-name prefix (RFC 1035, at most 40 characters); default `sep-egress`."""
-    scope: NotRequired[str]
-    """`global` (default) or `regional` network policy, or a `folder` or `organization` policy."""
-    region: NotRequired[str]
-    """Region of a regional policy."""
-    parent: NotRequired[str]
-    """`folders/N` or `organizations/N` of a hierarchical policy."""
-    networks: NotRequired[list[str]]
-    """VPC networks (`projects/p/global/networks/n`) to associate (a hierarchical policy's rule targets)."""
-    default_deny: NotRequired[bool]
-    """Add a deny-all egress rule for the targeted workloads after the allow rules; default true."""
-    enforcement_order: NotRequired[str]
-    """`BEFORE_CLASSIC_FIREWALL` (default) or `AFTER_CLASSIC_FIREWALL`: what the networks must set."""
-    private_google_access: NotRequired[bool]
-    """Allow storage.googleapis.com as 199.36.153.8/30 (with StoragePrivateAccess); default false."""
-    suffix_policy: NotRequired[str]
-    """`refuse` (default) a domain-and-subdomains rule, or `apex-only` with a warning."""
-    skip_roles: NotRequired[list[str]]
-    """Plan roles that do not run in this scope."""
-    description: NotRequired[str]
-    """Policy description."""
-    project: NotRequired[str]
-    """Project of a network policy; the provider's default when absent."""
-
-
-class EgressFirewallPolicyArgs(TypedDict):
-    """Inputs of `EgressFirewallPolicy`."""
-
-    selection: Selection
-    """What to allow, from the vendor catalog."""
-    options: FirewallPolicyOptions
-    """How the policy is built and where it applies."""
-    targets: NotRequired[dict[str, RoleTarget]]
-    """Per role, the workloads its rules apply to."""
-    secure_tags: NotRequired[SecureTags]
-    """Secure tags to create for the roles without explicit targets."""
-
-
-class NatOptions(TypedDict):
-    """How the Cloud NAT gateway is built."""
-
-    region: str
-    """Region of the Cloud Router."""
-    network: str
-    """VPC network of the Cloud Router."""
-    subnetworks: list[str]
-    """Workload subnets whose egress is translated (every IP range of each)."""
-    name: NotRequired[str]
-    """Prefix of the router, NAT and address names; default `sep-egress`."""
-    address_count: NotRequired[int]
-    """Static addresses for general egress (1-16); default 2."""
-    rule_address_count: NotRequired[int]
-    """Static addresses per NAT rule (1-8); default 1."""
-    rule_numbers: NotRequired[dict[str, int]]
-    """Pin the NAT rule number of a plan entry id's destinations."""
-    log_filter: NotRequired[str]
-    """`ALL` (default), `ERRORS_ONLY` or `TRANSLATIONS_ONLY`."""
-    min_ports_per_vm: NotRequired[int]
-    """Static port allocation per VM; default 64."""
-    network_tier: NotRequired[str]
-    """`PREMIUM` (default) or `STANDARD`."""
-    project: NotRequired[str]
-    """Project; the provider's default when absent."""
-
-
-class EgressNatArgs(TypedDict):
-    """Inputs of `EgressNat`."""
-
-    selection: Selection
-    """What to allow, from the vendor catalog (its CIDR entries get NAT rules)."""
-    options: NatOptions
-    """How the gateway is built."""
-
-
-class PrivateAccessOptions(TypedDict):
-    """How storage.googleapis.com is reached through Private Google Access."""
-
-    networks: list[str]
-    """VPC networks that get the route and see the private googleapis.com zone."""
-    subnetworks: NotRequired[list[str]]
-    """Subnets that must turn privateIpGoogleAccess on (reported in requiredSubnetSettings)."""
-    name: NotRequired[str]
-    """Prefix of the route and zone names; default `sep-egress`."""
-    route_priority: NotRequired[int]
-    """Priority of the routes (0-65535); default 1000."""
-    project: NotRequired[str]
-    """Project; the provider's default when absent."""
-
-
-class StoragePrivateAccessArgs(TypedDict):
-    """Inputs of `StoragePrivateAccess`."""
-
-    selection: Selection
-    """The same selection as the firewall policy's (nothing is created when it has no storage.googleapis.com)."""
-    options: PrivateAccessOptions
-    """Where the route and zone apply."""
 
 
 class EgressWarning(TypedDict):
@@ -392,6 +299,50 @@ class SubnetSetting(TypedDict):
     """Always true: Private Google Access on."""
 
 
+class NetworkFirewallAllowlist(pulumi.ComponentResource):
+    """The Symantec Endpoint Protection egress allowlist on AWS Network Firewall: stateful STRICT_ORDER rule groups
+    compiled from the vendor catalog and, as the inputs ask, a firewall policy, the firewall and its logs, and a
+    Firewall Manager policy or RAM share. Every input is validated before anything is registered."""
+
+    rule_group_arns: pulumi.Output[list[str]]
+    """ARNs of the rule groups, in priority order."""
+    rule_group_references: pulumi.Output[list[RuleGroupReference]]
+    """The rule groups with their priorities, for a firewall policy you own."""
+    firewall_policy_arn: pulumi.Output[str] | None
+    """ARN of the firewall policy; absent when createPolicy is false."""
+    firewall_arn: pulumi.Output[str] | None
+    """ARN of the firewall; absent unless firewall is set."""
+    allowed_hosts: pulumi.Output[dict[str, list[str]]]
+    """Per role, the hosts its sources may reach."""
+    tls_inspection_bypass: pulumi.Output[list[str]]
+    """Hosts to keep out of any TLS inspection (the agents pin their certificates)."""
+    skipped_roles: pulumi.Output[list[str]]
+    """Plan roles that got no rule because they have no source CIDRs."""
+    capacity: pulumi.Output[dict[str, RuleGroupCapacity]]
+    """Per rule group key, its capacity, the capacity used and its priority."""
+    notes: pulumi.Output[list[str]]
+    """What a reviewer should know about the compiled rules."""
+
+    def __init__(
+        self, name: str, args: NetworkFirewallAllowlistInputs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        python_args = aws_components.NetworkFirewallAllowlistArgs.parse(_python_args(args))
+        aws_components.compile_args(python_args)  # every mistake raised before anything is registered
+        super().__init__(f"{PACKAGE_NAME}:index:NetworkFirewallAllowlist", name, None, opts)
+        inner = aws_components.NetworkFirewallAllowlist(name, python_args, _child_options(self))
+        self.component = inner
+        self.rule_group_arns = inner.rule_group_arns
+        self.rule_group_references = cast(Any, inner.rule_group_references)
+        self.firewall_policy_arn = cast(Any, inner.firewall_policy_arn)
+        self.firewall_arn = cast(Any, inner.firewall_arn)
+        self.allowed_hosts = inner.allowed_hosts
+        self.tls_inspection_bypass = inner.tls_inspection_bypass
+        self.skipped_roles = inner.skipped_roles
+        self.capacity = cast(Any, inner.capacity)
+        self.notes = inner.notes
+        self.register_outputs(_outputs(self, type(self)))
+
+
 class EgressFirewallPolicy(pulumi.ComponentResource):
     """A Cloud NGFW egress policy with FQDN rules compiled from the vendor catalog, in one *FirewallPolicyWithRules
     resource, its associations, and optionally the secure tags it targets. Every input is validated before anything
@@ -407,20 +358,24 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
     """`standard` when FQDN objects are used (Cloud NGFW Standard), `essentials` otherwise."""
     network_settings: pulumi.Output[dict[str, str]]
     """What each associated VPC network must set (networkFirewallPolicyEnforcementOrder)."""
+    secure_tag_values: pulumi.Output[dict[str, str]]
+    """Per role, the id (tagValues/...) of the tag value this component created: bind it to that role's VMs."""
     warnings: pulumi.Output[list[EgressWarning]]
     """What a reviewer must know."""
 
-    def __init__(self, name: str, args: EgressFirewallPolicyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        raw = cast(gcp_components.EgressFirewallPolicyArgs, _plain_inputs(args))
-        spec = gcp_components.EgressFirewallPolicy.prepare(raw)[0]
+    def __init__(self, name: str, args: EgressFirewallPolicyInputs, opts: pulumi.ResourceOptions | None = None) -> None:
+        python_args = gcp_components.EgressFirewallPolicyArgs.parse(_python_args(args))
+        gcp_components.EgressFirewallPolicy.prepare(python_args)
         super().__init__(f"{PACKAGE_NAME}:index:EgressFirewallPolicy", name, None, opts)
-        self.component = gcp_components.EgressFirewallPolicy(name, raw, opts=pulumi.ResourceOptions(parent=self))
-        self.policy_id = self.component.policy_id
-        self.policy_name = self.component.policy_name
-        self.rule_priorities = pulumi.Output.from_input([rule.priority for rule in spec.rules])
-        self.tier = pulumi.Output.from_input(spec.tier)
-        self.network_settings = pulumi.Output.from_input(cast(dict[str, str], spec.network_settings()))
-        self.warnings = pulumi.Output.from_input(_schema_items(EgressWarning, [w.to_dict() for w in spec.warnings]))
+        inner = gcp_components.EgressFirewallPolicy(name, python_args, _child_options(self))
+        self.component = inner
+        self.policy_id = inner.policy_id
+        self.policy_name = inner.policy_name
+        self.rule_priorities = inner.rule_priorities
+        self.tier = inner.tier
+        self.network_settings = cast(Any, inner.network_settings)
+        self.secure_tag_values = inner.secure_tag_values
+        self.warnings = inner.warnings.apply(lambda items: _schema_items(EgressWarning, items))
         self.register_outputs(_outputs(self, type(self)))
 
 
@@ -430,6 +385,8 @@ class EgressNat(pulumi.ComponentResource):
 
     egress_addresses: pulumi.Output[list[str]]
     """The general NAT addresses: allowlist them on a perimeter firewall or upstream proxy."""
+    rule_addresses: pulumi.Output[dict[str, list[str]]]
+    """Per NAT rule number, the addresses used only for that rule's destinations."""
     router_name: pulumi.Output[str]
     """Name of the Cloud Router."""
     nat_name: pulumi.Output[str]
@@ -439,24 +396,18 @@ class EgressNat(pulumi.ComponentResource):
     warnings: pulumi.Output[list[EgressWarning]]
     """What a reviewer must know."""
 
-    def __init__(self, name: str, args: EgressNatArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        nat_args = cast(gcp_components.EgressNatArgs, _plain_inputs(args))
-        spec = gcp_components.EgressNat.prepare(nat_args)[0]
+    def __init__(self, name: str, args: EgressNatInputs, opts: pulumi.ResourceOptions | None = None) -> None:
+        python_args = gcp_components.EgressNatArgs.parse(_python_args(args))
+        gcp_components.EgressNat.prepare(python_args)
         super().__init__(f"{PACKAGE_NAME}:index:EgressNat", name, None, opts)
-        self.component = gcp_components.EgressNat(name, nat_args, opts=pulumi.ResourceOptions(parent=self))
-        self.egress_addresses = self.component.egress_addresses
-        self.router_name = pulumi.Output.from_input(spec.router_name)
-        self.nat_name = pulumi.Output.from_input(spec.nat_name)
-        self.nat_rules = pulumi.Output.from_input(
-            _schema_items(
-                NatRule,
-                [
-                    {"rule_number": rule.rule_number, "entry_ids": list(rule.entry_ids), "ranges": list(rule.ranges)}
-                    for rule in spec.rules
-                ],
-            )
-        )
-        self.warnings = pulumi.Output.from_input(_schema_items(EgressWarning, [w.to_dict() for w in spec.warnings]))
+        inner = gcp_components.EgressNat(name, python_args, _child_options(self))
+        self.component = inner
+        self.egress_addresses = inner.egress_addresses
+        self.rule_addresses = inner.rule_addresses
+        self.router_name = inner.router_name
+        self.nat_name = inner.nat_name
+        self.nat_rules = inner.nat_rules.apply(lambda items: _schema_items(NatRule, items))
+        self.warnings = inner.warnings.apply(lambda items: _schema_items(EgressWarning, items))
         self.register_outputs(_outputs(self, type(self)))
 
 
@@ -475,18 +426,19 @@ class StoragePrivateAccess(pulumi.ComponentResource):
     warnings: pulumi.Output[list[EgressWarning]]
     """What a reviewer must know."""
 
-    def __init__(self, name: str, args: StoragePrivateAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        raw = cast(gcp_components.StoragePrivateAccessArgs, _plain_inputs(args))
-        spec = gcp_components.StoragePrivateAccess.prepare(raw)[0]
+    def __init__(self, name: str, args: StoragePrivateAccessInputs, opts: pulumi.ResourceOptions | None = None) -> None:
+        python_args = gcp_components.StoragePrivateAccessArgs.parse(_python_args(args))
+        gcp_components.StoragePrivateAccess.prepare(python_args)
         super().__init__(f"{PACKAGE_NAME}:index:StoragePrivateAccess", name, None, opts)
-        self.component = gcp_components.StoragePrivateAccess(name, raw, opts=pulumi.ResourceOptions(parent=self))
-        self.enabled = pulumi.Output.from_input(spec.enabled)
-        self.zone_name = pulumi.Output.from_input(spec.zone_name) if spec.enabled else None
-        routes = [{_snake(key): value for key, value in route.to_api().items()} for route in spec.routes]
-        self.routes = pulumi.Output.from_input(_schema_items(PrivateAccessRoute, routes))
-        settings = [{_snake(key): value for key, value in item.items()} for item in spec.subnet_settings()]
-        self.required_subnet_settings = pulumi.Output.from_input(_schema_items(SubnetSetting, settings))
-        self.warnings = pulumi.Output.from_input(_schema_items(EgressWarning, [w.to_dict() for w in spec.warnings]))
+        inner = gcp_components.StoragePrivateAccess(name, python_args, _child_options(self))
+        self.component = inner
+        self.enabled = inner.enabled
+        self.zone_name = cast(Any, inner.zone_name)
+        self.routes = inner.routes.apply(lambda items: _schema_items(PrivateAccessRoute, _snake_keys(items)))
+        self.required_subnet_settings = inner.required_subnet_settings.apply(
+            lambda items: _schema_items(SubnetSetting, _snake_keys(items))
+        )
+        self.warnings = inner.warnings.apply(lambda items: _schema_items(EgressWarning, items))
         self.register_outputs(_outputs(self, type(self)))
 
 
@@ -498,39 +450,24 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
 ]
 """What the package hosts; each becomes `sep-egress:index:<class name>`."""
 
+WRAPS: dict[type[pulumi.ComponentResource], type[pulumi.ComponentResource]] = {
+    NetworkFirewallAllowlist: aws_components.NetworkFirewallAllowlist,
+    EgressFirewallPolicy: gcp_components.EgressFirewallPolicy,
+    EgressNat: gcp_components.EgressNat,
+    StoragePrivateAccess: gcp_components.StoragePrivateAccess,
+}
+"""The Python component each package component creates as its only child."""
+
 
 # --- helpers --------------------------------------------------------------------------------------------------
 
 
-def _plain_inputs(args: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``args``; refuses an output of another resource (the rules are compiled from the values).
-
-    Numbers cross the wire as floats, and the host hands them over as floats even for ``integer`` properties
-    (``ComponentProvider.map_input_properties`` converts, then overwrites with the original value). Every number of
-    this package is an integer (a test keeps the schema free of ``number``), so whole floats become ints here.
-    """
-
-    def copy(value: Any, path: str) -> Any:
-        if isinstance(value, pulumi.Output):
-            raise SepEgressError(
-                f"{path}: a plain value is required (the rules are compiled from it when the component is "
-                "constructed); an output of another resource cannot be used here"
-            )
-        if isinstance(value, Mapping):
-            return {key: copy(item, f"{path}.{camel_case(str(key))}") for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [copy(item, f"{path}[{index}]") for index, item in enumerate(value)]
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
-
-    if not isinstance(args, Mapping):
-        raise SepEgressError("args: a mapping of input names to values")
-    return {key: copy(value, camel_case(key)) for key, value in args.items()}
-
-
 def _snake(name: str) -> str:
     return "".join(f"_{char.lower()}" if char.isupper() else char for char in name)
+
+
+def _snake_keys(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{_snake(key): value for key, value in item.items()} for item in items]
 
 
 def _schema_items(kind: type[Any], items: list[dict[str, Any]]) -> Any:

@@ -7,7 +7,9 @@ configuration the Pulumi engine hands to ``__main__.py``, so both see the same s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,12 +84,25 @@ class StackConfig:
             raise ConfigError(self.source, [(f"{NAMESPACE}:overlays", str(error))]) from None
 
 
-def _decode(value: Any) -> Any:
-    """The Pulumi engine passes every value as a string; objects, lists and booleans arrive JSON-encoded.
+def _decode(field: str, value: Any) -> Any:
+    """A value as ``pulumi config set`` stores it, or as the engine passes it, read by the setting's type.
 
-    Numbers stay text: a version such as ``14.10`` must not become the float 14.1.
+    Top-level stack config values are always strings (``pulumi config set sep-egress:proxy true`` writes
+    ``"true"``; an object or list set without ``--path`` is JSON text), and the engine passes every value as a
+    string (objects and lists JSON-encoded). Only what the setting's own type allows is converted: ``"true"`` for
+    a boolean, a whole number for an integer, JSON for a list or a mapping. Anything else stays as it is, so a
+    version such as ``14.10`` is never turned into a number, and a wrong value still gets the setting's message.
+    See https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/ ("Top level entries are always treated
+    as strings"; with ``--path``, "true"/"false" become booleans and integers numbers).
     """
-    if isinstance(value, str) and (value[:1] in ("{", "[") or value in ("true", "false")):
+    if not isinstance(value, str) or field not in StackSettings.model_fields:
+        return value
+    kinds = _kinds(StackSettings.model_fields[field].annotation)
+    if bool in kinds and value in ("true", "false"):
+        return value == "true"
+    if int in kinds and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if (kinds & {list, tuple} and value.lstrip()[:1] == "[") or (dict in kinds and value.lstrip()[:1] == "{"):
         try:
             return json.loads(value)
         except ValueError:
@@ -95,47 +110,193 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def parse_stack_config(
-    values: Mapping[str, Any], source: str, base_dir: Path, *, project: str = NAMESPACE, decode: bool = False
-) -> StackConfig:
-    """Validate the ``sep-egress:*`` keys of a stack's configuration; other namespaces are ignored.
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation accepts (``tuple[Role, ...] | None`` -> ``{tuple, NoneType}``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return set().union(*(_kinds(argument) for argument in typing.get_args(annotation)))
+    if origin is typing.Annotated:
+        return _kinds(typing.get_args(annotation)[0])
+    if origin is not None:
+        return {origin}
+    return {annotation}
 
-    Raises ``ConfigError`` listing every problem with its full config key, before anything is created.
+
+def parse_stack_config(
+    values: Mapping[str, Any],
+    source: str,
+    base_dir: Path,
+    *,
+    project: str = NAMESPACE,
+    environments: Sequence[str] = (),
+) -> StackConfig:
+    """Validate the settings of a stack's configuration; keys of other namespaces (providers) are ignored.
+
+    The settings are the keys of the ``sep-egress`` namespace and of the project's own namespace (a consumer
+    project that reads them with ``pulumi.Config()``); an unqualified key belongs to the project. Values may be
+    typed (a stack file edited by hand) or strings (``pulumi config set``, or the engine). ``environments`` names
+    the ESC environments the stack imports, for the message when a setting is missing. Raises ``ConfigError``
+    listing every problem with its full config key, before anything is created.
     """
+    namespaces = {NAMESPACE, project}
     ours: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
     for key, value in values.items():
         namespace, _, name = key.rpartition(":")
-        if (namespace or project) == NAMESPACE:
-            ours[name] = _decode(value) if decode else value
-    if not ours:
-        raise ConfigError(source, [(f"{NAMESPACE}:version", "no sep-egress configuration found in this stack")])
+        namespace = namespace or project
+        if namespace not in namespaces:
+            continue
+        spelled[name] = f"{namespace}:{name}"
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            problems.append(
+                (
+                    spelled[name],
+                    "an encrypted (secure) value: only the Pulumi CLI can decrypt it, and sep-egress settings "
+                    "decide the rules, so keep them in plain text",
+                )
+            )
+            continue
+        ours[name] = _decode(name, value)
+    namespace_label = f"{NAMESPACE}:" if project == NAMESPACE else f"{project}: (or {NAMESPACE}:)"
+    if not ours and not problems:
+        problems.append((f"{NAMESPACE}:version", f"no {namespace_label} settings found in this stack"))
+    if not problems:
+        try:
+            settings = StackSettings.model_validate(ours)
+        except ValidationError as exc:
+            for where, message in validation_problems(ours, exc):
+                key = where.removeprefix("field ").strip("'")
+                top = key.split(".")[0].split("[")[0]
+                full = spelled.get(top, f"{project}:{top}").rpartition(":")[0] + ":" + key
+                problems.append((full, message))
+        else:
+            return StackConfig(source=source, base_dir=base_dir, settings=settings)
+    own_keys_only = project != NAMESPACE and not any(key.startswith(f"{NAMESPACE}:") for key in values)
+    if own_keys_only and any(message.startswith("unknown field") for _, message in problems):
+        problems.append(
+            (
+                project,
+                f"read as sep-egress settings because they are in the project's namespace; if {project}'s program "
+                "reads them itself, `sep-egress preview --stack` runs that program instead",
+            )
+        )
+    if environments and any(message.startswith(("this field is required", "no ")) for _, message in problems):
+        problems.append(
+            (
+                "environment",
+                f"this stack imports the ESC environment(s) {', '.join(environments)}; what they provide is "
+                "resolved by the Pulumi CLI only, so sep-egress plan and preview do not see it: set these keys in "
+                "the stack file, or run pulumi preview",
+            )
+        )
+    raise ConfigError(source, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class PulumiProject:
+    """What ``Pulumi.yaml`` says about where a project keeps its stacks and config (name = config namespace)."""
+
+    directory: Path
+    name: str
+    stack_config_dir: Path
+    config: Mapping[str, Any]
+
+    def stack_path(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stacks(self) -> list[str]:
+        return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in self.stack_config_dir.glob("Pulumi.*.yaml"))
+
+    def qualified(self, key: str) -> str:
+        return key if ":" in key else f"{self.name}:{key}"
+
+    def defaults(self) -> dict[str, Any]:
+        """The project-level config values every stack starts from: a declaration's ``default`` or ``value``, or a
+        plain value (https://www.pulumi.com/blog/project-config-mvp/), by full key."""
+        found: dict[str, Any] = {}
+        for key, declared in self.config.items():
+            if isinstance(declared, Mapping):
+                if "default" in declared:
+                    found[self.qualified(key)] = declared["default"]
+                elif "value" in declared:
+                    found[self.qualified(key)] = declared["value"]
+            elif declared is not None:
+                found[self.qualified(key)] = declared
+        return found
+
+    def required(self) -> list[str]:
+        """Keys the project declares with a type and no default: Pulumi refuses a stack without them."""
+        return [
+            self.qualified(key)
+            for key, declared in self.config.items()
+            if isinstance(declared, Mapping) and "type" in declared and "default" not in declared
+        ]
+
+
+def read_project(project_dir: Path) -> PulumiProject:
+    """The project file of ``project_dir``; a directory without one is read as this project's own layout
+    (``stacks/``, namespace ``sep-egress``)."""
+    path = next((project_dir / name for name in ("Pulumi.yaml", "Pulumi.yml") if (project_dir / name).exists()), None)
+    if path is None:
+        return PulumiProject(project_dir, NAMESPACE, project_dir / "stacks", {})
+    source = str(path)
     try:
-        settings = StackSettings.model_validate(ours)
-    except ValidationError as exc:
-        problems = []
-        for where, message in validation_problems(ours, exc):
-            key = where.removeprefix("field ").strip("'")
-            problems.append((f"{NAMESPACE}:{key}", message))
-        raise ConfigError(source, problems) from None
-    return StackConfig(source=source, base_dir=base_dir, settings=settings)
+        document = read_yaml(path, source)
+    except CatalogError as exc:
+        raise ConfigError(source, [(where, message) for where, message in exc.problems]) from None
+    if not isinstance(document, Mapping) or not isinstance(document.get("name"), str):
+        raise ConfigError(source, [("name", "a Pulumi project file names its project (name: ...)")])
+    config_dir = document.get("stackConfigDir") or "."
+    config = document.get("config") or {}
+    if not isinstance(config_dir, str) or not isinstance(config, Mapping):
+        raise ConfigError(source, [("stackConfigDir", "a folder name"), ("config", "a mapping of keys")])
+    return PulumiProject(project_dir, document["name"], project_dir / config_dir, config)
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:
-    return project_dir / "stacks" / f"Pulumi.{stack}.yaml"
+    """Where the stack's settings file is: in the project's ``stackConfigDir`` (``Pulumi.yaml``)."""
+    return read_project(project_dir).stack_path(stack)
 
 
-def read_stack_file(project_dir: Path, stack: str) -> StackConfig:
-    """Read ``stacks/Pulumi.<stack>.yaml`` of a project directory without the Pulumi engine."""
-    path = stack_file(project_dir, stack)
+def read_stack_document(project_dir: Path, stack: str) -> tuple[PulumiProject, str, dict[str, Any]]:
+    """The project, the stack file's name for messages, and the stack file's content."""
+    project = read_project(project_dir)
+    path = project.stack_path(stack)
     source = str(path.relative_to(project_dir)) if path.is_relative_to(project_dir) else str(path)
     if not path.exists():
-        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (project_dir / "stacks").glob("Pulumi.*.yaml"))
+        known = project.stacks()
         raise ConfigError(source, [("stack", f"no such stack; known stacks: {', '.join(known) or 'none'}")])
     try:
         document = read_yaml(path, source)
     except CatalogError as exc:
         raise ConfigError(source, [(where, message) for where, message in exc.problems]) from None
-    config = document.get("config") if isinstance(document, dict) else None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError(source, [("config", "the stack file is not a mapping")])
+    return project, source, document
+
+
+def stack_environments(document: Mapping[str, Any]) -> list[str]:
+    """The ESC environments a stack file imports (``environment: [a, b]`` or ``environment: {imports: [...]}``)."""
+    environment = document.get("environment")
+    if isinstance(environment, Mapping):
+        environment = environment.get("imports")
+    if isinstance(environment, str):
+        return [environment]
+    return [str(item) for item in environment] if isinstance(environment, list) else []
+
+
+def read_stack_file(project_dir: Path, stack: str) -> StackConfig:
+    """Read a stack's settings without the Pulumi engine, as the engine would see them: the stack file in the
+    project's ``stackConfigDir``, over the project-level defaults of ``Pulumi.yaml``."""
+    project, source, document = read_stack_document(project_dir, stack)
+    config = document.get("config")
+    environments = stack_environments(document)
+    if config is None and environments:
+        config = {}
     if not isinstance(config, dict):
         raise ConfigError(source, [("config", "the stack file has no 'config' mapping")])
-    return parse_stack_config(config, source, project_dir)
+    values = {**project.defaults(), **{project.qualified(key): value for key, value in config.items()}}
+    return parse_stack_config(values, source, project_dir, project=project.name, environments=environments)

@@ -8,11 +8,17 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", required=True, metavar="NAME", help="stack whose stacks/Pulumi.NAME.yaml to use")
+    parser.add_argument(
+        "--stack", required=True, metavar="NAME", help="the stack whose Pulumi.NAME.yaml (in stackConfigDir) to use"
+    )
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     parser.add_argument("--base", metavar="GIT_REF", help="also preview this git revision and show the difference")
     parser.add_argument(
-        "--project-dir", type=Path, default=Path("."), metavar="DIR", help="the Pulumi project (default: .)"
+        "--project-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the Pulumi project: its Pulumi.yaml gives the stack config folder and namespace (default: .)",
     )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
 
