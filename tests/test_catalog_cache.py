@@ -32,7 +32,7 @@ def copy_catalog(tmp_path: Path) -> Path:
 def test_a_cache_hit_equals_a_fresh_validation(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = copy_catalog(tmp_path)
     first = load_catalog(path)
-    entries = list(cache.glob("catalog-*.pickle"))
+    entries = list(cache.glob("catalog-*.json"))
     assert len(entries) == 1
     assert oct(entries[0].stat().st_mode & 0o777) == "0o600"
     assert load_catalog(path) == first
@@ -51,7 +51,7 @@ def test_an_edited_catalog_is_validated_again(cache: Path, tmp_path: Path) -> No
 def test_a_corrupt_cache_entry_is_rebuilt(cache: Path, tmp_path: Path) -> None:
     path = copy_catalog(tmp_path)
     expected = load_catalog(path)
-    (entry,) = cache.glob("catalog-*.pickle")
+    (entry,) = cache.glob("catalog-*.json")
     entry.write_bytes(b"not a pickle")
     assert load_catalog(path) == expected
     assert entry.read_bytes() != b"not a pickle"
