@@ -22,8 +22,11 @@ terminal's cursor:
 ``plain_text`` is the base of every line-oriented format: characters that end a line in some reader (``\\n``,
 ``\\r``, U+0085, U+2028, U+2029, ...), control and format characters (including bidirectional overrides, which
 can make a reviewer read text in another order) and lone surrogates (from file names that are not UTF-8) are
-written as visible escapes (``\\n``, ``\\u2028``, ``\\xff``); a backslash is doubled so an escape cannot be forged.
-Pure functions of their input; no imports beyond the standard library.
+written as visible escapes (``\\n``, ``\\u2028``, ``\\xff``). A backslash is kept as it is (``CORP\\alice``
+stays readable): an escape in the output is only ever a sign, never a way to produce a character. Squid does not
+continue a comment line that ends with a backslash (checked with ``squid -k parse``), but it reads a line into a
+fixed-size buffer and treats the rest of an overlong line as a new line, hence ``SQUID_COMMENT_MAX``.
+Pure functions of their input; no imports beyond the standard library and the catalog's character classes.
 """
 
 from __future__ import annotations
@@ -33,9 +36,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-#: Unicode categories never written as they are: controls, format characters (bidi overrides, zero widths),
-#: line and paragraph separators, surrogates, private use and unassigned code points.
-UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+from ..catalog.hosts import UNSAFE_CATEGORIES
+
 #: Longest comment text on one line of a Squid configuration (Squid reads a line into a fixed-size buffer, and the
 #: remainder of a longer line would be read as a new line, that is as a directive).
 SQUID_COMMENT_MAX = 400
@@ -50,7 +52,7 @@ _TERMINAL_SEQUENCE = re.compile(
     r"|\x1b[ -/]*[0-~]?",
     re.DOTALL,
 )
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def is_unsafe(char: str) -> bool:
@@ -83,9 +85,8 @@ def _escape_char(char: str) -> str:
 
 
 def plain_text(text: object) -> str:
-    """One line of plain text: unsafe characters and backslashes as visible escapes (``a\\nb`` for a newline)."""
-    value = str(text)
-    return "".join(_escape_char(char) if char == "\\" or is_unsafe(char) else char for char in value)
+    """One line of plain text: unsafe characters as visible escapes (``a\\nb`` for a newline)."""
+    return "".join(_escape_char(char) if is_unsafe(char) else char for char in str(text))
 
 
 def terminal_text(text: object) -> str:
@@ -129,7 +130,7 @@ def csv_cell(value: object) -> str:
     """A CSV cell: ``plain_text``, and a leading ``'`` when a spreadsheet would read the cell as a formula
     (OWASP's CSV-injection guidance: cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return)."""
     text = plain_text(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") or text.startswith("\\t") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 #: Characters with a meaning in CommonMark inline text or GitHub's extensions (tables, autolinks, strikethrough).
