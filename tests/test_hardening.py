@@ -139,7 +139,8 @@ def test_a_cidr_with_a_zone_id_or_any_extra_text_is_refused(
     escaped = cidr.encode("unicode_escape").decode("ascii")
     path = overlay(
         tmp_path,
-        f'entries:\n  - id: corp-net\n    role: agent\n    usage: {{en: x}}\n    cidrs: ["{escaped}"]\n    ports: [443]\n',
+        "entries:\n  - id: corp-net\n    role: agent\n    usage: {en: x}\n"
+        f'    cidrs: ["{escaped}"]\n    ports: [443]\n',
     )
     code, out, err = run(["plan", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2, out
@@ -149,7 +150,9 @@ def test_a_cidr_with_a_zone_id_or_any_extra_text_is_refused(
 @pytest.mark.parametrize("entry_id", ["corp-x\n", "corp-x\u2028", "corp\u0131"])
 def test_an_entry_id_is_matched_whole(entry_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     escaped = entry_id.encode("unicode_escape").decode("ascii")
-    path = overlay(tmp_path, f'entries:\n  - id: "{escaped}"\n    role: agent\n    usage: {{en: x}}\n    urls: [a.example.com]\n')
+    path = overlay(
+        tmp_path, f'entries:\n  - id: "{escaped}"\n    role: agent\n    usage: {{en: x}}\n    urls: [a.example.com]\n'
+    )
     code, _, err = run(["plan", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2
     assert "not a valid id" in err
@@ -163,7 +166,8 @@ def test_free_text_with_line_breaks_or_controls_is_refused(
     escaped = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
     path = overlay(
         tmp_path,
-        f'entries:\n  - id: corp-x\n    role: agent\n    usage: {{en: x}}\n    urls: [a.example.com]\n    {field}: "{escaped}"\n',
+        "entries:\n  - id: corp-x\n    role: agent\n    usage: {en: x}\n    urls: [a.example.com]\n"
+        f'    {field}: "{escaped}"\n',
     )
     code, out, err = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
     assert code == 2, out
@@ -204,9 +208,7 @@ def test_an_overlay_file_name_cannot_add_a_directive(tmp_path: Path, capsys: pyt
     assert not [line for line in out.splitlines() if line.startswith("http_access")]
 
 
-def test_a_long_comment_cannot_spill_into_a_squid_directive(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_long_comment_cannot_spill_into_a_squid_directive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Squid reads a configuration line into a fixed buffer: an overlong comment line would continue as a
     directive. Comment lines stay short whatever the input."""
     path = overlay(
@@ -255,10 +257,10 @@ def test_csv_cells_cannot_start_a_formula(tmp_path: Path, capsys: pytest.Capture
 
     for row in csv.reader(io.StringIO(out)):
         for cell in row:
-            assert not cell[:1] in ("=", "+", "-", "@", "\t", "\r"), row
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
 
 
-# --- 3. resource limits ------------------------------------------------------------------------------------------------
+# --- 3. resource limits ----------------------------------------------------------------------------------------------
 
 LAUGHS = (
     "config:\n"
@@ -519,7 +521,7 @@ def test_terminal_escapes_in_certificate_names_are_not_printed(
     assert "\x1b" not in out + err and "\x07" not in out + err
 
 
-# --- 6. the catalog cache runs no code ---------------------------------------------------------------------------------
+# --- 6. the catalog cache runs no code -------------------------------------------------------------------------------
 
 
 class _Marker:
@@ -571,9 +573,7 @@ def test_a_tampered_cache_entry_cannot_smuggle_a_host(tmp_path: Path) -> None:
 # --- 8. TLS contexts are built once per run ---------------------------------------------------------------------------
 
 
-def test_tls_contexts_are_built_once_not_per_handshake(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tls_contexts_are_built_once_not_per_handshake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ca = trustme.CA()
     ca_file = write_ca(ca, tmp_path / "ca.pem")
     built: list[object] = []

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .catalog.plan import EgressPlan
+from .compile.escape import terminal_text
 from .errors import SepEgressError
 
 Status = Literal["ok", "failed", "timeout", "skipped", "not-applicable"]
@@ -211,17 +212,33 @@ class CheckResult:
 @dataclass(frozen=True, slots=True)
 class TrustStores:
     """Which roots count as public (default: certifi's bundle) and which as the machine's own (default: the
-    system store). Tests point ``public_cafile`` at a test CA to exercise the non-intercepted path offline."""
+    system store). Tests point ``public_cafile`` at a test CA to exercise the non-intercepted path offline.
+
+    Each context is built once per ``TrustStores`` and shared by every handshake (an ``SSLContext`` may wrap
+    sockets from several threads): loading a CA bundle costs milliseconds of CPU, which at 600 targets and three
+    handshakes each was most of a run."""
 
     public_cafile: str | None = None
     local_cafile: str | None = None
+    _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+
+    def _cached(self, key: str, build: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+        with self._lock:
+            context = self._contexts.get(key)
+            if context is None:
+                context = self._contexts[key] = build()
+            return context
 
     def public_context(self) -> ssl.SSLContext:
-        cafile = self.public_cafile or _certifi_bundle()
-        return _context(cafile)
+        return self._cached("public", lambda: _context(self.public_cafile or _certifi_bundle()))
 
     def local_context(self) -> ssl.SSLContext:
-        return _context(self.local_cafile)
+        return self._cached("local", lambda: _context(self.local_cafile))
+
+    def unverified_context(self) -> ssl.SSLContext:
+        """A context that accepts any certificate: only to read the issuer of one that no store accepts."""
+        return self._cached("unverified", _unverified_context)
 
     @property
     def public_name(self) -> str:
@@ -238,12 +255,19 @@ def _certifi_bundle() -> str:
     return str(certifi.where())
 
 
+def _unverified_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def _context(cafile: str | None) -> ssl.SSLContext:
     try:
         # With a cafile, create_default_context trusts that file only, which is what makes the comparison honest.
         context = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
-        raise CheckError(f"cannot load CA file {cafile}: {exc}") from None
+        raise CheckError(f"cannot load CA file {cafile}: {terminal_text(exc)}") from None
     return context
 
 
@@ -260,6 +284,8 @@ def system_resolver(host: str, port: int, timeout: float) -> list[Address]:
             outcome["value"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             outcome["error"] = exc
+        except (UnicodeError, ValueError) as exc:  # the IDNA codec refuses the name (an empty or long label)
+            outcome["error"] = OSError(f"not a name DNS can look up ({exc})")
         finally:
             done.set()
 
@@ -339,8 +365,45 @@ class Overrides:
 
 
 def _redacted(value: str) -> str:
-    """``value`` with any ``user[:password]@`` replaced, so no error message ever repeats a credential."""
-    return re.sub(r"(?<=//)[^/@]*@", "***@", value) if "@" in value else value
+    """``value`` with everything before its last ``@`` (after any ``scheme://``) replaced by ``***``, so no message
+    ever repeats a credential: a password may hold ``/``, ``?``, ``#`` or ``@``, which end a URL's user information
+    for a parser but not for the person who typed it."""
+    if "@" not in value:
+        return value
+    scheme, separator, rest = value.partition("://")
+    if not separator:
+        scheme, rest = "", value
+    shown = "***@" + rest.rpartition("@")[2]
+    return f"{scheme}://{shown}" if separator else shown
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (an environment variable of other bytes arrives with surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _proxy_host(hostname: str | None, netloc: str, problem: str) -> str:
+    """The proxy's host from a parsed URL, canonical: an IP address (IPv6 in brackets, no zone id) or a host name
+    of ASCII labels that DNS can look up (the IDNA codec would refuse an empty or a 64-character label later)."""
+    if not hostname or "%" in netloc.rpartition("@")[2]:
+        raise CheckError(problem)
+    if ":" in hostname or re.fullmatch(r"[0-9.]+", hostname):
+        try:
+            return str(ipaddress.ip_address(hostname))
+        except ValueError:
+            raise CheckError(problem) from None
+    name = hostname.lower().removesuffix(".")
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise CheckError(problem)
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,13 +441,19 @@ class Proxy:
                 f"--via {shown!r}: a password on the command line is visible to other users (ps, shell history); "
                 f"put it in {PASSWORD_ENV} and give only the user in the URL or in {USER_ENV}"
             )
-        host = parts.hostname
-        if ":" in host:
-            host = _address(host, "--via", shown)
-        elif not re.fullmatch(r"[A-Za-z0-9.-]+", host):
-            raise CheckError(problem)
-        user = urllib.parse.unquote(parts.username) if parts.username is not None else environ.get(USER_ENV) or None
+        host = _proxy_host(parts.hostname, parts.netloc, problem)
+        if not re.fullmatch(r"(?:[^@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}", parts.netloc):
+            raise CheckError(problem)  # ASCII digits only: urllib accepts any script's digits in the port
+        user = (
+            urllib.parse.unquote(parts.username, errors="surrogateescape")
+            if parts.username is not None
+            else environ.get(USER_ENV) or None
+        )
         password = environ.get(PASSWORD_ENV)
+        for name, secret in ((USER_ENV + " or the URL's user", user), (PASSWORD_ENV, password)):
+            if secret is not None and not _utf8(secret):
+                # Never shown: only where it came from and why it cannot be sent.
+                raise CheckError(f"--via: the proxy credentials in {name} are not UTF-8 text")
         if user is None:
             return cls(host, port)
         if ":" in user:  # Basic credentials are "user:password": a colon cannot be part of the user
@@ -462,15 +531,17 @@ def _send_and_read(
         if len(head) > MAX_HEAD:
             raise ProxyProtocolError(f"the proxy's answer head is longer than {MAX_HEAD} bytes")
     text = head.decode("iso-8859-1").replace("\r\n", "\n").strip("\n").split("\n")
-    match = re.fullmatch(r"HTTP/\d(?:\.\d)? (\d{3})(?: (.*))?", text[0])
+    match = re.fullmatch(r"HTTP/[0-9](?:\.[0-9])? ([0-9]{3})(?: (.*))?", text[0])
     if match is None:
-        raise ProxyProtocolError(f"not an HTTP answer from the proxy: {text[0][:80]!r}")
+        raise ProxyProtocolError(f"not an HTTP answer from the proxy: {terminal_text(repr(text[0][:80]))}")
     headers: dict[str, str] = {}
     for line in text[1:]:
         name, _, content = line.partition(":")
         key = name.strip().lower()
-        headers[key] = f"{headers[key]}, {content.strip()}" if key in headers else content.strip()
-    return ProxyAnswer(int(match[1]), (match[2] or "").strip(), headers)
+        # What the proxy says is printed: terminal escape sequences and controls go before anything keeps it.
+        value = terminal_text(content.strip())
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return ProxyAnswer(int(match[1]), terminal_text((match[2] or "").strip()), headers)
 
 
 def _proxy_says(answer: ProxyAnswer) -> str:
@@ -547,6 +618,10 @@ def _ms(start: float) -> float:
 
 
 def _error_text(exc: BaseException) -> str:
+    return terminal_text(_raw_error_text(exc))
+
+
+def _raw_error_text(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return str(exc.verify_message or exc.reason or exc)
     if isinstance(exc, socket.gaierror):
@@ -561,7 +636,8 @@ def _error_text(exc: BaseException) -> str:
 def _name(value: Any) -> str | None:
     """``getpeercert()``'s issuer/subject tuples as ``CN=..., O=...``."""
     short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
-    parts = [f"{short.get(key, key)}={text}" for rdn in value or () for key, text in rdn]
+    # Certificate names come from whoever answers: no escape sequence of theirs reaches a terminal.
+    parts = [f"{short.get(key, key)}={terminal_text(text)}" for rdn in value or () for key, text in rdn]
     return ", ".join(parts) or None
 
 
@@ -742,10 +818,7 @@ def _check_tls(result: CheckResult, sock: socket.socket, reopen: Opener, timeout
         except ssl.SSLCertVerificationError as exc:
             tls.local_trust = False
             local_error = _error_text(exc)
-        anonymous = ssl.create_default_context()
-        anonymous.check_hostname = False
-        anonymous.verify_mode = ssl.CERT_NONE
-        with _handshake(host, anonymous, timeout, reopen()) as conn:
+        with _handshake(host, trust.unverified_context(), timeout, reopen()) as conn:
             tls.version = conn.version()
             der = conn.getpeercert(binary_form=True)
             if der:
@@ -797,7 +870,7 @@ def _der_name(data: bytes, start: int, end: int) -> str | None:
             (_, oid_start, oid_end), (_, value_start, value_end) = _children(data, pair_start, pair_end)[:2]
             key = _OIDS.get(data[oid_start:oid_end])
             if key:
-                parts.append(f"{key}={data[value_start:value_end].decode('utf-8', 'replace')}")
+                parts.append(f"{key}={terminal_text(data[value_start:value_end].decode('utf-8', 'replace'))}")
     return ", ".join(parts) or None
 
 

@@ -85,7 +85,7 @@ def _cidr(value: Any) -> str:
         raise CacheFormatError(str(exc)) from None
     if str(network) != value or network.prefixlen == 0:
         raise CacheFormatError("CIDR not canonical")
-    return value
+    return str(network)
 
 
 def _port(value: Any) -> int:

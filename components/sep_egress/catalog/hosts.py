@@ -41,7 +41,7 @@ def unsafe_text(text: str) -> str | None:
     """Why ``text`` is refused as free text (its first unsafe character, escaped), or None when it is acceptable."""
     for char in text:
         if unicodedata.category(char) in UNSAFE_CATEGORIES:
-            return f"contains the character U+{ord(char):04X}, which is not allowed in text (no line breaks or controls)"
+            return f"contains U+{ord(char):04X}, which is not allowed in text (no line breaks or control characters)"
     return None
 
 
