@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compile.escape import markdown_code, markdown_text
+from .compile.escape import markdown_code, markdown_code_span, markdown_text
 from .errors import ConfigError, SepEgressError
 from .settings import read_stack_file, stack_file
 
@@ -483,7 +483,7 @@ def render_markdown(preview: Preview, diff: dict[str, Any] | None = None) -> str
     a link or a fence: the only HTML and structure in the comment are the ones written here.
     """
     counts = Counter(resource.type for resource in preview.resources)
-    lines = [f"### sep-egress preview: stack {markdown_text(preview.stack)}", ""]
+    lines = [f"### sep-egress preview: stack {markdown_code_span(preview.stack)}", ""]
     if diff is not None:
         lines += [f"**{markdown_text(_diff_summary(diff))}**", ""]
         if diff["added"] or diff["removed"] or diff["changed"]:

@@ -6,18 +6,17 @@ messages that quote them, and anything received from the network) goes out throu
 module for the format it lands in, so no input can end a comment, close a string, open a markdown block or move a
 terminal's cursor:
 
-====================  ==========================================================================================
-``plain_text``        one line of plain text (text tables, error messages, host-list comments)
-``terminal_text``     text received from the network: escape sequences removed, then ``plain_text``
-``squid_comment``     the text after ``#`` on one Squid configuration line, kept short
-``js_comment``        the text after ``//`` in a PAC file
-``js_string``         a JavaScript string literal, quotes included
-``suricata_msg``      the value of a Suricata ``msg:"..."`` option, quotes excluded
-``gcp_description``   a Compute API ``description`` field
-``csv_cell``          a CSV cell that a spreadsheet will not evaluate as a formula
-``markdown_text``     inline markdown text, rendered literally by CommonMark/GitHub
-``markdown_code``     the lines of a fenced code block, with a fence no line can close
-====================  ==========================================================================================
+- ``plain_text``: one line of plain text (text tables, error messages, host-list comments)
+- ``terminal_text``: text received from the network: escape sequences removed, then ``plain_text``
+- ``squid_comment``: the text after ``#`` on one Squid configuration line, kept short
+- ``js_comment``: the text after ``//`` in a PAC file
+- ``js_string``: a JavaScript string literal, quotes included
+- ``suricata_msg``: the value of a Suricata ``msg:"..."`` option, quotes excluded
+- ``gcp_description``: a Compute API ``description`` field
+- ``csv_cell``: a CSV cell that a spreadsheet will not evaluate as a formula
+- ``markdown_text``: inline markdown text, rendered literally by CommonMark/GitHub
+- ``markdown_code_span``: an inline code span
+- ``markdown_code``: the lines of a fenced code block, with a fence no line can close
 
 ``plain_text`` is the base of every line-oriented format: characters that end a line in some reader (``\\n``,
 ``\\r``, U+0085, U+2028, U+2029, ...), control and format characters (including bidirectional overrides, which
@@ -154,6 +153,16 @@ def markdown_text(text: object) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def markdown_code_span(text: object) -> str:
+    """An inline code span holding ``plain_text(text)`` literally (not for table cells, where GitHub splits on
+    ``|`` first): delimited by one backtick more than the longest run inside."""
+    value = plain_text(text)
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or not value.strip(" ") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 def markdown_code(lines: Iterable[object], info: str = "") -> list[str]:
