@@ -22,7 +22,8 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sep_egress.connectivity import Overrides, Target, TrustStores, _context, check_all  # noqa: E402
+from sep_egress.connectivity import Overrides, Target, TrustStores, check_all  # noqa: E402
+from sep_egress.connectivity.trust import _certifi_bundle, _context  # noqa: E402
 
 from loopback import LoopbackOrigin, tls_context, write_ca  # noqa: E402
 
@@ -36,7 +37,6 @@ class PerHandshakeTrust(TrustStores):
     __slots__ = ()
 
     def public_context(self) -> ssl.SSLContext:
-        from sep_egress.connectivity import _certifi_bundle
 
         return _context(self.public_cafile or _certifi_bundle())
 
