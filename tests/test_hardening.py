@@ -28,7 +28,7 @@ from sep_egress.cli import main
 from sep_egress.connectivity import Target, TrustStores, check_all
 from sep_egress.preview import Preview, render_markdown
 
-from loopback import LoopbackOrigin, tls_context, write_ca
+from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 LIMITED = 600 * 1024 * 1024  # address space for the subprocess cases that used to eat memory
@@ -397,7 +397,16 @@ def test_non_utf8_paths_never_raise(tmp_path: Path) -> None:
     with open(good, "wb") as handle:
         handle.write(b"exclude: []\n")
     missing = os.path.join(folder, b"gone\xfe.yaml")
+    import certifi
+
+    ca_file = os.path.join(folder, b"c\xffa.pem")
+    with open(certifi.where(), "rb") as source, open(ca_file, "wb") as handle:
+        handle.write(source.read())
+    check = [b"check", *[arg.encode() for arg in SELECTION], b"--only", b"liveupdate.symantec.com", b"--format"]
+    check += [b"json", b"--resolve", b"liveupdate.symantec.com:127.0.0.1", b"--connect-to"]
+    check += [f"liveupdate.symantec.com:443:127.0.0.1:{free_port()}".encode(), b"--ca-file", ca_file]
     for argv, expected in (
+        (check, 1),
         ([b"plan", *[arg.encode() for arg in SELECTION], b"--format", b"json", b"--overlay", good], 0),
         ([b"export", b"squid", *[arg.encode() for arg in SELECTION], b"--overlay", good], 0),
         ([b"plan", *[arg.encode() for arg in SELECTION], b"--overlay", missing], 2),

@@ -185,8 +185,9 @@ def run(args: argparse.Namespace) -> int:
             "catalog_version": plan.catalog_version,
             "selection": plan.to_dict()["selection"],
             "timeout": args.timeout,
-            "public_roots": trust.public_name,
-            "local_roots": args.ca_file or "system",
+            # Named as the user wrote them; a file name that is not UTF-8 shows its bytes as \xNN.
+            "public_roots": plain_text(trust.public_name),
+            "local_roots": plain_text(args.ca_file or "system"),
             "proxy": None if proxy is None else {"url": proxy.url, "authenticated": proxy.authenticated},
         }
         sys.stdout.write(to_json(report(results, document)))
