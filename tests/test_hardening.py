@@ -608,3 +608,11 @@ def test_tls_contexts_are_built_once_not_per_handshake(tmp_path: Path, monkeypat
         )
     assert all(result.tls.intercepted for result in results)
     assert len(built) <= 3, len(built)
+
+
+@pytest.mark.parametrize("version", ["14.3 RU1\n", "14.3\nRU1", "\u0661\u0664.3", "14.3 RU1\u2028"])
+def test_a_product_version_is_matched_whole_in_ascii(version: str) -> None:
+    from sep_egress.catalog import ProductVersion, VersionError
+
+    with pytest.raises(VersionError):
+        ProductVersion.parse(version)
