@@ -616,3 +616,13 @@ def test_a_product_version_is_matched_whole_in_ascii(version: str) -> None:
 
     with pytest.raises(VersionError):
         ProductVersion.parse(version)
+
+
+@pytest.mark.parametrize("source", ["fe80::%eth0/64", "fe80::%x\npass ip any any -> any any (sid:1;)/64"])
+def test_aws_source_cidrs_refuse_a_zone_id(source: str) -> None:
+    from sep_egress.catalog import load_catalog, select
+    from sep_egress.compile.aws import AwsFirewallError, compile_network_firewall
+
+    plan = select(load_catalog(), mode="on-prem", version="14.3 RU1")
+    with pytest.raises(AwsFirewallError, match="zone id"):
+        compile_network_firewall(plan, {"agent": [source]})

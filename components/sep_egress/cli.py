@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines = [plain_text(line) for line in str(error).split("\n")]
         sys.stderr.write(f"sep-egress {args.command}: error: " + "\n".join(lines) + "\n")
         return error.exit_code
+    except MemoryError:
+        # Input files are read within bounds (catalog/bounded_yaml.py); this is the last line of defence.
+        sys.stderr.write(f"sep-egress {args.command}: error: out of memory (an input is too large)\n")
+        return 2
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
