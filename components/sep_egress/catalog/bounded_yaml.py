@@ -86,6 +86,14 @@ def _loader() -> Any:
     return BoundedLoader
 
 
+class _Refused(Exception):
+    """A document outside the bounds, with the mark (line, column) where that shows."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message, self.mark = message, mark
+
+
 def _check_expansion(text: str) -> None:
     """Refuse a document whose aliases expand past ``MAX_NODES``, that nests deeper than ``MAX_DEPTH``, or whose
     alias refers to an anchor not yet complete (a self-reference). Works on the event stream: nothing is built."""
@@ -97,7 +105,7 @@ def _check_expansion(text: str) -> None:
         if isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor not in sizes:
-                    raise _problem("an alias refers to the collection that contains it", event.start_mark)
+                    raise _Refused("an alias refers to the collection that contains it", event.start_mark)
                 count = sizes[event.anchor]
             else:
                 count = 1
@@ -106,7 +114,7 @@ def _check_expansion(text: str) -> None:
             stack[-1][0] += count
         elif isinstance(event, yaml.CollectionStartEvent):
             if len(stack) > MAX_DEPTH:
-                raise _problem(f"the document nests deeper than {MAX_DEPTH} levels", event.start_mark)
+                raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels", event.start_mark)
             stack.append([1, event.anchor, event.start_mark])
         elif isinstance(event, yaml.CollectionEndEvent):
             count, anchor, _ = stack.pop()
@@ -117,21 +125,11 @@ def _check_expansion(text: str) -> None:
             continue
         total = sum(frame[0] for frame in stack)
         if total > MAX_NODES:
-            raise _problem(
+            raise _Refused(
                 f"the document stands for more than {MAX_NODES} values once its aliases are expanded "
                 "(anchors and aliases repeated into a huge document)",
                 event.start_mark,
             )
-
-
-class _Refused(Exception):
-    def __init__(self, message: str, mark: Any) -> None:
-        super().__init__(message)
-        self.message, self.mark = message, mark
-
-
-def _problem(message: str, mark: Any) -> _Refused:
-    return _Refused(message, mark)
 
 
 def _where(mark: Any) -> str:

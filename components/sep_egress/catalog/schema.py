@@ -62,7 +62,7 @@ def _safe_text(value: Any) -> Any:
 
 
 #: Free text: any characters but controls, format characters, line/paragraph separators and surrogates.
-Text = Annotated[str, BeforeValidator(_safe_text)]
+FreeText = Annotated[str, BeforeValidator(_safe_text)]
 
 
 class Strict(BaseModel):
@@ -72,8 +72,8 @@ class Strict(BaseModel):
 class LocalizedDocument(Strict):
     """A text in the article's French and in English."""
 
-    fr: Text | None = None
-    en: Text
+    fr: FreeText | None = None
+    en: FreeText
 
     def to_model(self) -> models.Text:
         return models.Text(en=self.en, fr=self.fr)
@@ -93,9 +93,9 @@ class EntryDocument(Strict):
 
     id: str = Field(description="Stable identifier, never reused: lower-case letters, digits and hyphens.")
     role: Role
-    row: Text | None = Field(default=None, description="The article's row title this entry comes from.")
+    row: FreeText | None = Field(default=None, description="The article's row title this entry comes from.")
     usage: LocalizedDocument
-    blocked: Text | None = Field(default=None, description="What breaks when this entry is blocked.")
+    blocked: FreeText | None = Field(default=None, description="What breaks when this entry is blocked.")
     domain_suffix: StrictBool = Field(
         default=False, description="Hosts written '*.example.com' or '.example.com' allow a domain and its subdomains."
     )
@@ -115,8 +115,8 @@ class EntryDocument(Strict):
     storage: StorageProvider | None = Field(
         default=None, description="Storage phase this entry belongs to: aws (S3) or gcp (storage.googleapis.com)."
     )
-    footnote: Text | None = None
-    shared_host: Text | None = Field(
+    footnote: FreeText | None = None
+    shared_host: FreeText | None = Field(
         default=None, description="Why a host rule for this entry admits more than the vendor's own service."
     )
 
@@ -202,27 +202,27 @@ class NoticeDocument(LocalizedDocument):
 class ReadingDocument(Strict):
     """How the catalog reads an ambiguous passage of the article."""
 
-    id: Text
-    fr: Text
-    reading: Text
+    id: FreeText
+    fr: FreeText
+    reading: FreeText
 
 
 class ChangeDocument(Strict):
     """What one catalog version added, removed or changed, and why."""
 
     version: str
-    date: Text
-    summary: Text
+    date: FreeText
+    summary: FreeText
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    changed: tuple[Text, ...] = ()
+    changed: tuple[FreeText, ...] = ()
 
 
 class SourceDocument(Strict):
-    title: Text
-    publisher: Text
-    language: Text
-    kind: Text
+    title: FreeText
+    publisher: FreeText
+    language: FreeText
+    kind: FreeText
 
 
 class CatalogDocument(Strict):
@@ -304,7 +304,7 @@ class CatalogDocument(Strict):
 class OverlayDocument(Strict):
     """A user's additions and exclusions, applied on top of the catalog."""
 
-    description: Text | None = None
+    description: FreeText | None = None
     entries: tuple[EntryDocument, ...] = ()
     exclude: tuple[str, ...] = Field(default=(), description="Catalog (or earlier overlay) entry ids to leave out.")
 
