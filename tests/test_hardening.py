@@ -626,3 +626,11 @@ def test_aws_source_cidrs_refuse_a_zone_id(source: str) -> None:
     plan = select(load_catalog(), mode="on-prem", version="14.3 RU1")
     with pytest.raises(AwsFirewallError, match="zone id"):
         compile_network_firewall(plan, {"agent": [source]})
+
+
+@pytest.mark.parametrize("description", ["x\ny", "x\u2028y", "x\x1b[2Jy"])
+def test_gcp_text_options_refuse_line_breaks_and_controls(description: str) -> None:
+    from sep_egress.compile.gcp_model import FirewallOptions, GcpSpecError
+
+    with pytest.raises(GcpSpecError, match=r"options\.description"):
+        FirewallOptions(description=description)
