@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -31,6 +32,8 @@ from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, load_catalog
 from sep_egress.cli import main
 from sep_egress.compile.aws import compile_network_firewall
 from sep_egress.compile.escape import markdown_code, plain_text
+from sep_egress.compile.gcp import FirewallOptions, GcpSpecError, parse_targets
+from sep_egress.compile.gcp_firewall import compile_firewall_policy
 from sep_egress.compile.proxy import SquidOptions, csv_list, host_list, pac_file, squid_config
 from sep_egress.errors import SepEgressError
 from sep_egress.preview import Preview, PreviewResource, render_markdown
@@ -275,6 +278,34 @@ def test_suricata_rules_mean_exactly_the_plan(catalog: Catalog, overlay: tuple[s
             assert destination in {"any", "$EXTERNAL_NET", *cidrs, *(f"[{cidr}]" for cidr in cidrs)}, line
     reference_spec = compile_network_firewall(reference(plan), sources)
     assert [group.rules_string for group in spec.groups] == [group.rules_string for group in reference_spec.groups]
+
+
+@PURE
+@given(overlay=overlays())
+def test_gcp_bodies_mean_exactly_the_plan(catalog: Catalog, overlay: tuple[str, dict[str, Any]]) -> None:
+    plan = plan_or_refusal(catalog, *overlay)
+    if plan is None:
+        return
+    targets = parse_targets(
+        {role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(plan.roles)}
+    )
+    options = FirewallOptions(networks=("projects/p/global/networks/vpc",), suffix_policy="apex-only")
+    try:
+        body = compile_firewall_policy(plan, targets, options).to_api()
+    except GcpSpecError:
+        event("not expressible in Cloud NGFW")
+        return
+    reference_body = compile_firewall_policy(reference(plan), targets, options).to_api()
+    assert json.dumps(body, sort_keys=True) == json.dumps(reference_body, sort_keys=True)
+    hosts = {rule.host for rule in plan.allow}
+    ranges = {rule.cidr for rule in plan.cidrs} | {"0.0.0.0/0", "::/0", "199.36.153.8/30"}
+    for rule in body["rules"]:
+        match = rule["match"]
+        assert set(match.get("destFqdns", [])) <= hosts, rule
+        assert set(match.get("destIpRanges", [])) <= ranges, rule
+        for value in [*match.get("destFqdns", []), *match.get("destIpRanges", [])]:
+            assert CANONICAL_HOST.fullmatch(value) or CANONICAL_CIDR.fullmatch(value), value
+        assert rule["action"] != "allow" or not {"0.0.0.0/0", "::/0"} & set(match.get("destIpRanges", [])), rule
 
 
 @PURE
