@@ -634,3 +634,36 @@ def test_gcp_text_options_refuse_line_breaks_and_controls(description: str) -> N
 
     with pytest.raises(GcpSpecError, match=r"options\.description"):
         FirewallOptions(description=description)
+
+
+def test_a_proxy_that_echoes_the_credentials_cannot_put_them_in_the_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    password = "s3cret-Pässword"
+    token = base64.b64encode(f"alice:{password}".encode()).decode("ascii")
+    head = (
+        f"HTTP/1.1 403 Forbidden for alice:{password}\r\nX-Squid-Error: ERR {token}\r\n".encode()
+        + f'Proxy-Status: x; error=denied; details="Basic {token}"\r\n\r\n'.encode()
+    )
+    monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", password)
+    with rude_proxy(head) as proxy:
+        for output in ("table", "json"):
+            code, out, err = run(
+                [
+                    "check",
+                    *SELECTION,
+                    "--only",
+                    "liveupdate.symantec.com",
+                    "--format",
+                    output,
+                    "--via",
+                    f"http://alice@127.0.0.1:{proxy.port}",
+                ],
+                capsys,
+            )
+            assert code == 1, err
+            assert "403" in out
+            for secret in (password, token, "s3cret", password.encode().decode("iso-8859-1")):
+                assert secret not in out + err

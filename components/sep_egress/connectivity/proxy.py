@@ -135,6 +135,17 @@ class Proxy:
         token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode("ascii")
         return f"Basic {token}"
 
+    def redact(self, text: str) -> str:
+        """``text`` (something the proxy sent back) with any echo of the password or of the Basic token replaced
+        by ``***``: a proxy that reflects the request must not put the credentials into a report."""
+        authorization = self.authorization()
+        secrets = [self.password, authorization, authorization.split(" ", 1)[1] if authorization else None]
+        if self.password:  # as it reads when the answer's bytes are decoded as ISO-8859-1
+            secrets.append(self.password.encode("utf-8").decode("iso-8859-1"))
+        for secret in sorted((value for value in secrets if value), key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class ProxyAnswer:
@@ -188,7 +199,7 @@ def _send_and_read(
         head += chunk
         if len(head) > MAX_HEAD:
             raise ProxyProtocolError(f"the proxy's answer head is longer than {MAX_HEAD} bytes")
-    text = head.decode("iso-8859-1").replace("\r\n", "\n").strip("\n").split("\n")
+    text = proxy.redact(head.decode("iso-8859-1")).replace("\r\n", "\n").strip("\n").split("\n")
     match = re.fullmatch(r"HTTP/[0-9](?:\.[0-9])? ([0-9]{3})(?: (.*))?", text[0])
     if match is None:
         raise ProxyProtocolError(f"not an HTTP answer from the proxy: {terminal_text(repr(text[0][:80]))}")
