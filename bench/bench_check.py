@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sep_egress.connectivity import Overrides, Target, TrustStores, check_all  # noqa: E402
-from sep_egress.connectivity.trust import _certifi_bundle, _context  # noqa: E402
+from sep_egress.connectivity.trust import certifi_bundle, load_context  # noqa: E402
 
 from loopback import LoopbackOrigin, tls_context, write_ca  # noqa: E402
 
@@ -38,10 +38,10 @@ class PerHandshakeTrust(TrustStores):
 
     def public_context(self) -> ssl.SSLContext:
 
-        return _context(self.public_cafile or _certifi_bundle())
+        return load_context(self.public_cafile or certifi_bundle())
 
     def local_context(self) -> ssl.SSLContext:
-        return _context(self.local_cafile)
+        return load_context(self.local_cafile)
 
 
 def timed(trust: TrustStores, port: int) -> tuple[float, int]:

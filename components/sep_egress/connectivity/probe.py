@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from ..compile.escape import terminal_text
-from .proxy import Proxy, _authority, _head_via, _tunnel
-from .resolve import Address, Overrides, Resolver, _format, system_resolver
+from .proxy import Proxy, authority, head_via, tunnel
+from .resolve import Address, Overrides, Resolver, format_address, system_resolver
 from .results import CheckError, CheckResult, Target, TcpPhase
-from .trust import TrustStores, _name, der_names
+from .trust import TrustStores, certificate_name, der_names
 
 MAX_ADDRESSES = 3  # how many resolved addresses a check tries before giving up (bounds the time per target)
 
@@ -107,9 +107,9 @@ def _connect(tcp: TcpPhase, addresses: Sequence[Address], timeout: float) -> tup
                 sock = socket.create_connection(address, timeout=timeout)
             except OSError as exc:
                 tcp.status = "timeout" if isinstance(exc, TimeoutError) else "failed"
-                errors.append(f"{_format(address)}: {_error_text(exc)}")
+                errors.append(f"{format_address(address)}: {_error_text(exc)}")
                 continue
-            tcp.status, tcp.address = "ok", _format(address)
+            tcp.status, tcp.address = "ok", format_address(address)
             return sock, address
         tcp.error = "; ".join(errors)
         return None
@@ -137,11 +137,11 @@ def _check_via(
     start = time.monotonic()
     try:
         if target.protocol == "tls":
-            phase.request = f"CONNECT {_authority(target.host, target.port)}"
-            _tunnel(sock, target, proxy, timeout, phase)
+            phase.request = f"CONNECT {authority(target.host, target.port)}"
+            tunnel(sock, target, proxy, timeout, phase)
         else:
             with sock:
-                _head_via(result, sock, proxy, timeout)
+                head_via(result, sock, proxy, timeout)
         phase.status = "ok"
     except OSError as exc:  # TimeoutError included
         sock.close()
@@ -158,7 +158,7 @@ def _check_via(
         # Each extra handshake needs its own tunnel; the proxy must grant it again, or the comparison is moot.
         raw = socket.create_connection(address, timeout=timeout)
         try:
-            _tunnel(raw, target, proxy, timeout, None)
+            tunnel(raw, target, proxy, timeout, None)
         except BaseException:
             raw.close()
             raise
@@ -188,7 +188,7 @@ def _check_tls(result: CheckResult, sock: socket.socket, reopen: Opener, timeout
             with _handshake(host, trust.public_context(), timeout, sock) as conn:
                 peer = conn.getpeercert() or {}
                 tls.version, tls.public_trust, tls.intercepted = conn.version(), True, False
-                tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
+                tls.issuer, tls.subject = certificate_name(peer.get("issuer")), certificate_name(peer.get("subject"))
                 tls.status = "ok"
                 return
         except ssl.SSLCertVerificationError as exc:
@@ -201,7 +201,7 @@ def _check_tls(result: CheckResult, sock: socket.socket, reopen: Opener, timeout
             with _handshake(host, trust.local_context(), timeout, reopen()) as conn:
                 peer = conn.getpeercert() or {}
                 tls.version, tls.local_trust = conn.version(), True
-                tls.issuer, tls.subject = _name(peer.get("issuer")), _name(peer.get("subject"))
+                tls.issuer, tls.subject = certificate_name(peer.get("issuer")), certificate_name(peer.get("subject"))
                 tls.error = (
                     f"not trusted by the public roots ({trust.public_name}: {public_error}) but accepted by the local "
                     "store: a TLS-inspecting proxy or firewall is decrypting this host; exempt it from inspection"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..compile.escape import terminal_text
-from .resolve import _format
+from .resolve import format_address
 from .results import CheckError, CheckResult, ProxyPhase, Target
 
 MAX_HEAD = 64 * 1024  # a proxy's answer head longer than this is not an HTTP proxy talking
@@ -122,7 +122,7 @@ class Proxy:
 
     @property
     def url(self) -> str:
-        return f"http://{_format((self.host, self.port))}"
+        return f"http://{format_address((self.host, self.port))}"
 
     @property
     def authenticated(self) -> bool:
@@ -164,7 +164,8 @@ class ProxyRefused(OSError):
     """The proxy answered, and not with a success."""
 
 
-def _authority(host: str, port: int) -> str:
+def authority(host: str, port: int) -> str:
+    """``host:port`` as a request target (an IPv6 address in brackets)."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -252,25 +253,25 @@ def _refusal(answer: ProxyAnswer, request: str, proxy: Proxy) -> str:
     return f"the proxy answered {code} to {request}{_proxy_says(answer)}"
 
 
-def _tunnel(sock: socket.socket, target: Target, proxy: Proxy, timeout: float, phase: ProxyPhase | None) -> None:
+def tunnel(sock: socket.socket, target: Target, proxy: Proxy, timeout: float, phase: ProxyPhase | None) -> None:
     """``CONNECT`` through ``sock``; records the answer in ``phase`` if given. Raises ``OSError`` unless it is 2xx."""
-    authority = _authority(target.host, target.port)
-    request = f"CONNECT {authority}"
-    answer = _send_and_read(sock, f"{request} HTTP/1.1", authority, proxy, timeout)
+    where = authority(target.host, target.port)
+    request = f"CONNECT {where}"
+    answer = _send_and_read(sock, f"{request} HTTP/1.1", where, proxy, timeout)
     if phase is not None:
         phase.code, phase.reason = answer.code, answer.reason
     if not 200 <= answer.code < 300:
         raise ProxyRefused(_refusal(answer, request, proxy))
 
 
-def _head_via(result: CheckResult, sock: socket.socket, proxy: Proxy, timeout: float) -> None:
+def head_via(result: CheckResult, sock: socket.socket, proxy: Proxy, timeout: float) -> None:
     """``HEAD http://host/`` through the proxy. A refusal the proxy marks as its own, a 407, a 403 (an origin's
     403 cannot be told from a proxy's without such a mark, and a check that passes a denial is worse than one that
     asks to look twice) or a gateway error fails; any other answer came from the origin: reachable."""
     target, phase = result.target, result.proxy
-    authority = target.host if target.port == 80 else _authority(target.host, target.port)
-    phase.request = f"HEAD http://{authority}/"
-    answer = _send_and_read(sock, f"{phase.request} HTTP/1.1", authority, proxy, timeout)
+    where = target.host if target.port == 80 else authority(target.host, target.port)
+    phase.request = f"HEAD http://{where}/"
+    answer = _send_and_read(sock, f"{phase.request} HTTP/1.1", where, proxy, timeout)
     phase.code, phase.reason = answer.code, answer.reason
     marked = _marked(answer)
     refused = answer.code == 407 or (answer.code >= 400 and marked == "proxy")

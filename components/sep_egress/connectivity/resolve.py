@@ -106,6 +106,7 @@ class Overrides:
         return None
 
 
-def _format(address: Address) -> str:
+def format_address(address: Address) -> str:
+    """An address as ``ip:port`` (``[ipv6]:port``) for reports."""
     host, port = address
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

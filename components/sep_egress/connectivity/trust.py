@@ -35,10 +35,10 @@ class TrustStores:
             return context
 
     def public_context(self) -> ssl.SSLContext:
-        return self._cached("public", lambda: _context(self.public_cafile or _certifi_bundle()))
+        return self._cached("public", lambda: load_context(self.public_cafile or certifi_bundle()))
 
     def local_context(self) -> ssl.SSLContext:
-        return self._cached("local", lambda: _context(self.local_cafile))
+        return self._cached("local", lambda: load_context(self.local_cafile))
 
     def unverified_context(self) -> ssl.SSLContext:
         """A context that accepts any certificate: only to read the issuer of one that no store accepts."""
@@ -49,7 +49,8 @@ class TrustStores:
         return self.public_cafile or "certifi"
 
 
-def _certifi_bundle() -> str:
+def certifi_bundle() -> str:
+    """The path of certifi's bundle of public roots."""
     try:
         import certifi  # only `check` needs it, and it may be absent where only exports run
     except ImportError:  # pragma: no cover - certifi ships with the project's dependencies today
@@ -66,7 +67,8 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
-def _context(cafile: str | None) -> ssl.SSLContext:
+def load_context(cafile: str | None) -> ssl.SSLContext:
+    """A client context trusting ``cafile`` only (the system store when None); a bad file is a ``CheckError``."""
     try:
         # With a cafile, create_default_context trusts that file only, which is what makes the comparison honest.
         context = ssl.create_default_context(cafile=cafile)
@@ -75,7 +77,7 @@ def _context(cafile: str | None) -> ssl.SSLContext:
     return context
 
 
-def _name(value: Any) -> str | None:
+def certificate_name(value: Any) -> str | None:
     """``getpeercert()``'s issuer/subject tuples as ``CN=..., O=...``."""
     short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
     # Certificate names come from whoever answers: no escape sequence of theirs reaches a terminal.
