@@ -5,8 +5,8 @@ Every target is a distinct name routed to one loopback TLS origin (a trustme cer
 by default: the public roots are certifi's bundle, which does not trust the test CA, so each target takes a
 second handshake against the local store (the test CA, as `--ca-file`) and comes out `intercepted`. Nothing is
 resolved and nothing leaves the machine. Loading certifi's ~150 roots costs milliseconds of CPU, so a context per
-handshake dominates a large run (on a shared 2-core machine: 3.9 s against 52 s, where some per-handshake checks
-even ran past their timeout and were misreported). Exit status 1 if the cached run is not faster or not right.
+handshake dominates a large run (on a shared 2-core machine, two runs: 3.7-3.9 s against 27-52 s; in the slower
+run some per-handshake checks even ran past their timeout and were misreported). Exit status 1 if the cached run is not faster or not right.
 """
 
 from __future__ import annotations
