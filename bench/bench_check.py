@@ -6,7 +6,8 @@ by default: the public roots are certifi's bundle, which does not trust the test
 second handshake against the local store (the test CA, as `--ca-file`) and comes out `intercepted`. Nothing is
 resolved and nothing leaves the machine. Loading certifi's ~150 roots costs milliseconds of CPU, so a context per
 handshake dominates a large run (on a shared 2-core machine, two runs: 3.7-3.9 s against 27-52 s; in the slower
-run some per-handshake checks even ran past their timeout and were misreported). Exit status 1 if the cached run is not faster or not right.
+run some per-handshake checks even ran past their timeout and were misreported). Exit status 1 if the cached
+run is not faster or not right.
 """
 
 from __future__ import annotations
