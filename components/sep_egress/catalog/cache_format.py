@@ -1,7 +1,7 @@
 """The catalog cache's file format: a validated ``Catalog`` as JSON, and back.
 
 The cache folder is configurable (``SEP_EGRESS_CACHE_DIR``), so a cache file is untrusted input: JSON cannot run
-code (pickle could), and ``catalog_from_json`` checks every value that reaches generated output again with the
+code (a serialised Python object could), and ``catalog_from_json`` checks every value that reaches generated output again with the
 catalog's own light validators (host names and URLs, CIDRs, ids, ports, roles, versions, text), without pydantic.
 A file that fails any check raises ``CacheFormatError``; the caller then validates the YAML again.
 """

@@ -3,7 +3,7 @@ file, the entry and the field of every problem. Nothing is half-loaded.
 
 A validated catalog is kept in a per-user cache keyed by the file's content and the code that reads it, so the CLI
 does not pay for YAML parsing and schema building on every run (see ``_cached_catalog``). The cache is JSON, never
-pickle: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there must not be able to run code or
+serialised Python objects: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there must not be able to run code or
 bring in a value the validators would refuse (``cache_format`` checks every canonical value again).
 """
 
