@@ -1,13 +1,15 @@
 """The catalog cache's file format: a validated ``Catalog`` as JSON, and back.
 
 The cache folder is configurable (``SEP_EGRESS_CACHE_DIR``), so a cache file is untrusted input: JSON cannot run
-code (a serialised Python object could), and ``catalog_from_json`` checks every value that reaches generated output again with the
-catalog's own light validators (host names and URLs, CIDRs, ids, ports, roles, versions, text), without pydantic.
+code (a serialised Python object could), and ``catalog_from_json`` checks every value that reaches generated
+output again with the catalog's own light validators (host names and URLs, CIDRs, ids, ports, roles, versions,
+text), without pydantic.
 A file that fails any check raises ``CacheFormatError``; the caller then validates the YAML again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, get_args
 
 from .hosts import HostError, ParsedUrl, check_text, parse_cidr, parse_url
@@ -106,8 +108,72 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
+# Fields added to ``Entry`` or ``Catalog`` later are kept when they hold plain values (text, numbers, booleans,
+# None, lists of them, or a ``Text``): written under "extra", read back with the text check. A field of any other
+# type makes the catalog uncacheable (validated on every run) rather than lost.
+def _extra_to_json(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if isinstance(value, Text):
+        return {"en": value.en, "fr": value.fr}
+    if isinstance(value, tuple) and all(value is None or type(item) in (str, int, bool) for item in value):
+        return list(value)
+    raise CacheFormatError(f"a field of type {type(value).__name__} cannot be cached")
+
+
+def _extra_from_json(value: Any) -> Any:
+    if value is None or type(value) in (int, bool):
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return _localized(value)
+    if isinstance(value, list):
+        return tuple(_extra_from_json(item) for item in value)
+    raise CacheFormatError("unexpected value")
+
+
+def _extras(instance: Any, known: set[str]) -> dict[str, Any]:
+    return {
+        item.name: _extra_to_json(getattr(instance, item.name))
+        for item in dataclasses.fields(instance)
+        if item.name not in known
+    }
+
+
+def _extras_from_json(cls: type, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CacheFormatError("extra fields expected")
+    names = {item.name for item in dataclasses.fields(cls)}
+    if not set(value) <= names:
+        raise CacheFormatError("unknown field")
+    return {key: _extra_from_json(item) for key, item in value.items()}
+
+
+_ENTRY_FIELDS = {
+    "id",
+    "role",
+    "usage",
+    "urls",
+    "cidrs",
+    "ports",
+    "protocol",
+    "min_version",
+    "max_version",
+    "before_version",
+    "requires_proxy",
+    "storage",
+    "row",
+    "blocked",
+    "footnote",
+    "shared_host",
+}
+_CATALOG_FIELDS = {"version", "source", "roles", "notices", "readings", "entries", "changes"}
+
+
 def _entry_to_json(entry: Entry) -> dict[str, Any]:
     return {
+        "extra": _extras(entry, _ENTRY_FIELDS),
         "id": entry.id,
         "role": entry.role,
         "usage": {"en": entry.usage.en, "fr": entry.usage.fr},
@@ -154,6 +220,7 @@ def _entry_from_json(value: Any) -> Entry:
         blocked=_optional_text(value.get("blocked")),
         footnote=_optional_text(value.get("footnote")),
         shared_host=_optional_text(value.get("shared_host")),
+        **_extras_from_json(Entry, value.get("extra")),
     )
 
 
@@ -161,6 +228,7 @@ def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
     """The catalog as JSON-ready data (``catalog_from_json`` reads it back)."""
     return {
         "format": FORMAT,
+        "extra": _extras(catalog, _CATALOG_FIELDS),
         "version": catalog.version,
         "source": dict(catalog.source),
         "roles": {role: {"en": text.en, "fr": text.fr} for role, text in catalog.roles.items()},
@@ -213,4 +281,5 @@ def catalog_from_json(document: Any) -> Catalog:
         readings=tuple(readings),
         entries=tuple(_entry_from_json(entry) for entry in _list(document.get("entries"))),
         changes=tuple(changes),
+        **_extras_from_json(Catalog, document.get("extra")),
     )

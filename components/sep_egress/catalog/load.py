@@ -3,8 +3,8 @@ file, the entry and the field of every problem. Nothing is half-loaded.
 
 A validated catalog is kept in a per-user cache keyed by the file's content and the code that reads it, so the CLI
 does not pay for YAML parsing and schema building on every run (see ``_cached_catalog``). The cache is JSON, never
-serialised Python objects: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there must not be able to run code or
-bring in a value the validators would refuse (``cache_format`` checks every canonical value again).
+serialised Python objects: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there must not be able
+to run code or bring in a value the validators would refuse (``cache_format`` checks every canonical value again).
 """
 
 from __future__ import annotations
@@ -202,12 +202,16 @@ def _schema_fingerprint() -> bytes:
 def _write_cache(entry: Path, catalog: Catalog) -> None:
     import tempfile
 
+    try:
+        document = catalog_to_json(catalog)
+    except CacheFormatError:  # a field this format cannot hold: validate on every run rather than lose it
+        return
     temporary: str | None = None
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".catalog-", delete=False) as handle:
             temporary = handle.name
-            handle.write(json.dumps(catalog_to_json(catalog), ensure_ascii=True, sort_keys=True).encode("ascii"))
+            handle.write(json.dumps(document, ensure_ascii=True, sort_keys=True).encode("ascii"))
         os.replace(temporary, entry)
     except OSError:
         if temporary:  # a read-only or full disk only costs speed
