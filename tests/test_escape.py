@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pacparser
 from hypothesis import given, settings
@@ -12,7 +13,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from sep_egress.catalog import Catalog
-from sep_egress.catalog.cache_format import catalog_from_json, catalog_to_json
+from sep_egress.catalog.cache_format import CacheFormatError, catalog_from_json, catalog_to_json
+from sep_egress.catalog.load import _write_cache
 from sep_egress.compile.escape import (
     SQUID_COMMENT_MAX,
     csv_cell,
@@ -132,5 +134,12 @@ def test_markdown_code_holds_any_lines_and_span_any_text(lines: list[str], text:
     assert [child.type for child in inline.children or []] == ["text", "code_inline"]
 
 
-def test_the_cache_format_round_trips_the_catalog(catalog: Catalog) -> None:
-    assert catalog_from_json(json.loads(json.dumps(catalog_to_json(catalog)))) == catalog
+def test_the_cache_format_round_trips_the_catalog(catalog: Catalog, tmp_path: Path) -> None:
+    try:
+        document = catalog_to_json(catalog)
+    except CacheFormatError:
+        # A model field the format cannot hold: the catalog must then stay out of the cache, not lose the field.
+        _write_cache(tmp_path / "entry.json", catalog)
+        assert not (tmp_path / "entry.json").exists()
+        return
+    assert catalog_from_json(json.loads(json.dumps(document))) == catalog
