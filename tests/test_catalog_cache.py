@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def copy_catalog(tmp_path: Path) -> Path:
 def test_a_cache_hit_equals_a_fresh_validation(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = copy_catalog(tmp_path)
     first = load_catalog(path)
-    entries = list(cache.glob("catalog-*.pickle"))
+    entries = list(cache.glob("catalog-*.json"))
     assert len(entries) == 1
     assert oct(entries[0].stat().st_mode & 0o777) == "0o600"
     assert load_catalog(path) == first
@@ -51,7 +52,7 @@ def test_an_edited_catalog_is_validated_again(cache: Path, tmp_path: Path) -> No
 def test_a_corrupt_cache_entry_is_rebuilt(cache: Path, tmp_path: Path) -> None:
     path = copy_catalog(tmp_path)
     expected = load_catalog(path)
-    (entry,) = cache.glob("catalog-*.pickle")
+    (entry,) = cache.glob("catalog-*.json")
     entry.write_bytes(b"not a pickle")
     assert load_catalog(path) == expected
     assert entry.read_bytes() != b"not a pickle"
@@ -77,3 +78,28 @@ def test_a_cached_plan_run_imports_neither_pydantic_nor_yaml(cache: Path) -> Non
     assert cold.stdout == warm.stdout
     assert "pydantic" in cold.stderr
     assert warm.stderr.strip() == "[]"
+
+
+def test_fields_added_later_are_kept_or_the_catalog_is_not_cached() -> None:
+    import dataclasses
+
+    from sep_egress.catalog.cache_format import CacheFormatError, _extras, _extras_from_json
+    from sep_egress.catalog.models import Text
+
+    @dataclasses.dataclass(frozen=True)
+    class Sample:
+        id: str
+        provenance: str | None = None
+        anchors: tuple[str, ...] = ()
+        note: Text | None = None
+        other: object = None
+
+    sample = Sample("x", "table 2, row 3", ("a", "b"), Text("en", "fr"))
+    document = json.loads(json.dumps(_extras(sample, {"id"})))
+    assert Sample("x", **_extras_from_json(Sample, document)) == sample
+    with pytest.raises(CacheFormatError):  # text read back is checked like the schema's free text
+        _extras_from_json(Sample, {**document, "provenance": "row 3\nhttp_access allow all"})
+    with pytest.raises(CacheFormatError):
+        _extras_from_json(Sample, {**document, "unknown": 1})
+    with pytest.raises(CacheFormatError):  # a type the format cannot hold: not cached rather than lost
+        _extras(Sample("x", other=object()), {"id"})

@@ -421,6 +421,9 @@ def test_a_catalog_suffix_admits_its_subdomains() -> None:
         ({"allowedHosts": "x.example.com"}, "allowedHosts must be a list"),
         ({"allowedHosts": ["localhost"]}, "allowedHosts[0]: 'localhost' is not a fully qualified host name"),
         ({"allowedDomainSuffixes": ["10.0.0.1"]}, "allowedDomainSuffixes[0]"),
+        # A label is matched whole: "evil\n" must not pass as "evil" (a regex ending in "$" accepts it).
+        ({"allowedHosts": ["evil\n.com"]}, "allowedHosts[0]"),
+        ({"allowedDomainSuffixes": ["corp\n.example.com"]}, "allowedDomainSuffixes[0]"),
     ],
 )
 def test_a_bad_config_is_reported_not_ignored(config: dict[str, Any], problem: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -54,3 +55,54 @@ def test_the_real_preview_is_limited_to_branches_of_this_repository() -> None:
     assert pulumi_step["with"]["comment-on-pr"] is True
     stacks = {path.name[len("Pulumi.") : -len(".yaml")] for path in (ROOT / "stacks").glob("Pulumi.*.yaml")}
     assert set(job["strategy"]["matrix"]["stack"]) == stacks
+
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>\S+?)@(?P<ref>\S+)(?P<comment>.*)$")
+
+
+def all_workflows() -> list[str]:
+    return sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+
+
+def test_every_action_is_pinned_by_commit_with_its_tag_in_a_comment() -> None:
+    found = 0
+    for name in all_workflows():
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            if "uses:" not in line or line.lstrip().startswith("#"):
+                continue
+            match = USES.match(line)
+            assert match, f"{name}: {line.strip()}"
+            found += 1
+            # A tag or branch can be moved to other code; a full commit SHA cannot.
+            assert re.fullmatch(r"[0-9a-f]{40}", match["ref"]), f"{name}: {line.strip()} is not pinned by commit"
+            assert re.fullmatch(r"\s+# v\d+(?:\.\d+)*", match["comment"]), f"{name}: {line.strip()} names no tag"
+    assert found >= 8
+
+
+def test_checkouts_leave_no_credentials_behind() -> None:
+    for name in all_workflows():
+        for step in steps(load(name)):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, name
+
+
+def test_cloud_credentials_are_minted_only_in_a_job_bound_to_a_protected_environment() -> None:
+    for name in all_workflows():
+        document = load(name)
+        assert "id-token" not in (document.get("permissions") or {}), f"{name}: id-token at workflow level"
+        for job_name, job in document["jobs"].items():
+            permissions = job.get("permissions") or {}
+            if permissions.get("id-token") == "write":
+                assert job.get("environment") == "pulumi-preview", f"{name}:{job_name} has no environment"
+                assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+            uses = [str(step.get("uses", "")) for step in job["steps"]]
+            if any(action.startswith(("aws-actions/", "google-github-actions/auth")) for action in uses):
+                assert permissions.get("id-token") == "write" and job.get("environment"), f"{name}:{job_name}"
+    text = (WORKFLOWS / "pulumi-preview.yml").read_text(encoding="utf-8")
+    assert "Required reviewers" in text and "environment:pulumi-preview" in text
+
+
+def test_the_comment_says_it_comes_from_the_pull_requests_own_code() -> None:
+    run = " ".join(step.get("run", "") for step in steps(load("preview-comment.yml")))
+    banner = run.index("Produced by this pull request's own code")
+    assert banner < run.index("head -c 60000 preview.md")  # above the untrusted markdown, not inside it

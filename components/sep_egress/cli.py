@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from . import __version__
+from .compile.escape import plain_text
 from .errors import SepEgressError
 
 #: Subcommands in ``--help`` order: name -> (module, one-line help). Only the module of the command being run is
@@ -69,8 +70,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(modules[args.command].run(args))
     except SepEgressError as error:
-        sys.stderr.write(f"sep-egress {args.command}: error: {error}\n")
+        # Messages quote user input (file names that may not be UTF-8, text from YAML): one line per problem, with
+        # any control character, separator or stray byte shown as an escape.
+        lines = [plain_text(line) for line in str(error).split("\n")]
+        sys.stderr.write(f"sep-egress {args.command}: error: " + "\n".join(lines) + "\n")
         return error.exit_code
+    except MemoryError:
+        # Input files are read within bounds (catalog/bounded_yaml.py); this is the last line of defence.
+        sys.stderr.write(f"sep-egress {args.command}: error: out of memory (an input is too large)\n")
+        return 2
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

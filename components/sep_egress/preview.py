@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .compile.escape import markdown_code, markdown_code_span, markdown_text
 from .errors import ConfigError, SepEgressError
 from .settings import (
     NAMESPACE,
@@ -542,21 +543,31 @@ def _diff_lines(diff: dict[str, Any], bullet: str) -> list[str]:
 
 
 def render_markdown(preview: Preview, diff: dict[str, Any] | None = None) -> str:
+    """The preview as GitHub markdown for a pull-request comment.
+
+    Every value goes out through ``escape.markdown_text`` (inline text) or ``escape.markdown_code`` (fenced
+    blocks), so no stack name, resource name, warning or input can open or close HTML (``</details>``), a heading,
+    a link or a fence: the only HTML and structure in the comment are the ones written here.
+    """
     counts = Counter(resource.type for resource in preview.resources)
-    lines = [f"### sep-egress preview: stack `{preview.stack}`", ""]
+    lines = [f"### sep-egress preview: stack {markdown_code_span(preview.stack)}", ""]
     if diff is not None:
-        lines += [f"**{_diff_summary(diff)}**", ""]
+        lines += [f"**{markdown_text(_diff_summary(diff))}**", ""]
         if diff["added"] or diff["removed"] or diff["changed"]:
-            lines += ["```diff", *_diff_lines(diff, bullet=""), "```", ""]
+            lines += [*markdown_code(_diff_lines(diff, bullet=""), "diff"), ""]
     lines += ["| resource type | count |", "| --- | ---: |"]
-    lines += [f"| `{type_}` | {count} |" for type_, count in sorted(counts.items())]
+    lines += [f"| {markdown_text(type_)} | {count} |" for type_, count in sorted(counts.items())]
     if preview.warnings:
         lines += ["", "<details><summary>Warnings</summary>", ""]
-        lines += [f"- **{item.get('code')}**: {item.get('message')}" for item in preview.warnings]
+        lines += [
+            f"- **{markdown_text(item.get('code'))}**: {markdown_text(item.get('message'))}"
+            for item in preview.warnings
+        ]
         lines += ["", "</details>"]
-    lines += ["", "<details><summary>Resource tree</summary>", "", "```"]
+    tree: list[str] = []
     for depth, resource in _tree(preview):
-        lines.append(f"{'  ' * depth}{resource.type}  {resource.name}")
-        lines += [f"{'  ' * (depth + 2)}{line}" for line in review_lines(resource)]
-    lines += ["```", "", "</details>", "", "_Offline preview under Pulumi's mock engine: no cloud state was read._"]
+        tree.append(f"{'  ' * depth}{resource.type}  {resource.name}")
+        tree += [f"{'  ' * (depth + 2)}{line}" for line in review_lines(resource)]
+    lines += ["", "<details><summary>Resource tree</summary>", "", *markdown_code(tree), ""]
+    lines += ["</details>", "", "_Offline preview under Pulumi's mock engine: no cloud state was read._"]
     return "\n".join(lines) + "\n"

@@ -94,7 +94,7 @@ PRIVATE_GOOGLE_ACCESS_RANGES = {
     "199.36.153.8/30": "private.googleapis.com",
     "199.36.153.4/30": "restricted.googleapis.com",
 }
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # fullmatch only: "$" accepts a final newline
 CONFIG_KEYS = ("allowedHosts", "allowedDomainSuffixes")
 
 
@@ -185,7 +185,7 @@ def _declared_name(value: Any, *, suffix: bool) -> tuple[str, bool, str | None]:
         name = name[2:] if name.startswith("*.") else name[1:]
         suffix = True
     labels = name.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
         return "", False, f"{value!r} is not a fully qualified host name"
     return name, suffix, None
 

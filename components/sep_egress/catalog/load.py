@@ -1,15 +1,17 @@
 """Reading the catalog and overlay files: YAML in, validated models out, or one ``CatalogError`` naming the
 file, the entry and the field of every problem. Nothing is half-loaded.
 
-A validated catalog is kept in a per-user cache keyed by the file's content and the versions of this package and
-pydantic, so the CLI does not pay for YAML parsing and schema building on every run (see ``_cached_catalog``).
+A validated catalog is kept in a per-user cache keyed by the file's content and the code that reads it, so the CLI
+does not pay for YAML parsing and schema building on every run (see ``_cached_catalog``). The cache is JSON, never
+serialised Python objects: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there must not be able
+to run code or bring in a value the validators would refuse (``cache_format`` checks every canonical value again).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import __version__
 from ..errors import CatalogError
+from . import bounded_yaml
+from .bounded_yaml import MAX_CATALOG_BYTES, MAX_FILE_BYTES
+from .cache_format import CacheFormatError, catalog_from_json, catalog_to_json
 from .models import Catalog, Overlay
 
 if TYPE_CHECKING:
@@ -30,57 +35,10 @@ NO_CACHE_ENV = "SEP_EGRESS_NO_CACHE"
 M = TypeVar("M", bound="BaseModel")
 
 
-@lru_cache(maxsize=1)
-def _yaml_loader() -> Any:
-    """A safe YAML loader that refuses a key written twice in one mapping (YAML would keep the last silently).
-
-    Built on first use so that a run served from the cache never imports yaml.
-    """
-    import yaml
-
-    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class UniqueKeyLoader(base):  # type: ignore[valid-type,misc]
-        pass
-
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is written twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return loader.construct_mapping(node, deep=deep)
-
-    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    return UniqueKeyLoader
-
-
-def _read_bytes(path: Path, source: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(source, [("", f"cannot read the file ({exc.strerror or exc})")]) from None
-
-
-def read_yaml(path: Path, source: str, content: bytes | None = None) -> Any:
-    """Parse a YAML file, turning every I/O or syntax problem into a ``CatalogError`` for ``source``."""
-    import yaml
-
-    data = content if content is not None else _read_bytes(path, source)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CatalogError(source, [("", "the file is not UTF-8 text")]) from None
-    try:
-        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CatalogError(source, [(where, f"not valid YAML: {problem}")]) from None
+def read_yaml(path: Path, source: str, content: bytes | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse a YAML file within the bounds of ``bounded_yaml`` (size, alias expansion, nesting, no merge keys, no
+    key written twice), turning every problem into a ``CatalogError`` for ``source``."""
+    return bounded_yaml.read_yaml(path, source, content, max_bytes=max_bytes)
 
 
 def _entry_label(raw: Any, index: int) -> str:
@@ -188,7 +146,11 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 def _validate_catalog(path: Path, source: str, content: bytes) -> Catalog:
     from .schema import CatalogDocument
 
-    return validate_document(CatalogDocument, read_yaml(path, source, content), source).to_model()
+    document = read_yaml(path, source, content, max_bytes=MAX_CATALOG_BYTES)
+    try:
+        return validate_document(CatalogDocument, document, source).to_model()
+    except MemoryError:
+        raise CatalogError(source, [("", "the catalog is too large to validate")]) from None
 
 
 @lru_cache(maxsize=1)
@@ -207,22 +169,22 @@ def cache_dir() -> Path:
 def _cached_catalog(path: Path, source: str) -> Catalog:
     """Validate a catalog file, or reuse the result of validating the very same bytes before.
 
-    The key hashes the file's bytes with the versions of this package and pydantic, so an edited catalog or an
-    upgrade is always validated again. The cache is private to the user (0700 folder, 0600 files); an unreadable,
-    corrupt or foreign entry is ignored and rewritten. ``SEP_EGRESS_NO_CACHE=1`` turns the cache off.
+    The key hashes the file's bytes with the version of this package and the code that validates and represents a
+    catalog, so an edited catalog or an upgrade is always validated again. The cache is private to the user (0700
+    folder, 0600 files) and holds JSON, read back through ``cache_format.catalog_from_json``, which checks every
+    host, URL, CIDR, id, port and text with the same validators as the schema (without pydantic); an unreadable,
+    corrupt, foreign or tampered entry is ignored and rewritten. ``SEP_EGRESS_NO_CACHE=1`` turns the cache off.
     """
-    content = _read_bytes(path, source)
+    content = bounded_yaml.read_bounded(path, source, MAX_CATALOG_BYTES)
     if os.environ.get(NO_CACHE_ENV):
         return _validate_catalog(path, source, content)
     key = hashlib.sha256(b"\0".join([content, __version__.encode(), _schema_fingerprint()])).hexdigest()
-    entry = cache_dir() / f"catalog-{key[:32]}.pickle"
+    entry = cache_dir() / f"catalog-{key[:32]}.json"
     try:
-        with entry.open("rb") as handle:
-            cached = pickle.load(handle)  # noqa: S301 - our own file in a private folder, keyed by content
-        if isinstance(cached, Catalog):
-            return cached
-    except Exception:  # noqa: S110 - any unusable cache entry is simply rebuilt
-        pass
+        cached = bounded_yaml.read_bounded(entry, str(entry), 4 * MAX_CATALOG_BYTES)
+        return catalog_from_json(json.loads(cached.decode("utf-8")))
+    except (CatalogError, CacheFormatError, ValueError, TypeError, KeyError, RecursionError):
+        pass  # any unusable cache entry is simply rebuilt
     catalog = _validate_catalog(path, source, content)
     _write_cache(entry, catalog)
     return catalog
@@ -232,7 +194,7 @@ def _schema_fingerprint() -> bytes:
     """The code that validates and represents a catalog: a change to it must invalidate cached results."""
     folder = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("schema.py", "models.py", "hosts.py", "versions.py"):
+    for name in ("schema.py", "models.py", "hosts.py", "versions.py", "cache_format.py"):
         digest.update((folder / name).read_bytes())
     return digest.hexdigest().encode()
 
@@ -240,12 +202,16 @@ def _schema_fingerprint() -> bytes:
 def _write_cache(entry: Path, catalog: Catalog) -> None:
     import tempfile
 
+    try:
+        document = catalog_to_json(catalog)
+    except CacheFormatError:  # a field this format cannot hold: validate on every run rather than lose it
+        return
     temporary: str | None = None
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".catalog-", delete=False) as handle:
             temporary = handle.name
-            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(json.dumps(document, ensure_ascii=True, sort_keys=True).encode("ascii"))
         os.replace(temporary, entry)
     except OSError:
         if temporary:  # a read-only or full disk only costs speed

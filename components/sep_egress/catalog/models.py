@@ -19,8 +19,9 @@ ROLES: tuple[Role, ...] = ("agent", "agent-cloud", "sepm", "sepm-cloud", "consol
 StorageProvider = Literal["aws", "gcp"]
 Protocol = Literal["tls", "http", "tcp", "udp"]
 
-ENTRY_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-CATALOG_VERSION = re.compile(r"^\d{4}\.\d{2}\.\d{2}(?:\.\d+)?$")
+#: Use with ``fullmatch`` only (``match`` with ``$`` would accept a trailing newline).
+ENTRY_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+CATALOG_VERSION = re.compile(r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}(?:\.[0-9]{1,6})?")
 
 
 def catalog_version_key(version: str) -> tuple[int, ...]:

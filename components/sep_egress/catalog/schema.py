@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from . import models
-from .hosts import HostError, ParsedUrl, parse_url
+from .hosts import HostError, ParsedUrl, parse_cidr, parse_url, unsafe_text
 from .models import CATALOG_VERSION, ENTRY_ID, ROLES, Protocol, Role, StorageProvider, catalog_version_key
 from .versions import ProductVersion
 
@@ -41,15 +41,28 @@ def _parse_cidr(value: Any) -> IPNetwork:
     if not isinstance(value, str):
         raise ValueError(f"a CIDR is text such as '10.0.0.0/24', not {type(value).__name__}")
     try:
-        network = ipaddress.ip_network(value.strip(), strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid CIDR ({exc})") from None
+        network = parse_cidr(value)
+    except HostError as exc:
+        raise ValueError(str(exc)) from None
     if network.prefixlen == 0:
         raise ValueError(f"{value!r} allows every address; sep-egress never emits an allow-all")
     return network
 
 
 Cidr = Annotated[IPNetwork, BeforeValidator(_parse_cidr), PlainSerializer(str, return_type=str)]
+
+
+def _safe_text(value: Any) -> Any:
+    # Free text ends up in comments, messages and previews: one line, no controls, whatever the YAML escapes hid.
+    if isinstance(value, str):
+        problem = unsafe_text(value)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+#: Free text: any characters but controls, format characters, line/paragraph separators and surrogates.
+FreeText = Annotated[str, BeforeValidator(_safe_text)]
 
 
 class Strict(BaseModel):
@@ -59,8 +72,8 @@ class Strict(BaseModel):
 class LocalizedDocument(Strict):
     """A text in the article's French and in English."""
 
-    fr: str | None = None
-    en: str
+    fr: FreeText | None = None
+    en: FreeText
 
     def to_model(self) -> models.Text:
         return models.Text(en=self.en, fr=self.fr)
@@ -80,9 +93,9 @@ class EntryDocument(Strict):
 
     id: str = Field(description="Stable identifier, never reused: lower-case letters, digits and hyphens.")
     role: Role
-    row: str | None = Field(default=None, description="The article's row title this entry comes from.")
+    row: FreeText | None = Field(default=None, description="The article's row title this entry comes from.")
     usage: LocalizedDocument
-    blocked: str | None = Field(default=None, description="What breaks when this entry is blocked.")
+    blocked: FreeText | None = Field(default=None, description="What breaks when this entry is blocked.")
     domain_suffix: StrictBool = Field(
         default=False, description="Hosts written '*.example.com' or '.example.com' allow a domain and its subdomains."
     )
@@ -102,15 +115,15 @@ class EntryDocument(Strict):
     storage: StorageProvider | None = Field(
         default=None, description="Storage phase this entry belongs to: aws (S3) or gcp (storage.googleapis.com)."
     )
-    footnote: str | None = None
-    shared_host: str | None = Field(
+    footnote: FreeText | None = None
+    shared_host: FreeText | None = Field(
         default=None, description="Why a host rule for this entry admits more than the vendor's own service."
     )
 
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not ENTRY_ID.match(value):
+        if not ENTRY_ID.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid id (lower-case letters, digits and inner hyphens, 1-64)")
         return value
 
@@ -189,27 +202,27 @@ class NoticeDocument(LocalizedDocument):
 class ReadingDocument(Strict):
     """How the catalog reads an ambiguous passage of the article."""
 
-    id: str
-    fr: str
-    reading: str
+    id: FreeText
+    fr: FreeText
+    reading: FreeText
 
 
 class ChangeDocument(Strict):
     """What one catalog version added, removed or changed, and why."""
 
     version: str
-    date: str
-    summary: str
+    date: FreeText
+    summary: FreeText
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
+    changed: tuple[FreeText, ...] = ()
 
 
 class SourceDocument(Strict):
-    title: str
-    publisher: str
-    language: str
-    kind: str
+    title: FreeText
+    publisher: FreeText
+    language: FreeText
+    kind: FreeText
 
 
 class CatalogDocument(Strict):
@@ -226,7 +239,7 @@ class CatalogDocument(Strict):
     @field_validator("version")
     @classmethod
     def _version_shape(cls, value: str) -> str:
-        if not CATALOG_VERSION.match(value):
+        if not CATALOG_VERSION.fullmatch(value):
             raise ValueError(f"{value!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
         return value
 
@@ -241,7 +254,7 @@ class CatalogDocument(Strict):
                 raise ValueError(f"entry {entry.id!r}: footnote {entry.footnote!r} is not a notice")
         versions = [change.version for change in self.changes]
         for change_version in versions:
-            if not CATALOG_VERSION.match(change_version):
+            if not CATALOG_VERSION.fullmatch(change_version):
                 raise ValueError(f"changes: {change_version!r} is not a catalog version")
         if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
             raise ValueError("changes: versions must be unique and in ascending order")
@@ -291,9 +304,17 @@ class CatalogDocument(Strict):
 class OverlayDocument(Strict):
     """A user's additions and exclusions, applied on top of the catalog."""
 
-    description: str | None = None
+    description: FreeText | None = None
     entries: tuple[EntryDocument, ...] = ()
     exclude: tuple[str, ...] = Field(default=(), description="Catalog (or earlier overlay) entry ids to leave out.")
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, entry_id in enumerate(value):
+            if not ENTRY_ID.fullmatch(entry_id):
+                raise ValueError(f"exclude[{index}]: {entry_id!r} is not a valid id")
+        return value
 
     def to_model(self) -> models.Overlay:
         return models.Overlay(

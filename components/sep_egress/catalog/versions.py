@@ -10,10 +10,12 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
+# Matched whole, ASCII digits and separators only (``\\d`` and ``\\s`` would take other scripts' digits and
+# line breaks; the canonical spelling is printed anyway, but input with a line break is refused everywhere).
 _VERSION = re.compile(
-    r"^\s*(?P<major>\d{1,3})(?:\.(?P<minor>\d{1,3}))?"
-    r"(?:[\s_-]*RU[\s_-]*(?P<ru>\d{1,3}))?"
-    r"(?:[\s_-]*MP[\s_-]*(?P<mp>\d{1,3}))?\s*$",
+    r" *(?P<major>[0-9]{1,3})(?:\.(?P<minor>[0-9]{1,3}))?"
+    r"(?:[ _-]*RU[ _-]*(?P<ru>[0-9]{1,3}))?"
+    r"(?:[ _-]*MP[ _-]*(?P<mp>[0-9]{1,3}))? *",
     re.IGNORECASE,
 )
 
@@ -50,7 +52,7 @@ class ProductVersion:
             text = str(text)
         if not isinstance(text, str):
             raise VersionError(f"a product version is text such as {EXAMPLES}, not {type(text).__name__}")
-        match = _VERSION.match(text)
+        match = _VERSION.fullmatch(text)
         if not match:
             raise VersionError(f"{text!r} is not a product version; write it as one of {EXAMPLES}")
         ru = int(match["ru"] or 0)

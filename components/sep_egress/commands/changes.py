@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
     changes = list(catalog.changes)
     if args.since:
-        if not CATALOG_VERSION.match(args.since):
+        if not CATALOG_VERSION.fullmatch(args.since):
             raise SelectionError(f"--since {args.since!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
         since = catalog_version_key(args.since)
         changes = [change for change in changes if catalog_version_key(change.version) > since]

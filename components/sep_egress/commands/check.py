@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Any, TextIO
 
+from ..compile.escape import plain_text
 from ..connectivity import (
     PASSWORD_ENV,
     USER_ENV,
@@ -149,7 +150,7 @@ def _table(results: list[CheckResult], proxy: Proxy | None = None) -> str:
     if failures:
         out += "\nFailures:\n"
         for result in failures:
-            out += f"- {result.target.host}:{result.target.port}: {result.error or result.verdict}\n"
+            out += f"- {result.target.host}:{result.target.port}: {plain_text(result.error or result.verdict)}\n"
     passed = len(results) - len(failures)
     intercepted = sum(1 for result in results if result.tls.intercepted)
     out += f"\n{len(results)} checked: {passed} ok, {len(failures)} failing ({intercepted} intercepted).\n"
@@ -184,8 +185,9 @@ def run(args: argparse.Namespace) -> int:
             "catalog_version": plan.catalog_version,
             "selection": plan.to_dict()["selection"],
             "timeout": args.timeout,
-            "public_roots": trust.public_name,
-            "local_roots": args.ca_file or "system",
+            # Named as the user wrote them; a file name that is not UTF-8 shows its bytes as \xNN.
+            "public_roots": plain_text(trust.public_name),
+            "local_roots": plain_text(args.ca_file or "system"),
             "proxy": None if proxy is None else {"url": proxy.url, "authenticated": proxy.authenticated},
         }
         sys.stdout.write(to_json(report(results, document)))

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import cast
 
@@ -22,6 +19,7 @@ from ..compile.proxy import (
     pac_file,
     squid_config,
 )
+from .output import write_output
 from .selection import add_selection_arguments, plan_from_args
 
 FORMATS = ("squid", "pac", "hosts", "csv")
@@ -110,38 +108,6 @@ def render(args: argparse.Namespace) -> str:
     if args.format == "hosts":
         return host_list(plan, suffix_form=cast(SuffixForm, args.suffix_form), comments=args.comments)
     return csv_list(plan)
-
-
-def write_output(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``: a regular file is replaced atomically, anything else (a FIFO, /dev/stdout, a
-    device) is written in place, since renaming over it would replace the device node itself."""
-    try:
-        existing = path.stat()
-    except FileNotFoundError:
-        existing = None
-    except OSError as exc:
-        raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        try:
-            with path.open("w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-        except OSError as exc:
-            raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
-        return
-    # A proxy may reload its configuration at any moment: it must read the old file or the new one, never half.
-    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise ProxyExportError(f"--output {path}: {exc.strerror}") from None
 
 
 def run(args: argparse.Namespace) -> int:

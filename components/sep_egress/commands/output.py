@@ -1,12 +1,27 @@
-"""Rendering for people (aligned tables) and tools (canonical JSON, CSV)."""
+"""Rendering for people (aligned tables) and tools (canonical JSON, CSV).
+
+Cells may hold free text (usage notes, paths, network answers): tables print each cell through ``plain_text`` and
+CSV through ``csv_cell`` (no line break, control or formula), JSON escapes what it must by itself.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from ..compile.escape import csv_cell, plain_text
+from ..errors import SepEgressError
+
+
+class OutputError(SepEgressError):
+    """An ``--output`` file cannot be written (missing directory, permissions, a full disk)."""
 
 
 def to_json(document: Any) -> str:
@@ -17,14 +32,14 @@ def to_json(document: Any) -> str:
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(header) for header in headers])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return buffer.getvalue()
 
 
 def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned table; the last column is not padded so long values do not wrap every line."""
-    cells = [[str(value) for value in row] for row in rows]
+    cells = [[plain_text(value) for value in row] for row in rows]
     widths = [len(header) for header in headers]
     for row in cells:
         for index, value in enumerate(row):
@@ -37,3 +52,45 @@ def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = [line(list(headers)), line(["-" * width for width in widths])]
     out.extend(line(row) for row in cells)
     return "\n".join(out) + "\n"
+
+
+def write_output(path: Path, text: str, option: str = "--output") -> None:
+    """Write ``text`` to ``path`` atomically: a reader (a proxy reloading its configuration, a CI step) sees the
+    old file or the new one, never half of one.
+
+    A symbolic link is followed: the file it points to is replaced (in the link's target directory), and the link
+    stays a link. A FIFO, ``/dev/stdout`` or another non-regular file is written in place, since renaming over it
+    would replace the device node itself. An existing file keeps its permissions; a new one gets 0644.
+    """
+    shown = f"{option} {plain_text(path)}"
+    target = Path(os.path.realpath(path))
+    try:
+        existing = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise OutputError(f"{shown}: {exc.strerror}") from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        try:
+            with target.open("w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise OutputError(f"{shown}: {exc.strerror}") from None
+        return
+    if not target.parent.is_dir():
+        raise OutputError(f"{shown}: the directory {plain_text(target.parent)} does not exist")
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{shown}: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{shown}: {exc.strerror}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..compile.escape import plain_text
 from .output import to_table
 from .selection import add_selection_arguments, plan_from_args
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if plan.warnings:
         out += "\nWarnings:\n"
         for warning in plan.warnings:
-            out += f"- [{warning.code}] {warning.message}\n"
+            out += f"- [{warning.code}] {plain_text(warning.message)}\n"
             if warning.code == "tls-inspection-bypass":
                 out += "".join(f"    {host}\n" for host in warning.hosts)
     sys.stdout.write(out)

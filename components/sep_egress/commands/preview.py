@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     text = render(head, diff)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        from .output import write_output
+
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

@@ -9,6 +9,7 @@ from ..catalog.load import load_catalog, load_overlay
 from ..catalog.models import ROLES
 from ..catalog.plan import EgressPlan
 from ..catalog.select import MODES, STORAGE_PHASES, SourcedOverlay, select
+from ..compile.escape import plain_text
 from ..errors import SelectionError
 
 
@@ -59,7 +60,8 @@ def plan_from_args(args: argparse.Namespace) -> EgressPlan:
         raise SelectionError("choose --role ROLE (repeatable) or --mode MODE, or --stack NAME")
     if not args.product_version:
         raise SelectionError('--version is required, e.g. --version "14.3 RU1"')
-    overlays = [SourcedOverlay(str(path), load_overlay(path)) for path in args.overlay]
+    # The overlay's name goes into headers and JSON: a file name that is not UTF-8 is named with \xNN escapes.
+    overlays = [SourcedOverlay(plain_text(path), load_overlay(path)) for path in args.overlay]
     return select(
         load_catalog(args.catalog),
         roles=args.role,

@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from ..catalog.hosts import HostError, parse_cidr
 from ..catalog.models import ROLES, Role
 from ..catalog.plan import AllowRule, CidrRule, EgressPlan
 from ..errors import SepEgressError
@@ -384,9 +385,9 @@ def _validate_sources(
             if not isinstance(value, str):
                 raise AwsFirewallError(f"{where}[{index}]: a CIDR is text such as '10.1.0.0/16'")
             try:
-                network = ipaddress.ip_network(value.strip(), strict=True)
-            except ValueError as exc:
-                raise AwsFirewallError(f"{where}[{index}]: {value!r} is not a valid CIDR ({exc})") from None
+                network = parse_cidr(value.strip())  # no IPv6 zone id: ipaddress keeps any text after "%"
+            except HostError as exc:
+                raise AwsFirewallError(f"{where}[{index}]: {exc}") from None
             if network.prefixlen == 0 and not options.allow_any_source:
                 raise AwsFirewallError(
                     f"{where}[{index}]: {value!r} is every address; sep-egress never allows from everywhere unless "

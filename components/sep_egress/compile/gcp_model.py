@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
+from ..catalog.hosts import unsafe_text
 from ..catalog.models import ROLES, Role
 from ..errors import SepEgressError
 
@@ -58,11 +59,14 @@ def check_int(argument: str, value: Any) -> int:
 
 
 def check_str(argument: str, value: Any, *, optional: bool = False) -> str | None:
-    """``value`` must be a string (or None when ``optional``)."""
+    """``value`` must be a string (or None when ``optional``) without line breaks or control characters."""
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise GcpSpecError(argument, f"{value!r} is not a string")
+    problem = unsafe_text(value)
+    if problem:
+        raise GcpSpecError(argument, problem)
     return value
 
 
