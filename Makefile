@@ -13,6 +13,8 @@ POLICY_VENV := policy/.venv
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# A stale egg-info beside the package (from an older editable build) would shadow the installed version.
+	rm -rf components/*.egg-info *.egg-info
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
