@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
 from ..errors import CatalogError, SelectionError
+from .internal import InternalCatalog, InternalDestinations, InternalRule, internal_rules, load_internal_catalog
 from .models import ROLES, Catalog, Entry, Overlay, Role
 from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
 from .versions import ProductVersion, VersionError
@@ -103,12 +104,18 @@ def select(
     proxy: bool = False,
     storage: str = "both",
     overlays: Sequence[SourcedOverlay] = (),
+    internal: InternalDestinations | None = None,
+    internal_catalog: InternalCatalog | None = None,
 ) -> EgressPlan:
     """Build the plan for one deployment.
 
     ``roles`` and ``mode`` combine (``mode="on-prem", roles=["console"]``); ``version`` is the SEP/SES release the
     deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
     the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
+
+    ``internal`` (from ``destinations_from_config`` / ``destinations_from_flags``) gives the addresses of SEP's own
+    internal destinations (SEPM, GUP, push targets): the internal catalog's paths towards them become ``cidrs``
+    rules whose ids are the path ids. Without it, nothing internal is allowed.
     """
     chosen = resolve_roles(roles, mode)
     try:
@@ -143,6 +150,22 @@ def select(
                 cidr_slot = cidrs.setdefault(cidr_key, {"roles": set(), "ids": set()})
                 cidr_slot["roles"].add(entry.role)
                 cidr_slot["ids"].add(entry.id)
+    declared = internal if internal is not None and internal.addresses else None
+    paths = load_internal_catalog() if declared is not None and internal_catalog is None else internal_catalog
+    inner: tuple[InternalRule, ...] = ()
+    if declared is not None and paths is not None:
+        inner = internal_rules(paths, declared, chosen, parsed_version)
+        clashes = sorted({rule.path.id for rule in inner} & {entry.id for entry in entries})
+        if clashes:
+            raise SelectionError(
+                f"internal: the internal path id {clashes[0]} is also an entry id of the catalog or an overlay; "
+                "rename the overlay entry",
+                "overlays",
+            )
+        for rule in inner:
+            cidr_slot = cidrs.setdefault((rule.cidr, rule.port, rule.path.protocol), {"roles": set(), "ids": set()})
+            cidr_slot["roles"].add(rule.path.from_role)
+            cidr_slot["ids"].add(rule.path.id)
 
     def role_order(values: set[str]) -> tuple[Role, ...]:
         return tuple(sorted(cast(set[Role], values), key=_ROLE_ORDER.__getitem__))
@@ -177,6 +200,8 @@ def select(
             "overlays" if excluded else "roles",
         )
     warnings = _warnings(catalog, allow, cidr_rules, catalog_ids, shared_notes, phase, excluded)
+    if declared is not None and paths is not None:
+        warnings += _internal_warnings(paths, declared, inner, chosen)
     return EgressPlan(
         catalog_version=catalog.version,
         roles=chosen,
@@ -188,7 +213,42 @@ def select(
         warnings=warnings,
         excluded=tuple(excluded),
         overlays=tuple(sourced.source for sourced in overlays),
+        internal=declared,
+        internal_catalog_version=paths.version if declared is not None and paths is not None else None,
     )
+
+
+def _internal_warnings(
+    catalog: InternalCatalog, declared: InternalDestinations, rules: tuple[InternalRule, ...], roles: tuple[Role, ...]
+) -> tuple[PlanWarning, ...]:
+    """A caveat for every selected path that has one, and a note for every declared kind nothing uses."""
+    warnings: list[PlanWarning] = []
+    selected = sorted({rule.path.id for rule in rules})
+    for path_id in selected:
+        path = catalog.path(path_id)
+        if path is not None and path.caveat:
+            warnings.append(PlanWarning(code="internal-caveat", message=f"{path.id}: {path.caveat}", ids=(path.id,)))
+    used = {rule.path.to for rule in rules}
+    for kind, _ in declared.addresses:
+        if kind in used:
+            continue
+        needs = sorted(
+            {
+                path.from_role
+                for path in catalog.paths
+                if path.to == kind and (not path.optional or path.id in declared.paths)
+            }
+        )
+        warnings.append(
+            PlanWarning(
+                code="internal-unused",
+                message=(
+                    f"Internal destination {kind!r} has addresses but no selected role reaches it (roles "
+                    f"{', '.join(roles)}; its paths start from {', '.join(needs) or 'no role'})."
+                ),
+            )
+        )
+    return tuple(warnings)
 
 
 def _cidr_sort_key(key: tuple[str, int, str]) -> tuple[int, int, int, int, str]:
