@@ -33,7 +33,7 @@ from .versions import ProductVersion
 INTERNAL_CATALOG_PATH = DATA_DIR / "internal.yaml"
 DESTINATION_KIND = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 # A CIDR exactly as written: an address, a slash and a prefix length; whitespace or anything else is refused.
-_CIDR_TEXT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)/\d{1,3}$")
+_CIDR_TEXT = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)/\d{1,3}")
 _CONFIG_KEYS = ("ports", "paths")
 
 
@@ -171,9 +171,30 @@ def _packaged_internal_catalog() -> InternalCatalog:
 
 
 def _validate(path: Path, source: str, content: bytes) -> InternalCatalog:
+    from ..errors import CatalogError
     from .internal_schema import InternalCatalogDocument
 
-    return validate_document(InternalCatalogDocument, read_yaml(path, source, content), source).to_model()
+    raw = read_yaml(path, source, content)
+    try:
+        return validate_document(InternalCatalogDocument, raw, source).to_model()
+    except CatalogError as error:
+        raise CatalogError(source, [(_name_path(raw, where), message) for where, message in error.problems]) from None
+
+
+_PATH_FIELD = re.compile(r"^field 'paths\[(\d+)\]\.?(.*)'$")
+
+
+def _name_path(raw: Any, where: str) -> str:
+    """``field 'paths[3].ports[0]'`` becomes ``path 'sepm-agent-https', field 'ports[0]'``."""
+    match = _PATH_FIELD.match(where)
+    paths = raw.get("paths") if isinstance(raw, dict) else None
+    if not match or not isinstance(paths, list) or int(match[1]) >= len(paths):
+        return where
+    item = paths[int(match[1])]
+    label = (
+        f"path {item['id']!r}" if isinstance(item, dict) and isinstance(item.get("id"), str) else f"paths[{match[1]}]"
+    )
+    return f"{label}, field {match[2]!r}" if match[2] else label
 
 
 def _cached_internal_catalog(path: Path, source: str) -> InternalCatalog:
@@ -237,7 +258,7 @@ def parse_cidr(value: Any, where: str) -> str:
     """A destination range as canonical text; refuses loose text, host bits, and any allow-all (``/0``)."""
     if not isinstance(value, str):
         raise _Problem(where, f"a CIDR is text such as '10.20.0.10/32', not {type(value).__name__}")
-    if not _CIDR_TEXT.match(value):
+    if not _CIDR_TEXT.fullmatch(value):
         raise _Problem(where, f"{value!r} is not a CIDR (an address, '/' and a prefix length, e.g. '10.20.0.10/32')")
     try:
         network = ipaddress.ip_network(value, strict=True)

@@ -33,7 +33,7 @@ class InternalSourceDocument(Strict):
     @field_validator("language")
     @classmethod
     def _language_code(cls, value: str) -> str:
-        if not _LANGUAGE.match(value):
+        if not _LANGUAGE.fullmatch(value):
             raise ValueError(f"{value!r} is not a two-letter language code")
         return value
 
@@ -60,7 +60,7 @@ class QuoteDocument(Strict):
     @field_validator("language")
     @classmethod
     def _language_code(cls, value: str) -> str:
-        if not _LANGUAGE.match(value):
+        if not _LANGUAGE.fullmatch(value):
             raise ValueError(f"{value!r} is not a two-letter language code")
         return value
 
@@ -76,7 +76,7 @@ class PathDocument(Strict):
     from_: Role = Field(alias="from", description="The role whose machines open the connection.")
     to: str = Field(description="The kind of internal destination (a key of `destinations`).")
     protocol: Literal["tcp", "udp"]
-    ports: tuple[Port, ...] = Field(min_length=1)
+    ports: tuple[Port, ...]
     configurable: StrictBool = Field(description="Whether the source says the port can be changed.")
     optional: StrictBool = Field(default=False, description="Selected only when the user names the path.")
     usage: UsageDocument
@@ -91,7 +91,7 @@ class PathDocument(Strict):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not ENTRY_ID.match(value):
+        if not ENTRY_ID.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid id (lower-case letters, digits and inner hyphens, 1-64)")
         return value
 
@@ -104,6 +104,8 @@ class PathDocument(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> PathDocument:
+        if not self.ports:
+            raise ValueError("ports: list at least one port")
         if self.min_version and self.max_version and self.max_version < self.min_version:
             raise ValueError(f"max_version {self.max_version} is before min_version {self.min_version}")
         if self.max_version and self.before_version:
@@ -151,7 +153,7 @@ class InternalCatalogDocument(Strict):
     @field_validator("version")
     @classmethod
     def _version_shape(cls, value: str) -> str:
-        if not CATALOG_VERSION.match(value):
+        if not CATALOG_VERSION.fullmatch(value):
             raise ValueError(f"{value!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
         return value
 
@@ -159,7 +161,7 @@ class InternalCatalogDocument(Strict):
     @classmethod
     def _kind_names(cls, value: dict[str, DestinationDocument]) -> dict[str, DestinationDocument]:
         for kind in value:
-            if not DESTINATION_KIND.match(kind):
+            if not DESTINATION_KIND.fullmatch(kind):
                 raise ValueError(f"{kind!r} is not a destination kind (lower-case letters, digits, inner hyphens)")
         return value
 
