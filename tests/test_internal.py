@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
 from sep_egress.catalog.internal import (
     INTERNAL_CATALOG_PATH,
     InternalCatalog,
@@ -56,7 +57,8 @@ DOCUMENTED: tuple[tuple[str, str, str, str, tuple[int, ...], bool, bool, str, tu
     ("gup-agent-proxy", "agent", "gup", "tcp", (2967,), True, False, "techdocs-ports", ("TCP 2967", "Konfigurierbar")),
     ("sepm-console-web", "console", "sepm", "tcp", (8443,), False, False, "kb-158445", ("Web console", "8443/HTTPS")),
     ("sepm-console-reporting", "console", "sepm", "tcp", (8445,), False, False, "kb-158445", ("Reporting", "8445")),
-    ("sepm-console-web-services", "console", "sepm", "tcp", (8446,), False, True, "kb-158445", ("Web Services", "8446")),
+    ("sepm-console-web-services", "console", "sepm", "tcp", (8446,), False, True, "kb-158445",
+     ("Web Services", "8446")),
     ("sepm-replication", "sepm", "sepm", "tcp", (8443,), False, True, "kb-158445", ("other managers", "8443/HTTPS")),
     ("clients-push-windows-tcp", "sepm", "clients", "tcp", (139, 445), False, False, "techdocs-ports",
      ("TCP 139, 445", "Windows", "Non configurable", "Toutes")),
@@ -424,3 +426,28 @@ def test_plan_command_lists_internal_rules_under_cidrs() -> None:
     stack = run("plan", "--stack", "prod", "--internal", f"sepm={SEPM}")
     assert stack.returncode == 2 and "drop --internal" in stack.stderr
     assert "--internal KIND=CIDR" in run("plan", "--help").stdout
+
+
+def test_the_internal_catalog_is_cached_and_a_warm_run_skips_pydantic(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from sep_egress.catalog.internal import load_internal_catalog\n"
+        "load_internal_catalog()\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    env = {**os.environ, "SEP_EGRESS_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("SEP_EGRESS_NO_CACHE", None)
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True)
+        for _ in range(2)
+    ]
+    assert [run.stdout.strip() for run in runs] == ["True", "False"]
+    (entry,) = (tmp_path / "cache").glob("internal-*.pickle")
+    assert oct(entry.stat().st_mode & 0o777) == "0o600"
+    entry.write_bytes(b"not a pickle")  # a corrupt entry is validated again
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
+        ).stdout.strip()
+        == "True"
+    )
