@@ -451,3 +451,13 @@ def test_the_internal_catalog_is_cached_and_a_warm_run_skips_pydantic(tmp_path: 
         ).stdout.strip()
         == "True"
     )
+
+
+def test_the_prod_preview_shows_agent_to_sepm_allowed_on_both_clouds() -> None:
+    from sep_egress.preview import render_text, run_preview
+
+    text = render_text(run_preview(ROOT, "prod"))
+    assert "allow $SEP_AGENT_NET -> 10.20.0.10/32:443 (tcp)" in text
+    assert "allow $SEP_CONSOLE_NET -> 10.20.0.10/32:8443 (tcp)" in text
+    assert "[sep-agent@sep-prod-network.iam.gserviceaccount.com] tcp:443 -> 10.20.0.10/32" in text
+    assert "tcp:8443/8445 -> 10.20.0.10/32" in text
