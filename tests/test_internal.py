@@ -461,3 +461,26 @@ def test_the_prod_preview_shows_agent_to_sepm_allowed_on_both_clouds() -> None:
     assert "allow $SEP_CONSOLE_NET -> 10.20.0.10/32:8443 (tcp)" in text
     assert "[sep-agent@sep-prod-network.iam.gserviceaccount.com] tcp:443 -> 10.20.0.10/32" in text
     assert "tcp:8443/8445 -> 10.20.0.10/32" in text
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        InternalDestinations(addresses=(("sepm", ("0.0.0.0/0",)),)),
+        InternalDestinations(addresses=(("sepm", ("10.20.0.10/32 ",)),)),
+        InternalDestinations(addresses=(("lua", ("10.20.0.10/32",)),)),
+        InternalDestinations(addresses=(("sepm", ("10.20.0.10/32",)),), ports=(("sepm-console-web", (1,)),)),
+        InternalDestinations(addresses=(("sepm", ("10.20.0.11/32", "10.20.0.10/32")),)),
+    ],
+)
+def test_destinations_built_by_hand_are_validated_again(catalog: Catalog, declared: InternalDestinations) -> None:
+    with pytest.raises(SelectionError):
+        hybrid(catalog, declared)
+
+
+def test_plan_table_names_the_internal_destinations() -> None:
+    result = run("plan", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0]
+    assert header.endswith(f"| internal {load_internal_catalog().version}: sepm={SEPM}")
+    assert f"{SEPM} " in result.stdout and "sepm-agent-https" in result.stdout

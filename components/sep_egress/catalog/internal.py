@@ -440,7 +440,17 @@ def internal_rules(
     catalog: InternalCatalog, destinations: InternalDestinations, roles: Sequence[str], version: ProductVersion
 ) -> tuple[InternalRule, ...]:
     """Every (path, range, port) the selection allows: the path's role is selected, its destination kind has
-    addresses, the release needs it, and it is not optional or the user named it."""
+    addresses, the release needs it, and it is not optional or the user named it.
+
+    ``destinations`` is validated again against ``catalog`` first, so one built by hand (not through
+    ``destinations_from_config``) can never bring an allow-all, loose text or an unknown kind into the plan.
+    """
+    if destinations_from_config(destinations.to_dict(), catalog) != destinations:
+        raise SelectionError(
+            "internal: the destinations are not in canonical form; build them with "
+            "destinations_from_config or destinations_from_flags",
+            "internal",
+        )
     rules: list[InternalRule] = []
     for path in catalog.paths:
         cidrs = destinations.addresses_of(path.to)
