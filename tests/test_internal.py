@@ -484,3 +484,12 @@ def test_plan_table_names_the_internal_destinations() -> None:
     header = result.stdout.splitlines()[0]
     assert header.endswith(f"| internal {load_internal_catalog().version}: sepm={SEPM}")
     assert f"{SEPM} " in result.stdout and "sepm-agent-https" in result.stdout
+
+
+def test_the_readme_table_of_stack_keys_lists_every_key() -> None:
+    from sep_egress.settings import StackSettings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `sep-egress:")}
+    assert rows == {f"sep-egress:{name}" for name in StackSettings.model_fields}
+    assert "--internal KIND=CIDR" in readme and "--internal-port" in readme and "--internal-path" in readme
