@@ -147,6 +147,7 @@ def raw_file() -> dict[str, Any]:
         (lambda d: d["paths"][0].update(bogus=1), "unknown field"),
         (lambda d: d["paths"][0].update(id="sepm-agent-https\n"), "is not a valid id"),
         (lambda d: d["destinations"].update({"lua\n": {"en": "x"}}), "is not a destination kind"),
+        (lambda d: d["destinations"].update({"ports": {"en": "x"}}), "'ports' is reserved"),
         (lambda d: d["changes"][0]["added"].pop(), "paths never recorded as added: clients-push-mac"),
         (lambda d: d["sources"]["kb-158445"].update(url="http://x"), "field 'sources.kb-158445.url'"),
     ],

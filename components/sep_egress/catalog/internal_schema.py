@@ -163,6 +163,8 @@ class InternalCatalogDocument(Strict):
         for kind in value:
             if not DESTINATION_KIND.fullmatch(kind):
                 raise ValueError(f"{kind!r} is not a destination kind (lower-case letters, digits, inner hyphens)")
+            if kind in ("ports", "paths"):  # the stack key's own options sit beside the kinds
+                raise ValueError(f"{kind!r} is reserved for the options of sep-egress:internal")
         return value
 
     @model_validator(mode="after")
