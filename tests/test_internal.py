@@ -84,7 +84,9 @@ def internal() -> InternalCatalog:
     return load_internal_catalog()
 
 
-def hybrid(catalog: Catalog, internal: InternalDestinations | None = None, **kwargs: Any) -> EgressPlan:
+def hybrid(
+    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
+) -> EgressPlan:
     return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
 
 
@@ -335,7 +337,7 @@ def test_an_overlay_id_equal_to_an_internal_path_id_is_refused(catalog: Catalog)
 
 @pytest.mark.parametrize("style", ["suricata", "domain-list"])
 def test_aws_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog, style: str) -> None:
-    options = AwsFirewallOptions(style=style)  # type: ignore[arg-type]
+    options = AwsFirewallOptions(style=style)
     without = NetworkFirewallModel.from_spec(compile_network_firewall(hybrid(catalog), SOURCES, options))
     plan = hybrid(catalog, destinations_from_config({"sepm": [SEPM]}))
     model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, SOURCES, options))
@@ -494,3 +496,22 @@ def test_the_readme_table_of_stack_keys_lists_every_key() -> None:
     rows = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `sep-egress:")}
     assert rows == {f"sep-egress:{name}" for name in StackSettings.model_fields}
     assert "--internal KIND=CIDR" in readme and "--internal-port" in readme and "--internal-path" in readme
+
+
+def test_select_takes_the_stack_key_mapping_as_well(catalog: Catalog) -> None:
+    as_mapping = hybrid(catalog, {"sepm": [SEPM]})
+    assert as_mapping.to_json() == hybrid(catalog, destinations_from_config({"sepm": [SEPM]})).to_json()
+    with pytest.raises(SelectionError, match=r"^internal\.sepm\[0\]: '0\.0\.0\.0/0' is every address"):
+        hybrid(catalog, {"sepm": ["0.0.0.0/0"]})
+
+
+def test_the_docs_table_of_paths_matches_the_file(internal: InternalCatalog) -> None:
+    text = (ROOT / "docs" / "internal.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| `")]
+    table = {cells[0].strip().strip("`"): [cell.strip() for cell in cells[1:]] for cells in rows}
+    assert list(table) == [path.id for path in internal.paths]
+    for path in internal.paths:
+        role, kind, transport, configurable, selected, _ = table[path.id]
+        assert (role, kind, configurable) == (path.from_role, path.to, "yes" if path.configurable else "no")
+        assert transport.startswith(f"{path.protocol.upper()} {', '.join(map(str, path.ports))}")
+        assert (selected == "optional") == path.optional

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from ..errors import CatalogError, SelectionError
-from .internal import InternalCatalog, InternalDestinations, InternalRule, internal_rules, load_internal_catalog
+from .internal import (
+    InternalCatalog,
+    InternalDestinations,
+    InternalRule,
+    destinations_from_config,
+    internal_rules,
+    load_internal_catalog,
+)
 from .models import ROLES, Catalog, Entry, Overlay, Role
 from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
 from .versions import ProductVersion, VersionError
@@ -104,7 +111,7 @@ def select(
     proxy: bool = False,
     storage: str = "both",
     overlays: Sequence[SourcedOverlay] = (),
-    internal: InternalDestinations | None = None,
+    internal: InternalDestinations | Mapping[str, Any] | None = None,
     internal_catalog: InternalCatalog | None = None,
 ) -> EgressPlan:
     """Build the plan for one deployment.
@@ -113,9 +120,10 @@ def select(
     deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
     the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
 
-    ``internal`` (from ``destinations_from_config`` / ``destinations_from_flags``) gives the addresses of SEP's own
-    internal destinations (SEPM, GUP, push targets): the internal catalog's paths towards them become ``cidrs``
-    rules whose ids are the path ids. Without it, nothing internal is allowed.
+    ``internal`` gives the addresses of SEP's own internal destinations (SEPM, GUP, push targets), as the stack
+    key writes them (``{"sepm": ["10.20.0.10/32"]}``) or as ``destinations_from_config`` /
+    ``destinations_from_flags`` return them: the internal catalog's paths towards them become ``cidrs`` rules whose
+    ids are the path ids. Without it, nothing internal is allowed.
     """
     chosen = resolve_roles(roles, mode)
     try:
@@ -150,6 +158,8 @@ def select(
                 cidr_slot = cidrs.setdefault(cidr_key, {"roles": set(), "ids": set()})
                 cidr_slot["roles"].add(entry.role)
                 cidr_slot["ids"].add(entry.id)
+    if internal is not None and not isinstance(internal, InternalDestinations):
+        internal = destinations_from_config(internal, internal_catalog)
     declared = internal if internal is not None and internal.addresses else None
     paths = load_internal_catalog() if declared is not None and internal_catalog is None else internal_catalog
     inner: tuple[InternalRule, ...] = ()
