@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
+from .catalog.internal import destinations_from_config
 from .catalog.load import load_catalog, load_overlay, read_yaml, validation_problems
 from .catalog.models import Role
 from .catalog.plan import EgressPlan
@@ -35,6 +36,10 @@ class StackSettings(Strict):
     proxy: StrictBool = Field(default=False, description="Whether agents and managers reach the internet via a proxy.")
     storage: StoragePhase = Field(default="both", description="Storage phase: both (default), gcp or aws.")
     overlays: tuple[str, ...] = Field(default=(), description="Overlay files, relative to the project directory.")
+    internal: dict[str, Any] | None = Field(
+        default=None,
+        description="Addresses of SEP's internal destinations, e.g. {sepm: [10.20.0.10/32]} (see docs/internal.md).",
+    )
     aws: dict[str, Any] | None = Field(default=None, description="AWS Network Firewall options.")
     gcp: dict[str, Any] | None = Field(default=None, description="GCP Cloud NGFW / Cloud NAT options.")
 
@@ -76,6 +81,7 @@ class StackConfig:
                 proxy=settings.proxy,
                 storage=settings.storage,
                 overlays=overlays,
+                internal=None if settings.internal is None else destinations_from_config(settings.internal),
             )
         except SelectionError as error:
             key = error.field or "mode"

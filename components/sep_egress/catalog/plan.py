@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .internal import InternalDestinations
 from .models import Role
 
 Match = Literal["exact", "suffix"]
@@ -54,7 +55,11 @@ class AllowRule:
 
 @dataclass(frozen=True, slots=True)
 class CidrRule:
-    """Allow a destination address range (declared by an overlay: a corporate proxy, an upstream firewall)."""
+    """Allow a destination address range on one port and transport.
+
+    Declared by an overlay (a corporate proxy, an upstream firewall) or by the user's internal destinations (SEP's
+    own paths to its manager, Group Update Providers, ...); ``ids`` are the overlay entry ids or internal path ids.
+    """
 
     cidr: str
     port: int
@@ -103,6 +108,8 @@ class EgressPlan:
     warnings: tuple[PlanWarning, ...] = ()
     excluded: tuple[str, ...] = ()
     overlays: tuple[str, ...] = field(default=())
+    internal: InternalDestinations | None = None
+    internal_catalog_version: str | None = None
 
     def rules_for(self, role: Role) -> tuple[AllowRule, ...]:
         """The host rules one role needs, in plan order."""
@@ -125,20 +132,24 @@ class EgressPlan:
         return ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "catalog_version": self.catalog_version,
-            "selection": {
-                "roles": list(self.roles),
-                "version": self.version,
-                "proxy": self.proxy,
-                "storage": self.storage,
-                "overlays": list(self.overlays),
-                "excluded": list(self.excluded),
-            },
-            "allow": [rule.to_dict() for rule in self.allow],
-            "cidrs": [rule.to_dict() for rule in self.cidrs],
-            "warnings": [warning.to_dict() for warning in self.warnings],
+        """The plan as JSON data; ``selection.internal`` and ``internal_catalog_version`` appear only when internal
+        destinations were declared, so a plan without them is unchanged."""
+        selection: dict[str, Any] = {
+            "roles": list(self.roles),
+            "version": self.version,
+            "proxy": self.proxy,
+            "storage": self.storage,
+            "overlays": list(self.overlays),
+            "excluded": list(self.excluded),
         }
+        out: dict[str, Any] = {"catalog_version": self.catalog_version, "selection": selection}
+        if self.internal is not None:
+            selection["internal"] = self.internal.to_dict()
+            out["internal_catalog_version"] = self.internal_catalog_version
+        out["allow"] = [rule.to_dict() for rule in self.allow]
+        out["cidrs"] = [rule.to_dict() for rule in self.cidrs]
+        out["warnings"] = [warning.to_dict() for warning in self.warnings]
+        return out
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, trailing newline."""

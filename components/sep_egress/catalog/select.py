@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from ..errors import CatalogError, SelectionError
+from .internal import (
+    InternalCatalog,
+    InternalDestinations,
+    InternalRule,
+    destinations_from_config,
+    internal_rules,
+    load_internal_catalog,
+)
 from .models import ROLES, Catalog, Entry, Overlay, Role
 from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
 from .versions import ProductVersion, VersionError
@@ -103,12 +111,19 @@ def select(
     proxy: bool = False,
     storage: str = "both",
     overlays: Sequence[SourcedOverlay] = (),
+    internal: InternalDestinations | Mapping[str, Any] | None = None,
+    internal_catalog: InternalCatalog | None = None,
 ) -> EgressPlan:
     """Build the plan for one deployment.
 
     ``roles`` and ``mode`` combine (``mode="on-prem", roles=["console"]``); ``version`` is the SEP/SES release the
     deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
     the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
+
+    ``internal`` gives the addresses of SEP's own internal destinations (SEPM, GUP, push targets), as the stack
+    key writes them (``{"sepm": ["10.20.0.10/32"]}``) or as ``destinations_from_config`` /
+    ``destinations_from_flags`` return them: the internal catalog's paths towards them become ``cidrs`` rules whose
+    ids are the path ids. Without it, nothing internal is allowed.
     """
     chosen = resolve_roles(roles, mode)
     try:
@@ -143,6 +158,24 @@ def select(
                 cidr_slot = cidrs.setdefault(cidr_key, {"roles": set(), "ids": set()})
                 cidr_slot["roles"].add(entry.role)
                 cidr_slot["ids"].add(entry.id)
+    if internal is not None and not isinstance(internal, InternalDestinations):
+        internal = destinations_from_config(internal, internal_catalog)
+    declared = internal if internal is not None and internal.addresses else None
+    paths = load_internal_catalog() if declared is not None and internal_catalog is None else internal_catalog
+    inner: tuple[InternalRule, ...] = ()
+    if declared is not None and paths is not None:
+        inner = internal_rules(paths, declared, chosen, parsed_version)
+        clashes = sorted({rule.path.id for rule in inner} & {entry.id for entry in entries})
+        if clashes:
+            raise SelectionError(
+                f"internal: the internal path id {clashes[0]} is also an entry id of the catalog or an overlay; "
+                "rename the overlay entry",
+                "overlays",
+            )
+        for rule in inner:
+            cidr_slot = cidrs.setdefault((rule.cidr, rule.port, rule.path.protocol), {"roles": set(), "ids": set()})
+            cidr_slot["roles"].add(rule.path.from_role)
+            cidr_slot["ids"].add(rule.path.id)
 
     def role_order(values: set[str]) -> tuple[Role, ...]:
         return tuple(sorted(cast(set[Role], values), key=_ROLE_ORDER.__getitem__))
@@ -177,6 +210,8 @@ def select(
             "overlays" if excluded else "roles",
         )
     warnings = _warnings(catalog, allow, cidr_rules, catalog_ids, shared_notes, phase, excluded)
+    if declared is not None and paths is not None:
+        warnings += _internal_warnings(paths, declared, inner, chosen)
     return EgressPlan(
         catalog_version=catalog.version,
         roles=chosen,
@@ -188,7 +223,42 @@ def select(
         warnings=warnings,
         excluded=tuple(excluded),
         overlays=tuple(sourced.source for sourced in overlays),
+        internal=declared,
+        internal_catalog_version=paths.version if declared is not None and paths is not None else None,
     )
+
+
+def _internal_warnings(
+    catalog: InternalCatalog, declared: InternalDestinations, rules: tuple[InternalRule, ...], roles: tuple[Role, ...]
+) -> tuple[PlanWarning, ...]:
+    """A caveat for every selected path that has one, and a note for every declared kind nothing uses."""
+    warnings: list[PlanWarning] = []
+    selected = sorted({rule.path.id for rule in rules})
+    for path_id in selected:
+        path = catalog.path(path_id)
+        if path is not None and path.caveat:
+            warnings.append(PlanWarning(code="internal-caveat", message=f"{path.id}: {path.caveat}", ids=(path.id,)))
+    used = {rule.path.to for rule in rules}
+    for kind, _ in declared.addresses:
+        if kind in used:
+            continue
+        needs = sorted(
+            {
+                path.from_role
+                for path in catalog.paths
+                if path.to == kind and (not path.optional or path.id in declared.paths)
+            }
+        )
+        warnings.append(
+            PlanWarning(
+                code="internal-unused",
+                message=(
+                    f"Internal destination {kind!r} has addresses but no selected role reaches it (roles "
+                    f"{', '.join(roles)}; its paths start from {', '.join(needs) or 'no role'})."
+                ),
+            )
+        )
+    return tuple(warnings)
 
 
 def _cidr_sort_key(key: tuple[str, int, str]) -> tuple[int, int, int, int, str]:

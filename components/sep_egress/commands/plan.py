@@ -33,7 +33,14 @@ def run(args: argparse.Namespace) -> int:
     rows += [(rule.cidr, rule.port, rule.protocol, ",".join(rule.roles), ",".join(rule.ids)) for rule in plan.cidrs]
     header = (
         f"catalog {plan.catalog_version} | roles {', '.join(plan.roles)} | version {plan.version} | "
-        f"proxy {'yes' if plan.proxy else 'no'} | storage {plan.storage}\n\n"
+        f"proxy {'yes' if plan.proxy else 'no'} | storage {plan.storage}"
+        + (
+            f" | internal {plan.internal_catalog_version}: "
+            + ", ".join(f"{kind}={','.join(cidrs)}" for kind, cidrs in plan.internal.addresses)
+            if plan.internal is not None
+            else ""
+        )
+        + "\n\n"
     )
     out = header + to_table(("DESTINATION", "PORT", "PROTO", "ROLES", "ENTRIES"), rows)
     if plan.warnings:
