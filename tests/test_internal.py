@@ -403,7 +403,7 @@ def test_a_stack_key_mistake_names_the_full_key() -> None:
     assert caught.value.problems[0][0] == "sep-egress:internal.sepm[0]"
     assert str(caught.value).startswith("stacks/Pulumi.t.yaml: sep-egress:internal.sepm[0]: 'x' is not a CIDR")
     engine = {**config, "sep-egress:internal": json.dumps({"sepm": [SEPM]})}  # as the Pulumi engine passes it
-    plan = parse_stack_config(engine, "engine", ROOT, decode=True).plan()
+    plan = parse_stack_config(engine, "engine", ROOT).plan()
     assert {rule.ids for rule in plan.cidrs} == {("sepm-agent-https",)}
 
 
