@@ -90,6 +90,19 @@ class Reading:
     reading: str
 
 
+Disposition = Literal["add", "change", "remove"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDetail:
+    """One entry's part in a change: ``add``, ``change`` or ``remove``, what it changed, and a note."""
+
+    id: str
+    disposition: Disposition
+    impact: tuple[str, ...]
+    note: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What one catalog version added, removed or changed, and why."""
@@ -100,6 +113,23 @@ class Change:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    details: tuple[ChangeDetail, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One language edition of the vendor's article: where it is, and whether the catalog was read from it.
+
+    ``url`` and ``retrieved`` are ``"unverified"`` where the project could not confirm them.
+    """
+
+    language: str
+    url: str
+    retrieved: str
+    read: bool
+    title: str | None = None
+    kb: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +143,7 @@ class Catalog:
     readings: tuple[Reading, ...]
     entries: tuple[Entry, ...]
     changes: tuple[Change, ...]
+    editions: tuple[Edition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
