@@ -224,10 +224,10 @@ class _HtmlLines(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
-        self.title = ""
+        self.heading = ""
         self._current: list[str] = []
         self._skipping = 0
-        self._in_title = False
+        self._heading_parts: list[str] | None = None
 
     def _flush(self) -> None:
         text = "".join(self._current)
@@ -241,6 +241,8 @@ class _HtmlLines(HTMLParser):
             return
         if tag in _BLOCK_TAGS:
             self._flush()
+        if tag == "h1" and not self._skipping and not self.heading:
+            self._heading_parts = []
         if tag == "tr" and not self._skipping:
             self.lines.append(ROW)
 
@@ -250,6 +252,9 @@ class _HtmlLines(HTMLParser):
             return
         if tag in _BLOCK_TAGS:
             self._flush()
+        if tag == "h1" and self._heading_parts is not None:
+            self.heading = "".join(self._heading_parts)
+            self._heading_parts = None
         if tag == "table" and not self._skipping:
             self.lines.append(TABLE_END)
 
@@ -260,6 +265,8 @@ class _HtmlLines(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skipping:
             self._current.append(data)
+            if self._heading_parts is not None:
+                self._heading_parts.append(data)
 
     def close(self) -> None:
         super().close()
@@ -271,8 +278,9 @@ def _looks_like_html(text: str) -> bool:
     return head.startswith("<") and any(marker in head for marker in ("<html", "<!doctype", "<body", "<table", "<div"))
 
 
-def decode_article(data: bytes, source: str) -> tuple[list[str], str]:
-    """The article's lines and its form (``text`` or ``html``), or one ``ArticleError`` naming ``source``."""
+def decode_article(data: bytes, source: str) -> tuple[list[str], str, str]:
+    """The article's lines, its form (``text`` or ``html``) and its title (a page's first ``h1``; else the first
+    line), or one ``ArticleError`` naming ``source``."""
     if len(data) > MAX_ARTICLE_BYTES:
         raise ArticleError(f"{source}: larger than {MAX_ARTICLE_BYTES // (1024 * 1024)} MiB; not a copy of the article")
     if b"\x00" in data:
@@ -291,8 +299,9 @@ def decode_article(data: bytes, source: str) -> tuple[list[str], str]:
             parser.close()
         except Exception:  # html.parser is lenient; any failure is bad input, never a traceback
             raise ArticleError(f"{source}: the HTML cannot be read") from None
-        return parser.lines, "html"
-    return text.splitlines(), "text"
+        return parser.lines, "html", parser.heading
+    lines = text.splitlines()
+    return lines, "text", next((line for line in lines if line.strip()), "")
 
 
 def read_article_file(path: Path | str) -> Article:
@@ -309,8 +318,8 @@ def read_article_file(path: Path | str) -> Article:
 def parse_article(data: bytes | str, source: str = "article") -> Article:
     """Parse the article's bytes (or text); ``ArticleError`` names ``source`` if it is not a readable edition."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    lines, form = decode_article(raw, source)
-    return _read(lines, form, source)
+    lines, form, title = decode_article(raw, source)
+    return _read(lines, form, title, source)
 
 
 # ---- structure ---------------------------------------------------------------------------------------------------
@@ -324,19 +333,19 @@ _PORT_LINE = re.compile(r"^(?P<port>\d{1,5})$")
 _URL_ANYWHERE = re.compile(r"https?://", re.IGNORECASE)
 
 
-def _find_edition(lines: Sequence[str]) -> tuple[EditionStructure | None, str]:
-    """The edition whose table headings the text holds (most headings wins), and the article's title."""
+def _find_edition(lines: Sequence[str], title: str) -> EditionStructure | None:
+    """The edition whose table headings (and title) the text holds, most found winning."""
     normalised = [_normalise(line) for line in lines if line not in (ROW, TABLE_END)]
-    title = next((line for line in normalised if line), "")
+    title = _normalise(title)
     best: tuple[int, EditionStructure | None] = (0, None)
     for edition in EDITIONS:
         found = sum(1 for _, heading in edition.tables if any(heading.search(line) for line in normalised))
-        if any(line.startswith(known) for known in edition.titles for line in normalised[:20]):
+        if any(title.startswith(known) for known in edition.titles):
             found += 1
         if found > best[0]:
             best = (found, edition)
     # Three of the five headings (or the title and two) make an edition; fewer is another page.
-    return (best[1] if best[0] >= 3 else None), title
+    return best[1] if best[0] >= 3 else None
 
 
 #: A port sentence: its port, the first release that no longer needs it, and whether it is only behind a proxy.
@@ -363,8 +372,8 @@ def _version(text: str) -> ProductVersion | None:
         return None
 
 
-def _read(lines: Sequence[str], form: str, source: str) -> Article:
-    edition, raw_title = _find_edition(lines)
+def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Article:
+    edition = _find_edition(lines, raw_title)
     title = plain_text(raw_title)
     if edition is None:
         for known, language in KNOWN_UNSUPPORTED_TITLES.items():
