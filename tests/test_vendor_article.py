@@ -79,7 +79,9 @@ def test_catalog_has_no_url_the_article_does_not_list(catalog: Catalog) -> None:
     article = {(item.role, item.url.raw, item.ports) for item in ARTICLE.urls}
     for entry in catalog.entries:
         for url in entry.urls:
-            assert (entry.role, url.raw, entry.url_ports(url)) in article, f"{entry.id}: {url.raw} is not in the article"
+            assert (entry.role, url.raw, entry.url_ports(url)) in article, (
+                f"{entry.id}: {url.raw} is not in the article"
+            )
 
 
 @pytest.mark.parametrize("path", [SEED, ENGLISH, HTML], ids=["french-text", "english-text", "french-html"])
@@ -93,7 +95,17 @@ def test_the_english_and_html_renderings_read_the_same_urls_and_conditions() -> 
     def shape(items: tuple[ArticleUrl, ...]) -> list[tuple[object, ...]]:
         # The localized page of www.symantec.com differs by edition (readings: localized-path).
         return [
-            (i.role, i.url.host, i.ports, i.min_version, i.max_version, i.before_version, i.proxy, i.storage, i.footnote)
+            (
+                i.role,
+                i.url.host,
+                i.ports,
+                i.min_version,
+                i.max_version,
+                i.before_version,
+                i.proxy,
+                i.storage,
+                i.footnote,
+            )
             for i in items
         ]
 
