@@ -54,7 +54,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="on drift, write the catalog that agrees with the article (version bumped, changes recorded)",
     )
-    add_catalog_argument(verify)
+    # Not the shared helper: a default here would override `sep-egress catalog --catalog FILE verify ...`.
+    verify.add_argument(
+        "--catalog",
+        metavar="FILE",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="compare with another catalog file instead of the packaged one",
+    )
 
 
 def endpoints(catalog: Catalog) -> list[dict[str, Any]]:
