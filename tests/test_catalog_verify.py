@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sep_egress.catalog import load_catalog
-from sep_egress.catalog.article import MAX_ARTICLE_BYTES, ArticleError, parse_article
+from sep_egress.catalog.article import MAX_ARTICLE_BYTES, MAX_URLS, ArticleError, parse_article
 from sep_egress.cli import main
 
 from support import ROOT, SEED
@@ -360,3 +360,86 @@ def test_a_heading_inside_a_script_is_not_read() -> None:
     assert "<script>var menu = '<table><tr><td>MANAGEMENT CONSOLE" in page
     article = parse_article(page, "page.html")
     assert article.tables == ("agent", "agent-cloud", "sepm", "sepm-cloud", "console")
+
+
+def test_a_file_with_thousands_of_urls_is_refused_early(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    anchor = "https://ent-shasta-rrs.symantec.com\n"
+    flood = "".join(f"https://host{number}.symantec.com\n" for number in range(MAX_URLS + 10))
+    path = tmp_path / "flood.txt"
+    path.write_text(replace_once(SEED.read_text(encoding="utf-8"), anchor, anchor + flood), encoding="utf-8")
+    assert main(["catalog", "verify", str(path)]) == 2
+    assert f"more than {MAX_URLS} URLs" in capsys.readouterr().err
+
+
+def test_a_catalog_named_before_the_subcommand_is_the_one_compared(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796083200")
+    article = tmp_path / "article.txt"
+    article.write_text(add_url(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
+    proposal = tmp_path / "proposal.yaml"
+    assert main(["catalog", "verify", str(article), "--propose", str(proposal)]) == 1
+    capsys.readouterr()
+    assert main(["catalog", "--catalog", str(proposal), "verify", str(article)]) == 0
+    assert "catalog: 2026.12.01" in capsys.readouterr().out
+
+
+def test_the_catalog_listing_shows_where_the_catalog_was_read_from(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog"]) == 0
+    head = capsys.readouterr().out.split("\n\n")[0]
+    assert "read from: fr edition, https://techdocs.broadcom.com/fr/fr/" in head
+    assert "checked against: en edition, KB 154433, https://knowledge.broadcom.com/external/article/154433" in head
+    assert main(["catalog", "--format", "json"]) == 0
+    editions = json.loads(capsys.readouterr().out)["source"]["editions"]
+    read = [edition for edition in editions if edition["read"]]
+    assert [(edition["language"], edition["retrieved"]) for edition in read] == [("fr", "unverified")]
+    assert set(read[0]) == {"language", "title", "url", "kb", "retrieved", "read", "note"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            ("retrieved: unverified\n      read: true", 'retrieved: "2026-13-01"\n      read: true'),
+            "not a calendar date",
+        ),
+        (("retrieved: unverified\n      read: true", "retrieved: 2026-13-01\n      read: true"), "not valid YAML"),
+        (("url: https://techdocs.broadcom.com/fr/fr/", "url: http://techdocs.broadcom.com/fr/fr/"), "https://"),
+        (('kb: "154433"', 'kb: "KB154433"'), "not a knowledge-base article number"),
+        (
+            (
+                "    removed: []\n",
+                "    removed: []\n    details:\n"
+                "      - {id: console-icdm, disposition: remove, impact: [removed-entry]}\n",
+            ),
+            "not listed there",
+        ),
+        (
+            (
+                "    removed: []\n",
+                "    removed: []\n    details:\n      - {id: console-icdm, disposition: add, impact: [moved]}\n",
+            ),
+            "impact",
+        ),
+    ],
+    ids=["bad-date", "bad-unquoted-date", "clear-text-url", "bad-kb", "detail-not-listed", "unknown-impact"],
+)
+def test_provenance_and_change_details_are_validated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    from sep_egress.catalog.load import CATALOG_PATH
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(replace_once(CATALOG_PATH.read_text(encoding="utf-8"), *edit), encoding="utf-8")
+    assert main(["catalog", "--catalog", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err
+
+
+def test_an_unquoted_retrieval_date_is_a_date(tmp_path: Path) -> None:
+    from sep_egress.catalog.load import CATALOG_PATH
+
+    path = tmp_path / "catalog.yaml"
+    edit = ("retrieved: unverified\n      read: true", "retrieved: 2026-11-28\n      read: true")
+    path.write_text(replace_once(CATALOG_PATH.read_text(encoding="utf-8"), *edit), encoding="utf-8")
+    assert load_catalog(path).editions[0].retrieved == "2026-11-28"

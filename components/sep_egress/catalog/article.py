@@ -37,6 +37,10 @@ MAX_ARTICLE_BYTES = 8 * 1024 * 1024
 MAX_LINE_CHARS = 4096
 #: Longest free text (title, row title) that reaches any output.
 MAX_TEXT_CHARS = 200
+#: The article lists about fifty URLs; a file with far more is not the article (and would only cost time).
+MAX_URLS = 2000
+#: Most problems one reading reports (the rest are counted out).
+MAX_PROBLEMS = 50
 #: The notice id of the ``*`` footnote in the catalog (``notices: storage-move``).
 FOOTNOTE_NOTICE = "storage-move"
 
@@ -397,7 +401,9 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
     row_count = 0
 
     def problem(message: str) -> None:
-        problems.append(ArticleProblem(_line_number(lines, index), role, message))
+        # Bounded: a hostile file could make every line a problem.
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(ArticleProblem(line_number, role, message))
 
     def close() -> None:
         nonlocal row
@@ -412,9 +418,13 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
         return _Row(role=role, index=row_count, title=plain_text(title_text))
 
     index = 0
+    line_number = 0
+    url_count = 0
     while index < len(lines):
         token = lines[index]
         index += 1
+        if token not in (ROW, TABLE_END):
+            line_number += 1
         if token == ROW:
             close()
             if in_table:
@@ -452,8 +462,10 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
                     # Skip the two labels (and, in HTML, nothing else: the next ROW starts the first row).
                     skipped = 0
                     while index < len(lines) and skipped < 2:
-                        if lines[index] not in (ROW,) and _normalise(lines[index]):
-                            skipped += 1
+                        if lines[index] not in (ROW, TABLE_END):
+                            line_number += 1
+                            if _normalise(lines[index]):
+                                skipped += 1
                         index += 1
             continue
         url_match = _URL_LINE.match(line)
@@ -482,6 +494,9 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
                     problem(f"a version condition sep-egress cannot read after {parsed.host}")
             starred = bool(url_match["star"] or url_match["star_after"] or url_match["star_end"])
             row.urls.append((parsed, starred, minimum, maximum, row.condition))
+            url_count += 1
+            if url_count > MAX_URLS:
+                raise ArticleError(f"{source}: more than {MAX_URLS} URLs in the tables; not a copy of the article")
             continue
         port_match = _PORT_LINE.match(line)
         if port_match and row is not None:
@@ -530,11 +545,6 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
         footnote=footnote,
         problems=tuple(problems),
     )
-
-
-def _line_number(lines: Sequence[str], index: int) -> int:
-    """1-based number of the line just read, counting only real lines (not the HTML row tokens)."""
-    return sum(1 for line in lines[:index] if line not in (ROW, TABLE_END))
 
 
 def _row_urls(row: _Row) -> Iterator[ArticleUrl]:

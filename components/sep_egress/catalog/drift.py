@@ -229,11 +229,13 @@ def _pair(
     articles: list[UrlFacts], catalogs: list[UrlFacts], same_role: bool
 ) -> tuple[list[tuple[UrlFacts, UrlFacts]], list[UrlFacts], list[UrlFacts]]:
     """Pair article and catalog URLs with the same scheme and host, fewest differing fields first."""
+    by_host: dict[tuple[str, str], list[int]] = {}
+    for c_index, catalog in enumerate(catalogs):
+        by_host.setdefault((catalog.scheme, catalog.host), []).append(c_index)
     candidates = []
     for a_index, article in enumerate(articles):
-        for c_index, catalog in enumerate(catalogs):
-            if (article.scheme, article.host) != (catalog.scheme, catalog.host):
-                continue
+        for c_index in by_host.get((article.scheme, article.host), []):
+            catalog = catalogs[c_index]
             if (article.role == catalog.role) != same_role:
                 continue
             distance = abs(article.row_ordinal - catalog.row_ordinal)

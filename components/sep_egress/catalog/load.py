@@ -76,7 +76,7 @@ def read_yaml(path: Path, source: str, content: bytes | None = None) -> Any:
         raise CatalogError(source, [("", "the file is not UTF-8 text")]) from None
     try:
         return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a timestamp such as 2026-13-01 (not a date)
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)

@@ -286,6 +286,12 @@ class EditionDocument(Strict):
             raise ValueError(f"{value!r}: an edition's URL is https:// (or 'unverified')")
         return value
 
+    @field_validator("retrieved", mode="before")
+    @classmethod
+    def _retrieved_date(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2026-11-28 as a date; it means the same as the quoted text.
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
     @field_validator("retrieved")
     @classmethod
     def _retrieved(cls, value: str) -> str:
