@@ -443,3 +443,15 @@ def test_an_unquoted_retrieval_date_is_a_date(tmp_path: Path) -> None:
     edit = ("retrieved: unverified\n      read: true", "retrieved: 2026-11-28\n      read: true")
     path.write_text(replace_once(CATALOG_PATH.read_text(encoding="utf-8"), *edit), encoding="utf-8")
     assert load_catalog(path).editions[0].retrieved == "2026-11-28"
+
+
+def test_a_bound_on_the_line_after_its_url_is_that_urls(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = HTML.read_text(encoding="utf-8")
+    for url, bound in (
+        ("https://faults.symantec.com", "(à partir de la version 14.3 RU1)"),
+        ("https://faults.qalabs.symantec.com", "(14.3 MP1 et versions antérieures)"),
+    ):
+        page = replace_once(page, f"<p>{url} {bound}</p>", f"<p>{url}</p><p>{bound}</p>")
+    path = tmp_path / "split.html"
+    path.write_text(page, encoding="utf-8")
+    assert verify(capsys, str(path))[0] == 0

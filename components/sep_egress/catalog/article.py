@@ -91,7 +91,7 @@ FRENCH = EditionStructure(
     ),
     columns=(frozenset({"utilisation", "objectif"}), frozenset({"url"}), frozenset({"port", "ports"})),
     row_minimum=_pattern(r"^Pour (?P<version>.+?) ou (?:version )?ultérieure\.?$"),
-    url_minimum=_pattern(r"^à partir de la version (?P<version>.+)$"),
+    url_minimum=_pattern(r"^à partir de la version (?P<version>.+)$|^(?P<later>.+) et versions ultérieures$"),
     url_maximum=_pattern(r"^(?P<version>.+?) et versions antérieures$"),
     port_sentence=_pattern(r"avec le port (?P<port>\d{1,5})(?: \(n'est plus requis dans (?P<before>[^)]{1,40})\))?"),
     proxy_words=_pattern(r"\bserveur proxy\b|\bun proxy\b"),
@@ -333,6 +333,7 @@ _URL_LINE = re.compile(
     re.IGNORECASE,
 )
 _PATH = re.compile(r"^/[A-Za-z0-9._~!$&'+,;=:@%/-]{0,400}$")
+_BOUND_LINE = re.compile(r"^\((?P<bound>[^()]{1,80})\)$")
 _PORT_LINE = re.compile(r"^(?P<port>\d{1,5})$")
 _URL_ANYWHERE = re.compile(r"https?://", re.IGNORECASE)
 
@@ -367,6 +368,20 @@ class _Row:
     minimum: ProductVersion | None = None
     urls: list[_RowUrl] = field(default_factory=list)
     condition: _Condition | None = None
+
+
+def _bounds(edition: EditionStructure, text: str) -> tuple[ProductVersion | None, ProductVersion | None] | None:
+    """``(minimum, maximum)`` from a URL's parenthesised bound, or None if it is not one the edition writes."""
+    text = text.strip()
+    found_min = edition.url_minimum.match(text)
+    if found_min:
+        minimum = _version(found_min["version"] or found_min["later"] or "")
+        return None if minimum is None else (minimum, None)
+    found_max = edition.url_maximum.match(text)
+    if found_max:
+        maximum = _version(found_max["version"])
+        return None if maximum is None else (None, maximum)
+    return None
 
 
 def _version(text: str) -> ProductVersion | None:
@@ -480,23 +495,28 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             if parsed.path is not None and not _PATH.match(parsed.path):
                 problem(f"a URL path on {parsed.host} with characters outside RFC 3986")
                 continue
-            bound = url_match["bound"]
             minimum = maximum = None
-            if bound:
-                bound = bound.strip()
-                found_min = edition.url_minimum.match(bound)
-                found_max = edition.url_maximum.match(bound)
-                if found_min:
-                    minimum = _version(found_min["version"] or found_min.groupdict().get("later") or "")
-                elif found_max:
-                    maximum = _version(found_max["version"])
-                if (found_min and minimum is None) or (found_max and maximum is None) or not (found_min or found_max):
+            if url_match["bound"]:
+                bounds = _bounds(edition, url_match["bound"])
+                if bounds is None:
                     problem(f"a version condition sep-egress cannot read after {parsed.host}")
+                else:
+                    minimum, maximum = bounds
             starred = bool(url_match["star"] or url_match["star_after"] or url_match["star_end"])
             row.urls.append((parsed, starred, minimum, maximum, row.condition))
             url_count += 1
             if url_count > MAX_URLS:
                 raise ArticleError(f"{source}: more than {MAX_URLS} URLs in the tables; not a copy of the article")
+            continue
+        own_line = _BOUND_LINE.match(line)
+        if own_line and row is not None and row.urls:
+            # A bound on the line after its URL (a saved page may break the cell there): it is that URL's.
+            bounds = _bounds(edition, own_line["bound"])
+            if bounds is None:
+                problem(f"a version condition sep-egress cannot read after {row.urls[-1][0].host}")
+            else:
+                parsed, starred, _, _, condition = row.urls[-1]
+                row.urls[-1] = (parsed, starred, bounds[0], bounds[1], condition)
             continue
         port_match = _PORT_LINE.match(line)
         if port_match and row is not None:

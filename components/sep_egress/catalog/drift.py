@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .article import FOOTNOTE_NOTICE, Article, ArticleUrl
+from .article import Article, ArticleUrl
 from .models import ROLES, Catalog, Role
 from .versions import ProductVersion
 
@@ -57,7 +57,7 @@ class UrlFacts:
 
     def value(self, name: str) -> Any:
         if name == "path":
-            return _comparable_path(self.path)
+            return comparable_path(self.path)
         return getattr(self, name)
 
     def to_json(self) -> dict[str, Any]:
@@ -80,7 +80,8 @@ def _text(version: ProductVersion | None) -> str | None:
     return str(version) if version is not None else None
 
 
-def _comparable_path(path: str | None) -> str | None:
+def comparable_path(path: str | None) -> str | None:
+    """A path as compared: an edition's own language page (``/fr/fr``, ``/en/us``) is one placeholder."""
     return "/{language}/{country}" if path and _LOCALIZED_PATH.match(path) else path
 
 
@@ -369,16 +370,3 @@ def meaning(difference: Difference) -> str:
             )
     entry = f" (entry {catalog.entry})" if catalog.entry else ""
     return f"{article.role}: {facts.url}{entry} " + "; ".join(sentences)
-
-
-__all__ = [
-    "FIELDS",
-    "FOOTNOTE_NOTICE",
-    "Difference",
-    "Drift",
-    "UrlFacts",
-    "article_facts",
-    "catalog_facts",
-    "compare",
-    "meaning",
-]

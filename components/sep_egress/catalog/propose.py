@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CatalogError
-from .article import FOOTNOTE_NOTICE, Article, ArticleUrl, plain_text
-from .drift import UrlFacts, _comparable_path, article_facts, catalog_facts, compare
-from .models import CATALOG_VERSION, Catalog, Entry, catalog_version_key
+from .article import Article, ArticleUrl, plain_text
+from .drift import UrlFacts, article_facts, catalog_facts, comparable_path, compare
+from .models import Catalog, Entry, catalog_version_key
 
 Signature = tuple[Any, ...]
 
@@ -55,7 +55,7 @@ class _Group:
 
 
 def _key(facts: UrlFacts) -> tuple[str, str, str | None]:
-    return (facts.scheme, facts.host, _comparable_path(facts.path))
+    return (facts.scheme, facts.host, comparable_path(facts.path))
 
 
 def _signature(facts: UrlFacts) -> Signature:
@@ -265,7 +265,7 @@ def _impacts(group: _Group, entry_facts: list[UrlFacts]) -> list[str]:
     def paths(facts: list[UrlFacts]) -> dict[tuple[str, str], set[str | None]]:
         found: dict[tuple[str, str], set[str | None]] = {}
         for item in facts:
-            found.setdefault((item.scheme, item.host), set()).add(_comparable_path(item.path))
+            found.setdefault((item.scheme, item.host), set()).add(comparable_path(item.path))
         return found
 
     new, old = paths(article_side), paths(entry_facts)
@@ -422,7 +422,9 @@ def _write(
     # Keep the catalog's order; an entry that changed role or is new goes after the last entry of its role.
     sequence = [entry_id for entry_id in original if entry_id in documents and entry_id in order]
     relocated = [
-        entry_id for entry_id in order if entry_id not in original or roles[entry_id] != catalog_role(catalog, entry_id)
+        entry_id
+        for entry_id in order
+        if entry_id not in original or roles[entry_id] != _catalog_role(catalog, entry_id)
     ]
     sequence = [entry_id for entry_id in sequence if entry_id not in relocated]
     for entry_id in relocated:
@@ -464,8 +466,5 @@ def _write(
     return body + _render_item(record)
 
 
-def catalog_role(catalog: Catalog, entry_id: str) -> str | None:
+def _catalog_role(catalog: Catalog, entry_id: str) -> str | None:
     return next((entry.role for entry in catalog.entries if entry.id == entry_id), None)
-
-
-__all__ = ["CATALOG_VERSION", "FOOTNOTE_NOTICE", "Proposal", "next_version", "propose", "today"]
