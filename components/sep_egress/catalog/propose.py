@@ -128,13 +128,25 @@ def _match(groups: list[_Group], catalog: Catalog) -> dict[int, Entry]:
 # ---- YAML ----------------------------------------------------------------------------------------------------------
 
 
-def _dumper() -> Any:
+#: Keys written plain (identifiers, URLs), as flow lists, or quoted/folded (texts and versions) in the catalog.
+_PLAIN_KEYS = frozenset({"id", "role", "storage", "footnote", "disposition", "urls", "proxy"})
+_FLOW_KEYS = frozenset({"ports", "added", "removed", "changed", "impact"})
+_FOLD_AT = 90
+
+
+def _render_item(document: dict[str, Any]) -> str:
+    """One list item (an entry or a change record) as YAML in the catalog's hand-written style (short texts and
+    versions double-quoted, long texts folded, ids and URLs plain, ports and id lists inline), indented to sit
+    under a top-level key."""
     import yaml
 
-    class QuotedText(str):
+    class Quoted(str):
         pass
 
-    class FlowList(list):  # type: ignore[type-arg]
+    class Folded(str):
+        pass
+
+    class Inline(list):  # type: ignore[type-arg]
         pass
 
     class CatalogDumper(yaml.SafeDumper):
@@ -142,32 +154,28 @@ def _dumper() -> Any:
         def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
             return super().increase_indent(flow, False)
 
-    def quoted(dumper: yaml.SafeDumper, value: QuotedText) -> Any:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+    CatalogDumper.add_representer(
+        Quoted, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+    )
+    CatalogDumper.add_representer(
+        Folded, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=">")
+    )
+    CatalogDumper.add_representer(
+        Inline, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
+    )
 
-    def flow(dumper: yaml.SafeDumper, value: FlowList) -> Any:
-        return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
+    def styled(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {name: styled(item, name) for name, item in value.items()}
+        if isinstance(value, list | tuple):
+            if key in _FLOW_KEYS:  # ports and ids: plain, on one line
+                return Inline(value)
+            return [styled(item, key) for item in value]
+        if isinstance(value, str) and key not in _PLAIN_KEYS:
+            return Folded(value) if len(value) > _FOLD_AT and "\n" not in value else Quoted(value)
+        return value
 
-    CatalogDumper.add_representer(QuotedText, quoted)
-    CatalogDumper.add_representer(FlowList, flow)
-    return yaml, CatalogDumper, QuotedText, FlowList
-
-
-def _render_item(document: dict[str, Any]) -> str:
-    """One list item (an entry or a change record) as YAML, indented to sit under a top-level key."""
-    yaml, dumper, quoted, flow = _dumper()
-    prepared: dict[str, Any] = {}
-    for name, value in document.items():
-        if name in ("min_version", "max_version", "before_version", "version", "date") and value is not None:
-            value = quoted(str(value))
-        elif name in ("ports", "added", "removed", "changed") and isinstance(value, list):
-            value = flow(value)
-        elif name == "details":
-            value = [
-                {key: (flow(item) if key == "impact" else item) for key, item in detail.items()} for detail in value
-            ]
-        prepared[name] = value
-    text = yaml.dump([prepared], Dumper=dumper, sort_keys=False, allow_unicode=True, width=110)
+    text = yaml.dump([styled(document, "")], Dumper=CatalogDumper, sort_keys=False, allow_unicode=True, width=110)
     return "".join(f"  {line}\n" if line else "\n" for line in text.rstrip("\n").split("\n"))
 
 
