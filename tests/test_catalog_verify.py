@@ -455,3 +455,26 @@ def test_a_bound_on_the_line_after_its_url_is_that_urls(capsys: pytest.CaptureFi
     path = tmp_path / "split.html"
     path.write_text(page, encoding="utf-8")
     assert verify(capsys, str(path))[0] == 0
+
+
+def test_the_proposal_changes_only_the_lines_that_differ(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import difflib
+
+    from sep_egress.catalog.load import CATALOG_PATH
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796083200")
+    article = tmp_path / "article.txt"
+    article.write_text(change_version(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
+    proposal = tmp_path / "proposal.yaml"
+    assert verify(capsys, str(article), "--propose", str(proposal))[0] == 1
+    before = CATALOG_PATH.read_text(encoding="utf-8").splitlines()
+    after = proposal.read_text(encoding="utf-8").splitlines()
+    diff = [line for line in difflib.unified_diff(before, after, lineterm="", n=0) if line[:1] in "+-"]
+    removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
+    assert removed == ['-version: "2026.11.28"', '-    min_version: "14.3 MP1"']
+    assert added[:2] == ['+version: "2026.12.01"', '+    min_version: "14.3 RU2"']
+    assert added[2:5] == ['+  - version: "2026.12.01"', '+    date: "2026-12-01"', "+    summary: >-"]
+    assert "+    changed: [agent-web-pulse-reputation]" in added

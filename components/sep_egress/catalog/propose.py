@@ -448,6 +448,7 @@ def _write(
         return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110))
     head, blocks, tail, changes = layout
     by_id = {block.entry_id: block for block in blocks}
+    originals = {item["id"]: item for item in raw["entries"] if isinstance(item, dict) and "id" in item}
     out = [re.sub(r"^version: .*$", f'version: "{version}"', line) for line in head]
     # A section comment sits before the first entry of its section: when that entry is removed or moves to
     # another role, the comment passes to the next entry that stays, so no comment is lost or misplaced.
@@ -463,6 +464,9 @@ def _write(
         out.extend(prefixes.get(entry_id, []))
         if entry_id in unchanged and entry_id in by_id:
             out.extend(by_id[entry_id].body)
+        elif entry_id in by_id and entry_id in originals:
+            patched = _patch_block(by_id[entry_id].body, originals[entry_id], documents[entry_id])
+            out.extend(patched or _render_item(documents[entry_id]).rstrip("\n").split("\n"))
         else:
             out.extend(_render_item(documents[entry_id]).rstrip("\n").split("\n"))
         out.append("")
@@ -472,6 +476,50 @@ def _write(
     out.extend(tail)
     body = "\n".join(out + changes).rstrip("\n") + "\n"
     return body + _render_item(record)
+
+
+_KEY_LINE = re.compile(r"^(?:  - |    )(?P<key>[a-z_]+):")
+
+
+def _patch_block(body: list[str], original: dict[str, Any], new: dict[str, Any]) -> list[str] | None:
+    """The entry's original lines with only the changed keys rewritten (or None when the block is not in the
+    shape this can patch): comments, texts and line breaks the proposal did not touch stay as they were."""
+    import yaml
+
+    from .load import _yaml_loader
+
+    segments: list[tuple[str | None, list[str]]] = []
+    for line in body:
+        found = _KEY_LINE.match(line)
+        if found:
+            segments.append((found["key"], [line]))
+        elif line.startswith("     ") and segments:
+            segments[-1][1].append(line)
+        else:
+            segments.append((None, [line]))  # a comment of its own: kept in place
+    present = {key for key, _ in segments}
+    changed = [key for key in new if new[key] != original.get(key)]
+    gone = [key for key in original if key not in new]
+    patched: list[str] = []
+    for key, lines in segments:
+        if key in gone:
+            continue
+        if key is not None and key in changed:
+            rendered = _render_item({key: new[key]}).rstrip("\n").split("\n")
+            rendered[0] = ("  - " if lines[0].startswith("  - ") else "    ") + rendered[0][4:]
+            patched.extend(rendered)
+        else:
+            patched.extend(lines)
+    for name in changed:
+        if name not in present:
+            rendered = _render_item({name: new[name]}).rstrip("\n").split("\n")
+            patched.extend(["    " + rendered[0][4:], *rendered[1:]])
+    try:
+        reread = yaml.load("\n".join(patched) + "\n", Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return None
+    # A block in an unexpected shape falls back to rendering the whole entry.
+    return patched if reread == [new] else None
 
 
 def _catalog_role(catalog: Catalog, entry_id: str) -> str | None:
