@@ -478,3 +478,14 @@ def test_the_proposal_changes_only_the_lines_that_differ(
     assert added[:2] == ['+version: "2026.12.01"', '+    min_version: "14.3 RU2"']
     assert added[2:5] == ['+  - version: "2026.12.01"', '+    date: "2026-12-01"', "+    summary: >-"]
     assert "+    changed: [agent-web-pulse-reputation]" in added
+
+
+def test_headings_without_readable_tables_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A page whose tables are built by scripts in the browser: the headings are there, the rows are not."""
+    page = re.sub(
+        r"<table>.*?</table>", "<div id='table-placeholder'></div>", HTML.read_text(encoding="utf-8"), flags=re.S
+    )
+    path = tmp_path / "unrendered.html"
+    path.write_text(page, encoding="utf-8")
+    assert main(["catalog", "verify", str(path)]) == 2
+    assert "no table rows with URLs were found" in capsys.readouterr().err

@@ -552,6 +552,13 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
         elif not row.title:
             row.title = plain_text(line)
     close()
+    if not urls:
+        # The headings are there but no table was read (the page builds its tables in the browser, or their
+        # column labels changed): nothing to compare, which is not the same as "every URL was removed".
+        raise ArticleError(
+            f"{source}: the {edition.name} edition's headings are there but no table rows with URLs were found "
+            f"(save the page after it has loaded, or check the column labels in docs/catalog.md)"
+        )
     if not footnote:
         # A '*' with no footnote under the tables refers to nothing the catalog can name.
         urls = [replace(item, footnote=None) for item in urls]
