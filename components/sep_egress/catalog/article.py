@@ -54,8 +54,15 @@ class EditionStructure:
     """How one language edition writes the article's structure.
 
     ``tables`` maps each role to a pattern for its table's heading, in the article's order; ``columns`` are the
-    labels of the three columns (purpose, URL, port). The remaining patterns read the conditions written as
-    text. Every pattern is matched against one normalised line (single spaces, straight apostrophes).
+    labels of the three columns (purpose, URL, port), lower-case. The remaining patterns read the conditions
+    written as text, each against one normalised line (single spaces, straight apostrophes), case-insensitively:
+
+    - ``row_minimum``: a row's own line giving its first release (group ``version``);
+    - ``url_minimum`` / ``url_maximum``: the parenthesised bound after a URL (groups ``version``, or ``later``
+      for "X and later"), without the parentheses;
+    - ``port_sentence``: the sentence that gives the URLs after it another port (``port``) and, optionally, the
+      first release that no longer needs them (``before``); ``proxy_words`` in it make them proxy-only;
+    - ``footnote``: the start of the ``*`` footnote under the tables.
     """
 
     language: str
@@ -402,8 +409,8 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
                     f"{' and '.join(e.name for e in EDITIONS)} editions (see docs/catalog.md)"
                 )
         raise ArticleError(
-            f"{source}: not a recognisable edition of Broadcom's article (none of the table headings of the "
-            f"{' or '.join(e.name for e in EDITIONS)} edition were found)"
+            f"{source}: not a recognisable edition of Broadcom's article (fewer than three of the five table "
+            f"headings of the {' or '.join(e.name for e in EDITIONS)} edition were found)"
         )
     urls: list[ArticleUrl] = []
     problems: list[ArticleProblem] = []
