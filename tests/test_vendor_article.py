@@ -11,7 +11,7 @@ import re
 import pytest
 
 from sep_egress.catalog import Catalog, ProductVersion
-from sep_egress.catalog.article import ArticleUrl, read_article_file
+from sep_egress.catalog.article import ArticleUrl, parse_article, read_article_file
 from sep_egress.catalog.drift import compare
 
 from support import ROOT, SEED, SHARED_SEED
@@ -119,3 +119,36 @@ def test_version_bounds_are_product_versions(catalog: Catalog) -> None:
         for bound in (entry.min_version, entry.max_version):
             if bound is not None:
                 assert ProductVersion.parse(str(bound)) == bound
+
+
+def test_the_english_structure_accepts_common_variants_of_its_wording(catalog: Catalog) -> None:
+    """The live English page was not available when the structure was written: variants of its wording must read
+    the same (docs/catalog.md)."""
+    text = ENGLISH.read_text(encoding="utf-8")
+    for old, new in (
+        ("SYMANTEC AGENT/SYMANTEC ENDPOINT PROTECTION CLIENT", "Symantec Endpoint Protection client / Symantec Agent"),
+        (
+            "Additional URLs to allow for the hybrid-managed or cloud-managed Symantec Agent",
+            "Additional URLs to allow for hybrid managed or cloud managed Symantec Agents",
+        ),
+        (
+            "Additional URLs to allow if Symantec Endpoint Protection Manager is enrolled in the cloud console",
+            "Additional URLs to allow if SEPM is enrolled in the cloud console",
+        ),
+        (
+            "URLs to access the integrated ICDm cloud console (Integrated Cyber Defense Manager)",
+            "URLs to allow access to the integrated cloud console (ICDm)",
+        ),
+        ("Purpose\nURL\nPort", "Usage\nURLs\nPorts"),
+        ("For 14.3 MP1 or later.", "For version 14.3 MP1 and later."),
+        ("(14.3 MP1 and earlier)", "(14.3 MP1 or earlier)"),
+        ("https://faults.symantec.com (starting with 14.3 RU1)", "https://faults.symantec.com (14.3 RU1 and later)"),
+        ("with port 80 (no longer required in 14.3 RU1)", "on port 80 (not required starting with 14.3 RU1)"),
+        ("* In November 2020,", "* In November, 2020,"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    article = parse_article(text, "variant.txt")
+    assert article.language == "en" and len(article.tables) == 5
+    drift = compare(article, catalog)
+    assert drift.agrees, drift.to_json()

@@ -118,23 +118,38 @@ ENGLISH = EditionStructure(
         "Required URLs for Symantec Endpoint Protection",
     ),
     tables=(
-        ("agent", _pattern(r"^SYMANTEC AGENT ?/ ?SYMANTEC ENDPOINT PROTECTION CLIENT$")),
-        ("agent-cloud", _pattern(r"^Additional URLs to allow for (?:the )?(?:hybrid[- ]managed|cloud[- ]managed)")),
+        (
+            "agent",
+            _pattern(
+                r"^(?:SYMANTEC AGENT ?/ ?SYMANTEC ENDPOINT PROTECTION CLIENT"
+                r"|SYMANTEC ENDPOINT PROTECTION CLIENT ?/ ?SYMANTEC AGENT)$"
+            ),
+        ),
+        # "Additional URLs ..." for agents managed in hybrid mode or from the cloud (never the manager's table).
+        ("agent-cloud", _pattern(r"^Additional URLs\b(?!.*Protection Manager)(?!.*\bSEPM\b)(?=.*\bagents?\b)")),
         ("sepm", _pattern(r"^MANAGEMENT CONSOLE$")),
-        ("sepm-cloud", _pattern(r"^Additional URLs to allow if Symantec Endpoint Protection Manager is enrolled")),
-        ("console", _pattern(r"^URLs (?:to allow )?(?:for accessing|to access) the (?:integrated )?(?:Cloud )?ICDm")),
+        (
+            "sepm-cloud",
+            _pattern(r"^Additional URLs\b(?=.*(?:Symantec Endpoint Protection Manager|\bSEPM\b))(?=.*enrol)"),
+        ),
+        ("console", _pattern(r"^URLs?\b(?=.*\bICDm\b)(?=.*\bconsole\b)")),
     ),
-    columns=(frozenset({"purpose", "usage", "use"}), frozenset({"url", "urls"}), frozenset({"port", "ports"})),
-    row_minimum=_pattern(r"^For (?P<version>.+?) or later\.?$"),
+    columns=(
+        frozenset({"purpose", "usage", "use", "description"}),
+        frozenset({"url", "urls"}),
+        frozenset({"port", "ports"}),
+    ),
+    row_minimum=_pattern(r"^For (?:version )?(?P<version>.+?) (?:or|and) later\.?$"),
     url_minimum=_pattern(
-        r"^(?:starting (?:with|in|from) |from )(?:version )?(?P<version>.+)$|^(?P<later>.+) and later$"
+        r"^(?:starting (?:with|in|from) |from )(?:version )?(?P<version>.+)$|^(?P<later>.+) (?:and|or) later$"
     ),
-    url_maximum=_pattern(r"^(?P<version>.+?) and earlier$"),
+    url_maximum=_pattern(r"^(?P<version>.+?) (?:and|or) earlier$"),
     port_sentence=_pattern(
-        r"with port (?P<port>\d{1,5})(?: \(no longer required (?:in|as of|from) (?P<before>[^)]{1,40})\))?"
+        r"(?:with|on|using) port (?P<port>\d{1,5})(?: \((?:no longer|not) required (?:in|as of|from|starting "
+        r"(?:with|in|from)) (?:version )?(?P<before>[^)]{1,40})\))?"
     ),
-    proxy_words=_pattern(r"\bproxy server\b|\ba proxy\b"),
-    footnote=_pattern(r"^\* ?In November 2020\b"),
+    proxy_words=_pattern(r"\bproxy\b"),
+    footnote=_pattern(r"^\* ?In November,? 2020\b"),
 )
 
 #: Every edition whose tables the parser can read, in the order they are tried.
