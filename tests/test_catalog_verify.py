@@ -489,3 +489,13 @@ def test_headings_without_readable_tables_exit_2(capsys: pytest.CaptureFixture[s
     path.write_text(page, encoding="utf-8")
     assert main(["catalog", "verify", str(path)]) == 2
     assert "no table rows with URLs were found" in capsys.readouterr().err
+
+
+def test_html_tables_without_a_row_of_column_labels_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = re.sub(r"<thead>.*?</thead>", "", HTML.read_text(encoding="utf-8"), flags=re.S)
+    page = page.replace("<tbody>", "").replace("</tbody>", "")
+    path = tmp_path / "no-labels.html"
+    path.write_text(page, encoding="utf-8")
+    assert verify(capsys, str(path))[0] == 0

@@ -232,7 +232,9 @@ def _normalise(line: str) -> str:
 # ---- input forms -------------------------------------------------------------------------------------------------
 
 ROW = "\x00row"
+TABLE_START = "\x00table-start"
 TABLE_END = "\x00table-end"
+_TOKENS = (ROW, TABLE_START, TABLE_END)
 _BLOCK_TAGS = frozenset(
     {
         *("address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt"),
@@ -245,7 +247,8 @@ _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "he
 
 
 class _HtmlLines(HTMLParser):
-    """Turns a saved page into lines, with a ``ROW`` token at each table row and ``TABLE_END`` after each table."""
+    """Turns a saved page into lines, with a ``ROW`` token at each table row and ``TABLE_START``/``TABLE_END``
+    around each table."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -271,6 +274,8 @@ class _HtmlLines(HTMLParser):
             self._heading_parts = []
         if tag == "tr" and not self._skipping:
             self.lines.append(ROW)
+        if tag == "table" and not self._skipping:
+            self.lines.append(TABLE_START)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED_TAGS:
@@ -362,7 +367,7 @@ _URL_ANYWHERE = re.compile(r"https?://", re.IGNORECASE)
 
 def _find_edition(lines: Sequence[str], title: str) -> EditionStructure | None:
     """The edition whose table headings (and title) the text holds, most found winning."""
-    normalised = [_normalise(line) for line in lines if line not in (ROW, TABLE_END)]
+    normalised = [_normalise(line) for line in lines if line not in _TOKENS]
     title = _normalise(title)
     best: tuple[int, EditionStructure | None] = (0, None)
     for edition in EDITIONS:
@@ -460,12 +465,17 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
     while index < len(lines):
         token = lines[index]
         index += 1
-        if token not in (ROW, TABLE_END):
+        if token not in _TOKENS:
             line_number += 1
         if token == ROW:
             close()
             if in_table:
                 row = start("")
+            continue
+        if token == TABLE_START:
+            # In HTML a table under a role's heading is that role's table, with or without a row of labels.
+            close()
+            in_table = role is not None
             continue
         if token == TABLE_END:
             close()
@@ -492,14 +502,14 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             continue
         if not in_table:
             if line.lower() in edition.columns[0]:
-                following = [_normalise(item).lower() for item in lines[index : index + 4] if item not in (ROW,)]
+                following = [_normalise(item).lower() for item in lines[index : index + 4] if item not in _TOKENS]
                 following = [item for item in following if item][:2]
                 if len(following) == 2 and following[0] in edition.columns[1] and following[1] in edition.columns[2]:
                     in_table = True
                     # Skip the two labels (and, in HTML, nothing else: the next ROW starts the first row).
                     skipped = 0
                     while index < len(lines) and skipped < 2:
-                        if lines[index] not in (ROW, TABLE_END):
+                        if lines[index] not in _TOKENS:
                             line_number += 1
                             if _normalise(lines[index]):
                                 skipped += 1
