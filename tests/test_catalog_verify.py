@@ -499,3 +499,26 @@ def test_html_tables_without_a_row_of_column_labels_are_read(
     path = tmp_path / "no-labels.html"
     path.write_text(page, encoding="utf-8")
     assert verify(capsys, str(path))[0] == 0
+
+
+@pytest.mark.parametrize("cell", ["TCP 443", "443 (TCP)"])
+def test_a_port_cell_written_with_its_protocol_reads_the_same(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cell: str
+) -> None:
+    path = tmp_path / "tcp.txt"
+    path.write_text(SEED.read_text(encoding="utf-8").replace("\n443\n", f"\n{cell}\n"), encoding="utf-8")
+    assert verify(capsys, str(path))[0] == 0
+
+
+def test_a_row_given_two_ports_is_one_change_per_url(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = replace_once(
+        SEED.read_text(encoding="utf-8"),
+        "https://ent-shasta-rrs.symantec.com\n443\n",
+        "https://ent-shasta-rrs.symantec.com\n80, 443\n",
+    )
+    path = tmp_path / "two-ports.txt"
+    path.write_text(text, encoding="utf-8")
+    code, report = verify(capsys, str(path))
+    assert code == 1
+    (item,) = report["changed"]  # type: ignore[misc]
+    assert item["fields"] == {"ports": {"catalog": [443], "article": [80, 443]}}

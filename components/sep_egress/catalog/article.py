@@ -361,7 +361,10 @@ _URL_LINE = re.compile(
 )
 _PATH = re.compile(r"^/[A-Za-z0-9._~!$&'+,;=:@%/-]{0,400}$")
 _BOUND_LINE = re.compile(r"^\((?P<bound>[^()]{1,80})\)$")
-_PORT_LINE = re.compile(r"^(?P<port>\d{1,5})$")
+# A port cell: "443", and the forms a saved page may give it ("TCP 443", "80, 443", "80/443", "80 and 443").
+_PORT_LINE = re.compile(
+    r"^(?:TCP\s?)?(?P<ports>\d{1,5}(?:\s?(?:,|/|and|et|y|e|および)\s?\d{1,5}){0,3})(?:\s?\(?TCP\)?)?$", re.IGNORECASE
+)
 _URL_ANYWHERE = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -391,7 +394,7 @@ class _Row:
     role: Role
     index: int
     title: str = ""
-    port: int | None = None
+    ports: tuple[int, ...] = ()
     minimum: ProductVersion | None = None
     urls: list[_RowUrl] = field(default_factory=list)
     condition: _Condition | None = None
@@ -552,11 +555,11 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             continue
         port_match = _PORT_LINE.match(line)
         if port_match and row is not None:
-            port = int(port_match["port"])
-            if not 1 <= port <= 65535:
+            ports = tuple(sorted({int(port) for port in re.findall(r"\d+", port_match["ports"])}))
+            if not all(1 <= port <= 65535 for port in ports):
                 problem("a port outside 1..65535")
             else:
-                row.port = port
+                row.ports = ports
             if not explicit_rows:
                 close()
             continue
@@ -613,8 +616,8 @@ def _row_urls(row: _Row) -> Iterator[ArticleUrl]:
             ports: tuple[int, ...] = (parsed.port,)
         elif condition is not None:
             ports = (condition[0],)
-        elif row.port is not None and parsed.scheme != "http":
-            ports = (row.port,)
+        elif row.ports and parsed.scheme != "http":
+            ports = row.ports
         else:
             # A row without a port cell: the URL's scheme says it (readings: row-without-port).
             ports = (scheme_port,)
@@ -631,5 +634,5 @@ def _row_urls(row: _Row) -> Iterator[ArticleUrl]:
             footnote=FOOTNOTE_NOTICE if starred else None,
             row=row.title,
             row_index=row.index,
-            port_cell=row.port is not None,
+            port_cell=bool(row.ports),
         )
