@@ -522,3 +522,16 @@ def test_a_row_given_two_ports_is_one_change_per_url(capsys: pytest.CaptureFixtu
     assert code == 1
     (item,) = report["changed"]  # type: ignore[misc]
     assert item["fields"] == {"ports": {"catalog": [443], "article": [80, 443]}}
+
+
+def test_a_proposal_leaves_out_what_could_not_be_read(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    anchor = "https://ent-shasta-rrs.symantec.com\n"
+    text = replace_once(SEED.read_text(encoding="utf-8"), anchor, anchor + "https://bad_host.symantec.com\n")
+    text = replace_once(text, "https://tus1gwynwapex01.symantec.com\n", "")
+    article, proposal = tmp_path / "article.txt", tmp_path / "proposal.yaml"
+    article.write_text(text, encoding="utf-8")
+    assert main(["catalog", "verify", str(article), "--propose", str(proposal)]) == 1
+    assert "leaves out what the reader could not read" in capsys.readouterr().err
+    assert load_catalog(proposal).changes[-1].removed == ("agent-client-auth-token",)
+    # The unreadable line keeps the article from agreeing with any catalog until a person looks at it.
+    assert verify(capsys, str(article), "--catalog", str(proposal))[0] == 1

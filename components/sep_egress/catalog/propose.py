@@ -392,11 +392,12 @@ def propose(article: Article, catalog: Catalog, text: str, source: str, day: dat
             unchanged.add(entry.id)
             documents[entry.id] = raw_entries[entry.id]
 
-    version = next_version(catalog.version, [change.version for change in catalog.changes], day or today())
+    day = day or today()
+    version = next_version(catalog.version, [change.version for change in catalog.changes], day)
     counts = f"{len(added)} added, {len(removed)} removed, {len(changed)} changed"
     record: dict[str, Any] = {
         "version": version,
-        "date": (day or today()).isoformat(),
+        "date": day.isoformat(),
         "summary": (
             f"Proposed by `sep-egress catalog verify --propose` from the {article.edition} edition of the article "
             f"({article.title}): {counts}. Review each change against the article before merging."
@@ -408,7 +409,9 @@ def propose(article: Article, catalog: Catalog, text: str, source: str, day: dat
     }
     out = _write(text, raw, catalog, order, documents, unchanged, record, version)
     document = validate_document(CatalogDocument, yaml.load(out, Loader=_yaml_loader()), source)  # noqa: S506
-    if not compare(article, document.to_model()).agrees:
+    # Lines the reader could not read (``article.problems``) are left out; everything it read must now agree.
+    check = compare(article, document.to_model())
+    if check.added or check.removed or check.changed:
         raise CatalogError(source, [("", "the proposed catalog does not agree with the article (a sep-egress bug)")])
     return Proposal(out, version, tuple(added), tuple(removed), tuple(changed))
 
