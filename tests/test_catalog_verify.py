@@ -165,6 +165,14 @@ def test_the_human_report_says_which_role_gains_or_loses_what(
     path.write_text(remove_url(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
     assert main(["catalog", "verify", str(path)]) == 1
     assert "role agent loses https://tus1gwynwapex01.symantec.com on port 443" in capsys.readouterr().out
+    for edit, says in (
+        (change_version, "releases from 14.3 MP1 to before 14.3 RU2 allow it needlessly"),
+        (change_port, "deployments block port 8443 and allow port 443 needlessly"),
+        (add_url, "role agent gains https://new-reputation.symantec.com on port 443"),
+    ):
+        path.write_text(edit(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
+        assert main(["catalog", "verify", str(path)]) == 1
+        assert says in capsys.readouterr().out
 
 
 def test_a_missing_footnote_is_reported_once_per_url_it_marked(

@@ -1,4 +1,4 @@
-"""The catalog against an edition of the article: what differs, what it means, and the catalog that would agree.
+"""The catalog against an edition of the article: what differs, and what each difference means for a deployment.
 
 The unit of comparison is one URL under one role (table), with what a deployment enforces for it: ports, version
 bounds, the proxy condition, the storage phase and footnote, and the path. Row titles and descriptions are not
@@ -314,6 +314,44 @@ def _conditions(facts: UrlFacts) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _ports_meaning(article: tuple[int, ...], catalog: tuple[int, ...]) -> str:
+    missing = tuple(port for port in article if port not in catalog)
+    extra = tuple(port for port in catalog if port not in article)
+    effects = ([f"block {_ports(missing)}"] if missing else []) + (
+        [f"allow {_ports(extra)} needlessly"] if extra else []
+    )
+    head = f"the article asks for {_ports(article)} where the catalog allows {_ports(catalog)}"
+    return f"{head}: deployments {' and '.join(effects)}" if effects else head
+
+
+def _bound_meaning(name: str, old: ProductVersion | None, new: ProductVersion | None) -> str:
+    """Which releases a changed bound wrongly blocks or needlessly allows (``min``/``max`` inclusive,
+    ``before`` exclusive)."""
+    label = {"min_version": "from", "max_version": "up to", "before_version": "before"}[name]
+    head = f"needed {label} {new or 'any release'} where the catalog says {label} {old or 'any release'}"
+    if name == "min_version":
+        narrower = old is None or (new is not None and new > old)
+        low, high = (old, new) if narrower else (new, old)
+        releases = (f"from {low} to before {high}" if low else f"before {high}") if high else "every release"
+    elif name == "max_version":
+        narrower = old is None or (new is not None and new < old)
+        low, high = (new, old) if narrower else (old, new)
+        releases = (f"after {low} up to {high}" if high else f"after {low}") if low else "every release"
+    else:
+        narrower = old is None or (new is not None and new < old)
+        low, high = (new, old) if narrower else (old, new)
+        releases = (f"from {low} to before {high}" if high else f"from {low}") if low else "every release"
+    effect = "allow it needlessly" if narrower else "block it"
+    return f"{head}: releases {releases} {effect}"
+
+
+def _storage_meaning(old: str | None, new: str | None) -> str:
+    def dropped_by(phase: str | None) -> str:
+        return {"gcp": "--storage aws", "aws": "--storage gcp"}.get(phase or "", "no --storage choice")
+
+    return f"the catalog drops it under {dropped_by(old)}, the article under {dropped_by(new)}"
+
+
 def meaning(difference: Difference) -> str:
     """One sentence on what the difference means for a deployment that selects the role."""
     facts = difference.facts
@@ -339,24 +377,19 @@ def meaning(difference: Difference) -> str:
                 f"{catalog.role} loses it"
             )
         elif name == "ports":
-            sentences.append(
-                f"the article asks for {_ports(article.ports)} where the catalog allows {_ports(catalog.ports)}"
-            )
+            sentences.append(_ports_meaning(article.ports, catalog.ports))
         elif name in ("min_version", "max_version", "before_version"):
-            label = {"min_version": "from", "max_version": "up to", "before_version": "before"}[name]
-            old, new = getattr(catalog, name), getattr(article, name)
-            sentences.append(
-                f"needed {label} {new or 'any release'} where the catalog says {label} {old or 'any release'}: "
-                "the releases in between are selected wrongly"
-            )
+            sentences.append(_bound_meaning(name, getattr(catalog, name), getattr(article, name)))
         elif name == "proxy":
             sentences.append(
-                "now needed only behind a proxy" if article.proxy else "now needed with or without a proxy"
+                "now needed only behind a proxy: deployments without a proxy allow it needlessly"
+                if article.proxy
+                else "now needed with or without a proxy: deployments without a proxy block it"
             )
         elif name == "storage":
             sentences.append(
                 f"storage phase {article.storage or 'none'} where the catalog says {catalog.storage or 'none'}: "
-                "the --storage selection keeps or drops it differently"
+                + _storage_meaning(catalog.storage, article.storage)
             )
         elif name == "footnote":
             sentences.append(
