@@ -543,3 +543,18 @@ def test_a_proposal_leaves_out_what_could_not_be_read(capsys: pytest.CaptureFixt
     assert load_catalog(proposal).changes[-1].removed == ("agent-client-auth-token",)
     # The unreadable line keeps the article from agreeing with any catalog until a person looks at it.
     assert verify(capsys, str(article), "--catalog", str(proposal))[0] == 1
+
+
+def test_urls_under_a_table_whose_labels_changed_are_not_silently_removed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    labels = "MANAGEMENT CONSOLE\nURL à autoriser pour\n(sur site)\nUtilisation\nURL\nPort\n"
+    text = replace_once(text, labels, labels.replace("Utilisation\nURL\nPort", "Objet\nAdresse\nPort"))
+    path = tmp_path / "relabelled.txt"
+    path.write_text(text, encoding="utf-8")
+    code, report = verify(capsys, str(path))
+    assert code == 1
+    problems = report["edition"]["problems"]  # type: ignore[index]
+    assert problems and {problem["role"] for problem in problems} == {"sepm"}
+    assert all("outside the tables" in problem["message"] for problem in problems)

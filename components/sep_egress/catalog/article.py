@@ -517,6 +517,10 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
                             if _normalise(lines[index]):
                                 skipped += 1
                         index += 1
+            elif _URL_ANYWHERE.search(line):
+                # URLs under a heading but outside a table this edition's column labels open: the labels may
+                # have changed, and the URLs would otherwise silently count as removed.
+                problem("a URL outside the tables (are the column labels still the ones in docs/catalog.md?)")
             continue
         url_match = _URL_LINE.match(line)
         if url_match:
@@ -576,7 +580,7 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             if row.minimum is None:
                 problem("a minimum release sep-egress cannot read")
             continue
-        if _URL_ANYWHERE.search(line) and row is not None and not explicit_rows:
+        if _URL_ANYWHERE.search(line) and row is not None:
             problem("a URL inside a sentence, not on its own line")
             continue
         # Any other text: a row's title, or its description. In plain text, text after a row's URLs starts the
