@@ -558,3 +558,12 @@ def test_urls_under_a_table_whose_labels_changed_are_not_silently_removed(
     problems = report["edition"]["problems"]  # type: ignore[index]
     assert problems and {problem["role"] for problem in problems} == {"sepm"}
     assert all("outside the tables" in problem["message"] for problem in problems)
+
+
+def test_the_json_example_of_the_docs_is_the_real_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    document = (ROOT / "docs" / "catalog.md").read_text(encoding="utf-8")
+    block = document.split("```json\n", 1)[1].split("```\n", 1)[0]
+    path = tmp_path / "moved.txt"
+    path.write_text(move_row(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
+    assert main(["catalog", "verify", str(path), "--format", "json"]) == 1
+    assert capsys.readouterr().out == block
