@@ -103,3 +103,57 @@ def test_fields_added_later_are_kept_or_the_catalog_is_not_cached() -> None:
         _extras_from_json(Sample, {**document, "unknown": 1})
     with pytest.raises(CacheFormatError):  # a type the format cannot hold: not cached rather than lost
         _extras(Sample("x", other=object()), {"id"})
+
+
+def test_change_details_and_editions_survive_the_cache() -> None:
+    """Every structured field of the catalog goes through the cache; none is dropped on the way back."""
+    import dataclasses
+
+    from sep_egress.catalog.cache_format import catalog_from_json, catalog_to_json
+    from sep_egress.catalog.models import ChangeDetail, Edition
+
+    catalog = load_catalog()
+    assert catalog.editions, "the shipped catalog names the article's editions"
+    first = catalog.changes[0]
+    entry_id = (first.added or (catalog.entries[0].id,))[0]
+    detailed = dataclasses.replace(
+        first,
+        added=first.added or (entry_id,),
+        details=(ChangeDetail(entry_id, "add", ("added-entry", "added-url"), "read from table 1"),),
+    )
+    edition = Edition("pt-BR", "unverified", "2026-11-28", False, title="Título", kb="123", note=None)
+    sample = dataclasses.replace(
+        catalog, changes=(detailed, *catalog.changes[1:]), editions=(*catalog.editions, edition)
+    )
+    assert catalog_from_json(json.loads(json.dumps(catalog_to_json(sample)))) == sample
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("url", "http://techdocs.broadcom.com/x"),
+        ("url", "https://exa mple.com/"),
+        ("retrieved", "2026-13-01"),
+        ("language", "french"),
+        ("kb", "12a"),
+        ("read", "yes"),
+        ("note", "a\u202eb"),
+    ],
+)
+def test_a_tampered_edition_in_the_cache_is_refused(where: str, value: str) -> None:
+    from sep_egress.catalog.cache_format import CacheFormatError, catalog_from_json, catalog_to_json
+
+    document = json.loads(json.dumps(catalog_to_json(load_catalog())))
+    positions = {"language": 0, "url": 1, "retrieved": 2, "read": 3, "title": 4, "kb": 5, "note": 6}
+    document["editions"][0][positions[where]] = value
+    with pytest.raises(CacheFormatError):
+        catalog_from_json(document)
+
+
+def test_a_tampered_change_detail_in_the_cache_is_refused() -> None:
+    from sep_egress.catalog.cache_format import CacheFormatError, catalog_from_json, catalog_to_json
+
+    document = json.loads(json.dumps(catalog_to_json(load_catalog())))
+    document["changes"][0][6] = [["agent-reputation", "add", ["drop-everything"], None]]
+    with pytest.raises(CacheFormatError):
+        catalog_from_json(document)

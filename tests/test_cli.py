@@ -24,7 +24,8 @@ def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:
     result = run("catalog", "--format", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert set(document) == {"version", "endpoints"}
+    assert set(document) == {"version", "source", "endpoints"}
+    assert any(edition["read"] for edition in document["source"]["editions"])
     endpoints = document["endpoints"]
     assert len(endpoints) == 51  # every URL occurrence of the article
     licensing = next(item for item in endpoints if item["id"] == "sepm-licensing")

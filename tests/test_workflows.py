@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from sep_egress.catalog import load_catalog
+
 from support import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -106,3 +108,30 @@ def test_the_comment_says_it_comes_from_the_pull_requests_own_code() -> None:
     run = " ".join(step.get("run", "") for step in steps(load("preview-comment.yml")))
     banner = run.index("Produced by this pull request's own code")
     assert banner < run.index("head -c 60000 preview.md")  # above the untrusted markdown, not inside it
+
+
+def test_the_catalog_check_runs_only_trusted_code_with_least_privilege() -> None:
+    text = (WORKFLOWS / "catalog-verify.yml").read_text(encoding="utf-8")
+    document = load("catalog-verify.yml")
+    triggers = document[True]
+    assert set(triggers) == {"schedule", "workflow_dispatch"}  # never pull-request code
+    assert triggers["schedule"] and all("cron" in item for item in triggers["schedule"])
+    assert document["permissions"] == {"contents": "read", "issues": "write"}
+    assert "secrets." not in text and "id-token" not in text
+    for forbidden in ("pull_request", "configure-aws-credentials", "google-github-actions/auth", "pulumi/actions"):
+        assert forbidden not in text
+    for step in steps(document):
+        action = step.get("uses")
+        if action:  # a third-party action must be pinned to a full commit
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", action), action
+    runs = " ".join(step.get("run", "") for step in steps(document))
+    assert "sep-egress catalog verify" in runs and "--propose" in runs
+    # One issue, updated rather than duplicated.
+    assert "gh issue list" in runs and "gh issue comment" in runs and "gh issue create" in runs
+
+
+def test_the_catalog_check_fetches_the_edition_the_catalog_was_read_from() -> None:
+    document = load("catalog-verify.yml")
+    editions = dict(line.split(" ", 1) for line in document["jobs"]["verify"]["env"]["EDITIONS"].split("\n") if line)
+    read_from = [edition for edition in load_catalog().editions if edition.read]
+    assert read_from and all(editions[edition.language] == edition.url for edition in read_from)

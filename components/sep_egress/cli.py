@@ -16,7 +16,11 @@ from .errors import SepEgressError
 #: imported, so ``plan`` does not pay for the TLS stack of ``check`` or the Pulumi engine of ``preview``.
 #: Each module defines ``configure(parser)`` and ``run(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "catalog": ("sep_egress.commands.catalog", "list every endpoint of the vendor's list (table, json or csv)"),
+    "catalog": (
+        "sep_egress.commands.catalog",
+        "list every endpoint of the vendor's list (table, json or csv); `catalog verify ARTICLE` checks it against "
+        "a saved copy of the vendor's article",
+    ),
     "changes": ("sep_egress.commands.changes", "show the catalog's change history"),
     "plan": ("sep_egress.commands.plan", "show the deduplicated allow rules and warnings for a selection"),
     "export": (

@@ -149,7 +149,7 @@ def parse_yaml(data: bytes, source: str) -> Any:
         return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except _Refused as exc:
         raise CatalogError(source, [(_where(exc.mark), exc.message)]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a timestamp such as 2026-13-01 (not a date)
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise CatalogError(source, [(_where(mark), f"not valid YAML: {problem}")]) from None

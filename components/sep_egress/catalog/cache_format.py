@@ -10,6 +10,8 @@ A file that fails any check raises ``CacheFormatError``; the caller then validat
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import re
 from typing import Any, get_args
 
 from .hosts import HostError, ParsedUrl, check_text, parse_cidr, parse_url
@@ -19,7 +21,11 @@ from .models import (
     ROLES,
     Catalog,
     Change,
+    ChangeDetail,
+    Disposition,
+    Edition,
     Entry,
+    Impact,
     Protocol,
     Reading,
     StorageProvider,
@@ -27,9 +33,12 @@ from .models import (
 )
 from .versions import ProductVersion, VersionError
 
-FORMAT = 1
+FORMAT = 2
 _PROTOCOLS = get_args(Protocol)
 _STORAGE = get_args(StorageProvider)
+_DISPOSITIONS = get_args(Disposition)
+_IMPACTS = get_args(Impact)
+_UNVERIFIED = "unverified"
 
 
 class CacheFormatError(ValueError):
@@ -168,7 +177,59 @@ _ENTRY_FIELDS = {
     "footnote",
     "shared_host",
 }
-_CATALOG_FIELDS = {"version", "source", "roles", "notices", "readings", "entries", "changes"}
+_CATALOG_FIELDS = {"version", "source", "roles", "notices", "readings", "entries", "changes", "editions"}
+
+
+def _detail_to_json(detail: ChangeDetail) -> list[Any]:
+    return [detail.id, detail.disposition, list(detail.impact), detail.note]
+
+
+def _detail_from_json(value: Any) -> ChangeDetail:
+    detail_id, disposition, impact, note = _list(value)
+    impacts = tuple(_choice(item, _IMPACTS, optional=False) for item in _list(impact))
+    if not impacts:
+        raise CacheFormatError("a change detail names at least one impact")
+    return ChangeDetail(
+        _entry_id(detail_id), _choice(disposition, _DISPOSITIONS, optional=False), impacts, _optional_text(note)
+    )
+
+
+def _edition_to_json(edition: Edition) -> list[Any]:
+    return [edition.language, edition.url, edition.retrieved, edition.read, edition.title, edition.kb, edition.note]
+
+
+def _edition_from_json(value: Any) -> Edition:
+    """The same checks as the catalog schema's ``EditionDocument``, without pydantic."""
+    language, url, retrieved, read, title, kb, note = _list(value)
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}(?:-[A-Z]{2})?", language):
+        raise CacheFormatError("language tag expected")
+    if url != _UNVERIFIED:
+        try:
+            parsed = parse_url(_text(url))
+        except HostError as exc:
+            raise CacheFormatError(str(exc)) from None
+        if parsed.scheme != "https":
+            raise CacheFormatError("an edition's URL is https")
+    if retrieved != _UNVERIFIED:
+        if not isinstance(retrieved, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", retrieved):
+            raise CacheFormatError("date expected")
+        try:
+            datetime.date.fromisoformat(retrieved)
+        except ValueError:
+            raise CacheFormatError("calendar date expected") from None
+    if type(read) is not bool:
+        raise CacheFormatError("read flag expected")
+    if kb is not None and not (isinstance(kb, str) and kb.isascii() and kb.isdigit()):
+        raise CacheFormatError("knowledge-base article number expected")
+    return Edition(
+        language=language,
+        url=url,
+        retrieved=retrieved,
+        read=read,
+        title=_optional_text(title),
+        kb=kb,
+        note=_optional_text(note),
+    )
 
 
 def _entry_to_json(entry: Entry) -> dict[str, Any]:
@@ -236,9 +297,18 @@ def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
         "readings": [[reading.id, reading.fr, reading.reading] for reading in catalog.readings],
         "entries": [_entry_to_json(entry) for entry in catalog.entries],
         "changes": [
-            [change.version, change.date, change.summary, change.added, change.removed, change.changed]
+            [
+                change.version,
+                change.date,
+                change.summary,
+                change.added,
+                change.removed,
+                change.changed,
+                [_detail_to_json(detail) for detail in change.details],
+            ]
             for change in catalog.changes
         ],
+        "editions": [_edition_to_json(edition) for edition in catalog.editions],
     }
 
 
@@ -256,7 +326,7 @@ def catalog_from_json(document: Any) -> Catalog:
         raise CacheFormatError("source, roles and notices expected")
     changes = []
     for item in _list(document.get("changes")):
-        change_version, date, summary, added, removed, changed = _list(item)
+        change_version, date, summary, added, removed, changed, details = _list(item)
         if not isinstance(change_version, str) or not CATALOG_VERSION.fullmatch(change_version):
             raise CacheFormatError("change version expected")
         changes.append(
@@ -267,6 +337,7 @@ def catalog_from_json(document: Any) -> Catalog:
                 tuple(_entry_id(entry_id) for entry_id in _list(added)),
                 tuple(_entry_id(entry_id) for entry_id in _list(removed)),
                 tuple(_text(text) for text in _list(changed)),
+                tuple(_detail_from_json(detail) for detail in _list(details)),
             )
         )
     readings = []
@@ -281,5 +352,6 @@ def catalog_from_json(document: Any) -> Catalog:
         readings=tuple(readings),
         entries=tuple(_entry_from_json(entry) for entry in _list(document.get("entries"))),
         changes=tuple(changes),
+        editions=tuple(_edition_from_json(edition) for edition in _list(document.get("editions"))),
         **_extras_from_json(Catalog, document.get("extra")),
     )

@@ -91,6 +91,35 @@ class Reading:
     reading: str
 
 
+Disposition = Literal["add", "change", "remove"]
+#: What a change did to an entry (the ``impact`` of a change's ``details``).
+Impact = Literal[
+    "added-entry",
+    "removed-entry",
+    "added-url",
+    "removed-url",
+    "changed-role",
+    "changed-ports",
+    "changed-min-version",
+    "changed-max-version",
+    "changed-before-version",
+    "changed-proxy",
+    "changed-storage",
+    "changed-footnote",
+    "changed-path",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeDetail:
+    """One entry's part in a change: ``add``, ``change`` or ``remove``, what it changed, and a note."""
+
+    id: str
+    disposition: Disposition
+    impact: tuple[str, ...]
+    note: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What one catalog version added, removed or changed, and why."""
@@ -101,6 +130,23 @@ class Change:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    details: tuple[ChangeDetail, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One language edition of the vendor's article: where it is, and whether the catalog was read from it.
+
+    ``url`` and ``retrieved`` are ``"unverified"`` where the project could not confirm them.
+    """
+
+    language: str
+    url: str
+    retrieved: str
+    read: bool
+    title: str | None = None
+    kb: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +160,7 @@ class Catalog:
     readings: tuple[Reading, ...]
     entries: tuple[Entry, ...]
     changes: tuple[Change, ...]
+    editions: tuple[Edition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,10 @@ runtime objects of ``models.py``, which the rest of the package uses (and which 
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -207,6 +209,21 @@ class ReadingDocument(Strict):
     reading: FreeText
 
 
+Impact = models.Impact
+
+
+class ChangeDetailDocument(Strict):
+    """One entry's part in a change (Microsoft 365 style): disposition and impact."""
+
+    id: str
+    disposition: models.Disposition
+    impact: tuple[Impact, ...] = Field(min_length=1)
+    note: FreeText | None = None
+
+    def to_model(self) -> models.ChangeDetail:
+        return models.ChangeDetail(self.id, self.disposition, self.impact, self.note)
+
+
 class ChangeDocument(Strict):
     """What one catalog version added, removed or changed, and why."""
 
@@ -216,6 +233,94 @@ class ChangeDocument(Strict):
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[FreeText, ...] = ()
+    details: tuple[ChangeDetailDocument, ...] = ()
+
+    @model_validator(mode="after")
+    def _details_match_lists(self) -> ChangeDocument:
+        lists = {"add": self.added, "change": self.changed, "remove": self.removed}
+        seen: set[str] = set()
+        for detail in self.details:
+            if detail.id in seen:
+                raise ValueError(f"details: {detail.id!r} is described twice")
+            seen.add(detail.id)
+            if detail.id not in lists[detail.disposition]:
+                raise ValueError(f"details: {detail.id!r} has disposition {detail.disposition} but is not listed there")
+        return self
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UNVERIFIED = "unverified"
+
+
+class EditionDocument(Strict):
+    """One language edition of the article: where it is, when it was read, and whether the catalog comes from it."""
+
+    language: str = Field(description="BCP 47 language tag of the edition: fr, en, es, pt-BR, ja.")
+    title: FreeText | None = Field(default=None, description="The edition's title as the page writes it.")
+    url: str = Field(description="The page's https:// URL, or 'unverified'.")
+    kb: str | None = Field(default=None, description="Broadcom knowledge-base article number, when the page is one.")
+    retrieved: str = Field(
+        description="Date (YYYY-MM-DD) the copy the catalog was read from was taken, or 'unverified'"
+    )
+    read: StrictBool = Field(description="True if the catalog's entries were read from this edition.")
+    note: FreeText | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2}(?:-[A-Z]{2})?", value):
+            raise ValueError(f"{value!r} is not a language tag such as 'fr' or 'pt-BR'")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value == UNVERIFIED:
+            return value
+        try:
+            parsed = parse_url(value)
+        except HostError as exc:
+            raise ValueError(str(exc)) from None
+        if parsed.scheme != "https":
+            raise ValueError(f"{value!r}: an edition's URL is https:// (or 'unverified')")
+        return value
+
+    @field_validator("retrieved", mode="before")
+    @classmethod
+    def _retrieved_date(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2026-11-28 as a date; it means the same as the quoted text.
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+    @field_validator("retrieved")
+    @classmethod
+    def _retrieved(cls, value: str) -> str:
+        if value == UNVERIFIED:
+            return value
+        if not _DATE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or 'unverified'")
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar date") from None
+        return value
+
+    @field_validator("kb")
+    @classmethod
+    def _kb(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError(f"{value!r} is not a knowledge-base article number")
+        return value
+
+    def to_model(self) -> models.Edition:
+        return models.Edition(
+            language=self.language,
+            url=self.url,
+            retrieved=self.retrieved,
+            read=self.read,
+            title=self.title,
+            kb=self.kb,
+            note=self.note,
+        )
 
 
 class SourceDocument(Strict):
@@ -223,6 +328,9 @@ class SourceDocument(Strict):
     publisher: FreeText
     language: FreeText
     kind: FreeText
+    editions: tuple[EditionDocument, ...] = Field(
+        default=(), description="The editions of the article the catalog was read from or is checked against."
+    )
 
 
 class CatalogDocument(Strict):
@@ -289,15 +397,24 @@ class CatalogDocument(Strict):
     def to_model(self) -> models.Catalog:
         return models.Catalog(
             version=self.version,
-            source=self.source.model_dump(),
+            source=self.source.model_dump(exclude={"editions"}),
             roles={role: text.to_model() for role, text in self.roles.items()},
             notices={key: notice.to_model() for key, notice in self.notices.items()},
             readings=tuple(models.Reading(reading.id, reading.fr, reading.reading) for reading in self.readings),
             entries=tuple(entry.to_model() for entry in self.entries),
             changes=tuple(
-                models.Change(change.version, change.date, change.summary, change.added, change.removed, change.changed)
+                models.Change(
+                    change.version,
+                    change.date,
+                    change.summary,
+                    change.added,
+                    change.removed,
+                    change.changed,
+                    tuple(detail.to_model() for detail in change.details),
+                )
                 for change in self.changes
             ),
+            editions=tuple(edition.to_model() for edition in self.source.editions),
         )
 
 

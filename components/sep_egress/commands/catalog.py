@@ -1,13 +1,19 @@
-"""``sep-egress catalog``: the vendor's list as the catalog holds it, one row per host of an entry."""
+"""``sep-egress catalog``: the vendor's list as the catalog holds it, one row per host of an entry, and where it
+was read from; ``sep-egress catalog verify ARTICLE``: the catalog against a saved copy of the vendor's article."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from ..catalog.load import load_catalog
+from ..catalog.load import CATALOG_PATH, load_catalog
 from ..catalog.models import Catalog
+from ..errors import CatalogError
 from .output import to_csv, to_json, to_table
 from .selection import add_catalog_argument
 
@@ -29,6 +35,33 @@ COLUMNS = (
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
     add_catalog_argument(parser)
+    commands = parser.add_subparsers(dest="catalog_command", metavar="SUBCOMMAND")
+    verify = commands.add_parser(
+        "verify",
+        help="compare the catalog with a saved copy of the vendor's article (exit 0 agree, 1 drift, 2 unreadable)",
+        description=(
+            "Read a saved copy of Broadcom's article (plain text as copied from a browser, or the HTML page as "
+            "saved; French or English edition), compare every URL, port and condition with the catalog, and say "
+            "what each difference means for a deployment. Exit 0 when they agree, 1 on drift, 2 when the file is "
+            "not a readable edition of the article."
+        ),
+    )
+    verify.add_argument("article", metavar="ARTICLE", type=Path, help="saved copy of the article (.txt or .html)")
+    verify.add_argument("--format", choices=["table", "json"], default="table")
+    verify.add_argument(
+        "--propose",
+        metavar="OUT.yaml",
+        type=Path,
+        help="on drift, write the catalog that agrees with the article (version bumped, changes recorded)",
+    )
+    # Not the shared helper: a default here would override `sep-egress catalog --catalog FILE verify ...`.
+    verify.add_argument(
+        "--catalog",
+        metavar="FILE",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="compare with another catalog file instead of the packaged one",
+    )
 
 
 def endpoints(catalog: Catalog) -> list[dict[str, Any]]:
@@ -60,11 +93,18 @@ def endpoints(catalog: Catalog) -> list[dict[str, Any]]:
     return records
 
 
+def provenance(catalog: Catalog) -> dict[str, Any]:
+    """The catalog's source: the article, and the editions it was read from or is checked against."""
+    return {**catalog.source, "editions": [asdict(edition) for edition in catalog.editions]}
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "catalog_command", None) == "verify":
+        return verify(args)
     catalog = load_catalog(args.catalog)
     records = endpoints(catalog)
     if args.format == "json":
-        sys.stdout.write(to_json({"version": catalog.version, "endpoints": records}))
+        sys.stdout.write(to_json({"version": catalog.version, "source": provenance(catalog), "endpoints": records}))
         return 0
 
     def cell(record: dict[str, Any], column: str) -> str:
@@ -79,6 +119,99 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv":
         sys.stdout.write(to_csv(COLUMNS, rows))
     else:
-        sys.stdout.write(f"catalog {catalog.version} ({len(catalog.entries)} entries)\n\n")
+        sys.stdout.write(f"catalog {catalog.version} ({len(catalog.entries)} entries)\n")
+        for edition in catalog.editions:
+            label = "read from" if edition.read else "checked against"
+            kb = f", KB {edition.kb}" if edition.kb else ""
+            sys.stdout.write(f"{label}: {edition.language} edition{kb}, {edition.url}, retrieved {edition.retrieved}\n")
+        sys.stdout.write("\n")
         sys.stdout.write(to_table([column.upper() for column in COLUMNS], rows))
     return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    """``catalog verify``: 0 when the article and the catalog agree, 1 on drift; errors raise (exit 2)."""
+    from ..catalog.article import read_article_file
+    from ..catalog.drift import compare
+
+    catalog = load_catalog(args.catalog)
+    article = read_article_file(args.article)
+    drift = compare(article, catalog)
+    if args.format == "json":
+        sys.stdout.write(to_json(drift.to_json()))
+    else:
+        sys.stdout.write(_verify_text(drift, catalog))
+    if drift.agrees:
+        if args.propose:
+            sys.stderr.write("sep-egress catalog verify: the catalog agrees with the article; nothing to propose\n")
+        return 0
+    if args.propose:
+        _write_proposal(args, article, catalog)
+    return 1
+
+
+def _write_proposal(args: argparse.Namespace, article: Any, catalog: Catalog) -> None:
+    from ..catalog.propose import propose
+
+    source_path = Path(args.catalog) if args.catalog else CATALOG_PATH
+    try:
+        text = source_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(str(source_path), [("", f"cannot read the catalog to propose from ({exc})")]) from None
+    proposal = propose(article, catalog, text, str(args.propose))
+    out = Path(args.propose)
+    try:
+        # Written next to its destination and renamed, so a failure never leaves a half-written catalog.
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=out.parent if str(out.parent) else ".", prefix=".proposal-", delete=False
+        ) as handle:
+            handle.write(proposal.text)
+            temporary = handle.name
+        os.replace(temporary, out)
+    except OSError as exc:
+        raise CatalogError(str(out), [("", f"cannot write the proposal ({exc.strerror or exc})")]) from None
+    sys.stderr.write(
+        f"sep-egress catalog verify: wrote {out}: catalog {proposal.version} "
+        f"({len(proposal.added)} added, {len(proposal.removed)} removed, {len(proposal.changed)} changed entries)\n"
+    )
+    if article.problems:
+        sys.stderr.write(
+            "sep-egress catalog verify: the proposal leaves out what the reader could not read (see 'problems')\n"
+        )
+
+
+def _verify_text(drift: Any, catalog: Catalog) -> str:
+    article = drift.article
+    out = [
+        f"article: {article.edition} edition ({article.language}, {article.form}): {article.title}",
+        f"  {len(article.tables)} of 5 tables, {len(article.urls)} URLs, footnote "
+        + ("present" if article.footnote else "absent"),
+        f"catalog: {catalog.version}",
+    ]
+    if drift.agrees:
+        out.append("The catalog agrees with the article: every URL, role, port and condition matches.")
+        return "\n".join(out) + "\n"
+    out.append(
+        f"Drift: {len(drift.added)} added, {len(drift.removed)} removed, {len(drift.changed)} changed"
+        + (f", {len(article.problems)} unreadable" if article.problems else "")
+    )
+    sections = (
+        ("ADDED: the article asks for these; deployments block them until the catalog lists them", drift.added),
+        ("REMOVED: the article no longer lists these; deployments still allow them", drift.removed),
+        ("CHANGED", drift.changed),
+    )
+    for heading, items in sections:
+        if items:
+            out.append("")
+            out.append(heading)
+            out.extend(f"  - {item.to_json()['meaning']}" for item in items)
+    if article.problems:
+        out.append("")
+        out.append("UNREADABLE: parts of the tables sep-egress could not read (check the article by hand)")
+        out.extend(
+            f"  - line {problem.line}" + (f", role {problem.role}" if problem.role else "") + f": {problem.message}"
+            for problem in article.problems
+        )
+    out.append("")
+    out.append("To update the catalog: sep-egress catalog verify ARTICLE --propose OUT.yaml (see docs/catalog.md).")
+    return "\n".join(out) + "\n"

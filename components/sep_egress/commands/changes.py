@@ -1,4 +1,5 @@
-"""``sep-egress changes``: what each catalog version added, removed or changed."""
+"""``sep-egress changes``: what each catalog version added, removed or changed, with each entry's disposition and
+impact where the version records them (``--catalog`` reads another catalog file, such as a proposal)."""
 
 from __future__ import annotations
 
@@ -39,5 +40,8 @@ def run(args: argparse.Namespace) -> int:
         for label, ids in (("added", change.added), ("removed", change.removed), ("changed", change.changed)):
             if ids:
                 out.append(f"  {label}: {', '.join(ids)}")
+        for detail in change.details:
+            note = f": {detail.note}" if detail.note else ""
+            out.append(f"    {detail.id} [{detail.disposition}; {', '.join(detail.impact)}]{note}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
