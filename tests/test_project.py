@@ -71,7 +71,8 @@ def test_pulumi_yaml_declares_the_settings_as_the_program_reads_them() -> None:
         else:
             assert field.is_required(), key
         assert declaration["description"]
-    # What is not declared is optional without a default (mode) or an object (internal, aws, gcp): Pulumi cannot type it.
+    # What is not declared is optional without a default (mode) or an object (internal, aws, gcp): Pulumi cannot
+    # type it.
     undeclared = set(fields) - set(declared)
     assert undeclared == {"mode", "internal", "aws", "gcp"}, (
         "a new stack key: declare it under config: in Pulumi.yaml (type, default, description), or, if Pulumi "

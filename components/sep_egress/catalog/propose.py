@@ -322,12 +322,11 @@ def _detail(entry_id: str, disposition: str, impact: list[str], note: str) -> di
 
 def propose(article: Article, catalog: Catalog, text: str, source: str, day: datetime.date | None = None) -> Proposal:
     """The catalog file (text) that agrees with ``article``, built from ``catalog`` and its file ``text``."""
-    import yaml
-
-    from .load import _yaml_loader, validate_document
+    from .bounded_yaml import parse_yaml
+    from .load import validate_document
     from .schema import CatalogDocument
 
-    raw = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    raw = parse_yaml(text.encode("utf-8"), source)
     raw_entries = {item["id"]: item for item in raw["entries"]}
     groups = _groups(article)
     matched = _match(groups, catalog)
@@ -408,7 +407,7 @@ def propose(article: Article, catalog: Catalog, text: str, source: str, day: dat
         "details": details,
     }
     out = _write(text, raw, catalog, order, documents, unchanged, record, version)
-    document = validate_document(CatalogDocument, yaml.load(out, Loader=_yaml_loader()), source)  # noqa: S506
+    document = validate_document(CatalogDocument, parse_yaml(out.encode("utf-8"), source), source)
     # Lines the reader could not read (``article.problems``) are left out; everything it read must now agree.
     check = compare(article, document.to_model())
     if check.added or check.removed or check.changed:
@@ -487,9 +486,7 @@ _KEY_LINE = re.compile(r"^(?:  - |    )(?P<key>[a-z_]+):")
 def _patch_block(body: list[str], original: dict[str, Any], new: dict[str, Any]) -> list[str] | None:
     """The entry's original lines with only the changed keys rewritten (or None when the block is not in the
     shape this can patch): comments, texts and line breaks the proposal did not touch stay as they were."""
-    import yaml
-
-    from .load import _yaml_loader
+    from .bounded_yaml import parse_yaml
 
     segments: list[tuple[str | None, list[str]]] = []
     for line in body:
@@ -518,8 +515,8 @@ def _patch_block(body: list[str], original: dict[str, Any], new: dict[str, Any])
             rendered = _render_item({name: new[name]}).rstrip("\n").split("\n")
             patched.extend(["    " + rendered[0][4:], *rendered[1:]])
     try:
-        reread = yaml.load("\n".join(patched) + "\n", Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
+        reread = parse_yaml(("\n".join(patched) + "\n").encode("utf-8"), "patched entry")
+    except CatalogError:
         return None
     # A block in an unexpected shape falls back to rendering the whole entry.
     return patched if reread == [new] else None
