@@ -18,6 +18,7 @@ from .aws_options import (
     MAX_RULE_GROUP_NAME,
     MAX_STATEFUL_GROUPS_PER_POLICY,
     ROLE_VARIABLES,
+    RULES_BYTES_MARGIN_PERCENT,
     AwsFirewallError,
     AwsFirewallOptions,
 )
@@ -87,12 +88,13 @@ def split_count(items: Sequence[Sized], options: AwsFirewallOptions, *, what: st
     """How many groups ``items`` need: as few as the limits allow with the headroom, spread by a hash of each
     identity (pass rules commute, so any spread is correct; a hash keeps a new host in one group)."""
     factor = (100 + options.headroom_percent) / 100
+    byte_factor = (100 + min(options.headroom_percent, RULES_BYTES_MARGIN_PERCENT)) / 100
     total_used = sum(item.used for item in items)
     total_bytes = sum(item.rules_bytes for item in items)
     count = max(
         1,
         math.ceil(total_used * factor / options.max_group_capacity),
-        math.ceil(total_bytes * factor / options.max_rules_bytes),
+        math.ceil(total_bytes * byte_factor / options.max_rules_bytes),
     )
     while count < MAX_STATEFUL_GROUPS_PER_POLICY:
         buckets: list[list[Sized]] = [[] for _ in range(count)]

@@ -44,6 +44,8 @@ MAX_SURICATA_RULE_CHARS = 8_192
 MAX_STATEFUL_GROUPS_PER_POLICY = 20
 MAX_POLICY_STATEFUL_CAPACITY = 30_000
 MAX_RULE_GROUP_NAME = 128
+#: Growth margin kept on a group's rules string before one more group is used (see ``AwsFirewallOptions.fits``).
+RULES_BYTES_MARGIN_PERCENT = 10
 #: ``FlowTimeouts.TcpIdleTimeoutSeconds``: "between 60 and 6000 seconds. If no value is provided, it defaults to 350
 #: seconds" (botocore's network-firewall model, documentation of the member; the shape itself carries no range).
 TCP_IDLE_TIMEOUT_RANGE = (60, 6000)
@@ -200,8 +202,14 @@ class AwsFirewallOptions:
         return min(self.max_group_capacity, max(self.min_capacity, rung))
 
     def fits(self, used: int, rules_bytes: int) -> bool:
-        """Whether a group of this size keeps its headroom within one group's limits."""
+        """Whether a group of this size keeps its headroom within one group's limits.
+
+        Capacity keeps the full headroom (it is fixed at creation). The rules string can grow in place up to its
+        limit, so it keeps only a smaller margin (``RULES_BYTES_MARGIN_PERCENT``, at most the headroom) before the
+        rules are spread over one more group: large plans then use the fewest groups the byte limit allows.
+        """
         factor = (100 + self.headroom_percent) / 100
-        return math.ceil(used * factor) <= self.max_group_capacity and math.ceil(rules_bytes * factor) <= (
+        byte_factor = (100 + min(self.headroom_percent, RULES_BYTES_MARGIN_PERCENT)) / 100
+        return math.ceil(used * factor) <= self.max_group_capacity and math.ceil(rules_bytes * byte_factor) <= (
             self.max_rules_bytes
         )
