@@ -512,9 +512,7 @@ def test_policy_options_validate_against_the_botocore_model(
 
 
 def test_sid_collisions_are_resolved_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sep_egress.compile import aws
-
-    from sep_egress.compile import aws_rules
+    from sep_egress.compile import aws, aws_rules
 
     monkeypatch.setattr(aws_rules, "SID_SPAN", 4)  # four sids for four identities: collisions are certain
     identities = ["allow|tls|exact|a|443", "allow|tls|exact|b|443", "handshake|agent", "drop-tls|agent"]

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 
 from sep_egress.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
 from sep_egress.catalog.plan import AllowRule
-from sep_egress.compile.aws import ROLE_VARIABLES
-from sep_egress.compile.aws import AwsEgressSpec, AwsFirewallOptions, compile_network_firewall
+from sep_egress.compile.aws import ROLE_VARIABLES, AwsEgressSpec, AwsFirewallOptions, compile_network_firewall
 from sep_egress.compile.aws_evaluate import DEFAULT_ACTION_MODELS, Connection, NetworkFirewallModel, Transport, Verdict
 
 #: Disjoint per-role networks, so "a source of another role" is a real negative case.
@@ -417,7 +416,8 @@ def test_the_model_gives_application_rules_flow_scope_and_packet_rules_packet_sc
     rules = "\n".join(
         [
             'pass tcp 10.1.0.0/24 any <> any 443 (msg:"h"; flow:not_established; sid:1;)',
-            'pass tls 10.1.0.0/24 any -> any 443 (tls.sni; content:"ok.example"; startswith; endswith; flow:to_server; sid:2;)',
+            'pass tls 10.1.0.0/24 any -> any 443 (tls.sni; content:"ok.example"; startswith; endswith; '
+            "flow:to_server; sid:2;)",
             'drop tls 10.1.0.0/24 any -> any any (msg:"t"; flow:to_server; sid:3;)',
         ]
     )

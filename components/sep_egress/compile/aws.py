@@ -233,10 +233,10 @@ def _suricata_groups(
     sids = assign_sids([identity for identity, _, _ in drafts + guard])
     passes = finish(drafts, sids, sources)
     guards = finish(guard, sids, sources)
-    count = split_count([Sized(rule.identity, 1, len(rule.text) + 1) for rule in passes], options, what="rules")
+    count = split_count([Sized(line.identity, 1, len(line.text) + 1) for line in passes], options, what="rules")
     buckets: list[list[SuricataRule]] = [[] for _ in range(count)]
-    for rule in passes:
-        buckets[bucket(rule.identity, count)].append(rule)
+    for line in passes:
+        buckets[bucket(line.identity, count)].append(line)
     groups: list[RuleGroupSpec] = []
     for index, rules in enumerate(buckets):
         if rules:

@@ -262,12 +262,10 @@ class _Rule:
 
     def _flow_matches(self, packet: Packet) -> bool:
         flow = self.flow
-        if "to_server" in flow or "from_client" in flow:
-            if not packet.to_server:
-                return False
-        if "to_client" in flow or "from_server" in flow:
-            if packet.to_server:
-                return False
+        if ("to_server" in flow or "from_client" in flow) and not packet.to_server:
+            return False
+        if ("to_client" in flow or "from_server" in flow) and packet.to_server:
+            return False
         if "established" in flow and not packet.established:
             return False
         return not ("not_established" in flow and packet.established)
