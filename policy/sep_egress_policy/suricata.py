@@ -66,10 +66,8 @@ class Rule:
         for keyword, value in self.options:
             if keyword == "flow" and value and "not_established" in {part.strip() for part in value.split(",")}:
                 return True
-            if keyword == "flowbits" and value and [part.strip() for part in value.split(",")] == [
-                "isset",
-                PENDING_FLOWBIT,
-            ]:
+            gate = [part.strip() for part in (value or "").split(",")]
+            if keyword == "flowbits" and gate == ["isset", PENDING_FLOWBIT]:
                 return True
         return False
 
