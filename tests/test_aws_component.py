@@ -634,3 +634,58 @@ def test_policy_options_and_block_action_reach_the_resources(hybrid_plan: Egress
 def test_new_options_are_validated(on_prem_plan: EgressPlan, extra: dict[str, Any], message: str) -> None:
     with pytest.raises(SepEgressError, match=message):
         compile_args({"plan": on_prem_plan, "source_cidrs": {"agent": ["10.0.0.0/8"]}, **extra})
+
+
+def conformity_problems(kind: type, value: Any, path: str = "") -> list[str]:
+    """Where ``value`` (the snake_case dicts the component passes) does not fit pulumi-aws's input class ``kind``:
+    unknown keys, a nested block where the SDK expects a scalar, a scalar of the wrong type."""
+    import inspect
+
+    from pulumi_aws.networkfirewall import _inputs
+
+    if not isinstance(value, dict):
+        return [f"{path}: {type(value).__name__}, not a {kind.__name__} block"]
+    parameters = inspect.signature(kind.__init__).parameters
+    problems: list[str] = []
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else key
+        if key not in parameters:
+            problems.append(f"{where}: not an input of {kind.__name__}")
+            continue
+        annotation = str(parameters[key].annotation)
+        nested = re.search(r"'(\w+Args)'", annotation)
+        items = item if isinstance(item, list) and "Sequence[" in annotation else [item]
+        for element in items:
+            if nested:
+                problems += conformity_problems(getattr(_inputs, nested.group(1)), element, where)
+            elif "_builtins.int" in annotation and not (isinstance(element, int) and not isinstance(element, bool)):
+                problems.append(f"{where}: {element!r} is not an int")
+            elif "_builtins.str" in annotation and not isinstance(element, str):
+                problems.append(f"{where}: {element!r} is not a str")
+    return problems
+
+
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+def test_inputs_conform_to_the_pulumi_aws_sdk_types(hybrid_plan: EgressPlan, style: str) -> None:
+    from pulumi_aws.networkfirewall import _inputs
+
+    from sep_egress.aws import firewall_policy_inputs, log_destinations, rule_group_inputs
+
+    spec = compile_args(args_for(hybrid_plan, style=style, pass_alert=style == "suricata"))
+    arns = {
+        group.key: f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{group.name}"
+        for group in spec.groups
+    }
+    for group in spec.groups:
+        assert conformity_problems(_inputs.RuleGroupRuleGroupArgs, rule_group_inputs(group)) == []
+    policy = firewall_policy_inputs(spec.firewall_policy(arns))
+    assert conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, policy) == []
+    assert policy["stateful_engine_options"]["flow_timeouts"] == {"tcp_idle_timeout_seconds": 350}
+    logging = {
+        "log_destination_configs": log_destinations(LoggingSettings(alert_destination="/a", flow_destination="/f"))
+    }
+    assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
+    # the checker does catch a misspelt block
+    broken = {**policy, "stateful_engine_options": {"rule_order": "STRICT_ORDER", "stream_exception": "REJECT"}}
+    [problem] = conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, broken)
+    assert problem.startswith("stateful_engine_options.stream_exception: not an input of")
