@@ -518,16 +518,22 @@ def test_firewall_manager_needs_explicit_default_actions(hybrid_plan: EgressPlan
     assert any("none (nothing dropped by default)" in note and "111122223333" in note for note in spec.notes)
 
 
-def test_firewall_manager_scope_warning_reaches_the_preview() -> None:
-    """The program turns the component's notes into preview warnings: the FMS scope is one of them."""
+def test_firewall_manager_scope_warning_reaches_the_preview(tmp_path: Any) -> None:
+    """The stack's warnings (what the offline preview shows) carry the FMS scope, default actions and sources."""
     values = {
-        "selection": {"mode": "hybrid", "version": "14.3 RU1"},
-        "source_cidrs": {"agent": ["10.10.0.0/16"]},
-        "distribution": {"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:mode": "hybrid",
+        "sep-egress:aws": {
+            "source_cidrs": {"agent": ["10.10.0.0/16"]},
+            "distribution": {"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
+        },
     }
-    spec = compile_args(values)
-    [note] = [note for note in spec.notes if note.startswith("Firewall Manager")]
-    assert "EVERY account of the organization" in note and "10.10.0.0/16" in note
+    deployment = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
+    run = run_program(deployment.register)
+    [warning] = [item for item in run.outputs["warnings"] if item["message"].startswith("Firewall Manager")]
+    assert warning["source"] == "aws"
+    assert "aws:drop_established_app_layer, aws:alert_established_app_layer apply to every VPC" in warning["message"]
+    assert "EVERY account of the organization" in warning["message"] and "10.10.0.0/16" in warning["message"]
 
 
 @pytest.mark.parametrize(
