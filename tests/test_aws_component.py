@@ -537,7 +537,12 @@ def test_firewall_manager_scope_warning_reaches_the_preview(tmp_path: Any) -> No
 
 
 @pytest.mark.parametrize(
-    "sharing", [{"create_policy": False}, {"distribution": {"method": "ram", "principals": ["123456789012"]}}]
+    "sharing",
+    [
+        {"create_policy": False},
+        {"distribution": {"method": "ram", "principals": ["123456789012"]}},
+        {"distribution": {"method": "firewall-manager", "default_actions": "none"}},
+    ],
 )
 def test_shared_groups_reserve_a_generous_fixed_capacity(hybrid_plan: EgressPlan, sharing: dict[str, Any]) -> None:
     values = {"plan": hybrid_plan, "name_prefix": "sep-egress", "source_cidrs": {"agent": ["10.10.0.0/16"]}, **sharing}

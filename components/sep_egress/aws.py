@@ -184,11 +184,12 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     min_capacity: int | None = Field(
         default=None,
         description="Smallest capacity of a rule group: 100, or 1000 for shared groups (distribution ram or "
-        "create_policy false), which are held at exactly this capacity.",
+        "firewall-manager, or create_policy false), which are held at exactly this capacity.",
     )
     allow_shared_replacement: bool = Field(
         default=False,
-        description="Let shared groups (ram, create_policy false) outgrow min_capacity: a replacement with a new ARN "
+        description="Let shared groups (ram, firewall-manager, create_policy false) outgrow min_capacity: a "
+        "replacement with a new ARN "
         "that consumers' policies must be moved to.",
     )
     block_action: BlockAction = Field(
@@ -258,8 +259,10 @@ def default_name_prefix(project: str, stack: str) -> str:
 
 
 def shared_groups(args: NetworkFirewallAllowlistArgs) -> bool:
-    """Whether policies this stack does not manage may reference the groups (a RAM share, or your own policy)."""
-    sharing = args.distribution is not None and args.distribution.method == "ram"
+    """Whether policies this stack does not manage may reference the groups: a RAM share, your own policy, or the
+    policies Firewall Manager creates in member accounts (it moves them to a new group asynchronously, so the old
+    one can still be referenced when Pulumi deletes it)."""
+    sharing = args.distribution is not None and args.distribution.method in ("ram", "firewall-manager")
     return sharing or not args.create_policy
 
 
@@ -313,7 +316,10 @@ def name_prefix(args: NetworkFirewallAllowlistArgs) -> str:
 def _refuse_shared_replacement(spec: AwsEgressSpec, floor: int, args: NetworkFirewallAllowlistArgs) -> None:
     """Stop before anything is registered when a shared group would leave its pinned capacity: the new capacity
     forces a replacement (a new ARN), and the old group cannot be deleted while a consumer's policy references it."""
-    why = "a RAM share" if args.create_policy else "create_policy is false: your own policy"
+    if not args.create_policy:
+        why = "create_policy is false: your own policy"
+    else:
+        why = "a RAM share" if args.distribution and args.distribution.method == "ram" else "Firewall Manager"
     for group in spec.groups:
         if group.capacity != floor:
             raise AwsFirewallError(
