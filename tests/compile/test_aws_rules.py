@@ -124,8 +124,17 @@ def test_botocore_validation_catches_a_broken_body(hybrid_plan: EgressPlan, netw
     assert ParamValidator().validate(request, shape).has_errors()
 
 
-def test_rules_parse_with_suricataparser_and_stay_within_limits(plan: EgressPlan) -> None:
-    spec = compile_network_firewall(plan, sources_for(plan))
+@pytest.mark.parametrize(
+    "options",
+    [
+        AwsFirewallOptions(),
+        AwsFirewallOptions(block_action="drop", pass_alert=True),
+        AwsFirewallOptions(style="domain-list"),
+    ],
+    ids=["default", "drop-and-pass-alert", "domain-list"],
+)
+def test_rules_parse_with_suricataparser_and_stay_within_limits(plan: EgressPlan, options: AwsFirewallOptions) -> None:
+    spec = compile_network_firewall(plan, sources_for(plan), options)
     sids: list[int] = []
     for group in spec.groups:
         assert group.rules_bytes == len(group.rules_string.encode()) <= MAX_RULES_STRING_BYTES
