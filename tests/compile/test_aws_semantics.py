@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from sep_egress.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
@@ -350,6 +350,25 @@ def test_the_previous_guard_fails_the_properties(hybrid_plan: EgressPlan) -> Non
     # and the current guard passes both
     assert check_style(hybrid_plan, sources, spec, "drop_established", 2, "attacker.example.org", expected) == []
     assert check_style(hybrid_plan, sources, spec, "drop_strict", 1, "attacker.example.org", expected) == []
+
+
+def test_the_hypothesis_property_finds_the_previous_guard_on_random_overlays(catalog: Catalog) -> None:
+    """The same property the suricata hypothesis test runs, searched by hypothesis over random overlays, default
+    actions and split points, finds a counterexample as soon as the guard is put back to the earlier rules."""
+
+    def breaks(case: tuple[tuple[list[dict[str, Any]], dict[str, list[str]]], str, int]) -> bool:
+        (entries, sources), default, segments = case
+        plan = plan_with(catalog, entries)
+        mutated = previous_guard(compile_network_firewall(plan, sources), plan)
+        expected = lambda c: oracle(plan, sources, c)  # noqa: E731
+        return bool(check_style(plan, sources, mutated, default, segments, "attacker.example.org", expected))
+
+    found = find(
+        st.tuples(scenarios(), st.sampled_from(DEFAULTS), st.integers(1, 4)),
+        breaks,
+        settings=settings(max_examples=50, deadline=None, database=None, phases=[Phase.generate]),  # no shrinking
+    )
+    assert breaks(found)
 
 
 def test_the_previous_domain_list_guard_fails_the_properties(hybrid_plan: EgressPlan) -> None:
