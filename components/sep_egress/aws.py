@@ -152,14 +152,16 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     for ``sepm``, the administrators' networks for ``console``...). A role without sources gets no rule.
 
     ``style``: ``suricata`` (default; pins ports and per-role sources) or ``domain-list``. ``headroom_percent``
-    (25), ``capacity_rounding`` (100) and ``min_capacity`` (100) size each group's fixed capacity so that new
-    hosts are in-place updates. ``name_prefix`` starts every physical name. ``allow_any_source`` (false) must be
-    set to accept ``0.0.0.0/0`` as a source.
+    (25), ``capacity_rounding`` (100) and ``min_capacity`` (100; 1000 for shared groups, held at exactly that)
+    size each group's fixed capacity so that new hosts are in-place updates; ``allow_shared_replacement`` lets a
+    shared group be replaced. ``name_prefix`` starts every physical name (default per project and stack).
+    ``allow_any_source`` (false) must be set to accept ``0.0.0.0/0`` as a source. ``block_action`` (reject) and
+    ``pass_alert`` (false) shape the rules.
 
-    ``create_policy`` (true): a STRICT_ORDER firewall policy with ``aws:drop_established`` and
-    ``aws:alert_established`` and HOME_NET set to the sources; false when the stack owns its policy (use the
-    ``rule_group_references`` output). ``firewall``, ``logging``, ``distribution``: see their classes. ``tags``
-    go on every taggable resource.
+    ``create_policy`` (true): a STRICT_ORDER firewall policy with ``default_actions``
+    (``drop_established_app_layer``), ``stream_exception_policy`` (REJECT), ``tcp_idle_timeout`` (350) and
+    HOME_NET set to the sources; false when the stack owns its policy (use the ``rule_group_references`` output).
+    ``firewall``, ``logging``, ``distribution``: see their classes. ``tags`` go on every taggable resource.
 
     Plain values only where the compiler reads them (selection, sources, sizes, names); ids, destinations, tags
     and principals may be ``pulumi.Output``s.
