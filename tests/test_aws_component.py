@@ -700,3 +700,13 @@ def test_inputs_conform_to_the_pulumi_aws_sdk_types(hybrid_plan: EgressPlan, sty
     broken = {**policy, "stateful_engine_options": {"rule_order": "STRICT_ORDER", "stream_exception": "REJECT"}}
     [problem] = conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, broken)
     assert problem.startswith("stateful_engine_options.stream_exception: not an input of")
+
+
+def test_every_argument_is_in_the_documented_options_table() -> None:
+    docs = (ROOT / "docs" / "aws.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Options") : docs.index("Outputs (`pulumi.Output` attributes")]
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    assert set(NetworkFirewallAllowlistArgs.model_fields) - documented == set()
+    distribution = docs[docs.index("### Firewall Manager blast radius") :]
+    assert "`distribution.default_actions`" in distribution
