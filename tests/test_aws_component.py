@@ -525,14 +525,14 @@ def test_firewall_manager_scope_warning_reaches_the_preview(tmp_path: Any) -> No
         "sep-egress:mode": "hybrid",
         "sep-egress:aws": {
             "source_cidrs": {"agent": ["10.10.0.0/16"]},
-            "distribution": {"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
+            "distribution": {"method": "firewall-manager", "default_actions": "drop_established"},
         },
     }
     deployment = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
     run = run_program(deployment.register)
     [warning] = [item for item in run.outputs["warnings"] if item["message"].startswith("Firewall Manager")]
     assert warning["source"] == "aws"
-    assert "aws:drop_established_app_layer, aws:alert_established_app_layer apply to every VPC" in warning["message"]
+    assert "aws:drop_established, aws:alert_established apply to every VPC" in warning["message"]
     assert "EVERY account of the organization" in warning["message"] and "10.10.0.0/16" in warning["message"]
 
 
@@ -710,3 +710,24 @@ def test_every_argument_is_in_the_documented_options_table() -> None:
     assert set(NetworkFirewallAllowlistArgs.model_fields) - documented == set()
     distribution = docs[docs.index("### Firewall Manager blast radius") :]
     assert "`distribution.default_actions`" in distribution
+
+
+def test_firewall_manager_default_actions_are_those_its_model_accepts(hybrid_plan: EgressPlan) -> None:
+    """botocore's fms model lists drop_strict and drop_established (and alert twins), not the app-layer variants."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("fms")
+    documented = model.shape_for("NetworkFirewallPolicyDescription").members["StatefulDefaultActions"].documentation
+    for choice in ("drop_established", "drop_strict"):
+        distribution = DistributionSettings(method="firewall-manager", default_actions=choice)  # type: ignore[arg-type]
+        run = run_component(args_for(hybrid_plan, distribution=distribution))
+        [policy] = run.of_type("aws:fms/policy:Policy")
+        managed = json.loads(policy.inputs["securityServicePolicyData"]["managedServiceData"])
+        assert all(action in documented for action in managed["networkFirewallStatefulDefaultActions"])
+    with pytest.raises(SepEgressError, match=r"distribution\.default_actions"):
+        compile_args(
+            args_for(
+                hybrid_plan,
+                distribution={"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
+            )
+        )

@@ -61,6 +61,9 @@ from .compile.aws import (
 TYPE_TOKEN = "sep-egress:aws:NetworkFirewallAllowlist"  # noqa: S105 - a Pulumi type token, not a secret
 
 LogDestinationType = Literal["CloudWatchLogs", "S3"]
+#: Firewall Manager's model lists aws:drop_strict, aws:drop_established and their alert twins only (botocore's fms
+#: NetworkFirewallPolicyDescription.StatefulDefaultActions), not the application-layer variants.
+FmsDefaultActions = Literal["drop_established", "drop_strict", "none"]
 DistributionMethod = Literal["none", "firewall-manager", "ram"]
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORG_UNIT = re.compile(r"^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$")
@@ -130,11 +133,11 @@ class DistributionSettings(AwsArgs):
     remediation_enabled: bool = Field(
         default=False, description="firewall-manager: enforce (true) or audit only (false)."
     )
-    default_actions: DefaultActions | None = Field(
+    default_actions: FmsDefaultActions | None = Field(
         default=None,
         description="firewall-manager (required there): the policy's stateful default actions, applied to EVERY "
-        "in-scope VPC while the rules only cover source_cidrs: drop_established_app_layer, drop_established, "
-        "drop_strict, or none (audit-first: the guard still refuses what declared sources may not reach).",
+        "in-scope VPC while the rules only cover source_cidrs: drop_established, drop_strict, or none "
+        "(audit-first: the guard still refuses what declared sources may not reach).",
     )
     principals: InputStrItems = Field(
         default_factory=list,
@@ -381,7 +384,7 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
                 "distribution.default_actions: required with firewall-manager. Firewall Manager applies the policy's "
                 "default actions to every VPC in scope, while the pass rules only cover the sources declared here; "
                 "choose them explicitly: none (audit-first: only the declared sources are filtered), then "
-                "drop_established_app_layer once the alert logs are clean"
+                "drop_established once the alert logs are clean"
             )
         _strings("distribution.include_accounts", distribution.include_accounts, pattern=_ACCOUNT_ID)
         _strings("distribution.include_org_units", distribution.include_org_units, pattern=_ORG_UNIT)
