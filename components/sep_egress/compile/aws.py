@@ -15,9 +15,9 @@ Two styles:
   review, but it keeps neither ports (beyond the plan's set) nor per-role sources.
 
 The modules, by concern: ``aws_options`` (limits, options), ``aws_spec`` (the request bodies), ``aws_rules``
-(Suricata text, the guard), ``aws_capacity`` (splitting, the policy budget, names), ``aws_domain_list`` (the
-domain-list style), ``aws_evaluate`` (a model of the stateful engine for the tests). This module validates the
-inputs and puts them together; it re-exports what callers used to import from here.
+(Suricata text, the guard), ``aws_capacity`` (splitting, the policy budget, names), ``aws_suricata`` and
+``aws_domain_list`` (the two styles), ``aws_evaluate`` (a model of the stateful engine for the tests). This
+module validates the inputs and puts them together; it re-exports what callers used to import from here.
 """
 
 from __future__ import annotations
@@ -27,16 +27,7 @@ from collections.abc import Mapping, Sequence
 
 from ..catalog.models import ROLES, Role
 from ..catalog.plan import AllowRule, CidrRule, EgressPlan
-from .aws_capacity import (
-    Sized,
-    bucket,
-    check_policy_limits,
-    check_priorities,
-    guard_priority,
-    reserve,
-    split_count,
-    suricata_group,
-)
+from .aws_capacity import check_policy_limits, reserve
 from .aws_domain_list import domain_list_groups
 from .aws_options import (
     BLOCK_ACTIONS,
@@ -63,15 +54,10 @@ from .aws_options import (
     Style,
 )
 from .aws_rules import (
-    allow_rule_draft,
-    assign_sids,
-    cidr_rule_draft,
-    finish,
-    guard_drafts,
     host_label,
-    tcp_ports_by_role,
 )
 from .aws_spec import AwsEgressSpec, RuleGroupSpec, SuricataRule
+from .aws_suricata import suricata_groups
 
 __all__ = [
     "BLOCK_ACTIONS",
@@ -134,7 +120,7 @@ def compile_network_firewall(
         )
     home_net = _sorted_cidrs({cidr for values in sources.values() for cidr in values})
     if options.style == "suricata":
-        groups, notes = _suricata_groups(allow, cidrs, sources, options)
+        groups, notes = suricata_groups(allow, cidrs, sources, options)
     else:
         groups, notes = domain_list_groups(allow, cidrs, sources, home_net, options)
     groups = reserve(groups, options)
@@ -213,38 +199,6 @@ def _sorted_cidrs(values: set[str]) -> tuple[str, ...]:
     return tuple(
         str(network) for network in sorted(networks, key=lambda n: (n.version, int(n.network_address), n.prefixlen))
     )
-
-
-# --- suricata style ---------------------------------------------------------------------------------------------
-
-
-def _suricata_groups(
-    allow: Sequence[AllowRule],
-    cidrs: Sequence[CidrRule],
-    sources: Mapping[Role, tuple[str, ...]],
-    options: AwsFirewallOptions,
-) -> tuple[list[RuleGroupSpec], tuple[str, ...]]:
-    drafts = []
-    for rule in allow:
-        drafts.append(allow_rule_draft(rule, tuple(role for role in rule.roles if role in sources), options))
-    for cidr_rule in cidrs:
-        drafts.append(cidr_rule_draft(cidr_rule, tuple(role for role in cidr_rule.roles if role in sources), options))
-    guard = guard_drafts(tcp_ports_by_role(allow, sources), options)
-    sids = assign_sids([identity for identity, _, _ in drafts + guard])
-    passes = finish(drafts, sids, sources)
-    guards = finish(guard, sids, sources)
-    count = split_count([Sized(line.identity, 1, len(line.text) + 1) for line in passes], options, what="rules")
-    buckets: list[list[SuricataRule]] = [[] for _ in range(count)]
-    for line in passes:
-        buckets[bucket(line.identity, count)].append(line)
-    groups: list[RuleGroupSpec] = []
-    for index, rules in enumerate(buckets):
-        if rules:
-            priority = options.first_priority + index * options.priority_step
-            groups.append(suricata_group(f"allow-{index + 1}", rules, sources, options, priority))
-    groups.append(suricata_group("guard", guards, sources, options, guard_priority(options)))
-    check_priorities(groups)
-    return groups, ()
 
 
 # --- shared -----------------------------------------------------------------------------------------------------
