@@ -498,3 +498,16 @@ def test_the_model_reads_ip_proto_and_ignores_ports_for_portless_protocols() -> 
             ],
             [],
         )
+
+
+@pytest.mark.parametrize("default", DEFAULTS)
+def test_the_guard_never_passes_a_connection_a_role_did_not_open(hybrid_plan: EgressPlan, default: str) -> None:
+    """An inbound SYN from port 443 to a role's machine: the handshake's reply direction is only for connections
+    the role opened, so no rule of ours passes any packet of it (the default action decides)."""
+    sources = {role: [ROLE_NETWORKS[role]] for role in hybrid_plan.roles}
+    model = NetworkFirewallModel.from_spec(
+        compile_network_firewall(hybrid_plan, sources), DEFAULT_ACTION_MODELS[default]
+    )
+    inbound = Connection("198.51.100.10", 22, source_in("agent"), "tcp", "other", None, source_port=443)
+    verdict = model.judge(inbound)
+    assert not ours(verdict), verdict

@@ -117,6 +117,7 @@ class Connection:
     application: Literal["tls", "http", "other"] = "tls"
     name: str | None = None
     segments: int = 1
+    source_port: int = 49152
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,7 @@ class _Rule:
     def _header_matches(self, connection: Connection, packet: Packet) -> bool:
         client, server = ipaddress.ip_address(connection.source), ipaddress.ip_address(connection.destination)
         ported = connection.transport in ("tcp", "udp")
-        client_port, server_port = 49152, connection.port
+        client_port, server_port = connection.source_port, connection.port
 
         def oriented(src: Address, src_port: int, dst: Address, dst_port: int) -> bool:
             if ported:

@@ -7,10 +7,10 @@ How the guard blocks, and why, follows AWS's own egress samples (aws/aws-securit
 docs/en/guides/network-firewall/sample-suricata-rules, "Egress default block rules"; and
 aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
 
-- The TCP handshake is passed in *both* directions on the ports a role needs
-  (``pass tcp <role> any <> any <ports> (flow:not_established; ...)``, as the strict-order sample's
-  ``pass tcp $HOME_NET any <> $EXTERNAL_NET 443 (flow:not_established; ...)``), so SYN-ACKs pass too when a
-  consumer's policy uses ``aws:drop_strict``.
+- The TCP handshake is passed in *both* directions on the ports a role needs, as the strict-order sample's
+  ``pass tcp $HOME_NET any <> $EXTERNAL_NET 443 (flow:not_established; ...)`` does, so SYN-ACKs pass too when a
+  consumer's policy uses ``aws:drop_strict``; the reply direction only for connections the role opened (a
+  flowbit set by the outbound pass), so the rules never pass an inbound SYN.
 - TLS is refused only once the ClientHello is complete (``ssl_state:client_hello; ja4.hash; content:"_"``: the
   JA4 hash exists only once the whole ClientHello is parsed). A protocol-only ``drop tls`` is an application-layer
   rule with flow scope that can fire on the first segment of a ClientHello split by a post-quantum key share,
@@ -47,6 +47,8 @@ from .aws_spec import SuricataRule
 #: ``blocked``: the guard refused the flow (keeps the pending mark from being set on it afterwards).
 PENDING_FLOWBIT = "sep_egress_pending"
 BLOCKED_FLOWBIT = "sep_egress_blocked"
+#: Set by the handshake pass on a connection a role opens, so that only its SYN-ACK passes back.
+OUTBOUND_FLOWBIT = "sep_egress_outbound"
 
 Draft = tuple[str, str, tuple[Role, ...]]  # identity, text without sid/rev, roles whose variables it uses
 
@@ -123,11 +125,24 @@ def guard_drafts(ports_by_role: Mapping[Role, Sequence[int]], options: AwsFirewa
         source = source_expression((role,))
         ports = sorted(set(ports_by_role[role]))
         if ports:
+            # Both directions, as AWS's strict-order sample, but only for connections the role opens: the SYN (and
+            # the handshake's ACK) from the role marks the flow, and only a marked flow's SYN-ACK passes back, so
+            # an inbound SYN from port 443 elsewhere is not passed by these rules.
             stages[0].append(
                 (
                     f"handshake|{role}",
+                    f"pass tcp {source} any -> any {ports_expression(ports)} "
+                    f'(msg:"sep-egress {role}: TCP handshake on its ports"; flow:not_established,to_server; '
+                    f"flowbits:set,{OUTBOUND_FLOWBIT};",
+                    (role,),
+                )
+            )
+            stages[0].append(
+                (
+                    f"handshake-reply|{role}",
                     f"pass tcp {source} any <> any {ports_expression(ports)} "
-                    f'(msg:"sep-egress {role}: TCP handshake on its ports, both directions"; flow:not_established;',
+                    f'(msg:"sep-egress {role}: TCP handshake, the reply to it"; flow:not_established,to_client; '
+                    f"flowbits:isset,{OUTBOUND_FLOWBIT};",
                     (role,),
                 )
             )
