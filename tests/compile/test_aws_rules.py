@@ -343,8 +343,11 @@ def test_cidr_rules_pass_only_their_range_port_and_protocol(catalog: Catalog) ->
     for style in ("suricata", "domain-list"):
         spec = compile_network_firewall(plan, sources_for(plan), AwsFirewallOptions(style=style))  # type: ignore[arg-type]
         lines = [line for group in spec.groups for line in group.rules_string.splitlines() if "203.0.113.0/28" in line]
-        assert len(lines) == 1 and lines[0].startswith("pass tcp $SEP_AGENT_NET any <> 203.0.113.0/28 3128 (")
-        assert "flow:stateless;" in lines[0]  # both directions, every state: packet scope needs the replies too
+        assert len(lines) == 1 and lines[0].startswith("pass tcp $SEP_AGENT_NET any -> 203.0.113.0/28 3128 (")
+        assert "flow:to_server; flowbits:set,sep_egress_range;" in lines[0]
+        # the replies of the flows it marked pass in the guard (packet scope needs them matched too)
+        [reply] = [line for line in spec.group("guard").rules_string.splitlines() if "sep_egress_range" in line]
+        assert reply.startswith("pass ip $SEP_AGENT_NET any <> any any (") and "flow:to_client;" in reply
 
 
 def test_a_role_without_sources_gets_no_rules(hybrid_plan: EgressPlan) -> None:

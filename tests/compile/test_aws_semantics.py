@@ -511,3 +511,25 @@ def test_the_guard_never_passes_a_connection_a_role_did_not_open(hybrid_plan: Eg
     inbound = Connection("198.51.100.10", 22, source_in("agent"), "tcp", "other", None, source_port=443)
     verdict = model.judge(inbound)
     assert not ours(verdict), verdict
+
+
+@pytest.mark.parametrize("default", DEFAULTS)
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_an_address_range_grant_is_not_a_way_in(catalog: Catalog, default: str, transport: str) -> None:
+    """A flow from the granted range and port to a role's machine is not passed by our rules; the role's own flow
+    to the range works under every default action."""
+    entry = {
+        "id": "resolver",
+        "role": "agent",
+        "usage": {"en": "resolver"},
+        "cidrs": ["203.0.113.0/28"],
+        "ports": [53],
+        "protocol": transport,
+    }
+    plan = plan_with(catalog, [entry])
+    sources = {"agent": [ROLE_NETWORKS["agent"]]}
+    model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, sources), DEFAULT_ACTION_MODELS[default])
+    out = Connection(source_in("agent"), 53, "203.0.113.1", transport, "other", None)  # type: ignore[arg-type]
+    assert model.judge(out).allowed, model.judge(out)
+    inbound = Connection("203.0.113.1", 22, source_in("agent"), transport, "other", None, source_port=53)  # type: ignore[arg-type]
+    assert not ours(model.judge(inbound)), model.judge(inbound)

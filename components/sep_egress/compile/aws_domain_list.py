@@ -104,7 +104,8 @@ def domain_list_groups(
     # plan's TLS and HTTP rules use (any role's), and refuses the rest like the suricata style's guard.
     plan_ports = sorted({rule.port for rule in allow})
     ports_by_role = {role: plan_ports for role in ROLES if role in sources}
-    guard = guard_drafts(ports_by_role, options)
+    range_roles = {role for rule in cidrs for role in rule.roles if role in sources}
+    guard = guard_drafts(ports_by_role, options, range_roles)
     guard_rules = finish(guard, assign_sids([identity for identity, _, _ in guard]), sources)
     groups.append(suricata_group("guard", guard_rules, sources, options, guard_priority(options)))
     check_priorities(groups)

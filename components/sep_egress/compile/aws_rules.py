@@ -29,7 +29,7 @@ aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from ..catalog.models import ROLES, Role
 from ..catalog.plan import AllowRule, CidrRule
@@ -49,6 +49,8 @@ PENDING_FLOWBIT = "sep_egress_pending"
 BLOCKED_FLOWBIT = "sep_egress_blocked"
 #: Set by the handshake pass on a connection a role opens, so that only its SYN-ACK passes back.
 OUTBOUND_FLOWBIT = "sep_egress_outbound"
+#: Set by an address-range pass on a flow a role opens to that range, so that the guard passes its replies.
+RANGE_FLOWBIT = "sep_egress_range"
 
 Draft = tuple[str, str, tuple[Role, ...]]  # identity, text without sid/rev, roles whose variables it uses
 
@@ -98,25 +100,32 @@ def allow_rule_draft(rule: AllowRule, roles: tuple[Role, ...], options: AwsFirew
 
 
 def cidr_rule_draft(rule: CidrRule, roles: tuple[Role, ...], options: AwsFirewallOptions) -> Draft:
-    """``pass tcp|udp`` to an address range and port, in both directions and every state (``<>``,
-    ``flow:stateless``): a ``tcp``/``udp`` rule has packet scope, so the SYN-ACK and the replies need matching too
-    under ``aws:drop_strict`` or ``aws:drop_established``; ``flow:`` keeps it from being an IP-only rule."""
+    """``pass tcp|udp`` to an address range and port, client to server, in every state, marking the flow
+    (``sep_egress_range``) so that the guard passes its replies. A ``tcp``/``udp`` rule acts on the packets it
+    matches only, so the SYN-ACK and the replies need a rule of their own under ``aws:drop_strict`` or
+    ``aws:drop_established``; matching them here with ``<>`` would also pass connections *from* that range and port
+    to the role's machines. ``flow:`` keeps the rule from being an IP-only rule."""
     identity = f"allow|{rule.protocol}|cidr|{rule.cidr}|{rule.port}"
     alert = " alert;" if options.pass_alert else ""
     text = (
-        f"pass {rule.protocol} {source_expression(roles)} any <> {rule.cidr} {rule.port} "
+        f"pass {rule.protocol} {source_expression(roles)} any -> {rule.cidr} {rule.port} "
         f'(msg:"sep-egress allow {rule.cidr}:{rule.port}/{rule.protocol} for {" ".join(roles)}";{alert} '
-        "flow:stateless;"
+        f"flow:to_server; flowbits:set,{RANGE_FLOWBIT};"
     )
     return identity, text, roles
 
 
-def guard_drafts(ports_by_role: Mapping[Role, Sequence[int]], options: AwsFirewallOptions) -> list[Draft]:
+def guard_drafts(
+    ports_by_role: Mapping[Role, Sequence[int]],
+    options: AwsFirewallOptions,
+    range_roles: Collection[Role] = (),
+) -> list[Draft]:
     """The guard, in stages across roles: every pass of a stage before any refusal of a later one, so a source in
     two roles' networks gets the union of what they allow.
 
     ``ports_by_role`` names, per role with sources, the TCP ports its TLS and HTTP rules use (the handshake and
-    incomplete-ClientHello passes are limited to them; other ports are refused at the SYN).
+    incomplete-ClientHello passes are limited to them; other ports are refused at the SYN). ``range_roles`` are the
+    roles with address-range passes: the replies of the flows those passes marked are passed here.
     """
     roles = [role for role in ROLES if role in ports_by_role]
     block = options.block_action
@@ -124,6 +133,16 @@ def guard_drafts(ports_by_role: Mapping[Role, Sequence[int]], options: AwsFirewa
     for role in roles:
         source = source_expression((role,))
         ports = sorted(set(ports_by_role[role]))
+        if role in range_roles:
+            stages[0].append(
+                (
+                    f"range-reply|{role}",
+                    f"pass ip {source} any <> any any "
+                    f'(msg:"sep-egress {role}: replies on the flows it opened to its address ranges"; '
+                    f"flow:to_client; flowbits:isset,{RANGE_FLOWBIT};",
+                    (role,),
+                )
+            )
         if ports:
             # Both directions, as AWS's strict-order sample, but only for connections the role opens: the SYN (and
             # the handshake's ACK) from the role marks the flow, and only a marked flow's SYN-ACK passes back, so

@@ -26,7 +26,8 @@ def suricata_groups(
         drafts.append(allow_rule_draft(rule, tuple(role for role in rule.roles if role in sources), options))
     for cidr_rule in cidrs:
         drafts.append(cidr_rule_draft(cidr_rule, tuple(role for role in cidr_rule.roles if role in sources), options))
-    guard = guard_drafts(tcp_ports_by_role(allow, sources), options)
+    range_roles = {role for rule in cidrs for role in rule.roles if role in sources}
+    guard = guard_drafts(tcp_ports_by_role(allow, sources), options, range_roles)
     sids = assign_sids([identity for identity, _, _ in drafts + guard])
     passes = finish(drafts, sids, sources)
     guards = finish(guard, sids, sources)
