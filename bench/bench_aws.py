@@ -1,7 +1,8 @@
 """Measure the AWS Network Firewall compiler and component: groups and capacity against the minimum the limits
 allow, compile time, and what the engine would change when one host is added.
 
-Runs on the hybrid plan (mode hybrid + console) and on the same plan with a 5,000-host overlay, in both styles.
+Runs on the hybrid plan (mode hybrid + console) and on the same plan with a 5,000-host overlay, in both styles, and
+on a plan of 22,069 host rules (suricata), which must fit one policy's 30,000 capacity, guard included.
 "What changes" runs the component twice under Pulumi's mock engine and diffs the registrations (same type and
 name with other inputs: update, or replacement when a replace-forcing input such as capacity changed). Prints
 measured figures only; nothing is deployed.
@@ -29,22 +30,26 @@ from sep_egress.mock_engine import run_program
 from sep_egress.preview import classify_changes
 
 OVERLAY_HOSTS = 5000
+LARGE_PLAN_RULES = 22_069
 SINGLE_ADDITIONS = 40
+LARGE_ADDITIONS = 10  # each addition compiles and registers 22,069 rules twice
 SOURCES = {role: [f"10.{index + 1}.0.0/16"] for index, role in enumerate(ROLES)}
 
 
 def plan_with(hosts: int, extra: tuple[str, ...] = ()) -> EgressPlan:
-    """The hybrid plan, plus ``hosts`` synthetic hosts spread over the roles, plus ``extra`` hosts for agents."""
+    """The hybrid plan, plus ``hosts`` synthetic hosts spread over the roles (the remainder to the first), plus
+    ``extra`` hosts for agents."""
     per_role = hosts // len(ROLES)
+    counts = {role: per_role + (hosts % len(ROLES) if index == 0 else 0) for index, role in enumerate(ROLES)}
     entries: list[dict[str, Any]] = [
         {
             "id": f"bulk-{role}",
             "role": role,
             "usage": {"en": "bench"},
-            "urls": [f"https://svc{index:05d}.{role}.bench.example" for index in range(per_role)],
+            "urls": [f"https://svc{index:05d}.{role}.bench.example" for index in range(counts[role])],
         }
         for role in ROLES
-        if per_role
+        if counts[role]
     ]
     if extra:
         entries.append({"id": "added", "role": "agent", "usage": {"en": "bench"}, "urls": list(extra)})
@@ -60,14 +65,17 @@ def registrations(plan: EgressPlan, style: str) -> list[tuple[str, str, dict[str
 
 
 def until_replacement(used: int, capacity: int, options: AwsFirewallOptions) -> int:
-    """How many rules a group can gain while its provisioned capacity (hence its identity) stays the same."""
+    """How many rules a group can gain while its provisioned capacity (hence its identity) stays the same: up to the
+    next ladder step, or, when the groups share the policy budget, up to the group's share."""
+    if options.provisioned_capacity(used) != capacity:
+        return capacity - used
     added = 0
     while options.provisioned_capacity(used + added + 1) == capacity:
         added += 1
     return added
 
 
-def measure(label: str, hosts: int, style: str) -> None:
+def measure(label: str, hosts: int, style: str, additions: int = SINGLE_ADDITIONS) -> None:
     plan = plan_with(hosts)
     sources = {role: SOURCES[role] for role in plan.roles}
     options = AwsFirewallOptions(style=style)  # type: ignore[arg-type]
@@ -91,11 +99,15 @@ def measure(label: str, hosts: int, style: str) -> None:
             f"  used {group.used_capacity:>6}  rules string {group.rules_bytes:>9} bytes"
             f"  (+{until_replacement(group.used_capacity, group.capacity, options)} rules before a replacement)"
         )
+    ladder = sum(options.provisioned_capacity(group.used_capacity) for group in spec.groups)
+    how = (
+        f"headroom {options.headroom_percent}% rounded up the capacity ladder, in units of {options.capacity_rounding}"
+        if ladder == spec.capacity
+        else f"the ladder would reserve {ladder}: the allow groups share what the guard leaves of the policy"
+    )
     print(
-        f"capacity reserved {spec.capacity} for {spec.used_capacity} used "
-        f"(minimum possible {spec.used_capacity}; slack {spec.capacity - spec.used_capacity} "
-        f"= headroom {options.headroom_percent}% rounded up the capacity ladder, "
-        f"in units of {options.capacity_rounding})"
+        f"capacity reserved {spec.capacity} of the policy's {options.max_policy_capacity} for {spec.used_capacity} "
+        f"used, guard included (slack {spec.capacity - spec.used_capacity}: {how})"
     )
 
     before = registrations(plan, style)
@@ -106,17 +118,19 @@ def measure(label: str, hosts: int, style: str) -> None:
         + (f" ({', '.join(changes['update'] + changes['replace'])})" if changes["update"] or changes["replace"] else "")
     )
     tally: Counter[str] = Counter()
-    for index in range(SINGLE_ADDITIONS):
+    for index in range(additions):
         after = registrations(plan_with(hosts, (f"https://added{index:03d}.bench.example",)), style)
         outcome = classify_changes(before, after)
         tally[f"{len(outcome['update'])} updated / {len(outcome['replace'])} replaced"] += 1
-    print(f"over {SINGLE_ADDITIONS} different single-host additions: {dict(sorted(tally.items()))}")
+    print(f"over {additions} different single-host additions: {dict(sorted(tally.items()))}")
 
 
 def main() -> None:
     for style in ("suricata", "domain-list"):
         measure("hybrid plan", 0, style)
         measure(f"hybrid plan + {OVERLAY_HOSTS}-host overlay", OVERLAY_HOSTS, style)
+    base = len(plan_with(0).allow)
+    measure(f"{LARGE_PLAN_RULES:,} host rules", LARGE_PLAN_RULES - base, "suricata", LARGE_ADDITIONS)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,9 @@ SOURCES = {
 
 
 def args_for(plan: EgressPlan, **extra: Any) -> NetworkFirewallAllowlistArgs:
+    # A fixed prefix: compile_args outside the mock engine sees another project and stack than the run inside it
+    # (the per-stack default has its own tests below).
+    extra.setdefault("name_prefix", "sep-egress")
     return NetworkFirewallAllowlistArgs(plan=plan, source_cidrs={role: SOURCES[role] for role in plan.roles}, **extra)
 
 
@@ -95,8 +98,12 @@ def test_registers_rule_groups_and_a_strict_policy(request: pytest.FixtureReques
     assert spec.groups[-1].key == "guard"  # both styles: the non-TCP drops come last
     [policy] = run.of_type(POLICY)
     document = policy.inputs["firewallPolicy"]
-    assert document["statefulDefaultActions"] == ["aws:drop_established", "aws:alert_established"]
-    assert document["statefulEngineOptions"] == {"ruleOrder": "STRICT_ORDER"}
+    assert document["statefulDefaultActions"] == ["aws:drop_established_app_layer", "aws:alert_established_app_layer"]
+    assert document["statefulEngineOptions"] == {
+        "ruleOrder": "STRICT_ORDER",
+        "streamExceptionPolicy": "REJECT",
+        "flowTimeouts": {"tcpIdleTimeoutSeconds": 350},
+    }
     [home_net] = document["policyVariables"]["ruleVariables"]
     assert home_net["key"] == "HOME_NET" and home_net["ipSet"]["definitions"] == list(spec.home_net)
     references = document["statefulRuleGroupReferences"]
@@ -148,7 +155,9 @@ def test_firewall_and_logging_to_s3(cloud_plan: EgressPlan) -> None:
 
 
 def test_firewall_manager_distributes_the_rule_groups(hybrid_plan: EgressPlan) -> None:
-    distribution = DistributionSettings(method="firewall-manager", include_org_units=["ou-ab12-cdef3456"])
+    distribution = DistributionSettings(
+        method="firewall-manager", include_org_units=["ou-ab12-cdef3456"], default_actions="drop_established"
+    )
     run = run_component(args_for(hybrid_plan, distribution=distribution))
     [policy] = run.of_type("aws:fms/policy:Policy")
     assert policy.inputs["resourceType"] == "AWS::EC2::VPC"
@@ -160,6 +169,10 @@ def test_firewall_manager_distributes_the_rule_groups(hybrid_plan: EgressPlan) -
     assert managed["networkFirewallStatefulDefaultActions"] == ["aws:drop_established", "aws:alert_established"]
     arns = [reference["resourceARN"] for reference in managed["networkFirewallStatefulRuleGroupReferences"]]
     assert arns == run.outputs["ruleGroupArns"]
+    notes = run.registered_outputs[component(run).urn]["notes"]
+    [note] = [note for note in notes if note.startswith("Firewall Manager")]
+    assert "aws:drop_established, aws:alert_established apply to every VPC in scope" in note
+    assert "OUs ou-ab12-cdef3456" in note and "remediation off (audit)" in note
 
 
 def test_ram_shares_every_rule_group_with_the_principals(on_prem_plan: EgressPlan) -> None:
@@ -217,7 +230,11 @@ ON_PREM = {"version": "14.3 RU1", "mode": "on-prem"}
             {
                 "selection": ON_PREM,
                 "source_cidrs": {"agent": ["10.0.0.0/8"]},
-                "distribution": {"method": "firewall-manager", "include_accounts": ["12345"]},
+                "distribution": {
+                    "method": "firewall-manager",
+                    "include_accounts": ["12345"],
+                    "default_actions": "none",
+                },
             },
             "distribution.include_accounts[0]",
         ),
@@ -399,7 +416,9 @@ def test_whole_list_outputs_pass_through(on_prem_plan: EgressPlan) -> None:
                 source_cidrs={"agent": ["10.10.0.0/16"]},
                 firewall=FirewallSettings(vpc_id="vpc-1", subnet_ids=subnets),
                 distribution=DistributionSettings(
-                    method="firewall-manager", include_accounts=pulumi.Output.from_input(["111122223333"])
+                    method="firewall-manager",
+                    include_accounts=pulumi.Output.from_input(["111122223333"]),
+                    default_actions="none",
                 ),
                 tags=pulumi.Output.from_input({"team": "net"}),
             ),
@@ -486,3 +505,229 @@ def test_a_capacity_change_is_classified_as_a_replacement() -> None:
     before = [(RULE_GROUP, "sep-allow-1", {"name": "a", "capacity": 100, "ruleGroup": {}})]
     after = [(RULE_GROUP, "sep-allow-1", {"name": "b", "capacity": 200, "ruleGroup": {}})]
     assert classify_changes(before, after)["replace"] == [f"{RULE_GROUP}::sep-allow-1"]
+
+
+# --- issue items: shared groups, Firewall Manager scope, names per stack, policy options ----------------------------
+
+
+def test_firewall_manager_needs_explicit_default_actions(hybrid_plan: EgressPlan) -> None:
+    distribution = DistributionSettings(method="firewall-manager", include_accounts=["111122223333"])
+    with pytest.raises(AwsFirewallError, match=r"distribution\.default_actions: required with firewall-manager"):
+        compile_args(args_for(hybrid_plan, distribution=distribution))
+    spec = compile_args(args_for(hybrid_plan, distribution=distribution.model_copy(update={"default_actions": "none"})))
+    assert any("none (nothing dropped by default)" in note and "111122223333" in note for note in spec.notes)
+
+
+def test_firewall_manager_scope_warning_reaches_the_preview(tmp_path: Any) -> None:
+    """The stack's warnings (what the offline preview shows) carry the FMS scope, default actions and sources."""
+    values = {
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:mode": "hybrid",
+        "sep-egress:aws": {
+            "source_cidrs": {"agent": ["10.10.0.0/16"]},
+            "distribution": {"method": "firewall-manager", "default_actions": "drop_established"},
+        },
+    }
+    deployment = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
+    run = run_program(deployment.register)
+    [warning] = [item for item in run.outputs["warnings"] if item["message"].startswith("Firewall Manager")]
+    assert warning["source"] == "aws"
+    assert "aws:drop_established, aws:alert_established apply to every VPC" in warning["message"]
+    assert "EVERY account of the organization" in warning["message"] and "10.10.0.0/16" in warning["message"]
+
+
+@pytest.mark.parametrize(
+    "sharing",
+    [
+        {"create_policy": False},
+        {"distribution": {"method": "ram", "principals": ["123456789012"]}},
+        {"distribution": {"method": "firewall-manager", "default_actions": "none"}},
+    ],
+)
+def test_shared_groups_reserve_a_generous_fixed_capacity(hybrid_plan: EgressPlan, sharing: dict[str, Any]) -> None:
+    values = {"plan": hybrid_plan, "name_prefix": "sep-egress", "source_cidrs": {"agent": ["10.10.0.0/16"]}, **sharing}
+    spec = compile_args(values)
+    assert {group.capacity for group in spec.groups} == {1_000}
+    assert any("Shared rule groups" in note for note in spec.notes)
+    alone = compile_args({**values, "create_policy": True, "distribution": None})
+    assert {group.capacity for group in alone.groups} == {100}  # not shared: the ladder, from 100
+
+
+def big_overlay_plan(catalog: Catalog, hosts: int) -> EgressPlan:
+    entries = [
+        {
+            "id": "bulk",
+            "role": "agent",
+            "usage": {"en": "bulk"},
+            "urls": [f"https://h{i}.bulk.example" for i in range(hosts)],
+        }
+    ]
+    overlay = SourcedOverlay("bulk.yaml", parse_overlay({"entries": entries}, "bulk.yaml"))
+    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", overlays=[overlay])
+
+
+def test_a_shared_group_that_would_be_replaced_is_stopped_before_anything_is_registered(catalog: Catalog) -> None:
+    """Without the guard, a shared group outgrowing its capacity got a new capacity, hence a new ARN, while
+    consumers' policies still referenced the old group: the change must stop with a message saying what to do."""
+    plan = big_overlay_plan(catalog, 900)
+    args = args_for(plan, distribution=DistributionSettings(method="ram", principals=["123456789012"]))
+    with pytest.raises(AwsFirewallError) as raised:
+        run_component(args)
+    message = str(raised.value)
+    assert message.startswith("min_capacity: rule group 'allow-1' (sep-egress-allow-1-")
+    assert "needs capacity 1200" in message and "held at 1000" in message and "RAM share" in message
+    assert "allow_shared_replacement: true" in message
+    # the explicit way through: a larger floor, acknowledged
+    allowed = compile_args(args.model_copy(update={"min_capacity": 1_200, "allow_shared_replacement": True}))
+    assert allowed.group("allow-1").capacity == 1_200
+
+
+def test_the_shared_replacement_guard_runs_before_any_registration(catalog: Catalog) -> None:
+    plan = big_overlay_plan(catalog, 900)
+    registered: list[str] = []
+
+    def program() -> None:
+        registered.append("start")
+        NetworkFirewallAllowlist("sep", args_for(plan, create_policy=False))
+
+    with pytest.raises(AwsFirewallError, match="create_policy is false"):
+        run_program(program)
+    assert registered == ["start"]
+
+
+def test_default_names_are_unique_per_project_and_stack(hybrid_plan: EgressPlan) -> None:
+    from sep_egress.aws import default_name_prefix
+
+    assert default_name_prefix("sep-egress", "dev") == "sep-egress-dev"
+    assert default_name_prefix("sep-egress", "prod") == "sep-egress-prod"
+    assert default_name_prefix("Network_Team", "eu.prod") == "sep-egress-network-team-eu-prod"
+    long = default_name_prefix("p" * 80, "s")
+    assert len(long) <= 64 and long != default_name_prefix("p" * 80, "t")
+    values = {"plan": hybrid_plan, "source_cidrs": {"agent": ["10.10.0.0/16"]}}
+    run = run_program(lambda: NetworkFirewallAllowlist("sep", values))  # the mock engine's project and stack
+    [policy] = run.of_type(POLICY)
+    assert policy.inputs["name"] == "sep-egress-test-policy"
+    assert all(group.inputs["name"].startswith("sep-egress-test-") for group in run.of_type(RULE_GROUP))
+    pinned = run_program(lambda: NetworkFirewallAllowlist("sep", {**values, "name_prefix": "sep-egress"}))
+    assert pinned.of_type(POLICY)[0].inputs["name"] == "sep-egress-policy"  # the documented migration
+
+
+def test_policy_options_and_block_action_reach_the_resources(hybrid_plan: EgressPlan) -> None:
+    args = args_for(
+        hybrid_plan,
+        block_action="drop",
+        pass_alert=True,
+        default_actions="drop_strict",
+        stream_exception_policy="CONTINUE",
+        tcp_idle_timeout=600,
+    )
+    run = run_component(args)
+    [policy] = run.of_type(POLICY)
+    document = policy.inputs["firewallPolicy"]
+    assert document["statefulDefaultActions"] == ["aws:drop_strict", "aws:alert_strict"]
+    assert document["statefulEngineOptions"]["streamExceptionPolicy"] == "CONTINUE"
+    assert document["statefulEngineOptions"]["flowTimeouts"] == {"tcpIdleTimeoutSeconds": 600}
+    rules = {group.name: group.inputs["ruleGroup"]["rulesSource"]["rulesString"] for group in run.of_type(RULE_GROUP)}
+    assert "reject" not in rules["sep-guard"] and "drop tls" in rules["sep-guard"]
+    assert " alert; " in rules["sep-allow-1"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"block_action": "deny"}, "block_action"),
+        ({"stream_exception_policy": "reject"}, "stream_exception_policy"),
+        ({"tcp_idle_timeout": 30}, "tcp_idle_timeout: 30 must be an integer from 60 to 6000"),
+        ({"default_actions": "drop_all"}, "default_actions"),
+        ({"style": "domain-list", "pass_alert": True}, "pass_alert: only the suricata style"),
+    ],
+)
+def test_new_options_are_validated(on_prem_plan: EgressPlan, extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(SepEgressError, match=message):
+        compile_args({"plan": on_prem_plan, "source_cidrs": {"agent": ["10.0.0.0/8"]}, **extra})
+
+
+def conformity_problems(kind: type, value: Any, path: str = "") -> list[str]:
+    """Where ``value`` (the snake_case dicts the component passes) does not fit pulumi-aws's input class ``kind``:
+    unknown keys, a nested block where the SDK expects a scalar, a scalar of the wrong type."""
+    import inspect
+
+    from pulumi_aws.networkfirewall import _inputs
+
+    if not isinstance(value, dict):
+        return [f"{path}: {type(value).__name__}, not a {kind.__name__} block"]
+    parameters = inspect.signature(kind.__init__).parameters
+    problems: list[str] = []
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else key
+        if key not in parameters:
+            problems.append(f"{where}: not an input of {kind.__name__}")
+            continue
+        annotation = str(parameters[key].annotation)
+        nested = re.search(r"'(\w+Args)'", annotation)
+        items = item if isinstance(item, list) and "Sequence[" in annotation else [item]
+        for element in items:
+            if nested:
+                problems += conformity_problems(getattr(_inputs, nested.group(1)), element, where)
+            elif "_builtins.int" in annotation and not (isinstance(element, int) and not isinstance(element, bool)):
+                problems.append(f"{where}: {element!r} is not an int")
+            elif "_builtins.str" in annotation and not isinstance(element, str):
+                problems.append(f"{where}: {element!r} is not a str")
+    return problems
+
+
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+def test_inputs_conform_to_the_pulumi_aws_sdk_types(hybrid_plan: EgressPlan, style: str) -> None:
+    from pulumi_aws.networkfirewall import _inputs
+
+    from sep_egress.aws import firewall_policy_inputs, log_destinations, rule_group_inputs
+
+    spec = compile_args(args_for(hybrid_plan, style=style, pass_alert=style == "suricata"))
+    arns = {
+        group.key: f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{group.name}"
+        for group in spec.groups
+    }
+    for group in spec.groups:
+        assert conformity_problems(_inputs.RuleGroupRuleGroupArgs, rule_group_inputs(group)) == []
+    policy = firewall_policy_inputs(spec.firewall_policy(arns))
+    assert conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, policy) == []
+    assert policy["stateful_engine_options"]["flow_timeouts"] == {"tcp_idle_timeout_seconds": 350}
+    logging = {
+        "log_destination_configs": log_destinations(LoggingSettings(alert_destination="/a", flow_destination="/f"))
+    }
+    assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
+    # the checker does catch a misspelt block
+    broken = {**policy, "stateful_engine_options": {"rule_order": "STRICT_ORDER", "stream_exception": "REJECT"}}
+    [problem] = conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, broken)
+    assert problem.startswith("stateful_engine_options.stream_exception: not an input of")
+
+
+def test_every_argument_is_in_the_documented_options_table() -> None:
+    docs = (ROOT / "docs" / "aws.md").read_text(encoding="utf-8")
+    table = docs[docs.index("## Options") : docs.index("Outputs (`pulumi.Output` attributes")]
+    first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    assert set(NetworkFirewallAllowlistArgs.model_fields) - documented == set()
+    distribution = docs[docs.index("### Firewall Manager blast radius") :]
+    assert "`distribution.default_actions`" in distribution
+
+
+def test_firewall_manager_default_actions_are_those_its_model_accepts(hybrid_plan: EgressPlan) -> None:
+    """botocore's fms model lists drop_strict and drop_established (and alert twins), not the app-layer variants."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("fms")
+    documented = model.shape_for("NetworkFirewallPolicyDescription").members["StatefulDefaultActions"].documentation
+    for choice in ("drop_established", "drop_strict"):
+        distribution = DistributionSettings(method="firewall-manager", default_actions=choice)  # type: ignore[arg-type]
+        run = run_component(args_for(hybrid_plan, distribution=distribution))
+        [policy] = run.of_type("aws:fms/policy:Policy")
+        managed = json.loads(policy.inputs["securityServicePolicyData"]["managedServiceData"])
+        assert all(action in documented for action in managed["networkFirewallStatefulDefaultActions"])
+    with pytest.raises(SepEgressError, match=r"distribution\.default_actions"):
+        compile_args(
+            args_for(
+                hybrid_plan,
+                distribution={"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
+            )
+        )

@@ -221,10 +221,14 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
     policy = changed[(NGFW_POLICY, "sep-egress-policy")]
     assert policy["hosts_added"] == ["new.corp.example.com:443"]
 
-    # A capacity change forces a replacement, and the diff says why.
+    # A capacity change forces a replacement, and the diff says why (prod's groups are shared through RAM: held at
+    # min_capacity, changed only with allow_shared_replacement).
     stack = project / "stacks" / "Pulumi.prod.yaml"
     stack.write_text(
-        stack.read_text(encoding="utf-8").replace("capacity_rounding: 100", "capacity_rounding: 500"), encoding="utf-8"
+        stack.read_text(encoding="utf-8").replace(
+            "min_capacity: 100", "min_capacity: 500\n    allow_shared_replacement: true"
+        ),
+        encoding="utf-8",
     )
     git(project, "commit", "-qam", "bigger groups")
     diff = json.loads(preview_cli(project, "--base", "HEAD~1", "--format", "json"))["diff"]

@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import pulumi
@@ -45,21 +46,35 @@ from .arguments import (
 )
 from .catalog.plan import EgressPlan
 from .compile.aws import (
+    DEFAULT_ACTION_SETS,
     MAX_RULES_STRING_BYTES,
     AwsEgressSpec,
     AwsFirewallError,
     AwsFirewallOptions,
+    BlockAction,
+    DefaultActions,
     RuleGroupSpec,
+    StreamExceptionPolicy,
     compile_network_firewall,
 )
 
 TYPE_TOKEN = "sep-egress:aws:NetworkFirewallAllowlist"  # noqa: S105 - a Pulumi type token, not a secret
 
 LogDestinationType = Literal["CloudWatchLogs", "S3"]
+#: Firewall Manager's model lists aws:drop_strict, aws:drop_established and their alert twins only (botocore's fms
+#: NetworkFirewallPolicyDescription.StatefulDefaultActions), not the application-layer variants.
+FmsDefaultActions = Literal["drop_established", "drop_strict", "none"]
 DistributionMethod = Literal["none", "firewall-manager", "ram"]
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORG_UNIT = re.compile(r"^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$")
 _RAM_PRINCIPAL = re.compile(r"^(\d{12}|arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/[A-Za-z0-9/_-]+)$")
+#: The physical names' start before names became per stack (kept by setting ``name_prefix`` to it).
+LEGACY_NAME_PREFIX = "sep-egress"
+#: Capacity floor of rule groups other policies may reference (``distribution: ram`` or ``create_policy: false``)
+#: when ``min_capacity`` is not given: a capacity change replaces a group, which a consumer's reference blocks, so
+#: shared groups are held at one generous capacity instead of following the ladder.
+SHARED_MIN_CAPACITY = 1_000
+_NAME_PART = re.compile(r"[^A-Za-z0-9]+")
 
 
 def _aws_error(where: str, message: str) -> AwsFirewallError:
@@ -118,6 +133,12 @@ class DistributionSettings(AwsArgs):
     remediation_enabled: bool = Field(
         default=False, description="firewall-manager: enforce (true) or audit only (false)."
     )
+    default_actions: FmsDefaultActions | None = Field(
+        default=None,
+        description="firewall-manager (required there): the policy's stateful default actions, applied to EVERY "
+        "in-scope VPC while the rules only cover source_cidrs: drop_established, drop_strict, or none "
+        "(audit-first: the guard still refuses what declared sources may not reach).",
+    )
     principals: InputStrItems = Field(
         default_factory=list,
         description="ram: account IDs, or organization or OU ARNs, to share the rule groups with (required for ram).",
@@ -134,14 +155,16 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     for ``sepm``, the administrators' networks for ``console``...). A role without sources gets no rule.
 
     ``style``: ``suricata`` (default; pins ports and per-role sources) or ``domain-list``. ``headroom_percent``
-    (25), ``capacity_rounding`` (100) and ``min_capacity`` (100) size each group's fixed capacity so that new
-    hosts are in-place updates. ``name_prefix`` starts every physical name. ``allow_any_source`` (false) must be
-    set to accept ``0.0.0.0/0`` as a source.
+    (25), ``capacity_rounding`` (100) and ``min_capacity`` (100; 1000 for shared groups, held at exactly that)
+    size each group's fixed capacity so that new hosts are in-place updates; ``allow_shared_replacement`` lets a
+    shared group be replaced. ``name_prefix`` starts every physical name (default per project and stack).
+    ``allow_any_source`` (false) must be set to accept ``0.0.0.0/0`` as a source. ``block_action`` (reject) and
+    ``pass_alert`` (false) shape the rules.
 
-    ``create_policy`` (true): a STRICT_ORDER firewall policy with ``aws:drop_established`` and
-    ``aws:alert_established`` and HOME_NET set to the sources; false when the stack owns its policy (use the
-    ``rule_group_references`` output). ``firewall``, ``logging``, ``distribution``: see their classes. ``tags``
-    go on every taggable resource.
+    ``create_policy`` (true): a STRICT_ORDER firewall policy with ``default_actions``
+    (``drop_established_app_layer``), ``stream_exception_policy`` (REJECT), ``tcp_idle_timeout`` (350) and
+    HOME_NET set to the sources; false when the stack owns its policy (use the ``rule_group_references`` output).
+    ``firewall``, ``logging``, ``distribution``: see their classes. ``tags`` go on every taggable resource.
 
     Plain values only where the compiler reads them (selection, sources, sizes, names); ids, destinations, tags
     and principals may be ``pulumi.Output``s.
@@ -163,13 +186,50 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
         default=25, description="Spare capacity per rule group, so that new hosts are in-place updates."
     )
     capacity_rounding: int = Field(default=100, description="The unit of the capacity ladder.")
-    min_capacity: int = Field(default=100, description="Smallest capacity of a rule group.")
+    min_capacity: int | None = Field(
+        default=None,
+        description="Smallest capacity of a rule group: 100, or 1000 for shared groups (distribution ram or "
+        "firewall-manager, or create_policy false), which are held at exactly this capacity.",
+    )
+    allow_shared_replacement: bool = Field(
+        default=False,
+        description="Let shared groups (ram, firewall-manager, create_policy false) outgrow min_capacity: a "
+        "replacement with a new ARN "
+        "that consumers' policies must be moved to.",
+    )
+    block_action: BlockAction = Field(
+        default="reject",
+        description="reject (a TCP reset: clients fail over at once) or drop, for refused TLS, HTTP and TCP; UDP, "
+        "ICMP and other protocols are always dropped.",
+    )
+    pass_alert: bool = Field(
+        default=False,
+        description="Pass rules also alert, so the alert log names the catalog host of each flow (suricata style; "
+        "one alert record per allowed flow).",
+    )
+    default_actions: DefaultActions = Field(
+        default="drop_established_app_layer",
+        description="The created policy's stateful default actions (each drop with its alert twin), for traffic "
+        "of sources outside source_cidrs.",
+    )
+    stream_exception_policy: StreamExceptionPolicy = Field(
+        default="REJECT",
+        description="The created policy's handling of flows broken midstream: REJECT (a reset, the client "
+        "reconnects and is judged again), DROP or CONTINUE.",
+    )
+    tcp_idle_timeout: int = Field(
+        default=350, description="The created policy's TCP idle timeout in seconds (60-6000; 350 = NAT gateway's)."
+    )
     max_rules_bytes: int = Field(
         default=MAX_RULES_STRING_BYTES,
         description="Largest rules string per group (AWS: 2,000,000 bytes; lower it for tooling with the old "
         "1,000,000 limit).",
     )
-    name_prefix: str = Field(default="sep-egress", description="Start of every physical name.")
+    name_prefix: str | None = Field(
+        default=None,
+        description="Start of every physical name; default sep-egress-<project>-<stack>, unique per stack. Set "
+        "sep-egress to keep the names of a deployment made before names were per stack.",
+    )
     allow_any_source: bool = Field(default=False, description="Accept 0.0.0.0/0 as a source.")
     create_policy: bool = Field(
         default=True,
@@ -188,21 +248,112 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     )
 
 
+def default_name_prefix(project: str, stack: str) -> str:
+    """``sep-egress-<project>-<stack>`` (``<project>-<stack>`` when the project's name starts with sep-egress), in
+    the characters every physical name allows, at most 64 characters (a
+    hash of the full names replaces the tail when they are longer), so two stacks never share a name."""
+    parts = [_NAME_PART.sub("-", part).strip("-").lower() for part in (project, stack)]
+    parts = [part for part in parts if part]
+    # A project already named after the product (this repository's own: sep-egress) is not repeated.
+    head = [] if parts and parts[0].startswith(LEGACY_NAME_PREFIX) else [LEGACY_NAME_PREFIX]
+    prefix = "-".join([*head, *parts])
+    if len(prefix) > 64:
+        digest = hashlib.sha256(f"{project}\0{stack}".encode()).hexdigest()[:8]
+        prefix = prefix[:55].rstrip("-") + "-" + digest
+    return prefix
+
+
+def shared_groups(args: NetworkFirewallAllowlistArgs) -> bool:
+    """Whether policies this stack does not manage may reference the groups: a RAM share, your own policy, or the
+    policies Firewall Manager creates in member accounts (it moves them to a new group asynchronously, so the old
+    one can still be referenced when Pulumi deletes it)."""
+    sharing = args.distribution is not None and args.distribution.method in ("ram", "firewall-manager")
+    return sharing or not args.create_policy
+
+
 def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsEgressSpec:
-    """Validate ``args`` completely and compile them; raises an ``AwsFirewallError`` naming the argument."""
+    """Validate ``args`` completely and compile them; raises an ``AwsFirewallError`` naming the argument.
+
+    Physical names start with ``name_prefix``, by default from ``pulumi.get_project()`` and ``pulumi.get_stack()``.
+    """
     args = NetworkFirewallAllowlistArgs.parse(args)
     plan = resolve_plan(args.selection, args.plan, _aws_error)
     _validate_deployment(args)
+    shared = shared_groups(args)
+    floor = args.min_capacity if args.min_capacity is not None else (SHARED_MIN_CAPACITY if shared else 100)
     options = AwsFirewallOptions(
         style=args.style,  # type: ignore[arg-type]  # validated by options.validate()
         headroom_percent=args.headroom_percent,
         capacity_rounding=args.capacity_rounding,
-        min_capacity=args.min_capacity,
+        min_capacity=floor,
         max_rules_bytes=args.max_rules_bytes,
-        name_prefix=args.name_prefix,
+        name_prefix=name_prefix(args),
         allow_any_source=args.allow_any_source,
+        block_action=args.block_action,
+        pass_alert=args.pass_alert,
+        default_actions=args.default_actions,
+        stream_exception_policy=args.stream_exception_policy,
+        tcp_idle_timeout=args.tcp_idle_timeout,
     )
-    return compile_network_firewall(plan, args.source_cidrs, options)
+    spec = compile_network_firewall(plan, args.source_cidrs, options)
+    if shared and not args.allow_shared_replacement:
+        _refuse_shared_replacement(spec, floor, args)
+    notes = list(spec.notes)
+    if shared:
+        notes.append(
+            f"Shared rule groups (other policies may reference them) are held at capacity {floor} each "
+            "(min_capacity): a group that outgrows it is refused until you raise min_capacity with "
+            "allow_shared_replacement, a replacement with a new ARN your consumers must move to."
+        )
+    distribution = args.distribution
+    if distribution is not None and distribution.method == "firewall-manager":
+        notes.append(_fms_scope_note(distribution, spec))
+    return replace(spec, notes=tuple(notes))
+
+
+def name_prefix(args: NetworkFirewallAllowlistArgs) -> str:
+    """The physical names' start: ``name_prefix``, or the per-stack default."""
+    if args.name_prefix is not None:
+        return args.name_prefix
+    return default_name_prefix(pulumi.get_project(), pulumi.get_stack())
+
+
+def _refuse_shared_replacement(spec: AwsEgressSpec, floor: int, args: NetworkFirewallAllowlistArgs) -> None:
+    """Stop before anything is registered when a shared group would leave its pinned capacity: the new capacity
+    forces a replacement (a new ARN), and the old group cannot be deleted while a consumer's policy references it."""
+    if not args.create_policy:
+        why = "create_policy is false: your own policy"
+    else:
+        why = "a RAM share" if args.distribution and args.distribution.method == "ram" else "Firewall Manager"
+    for group in spec.groups:
+        if group.capacity != floor:
+            raise AwsFirewallError(
+                f"min_capacity: rule group {group.key!r} ({group.name}) needs capacity {group.capacity} "
+                f"({group.used_capacity} rules with {args.headroom_percent}% headroom) but shared groups are held at "
+                f"{floor}; other policies may reference it ({why}), and a new capacity replaces the group (a new "
+                "ARN): 'pulumi up' cannot delete the old group while a policy references it, or consumers keep a "
+                f"dead reference. Raise min_capacity to {group.capacity} or more and set allow_shared_replacement: "
+                "true for that change (then move consumers to the new rule_group_references), or split the selection."
+            )
+
+
+def _fms_scope_note(distribution: DistributionSettings, spec: AwsEgressSpec) -> str:
+    accounts = distribution.include_accounts
+    units = distribution.include_org_units
+    if is_output(accounts) or is_output(units):
+        scope = "the accounts and OUs given at deployment"
+    elif not accounts and not units:
+        scope = "EVERY account of the organization"
+    else:
+        listed = [", ".join(str(item) for item in values) or "-" for values in (accounts, units)]
+        scope = f"accounts {listed[0]}; OUs {listed[1]}"
+    actions = DEFAULT_ACTION_SETS[distribution.default_actions or "none"]
+    return (
+        f"Firewall Manager: default actions {', '.join(actions) or 'none (nothing dropped by default)'} apply to every "
+        f"VPC in scope ({scope}), remediation {'ON' if distribution.remediation_enabled else 'off (audit)'}; the "
+        f"pass rules only cover the declared sources ({', '.join(spec.home_net)}). Roll out audit-first "
+        "(docs/aws.md)."
+    )
 
 
 def _strings(name: str, values: Any, *, pattern: re.Pattern[str] | None = None, required: bool = False) -> None:
@@ -228,6 +379,13 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
         raise AwsFirewallError("logging: firewall logs need the firewall (set firewall)")
     distribution = args.distribution
     if distribution is not None:
+        if distribution.method == "firewall-manager" and distribution.default_actions is None:
+            raise AwsFirewallError(
+                "distribution.default_actions: required with firewall-manager. Firewall Manager applies the policy's "
+                "default actions to every VPC in scope, while the pass rules only cover the sources declared here; "
+                "choose them explicitly: none (audit-first: only the declared sources are filtered), then "
+                "drop_established once the alert logs are clean"
+            )
         _strings("distribution.include_accounts", distribution.include_accounts, pattern=_ACCOUNT_ID)
         _strings("distribution.include_org_units", distribution.include_org_units, pattern=_ORG_UNIT)
         _strings(
@@ -276,6 +434,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         spec = compile_args(args)
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.spec = spec
+        prefix = name_prefix(args)
         child = pulumi.ResourceOptions(parent=self)
         tags = _with_managed_by(args.tags)
 
@@ -309,7 +468,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         if args.create_policy:
             policy = aws.networkfirewall.FirewallPolicy(
                 f"{name}-policy",
-                name=f"{args.name_prefix}-policy",
+                name=f"{prefix}-policy",
                 description="sep-egress: Symantec Endpoint Protection egress allowlist",
                 firewall_policy=all_arns.apply(lambda values: firewall_policy_inputs(spec.firewall_policy(values))),
                 tags=tags,
@@ -319,7 +478,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             if args.firewall is not None:
                 firewall = aws.networkfirewall.Firewall(
                     f"{name}-firewall",
-                    name=args.firewall.name or f"{args.name_prefix}-firewall",
+                    name=args.firewall.name or f"{prefix}-firewall",
                     firewall_policy_arn=policy.arn,
                     vpc_id=args.firewall.vpc_id,
                     subnet_mappings=_subnet_mappings(args.firewall.subnet_ids),
@@ -338,9 +497,10 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
 
         distribution = args.distribution
         if distribution is not None and distribution.method == "firewall-manager":
+            fms_actions = DEFAULT_ACTION_SETS[distribution.default_actions or "none"]
             aws.fms.Policy(
                 f"{name}-fms",
-                name=f"{args.name_prefix}-network-firewall",
+                name=f"{prefix}-network-firewall",
                 description="sep-egress: one reviewed SEP egress allowlist for every account's VPCs",
                 resource_type="AWS::EC2::VPC",
                 exclude_resource_tags=False,
@@ -350,7 +510,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
                 security_service_policy_data={
                     "type": "NETWORK_FIREWALL",
                     "managed_service_data": all_arns.apply(
-                        lambda values: json.dumps(spec.fms_managed_service_data(values), sort_keys=True)
+                        lambda values: json.dumps(spec.fms_managed_service_data(values, fms_actions), sort_keys=True)
                     ),
                 },
                 tags=tags,
@@ -359,7 +519,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         elif distribution is not None and distribution.method == "ram":
             share = aws.ram.ResourceShare(
                 f"{name}-share",
-                name=f"{args.name_prefix}-rule-groups",
+                name=f"{prefix}-rule-groups",
                 allow_external_principals=False,
                 tags=tags,
                 opts=child,
@@ -468,11 +628,16 @@ def rule_group_inputs(group: RuleGroupSpec) -> dict[str, Any]:
 def firewall_policy_inputs(api: Mapping[str, Any]) -> dict[str, Any]:
     """``FirewallPolicy.firewall_policy`` from the API-shaped ``FirewallPolicy``."""
     variables = api["PolicyVariables"]["RuleVariables"]
+    engine = api["StatefulEngineOptions"]
     return {
         "stateless_default_actions": list(api["StatelessDefaultActions"]),
         "stateless_fragment_default_actions": list(api["StatelessFragmentDefaultActions"]),
         "stateful_default_actions": list(api["StatefulDefaultActions"]),
-        "stateful_engine_options": {"rule_order": api["StatefulEngineOptions"]["RuleOrder"]},
+        "stateful_engine_options": {
+            "rule_order": engine["RuleOrder"],
+            "stream_exception_policy": engine["StreamExceptionPolicy"],
+            "flow_timeouts": {"tcp_idle_timeout_seconds": engine["FlowTimeouts"]["TcpIdleTimeoutSeconds"]},
+        },
         "stateful_rule_group_references": [
             {"resource_arn": reference["ResourceArn"], "priority": reference["Priority"]}
             for reference in api["StatefulRuleGroupReferences"]

@@ -77,7 +77,7 @@ REPLACE_ON_CHANGES: dict[str, frozenset[str]] = {
 }
 
 _SURICATA = re.compile(
-    r"^(?:pass|alert|drop|reject)\s+(?P<proto>\S+)\s+(?P<source>\S+)\s+\S+\s+->\s+(?P<destination>\S+)\s+"
+    r"^(?:pass|alert|drop|reject)\s+(?P<proto>\S+)\s+(?P<source>\S+)\s+\S+\s+(?:->|<>)\s+(?P<destination>\S+)\s+"
     r"(?P<port>\S+)\s+\((?P<body>.*)\)\s*$"
 )
 _MATCHED_NAME = re.compile(r"(?:tls\.sni|http\.host);\s*(?:dotprefix;\s*)?content:\s*\"(?P<name>[^\"]+)\"")

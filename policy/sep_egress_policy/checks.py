@@ -547,10 +547,10 @@ def _policy_defaults(props: Mapping[str, Any]) -> list[str]:
     defaults = _get(policy, "statefulDefaultActions")
     if order == "STRICT_ORDER" and defaults is not UNKNOWN:
         actions = set(_strings(defaults))
-        if not actions & {"aws:drop_strict", "aws:drop_established"}:
+        if not actions & {"aws:drop_strict", "aws:drop_established", "aws:drop_established_app_layer"}:
             violations.append(
                 "firewallPolicy.statefulDefaultActions: under STRICT_ORDER, traffic no rule matches passes unless a "
-                "default action drops it; add aws:drop_established (with aws:alert_established)"
+                "default action drops it; add aws:drop_established_app_layer (with aws:alert_established_app_layer)"
             )
     return violations
 

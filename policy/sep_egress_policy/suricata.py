@@ -19,6 +19,10 @@ _HOST_BUFFERS = {"tls.sni": "tls.sni", "http.host": "http.host", "http.host.raw"
 _LEGACY_MODIFIERS = {"tls_sni": "tls.sni", "http_host": "http.host", "http_raw_host": "http.host"}
 _EVERY_ADDRESS = {"any", "0.0.0.0/0", "::/0", "$EXTERNAL_NET"}
 _HEX = re.compile(r"\|([0-9A-Fa-f ]*)\|")
+#: The flowbit sep-egress's guard group sets while a ClientHello or HTTP request is incomplete.
+PENDING_FLOWBIT = "sep_egress_pending"
+#: The flowbit sep-egress's address-range passes set on the flows they allow (the guard passes their replies).
+RANGE_FLOWBIT = "sep_egress_range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +62,16 @@ class Rule:
 
     @property
     def handshake_only(self) -> bool:
-        """``flow:not_established``: passes the TCP handshake, so the SNI or Host can be read; not the session."""
+        """Passes only what it takes to read the SNI or Host, not the session: ``flow:not_established`` (the TCP
+        handshake), ``flowbits:isset,sep_egress_pending`` (the segments of a ClientHello or HTTP request that is
+        not complete yet: sep-egress's guard sets that flowbit and refuses the flow once the name is known), or
+        ``flowbits:isset,sep_egress_range`` (the replies on a flow an address-range pass, judged on its own, let
+        out)."""
         for keyword, value in self.options:
             if keyword == "flow" and value and "not_established" in {part.strip() for part in value.split(",")}:
+                return True
+            gate = [part.strip() for part in (value or "").split(",")]
+            if keyword == "flowbits" and gate in (["isset", PENDING_FLOWBIT], ["isset", RANGE_FLOWBIT]):
                 return True
         return False
 

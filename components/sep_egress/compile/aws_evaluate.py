@@ -1,27 +1,45 @@
-"""A model of how Network Firewall's stateful engine judges one connection under rule groups we compiled.
+"""A model of how Network Firewall's stateful engine judges one connection, packet by packet, under rule groups we
+compiled and the default actions a policy may use.
 
 It reads the same request bodies we send to AWS (rules strings, domain lists, rule variables, the policy's default
-actions and HOME_NET) and answers *pass* or *drop* for a connection described by its source, destination, port,
-transport, application protocol and the name it presents (TLS SNI or HTTP Host). It exists to prove properties of
-the compiled rules (every plan host passes from the roles that need it; other hosts, ports and sources do not),
-so it is deliberately narrow:
+actions and HOME_NET) and answers *pass*, *drop* or *reject* for a connection described by its source,
+destination, port, transport, application protocol, the name it presents (TLS SNI or HTTP Host), and how many TCP
+segments its ClientHello or request headers span. It exists to prove properties of the compiled rules, so it
+models what the field review found the earlier, connection-level model left out:
 
-- Connection level. TCP in two steps: the handshake (rules that can see a packet of a not-yet-established flow),
-  then the established flow (every other rule). Every other transport (UDP, ICMP, GRE, ESP, ...) is judged on its
-  *first packet*, which is never established: Suricata, and Network Firewall after it, count a UDP flow as
-  established only once traffic has been seen from both sides, so the first packet, and every packet of a flow
-  that gets no answer, is "not established". Under ``STRICT_ORDER`` the first ``pass`` or ``drop`` that matches
-  decides; ``alert`` rules only log. When nothing matches, the policy's default actions apply:
-  ``aws:drop_strict`` drops everything; ``aws:drop_established`` drops established TCP, not the handshake, and is
-  read here as *not* dropping the first packet of a UDP or other flow. (AWS's developer guide also says that "for
-  connectionless protocols, such as UDP and ICMP, the drop established action drops all packets", next to the
-  both-sides rule; the model takes the weaker reading, so that a property proved here holds under either.)
-- Only the Suricata subset we generate is understood (``msg``, ``flow``, ``sid``, ``rev``, ``ip_proto``,
-  ``tls.sni``, ``http.host``, ``content``, ``startswith``, ``endswith``, ``nocase``, ``dotprefix``); anything
-  else raises ``ValueError`` rather than being guessed.
-- A domain list ``ALLOWLIST`` is read as the rules Network Firewall documents generating for it: pass the listed
-  names (exact, or a leading dot for a domain and its subdomains) from HOME_NET to EXTERNAL_NET on any port, then
-  drop the other names of that protocol from HOME_NET.
+- **Packets, both directions.** A TCP connection is SYN (to server), SYN-ACK (to client), the handshake's ACK,
+  then the client's data segments, the server's acknowledgement of a partial ClientHello, and the server's
+  answer. A UDP flow is its first packet and the reply; ICMP, GRE and ESP their first packet. The connection
+  works only if every one of these packets passes. The handshake's final ACK is counted as not established: the
+  developer guide says ``aws:drop_established`` "allows the layer 3 and 4 connection establishment packets", and
+  AWS's strict-order sample passes the handshake with ``flow:not_established`` alone under ``aws:drop_strict``.
+- **Segmentation.** ``segments`` > 1 splits the ClientHello (post-quantum key shares: X25519MLKEM768) or the HTTP
+  request headers: the application protocol is known from the first segment, ``ssl_state:client_hello`` is taken
+  to match from the first segment too (the record header says "client hello" before the message is whole: the
+  cautious reading), while ``tls.sni``, ``ja4.hash``, ``http.host`` and ``http.header_names`` exist only at the
+  last segment.
+- **Scope of a rule's action.** Application-layer rules (protocol ``tls``/``http``, or an application-layer buffer
+  or keyword) act on the whole flow: a pass lets every later packet through uninspected, a drop or reject ends it.
+  ``tcp``/``udp``/``icmp``/``ip`` rules with a ``flow`` keyword act on the packet they match only (Suricata's
+  SIG_TYPE_PKT; AWS, "Which rules need a flow: keyword", aws-security-services-best-practices). A drop of any
+  packet of a connection breaks the connection. Rules without ``flow`` (IP-only) are refused: we never emit them.
+- **Strict order.** Per packet, the first ``pass``, ``drop`` or ``reject`` that matches decides; ``alert`` rules
+  before it log and run their ``flowbits`` (``set``/``isset``/``isnotset``), which later rules of the same packet
+  and later packets see. ``noalert`` silences a rule; ``alert;`` on a pass makes it log.
+- **Default actions** (appended after every rule group), for a packet no rule decided: ``aws:drop_strict`` drops
+  it; ``aws:drop_established`` drops it when established; ``aws:drop_established_app_layer`` drops it when
+  established *and* the application layer has said what it needed to (for TLS and HTTP: the ClientHello or
+  request headers are complete; for other protocols: from the first data segment); no drop action passes it.
+  The first packet of a UDP or other non-TCP flow is not established (the "both sides" reading of the developer
+  guide: the weaker one, so a property proved here holds under either reading).
+- **Domain lists** under ``STRICT_ORDER`` generate pass rules only (no drop): per target,
+  ``pass tls|http $HOME_NET any -> $EXTERNAL_NET any (<buffer>; content...; flow:to_server, established)``.
+
+What it still leaves out (docs/aws.md lists it too): IP fragments, retransmissions and reordering, TCP resets and
+half-closed flows, HTTP/2 and several requests on one connection, QUIC, the stream exception policy (midstream
+flows), idle timeouts, TLS inspection, a ClientHello that never completes (its segments keep passing under every
+default action, as they do with ``aws:drop_established_app_layer``), rule-group-level ``EXTERNAL_NET``, and any
+keyword outside the subset we generate (anything else raises ``ValueError`` rather than being guessed).
 """
 
 from __future__ import annotations
@@ -32,35 +50,54 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .aws import STATEFUL_DEFAULT_ACTIONS, AwsEgressSpec
+from .aws_options import STATEFUL_DEFAULT_ACTIONS
+from .aws_spec import AwsEgressSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressTest = Callable[[Address], bool]
 PortTest = Callable[[int], bool]
 Transport = Literal["tcp", "udp", "icmp", "gre", "esp"]
+Action = Literal["pass", "drop", "reject"]
 
 #: IP protocol numbers of the transports a ``Connection`` can use, and the names ``ip_proto`` accepts for them.
 IP_PROTOCOLS: dict[str, int] = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50}
+#: Every default action the model knows (botocore's documentation of ``StatefulDefaultActions``, less the
+#: ``_to_server`` variants, which the groups do not rely on).
+DEFAULT_ACTION_MODELS: dict[str, tuple[str, ...]] = {
+    "drop_strict": ("aws:drop_strict", "aws:alert_strict"),
+    "drop_established": ("aws:drop_established", "aws:alert_established"),
+    "drop_established_app_layer": ("aws:drop_established_app_layer", "aws:alert_established_app_layer"),
+    "none": (),
+}
 
 _HEADER = re.compile(
     r"^(?P<action>pass|drop|reject|alert)\s+(?P<protocol>\S+)\s+(?P<source>\S+)\s+(?P<source_port>\S+)\s+"
     r"(?P<direction>->|<>)\s+(?P<destination>\S+)\s+(?P<destination_port>\S+)\s+\((?P<options>.*)\)\s*$"
 )
+_BUFFERS = ("tls.sni", "http.host", "ja4.hash", "http.header_names")
+Buffer = Literal["tls.sni", "http.host", "ja4.hash", "http.header_names"]
 _KNOWN_OPTIONS = {
     "msg",
     "flow",
     "sid",
     "rev",
     "ip_proto",
-    "tls.sni",
-    "http.host",
     "content",
     "startswith",
     "endswith",
     "nocase",
     "dotprefix",
+    "flowbits",
+    "noalert",
+    "alert",
+    "ssl_state",
+    *_BUFFERS,
 }
 _APP_PROTOCOLS = {"tls", "http"}
+_FLOW_OPTIONS = {"to_server", "to_client", "from_client", "from_server", "established", "not_established", "stateless"}
+#: A JA4 fingerprint always holds underscores between its parts (FoxIO's JA4 spec): what the guard's
+#: ``ja4.hash; content:"_"`` relies on to know the ClientHello was parsed whole.
+_MODEL_JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +105,9 @@ class Connection:
     """One connection attempt through the firewall.
 
     ``application`` is what the client speaks once connected; ``name`` is the TLS SNI or HTTP Host it sends (None
-    when it sends none). ``port`` is ignored by transports without ports (ICMP, GRE, ESP): only rules whose
-    destination port is ``any`` can match them.
+    when it sends none). ``segments`` is how many TCP segments the ClientHello or the request headers span (the
+    name is known only at the last). ``port`` is ignored by transports without ports (ICMP, GRE, ESP): only rules
+    whose destination port is ``any`` can match them.
     """
 
     source: str
@@ -78,15 +116,30 @@ class Connection:
     transport: Transport = "tcp"
     application: Literal["tls", "http", "other"] = "tls"
     name: str | None = None
+    segments: int = 1
+    source_port: int = 49152
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One packet of a connection, as the engine sees it."""
+
+    stage: str
+    to_server: bool
+    established: bool
+    app_known: bool  # the flow's application protocol is detected (from the first data segment)
+    complete: bool  # the ClientHello / request headers are whole: SNI, JA4, Host, header names exist
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """``pass`` or ``drop``, whether it raised an alert, and what decided it (``group#sid`` or a default action)."""
+    """``pass``, ``drop`` or ``reject``; whether an alert was logged; what decided it (``group#sid``, a default
+    action, or the stage of the packet no rule and no default stopped); and the packet it happened on."""
 
-    action: Literal["pass", "drop"]
+    action: Action
     alert: bool
     decided_by: str
+    stage: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -95,22 +148,14 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class _Content:
-    buffer: Literal["tls.sni", "http.host"]
+    buffer: Buffer
     value: str
     startswith: bool
     endswith: bool
     nocase: bool
     dotprefix: bool
 
-    def matches(self, connection: Connection) -> bool:
-        if connection.name is None:
-            return False
-        if self.buffer == "tls.sni" and connection.application != "tls":
-            return False
-        if self.buffer == "http.host" and connection.application != "http":
-            return False
-        # Suricata normalises http.host to lower case; tls.sni is what the client sent.
-        text = connection.name.lower() if self.buffer == "http.host" else connection.name
+    def matches(self, text: str) -> bool:
         if self.dotprefix:
             text = "." + text
         wanted = self.value
@@ -125,6 +170,24 @@ class _Content:
         return wanted in text
 
 
+def _buffer(buffer: Buffer, connection: Connection, packet: Packet) -> str | None:
+    """The buffer's content on this packet, or None when it does not exist (yet)."""
+    if not packet.to_server or not packet.complete:
+        return None
+    if buffer in ("tls.sni", "ja4.hash") and connection.application != "tls":
+        return None
+    if buffer in ("http.host", "http.header_names") and connection.application != "http":
+        return None
+    if buffer == "ja4.hash":
+        return _MODEL_JA4
+    if buffer == "http.header_names":
+        return "\r\nHost\r\nUser-Agent\r\n\r\n" if connection.name is not None else "\r\nUser-Agent\r\n\r\n"
+    if connection.name is None:
+        return None
+    # Suricata normalises http.host to lower case; tls.sni is what the client sent.
+    return connection.name.lower() if buffer == "http.host" else connection.name
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     group: str
@@ -133,27 +196,40 @@ class _Rule:
     protocol: str
     source: AddressTest
     destination: AddressTest
+    source_port: PortTest
     destination_port: PortTest
+    both_ways: bool
     flow: frozenset[str]
     contents: tuple[_Content, ...]
     ip_protocols: tuple[tuple[bool, int], ...] = ()  # (negated, number) per ip_proto keyword; all must hold
+    flowbits: tuple[tuple[str, str], ...] = ()  # (command, name) in rule order
+    ssl_client_hello: bool = False
+    noalert: bool = False
+    pass_alert: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.group}#{self.sid}"
 
-    def header_matches(self, connection: Connection) -> bool:
-        if connection.transport in ("tcp", "udp"):
-            port_matches = self.destination_port(connection.port)
-        else:
-            port_matches = self.destination_port is _any_port
+    @property
+    def flow_scope(self) -> bool:
+        """Application-layer rules act on the whole flow; packet rules (tcp/udp/icmp/ip with flow:) on a packet."""
+        return self.protocol in _APP_PROTOCOLS or bool(self.contents) or self.ssl_client_hello
+
+    def matches(self, connection: Connection, packet: Packet, bits: set[str]) -> bool:
         return (
-            self.source(ipaddress.ip_address(connection.source))
-            and self.destination(ipaddress.ip_address(connection.destination))
-            and port_matches
+            self._protocol_matches(connection, packet)
+            and self._header_matches(connection, packet)
+            and self._flow_matches(packet)
+            and self._app_matches(connection, packet)
+            and all(
+                (name in bits) == (command == "isset")
+                for command, name in self.flowbits
+                if command in ("isset", "isnotset")
+            )
         )
 
-    def protocol_matches(self, connection: Connection) -> bool:
+    def _protocol_matches(self, connection: Connection, packet: Packet) -> bool:
         number = IP_PROTOCOLS[connection.transport]
         if not all((number != wanted) if negated else (number == wanted) for negated, wanted in self.ip_protocols):
             return False
@@ -162,18 +238,54 @@ class _Rule:
         if self.protocol in ("tcp", "udp", "icmp"):
             return connection.transport == self.protocol
         if self.protocol in _APP_PROTOCOLS:
-            return connection.transport == "tcp" and connection.application == self.protocol
+            return connection.transport == "tcp" and connection.application == self.protocol and packet.app_known
         return False
 
-    def can_see_handshake(self) -> bool:
-        return self.protocol in ("tcp", "ip") and not self.contents and "established" not in self.flow
+    def _header_matches(self, connection: Connection, packet: Packet) -> bool:
+        client, server = ipaddress.ip_address(connection.source), ipaddress.ip_address(connection.destination)
+        ported = connection.transport in ("tcp", "udp")
+        client_port, server_port = connection.source_port, connection.port
 
-    def can_see_first_packet(self) -> bool:
-        """Whether the rule can match the first packet of a flow (which is not established), beyond TCP."""
-        return "established" not in self.flow
+        def oriented(src: Address, src_port: int, dst: Address, dst_port: int) -> bool:
+            if ported:
+                ports = self.source_port(src_port) and self.destination_port(dst_port)
+            else:
+                ports = self.destination_port is _any_port and self.source_port is _any_port
+            return ports and self.source(src) and self.destination(dst)
 
-    def can_see_established(self) -> bool:
-        return "not_established" not in self.flow
+        if packet.to_server:
+            forward = oriented(client, client_port, server, server_port)
+            backward = oriented(server, server_port, client, client_port)
+        else:
+            forward = oriented(server, server_port, client, client_port)
+            backward = oriented(client, client_port, server, server_port)
+        return forward or (self.both_ways and backward)
+
+    def _flow_matches(self, packet: Packet) -> bool:
+        flow = self.flow
+        if ("to_server" in flow or "from_client" in flow) and not packet.to_server:
+            return False
+        if ("to_client" in flow or "from_server" in flow) and packet.to_server:
+            return False
+        if "established" in flow and not packet.established:
+            return False
+        return not ("not_established" in flow and packet.established)
+
+    def _app_matches(self, connection: Connection, packet: Packet) -> bool:
+        if self.ssl_client_hello and not (connection.application == "tls" and packet.app_known and packet.to_server):
+            return False
+        for content in self.contents:
+            text = _buffer(content.buffer, connection, packet)
+            if text is None or not content.matches(text):
+                return False
+        return True
+
+    def run_flowbits(self, bits: set[str]) -> None:
+        for command, name in self.flowbits:
+            if command == "set":
+                bits.add(name)
+            elif command == "unset":
+                bits.discard(name)
 
 
 class NetworkFirewallModel:
@@ -192,63 +304,87 @@ class NetworkFirewallModel:
             self.rules.extend(_group_rules(key, rule_group, self.home_net))
 
     @classmethod
-    def from_spec(cls, spec: AwsEgressSpec) -> NetworkFirewallModel:
-        """The model of the policy ``spec.firewall_policy`` describes (groups sorted by priority)."""
+    def from_spec(cls, spec: AwsEgressSpec, default_actions: Sequence[str] | None = None) -> NetworkFirewallModel:
+        """The model of the policy ``spec.firewall_policy`` describes (groups sorted by priority), or of a
+        consumer's policy holding the same groups with other ``default_actions``."""
         ordered = sorted(spec.groups, key=lambda group: group.priority)
-        return cls([(group.key, group.rule_group) for group in ordered], spec.home_net)
+        actions = spec.default_actions if default_actions is None else default_actions
+        return cls([(group.key, group.rule_group) for group in ordered], spec.home_net, actions)
 
     def judge(self, connection: Connection) -> Verdict:
-        if connection.transport != "tcp":
-            return self._judge_first_packet(connection)
+        """Whether the connection works: every packet of it passes."""
+        if connection.segments < 1:
+            raise ValueError("segments: at least 1")
+        bits: set[str] = set()
+        alert = False
+        flow_passed: str | None = None
+        deciders: list[str] = []
+        for packet in _packets(connection):
+            if flow_passed is not None:
+                continue  # a flow-scope pass: the rest of the flow is not inspected
+            action, decided_by, alerted = self._judge_packet(connection, packet, bits)
+            alert = alert or alerted
+            if action != "pass":
+                return Verdict(action, alert, decided_by, packet.stage)
+            if decided_by.startswith("flow:"):
+                flow_passed = decided_by[len("flow:") :]
+            deciders.append(decided_by)
+        # A pass is credited to the flow-scope pass rule, else to the first rule that passed a packet, else to the
+        # absence of a default drop on the first packet.
+        rules = [label for label in deciders if not label.startswith("no rule")]
+        return Verdict("pass", alert, flow_passed or (rules[0] if rules else deciders[0]), "")
+
+    def _judge_packet(self, connection: Connection, packet: Packet, bits: set[str]) -> tuple[Action, str, bool]:
         alert = False
         for rule in self.rules:
-            if rule.can_see_handshake() and rule.protocol_matches(connection) and rule.header_matches(connection):
-                if rule.action == "alert":
-                    alert = True
-                    continue
-                if rule.action in ("drop", "reject"):
-                    return Verdict("drop", True, rule.label)
-                break
-        else:
-            if "aws:drop_strict" in self.default_actions:
-                return Verdict("drop", "aws:alert_strict" in self.default_actions, "aws:drop_strict")
-        verdict, alert = self._first_match(connection, _Rule.can_see_established, alert)
-        if verdict is not None:
-            return verdict
-        drops = {"aws:drop_established", "aws:drop_strict", "aws:drop_established_app_layer"}
-        dropping = [action for action in self.default_actions if action in drops]
-        alerting = any(action.startswith("aws:alert_") for action in self.default_actions)
-        if dropping:
-            return Verdict("drop", alerting, dropping[0])
-        return Verdict("pass", alerting, "no default drop")
-
-    def _first_match(
-        self, connection: Connection, sees: Callable[[_Rule], bool], alert: bool
-    ) -> tuple[Verdict | None, bool]:
-        """Strict order: the first pass or drop rule that sees this packet and matches it decides; alert rules
-        before it only add an alert. Returns (verdict or None when no rule decides, whether an alert fired)."""
-        for rule in self.rules:
-            if not (sees(rule) and rule.protocol_matches(connection) and rule.header_matches(connection)):
+            if not rule.matches(connection, packet, bits):
                 continue
-            if not all(content.matches(connection) for content in rule.contents):
-                continue
+            rule.run_flowbits(bits)
             if rule.action == "alert":
-                alert = True
+                alert = alert or not rule.noalert
                 continue
             if rule.action == "pass":
-                return Verdict("pass", alert, rule.label), alert
-            return Verdict("drop", True, rule.label), alert
-        return None, alert
+                alert = alert or rule.pass_alert
+                return "pass", ("flow:" if rule.flow_scope else "") + rule.label, alert
+            return rule.action, rule.label, alert or not rule.noalert  # type: ignore[return-value]
+        return self._default(connection, packet, alert)
 
-    def _judge_first_packet(self, connection: Connection) -> Verdict:
-        """UDP and every other non-TCP transport: the first packet decides, and it is not established."""
-        verdict, alert = self._first_match(connection, _Rule.can_see_first_packet, False)
-        if verdict is not None:
-            return verdict
-        if "aws:drop_strict" in self.default_actions:
-            return Verdict("drop", alert or "aws:alert_strict" in self.default_actions, "aws:drop_strict")
-        # No rule matched and the first packet is not established: aws:drop_established (read as above) lets it go.
-        return Verdict("pass", alert or "aws:alert_strict" in self.default_actions, "first packet not established")
+    def _default(self, connection: Connection, packet: Packet, alert: bool) -> tuple[Action, str, bool]:
+        actions = self.default_actions
+        app_decided = packet.complete if connection.application in _APP_PROTOCOLS else packet.app_known
+        if "aws:drop_strict" in actions:
+            return "drop", "aws:drop_strict", alert or "aws:alert_strict" in actions
+        if "aws:drop_established" in actions and packet.established:
+            return "drop", "aws:drop_established", alert or "aws:alert_established" in actions
+        if "aws:drop_established_app_layer" in actions and packet.established and app_decided:
+            return "drop", "aws:drop_established_app_layer", alert or "aws:alert_established_app_layer" in actions
+        alerting = (
+            "aws:alert_strict" in actions
+            or ("aws:alert_established" in actions and packet.established)
+            or ("aws:alert_established_app_layer" in actions and packet.established and app_decided)
+        )
+        return "pass", f"no rule, no default drop ({packet.stage})", alert or alerting
+
+
+def _packets(connection: Connection) -> list[Packet]:
+    if connection.transport != "tcp":
+        first = Packet("first packet", True, False, False, False)
+        if connection.transport != "udp":
+            return [first]
+        return [first, Packet("reply", False, True, False, False)]
+    app = connection.application in _APP_PROTOCOLS
+    packets = [
+        Packet("SYN", True, False, False, False),
+        Packet("SYN-ACK", False, False, False, False),
+        Packet("ACK", True, False, False, False),
+    ]
+    count = connection.segments if app else 1
+    for index in range(1, count + 1):
+        packets.append(Packet(f"segment {index}/{count}", True, True, True, index == count))
+        if index == 1 and count > 1:
+            packets.append(Packet("server ACK of a partial segment", False, True, True, False))
+    packets.append(Packet("server answer", False, True, True, True))
+    return packets
 
 
 def _group_rules(key: str, rule_group: Mapping[str, Any], home_net: tuple[str, ...]) -> list[_Rule]:
@@ -256,10 +392,9 @@ def _group_rules(key: str, rule_group: Mapping[str, Any], home_net: tuple[str, .
     ip_sets = rule_group.get("RuleVariables", {}).get("IPSets", {})
     for name, ip_set in ip_sets.items():
         variables[name] = tuple(ip_set["Definition"])
-    home = variables["HOME_NET"]
     source = rule_group["RulesSource"]
     if "RulesSourceList" in source:
-        return _domain_list_rules(key, source["RulesSourceList"], home)
+        return _domain_list_rules(key, source["RulesSourceList"], variables["HOME_NET"], home_net)
     rules: list[_Rule] = []
     for line in str(source.get("RulesString", "")).splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
@@ -267,22 +402,27 @@ def _group_rules(key: str, rule_group: Mapping[str, Any], home_net: tuple[str, .
     return rules
 
 
-def _domain_list_rules(key: str, source_list: Mapping[str, Any], home_net: tuple[str, ...]) -> list[_Rule]:
+def _domain_list_rules(
+    key: str, source_list: Mapping[str, Any], home_net: tuple[str, ...], policy_home_net: tuple[str, ...]
+) -> list[_Rule]:
+    """Pass rules only: under STRICT_ORDER a domain list generates no drop rule of its own."""
     if source_list["GeneratedRulesType"] != "ALLOWLIST":
         raise ValueError(f"{key}: only ALLOWLIST domain lists are modelled")
     home = _address_test("$HOME_NET", {"HOME_NET": home_net})
-    external = _address_test("!$HOME_NET", {"HOME_NET": home_net})
+    # EXTERNAL_NET follows the policy's HOME_NET, not a group-level override (aws-security-services-best-practices,
+    # firewall-policy-configuration).
+    external = _address_test("!$HOME_NET", {"HOME_NET": policy_home_net})
     rules: list[_Rule] = []
     for target_type in source_list["TargetTypes"]:
         protocol = "tls" if target_type == "TLS_SNI" else "http"
-        buffer: Literal["tls.sni", "http.host"] = "tls.sni" if target_type == "TLS_SNI" else "http.host"
+        buffer: Buffer = "tls.sni" if target_type == "TLS_SNI" else "http.host"
         for index, target in enumerate(source_list["Targets"]):
             suffix = target.startswith(".")
-            content = _Content(buffer, target, not suffix, True, True, suffix)
+            content = _Content(buffer, target, not suffix, True, protocol == "tls", suffix)
             flow = frozenset({"to_server", "established"})
-            rules.append(_Rule(key, index + 1, "pass", protocol, home, external, _any_port, flow, (content,)))
-        flow = frozenset({"to_server", "established"})
-        rules.append(_Rule(key, 0, "drop", protocol, home, external, _any_port, flow, ()))
+            rules.append(
+                _Rule(key, index + 1, "pass", protocol, home, external, _any_port, _any_port, False, flow, (content,))
+            )
     return rules
 
 
@@ -310,18 +450,24 @@ def _split_options(text: str) -> list[tuple[str, str | None]]:
     return options
 
 
+def _content_value(raw: str) -> str:
+    """A content string with its ``|hex|`` parts decoded."""
+    text = raw.strip('"')
+    return re.sub(r"\|([0-9A-Fa-f ]+)\|", lambda match: bytes.fromhex(match.group(1)).decode("latin-1"), text)
+
+
 def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -> _Rule:
     header = _HEADER.match(line.strip())
     if not header:
         raise ValueError(f"{key}: not a rule: {line!r}")
-    if header["direction"] != "->" or header["source_port"] != "any":
-        raise ValueError(f"{key}: only one-way rules from any source port are modelled: {line!r}")
     sid: int | None = None
-    flow: frozenset[str] = frozenset()
+    flow: frozenset[str] | None = None
     contents: list[_Content] = []
-    buffer: Literal["tls.sni", "http.host"] | None = None
+    buffer: Buffer | None = None
     pending_dotprefix = False
     ip_protocols: list[tuple[bool, int]] = []
+    flowbits: list[tuple[str, str]] = []
+    ssl_client_hello = noalert = pass_alert = False
     for name, value in _split_options(header["options"]):
         if name not in _KNOWN_OPTIONS:
             raise ValueError(f"{key}: keyword {name!r} is not modelled: {line!r}")
@@ -331,14 +477,31 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
             ip_protocols.append(_ip_proto(str(value), line))
         elif name == "flow":
             flow = frozenset(part.strip() for part in str(value).split(","))
-        elif name in ("tls.sni", "http.host"):
-            buffer = "tls.sni" if name == "tls.sni" else "http.host"
+            if not flow <= _FLOW_OPTIONS:
+                raise ValueError(f"{key}: flow options {sorted(flow - _FLOW_OPTIONS)} are not modelled: {line!r}")
+        elif name == "flowbits":
+            command, _, bit = str(value).partition(",")
+            if command.strip() not in ("set", "unset", "isset", "isnotset") or not bit.strip():
+                raise ValueError(f"{key}: flowbits {value!r} is not modelled: {line!r}")
+            flowbits.append((command.strip(), bit.strip()))
+        elif name == "ssl_state":
+            if value != "client_hello":
+                raise ValueError(f"{key}: ssl_state {value!r} is not modelled: {line!r}")
+            ssl_client_hello = True
+        elif name == "noalert":
+            noalert = True
+        elif name == "alert":
+            pass_alert = True
+        elif name in _BUFFERS:
+            buffer = name  # type: ignore[assignment]
         elif name == "dotprefix":
             pending_dotprefix = True
         elif name == "content":
             if buffer is None or value is None:
                 raise ValueError(f"{key}: content outside a sticky buffer: {line!r}")
-            contents.append(_Content(buffer, value.strip('"'), False, False, False, pending_dotprefix))
+            if value.startswith("!"):
+                raise ValueError(f"{key}: negated content is not modelled: {line!r}")
+            contents.append(_Content(buffer, _content_value(value), False, False, False, pending_dotprefix))
             pending_dotprefix = False
         elif name in ("startswith", "endswith", "nocase"):
             if not contents:
@@ -354,6 +517,10 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
             )
     if sid is None:
         raise ValueError(f"{key}: rule without sid: {line!r}")
+    if flow is None and header["protocol"] not in _APP_PROTOCOLS and not contents:
+        # Without flow: a tcp/udp/ip rule is IP-only: Suricata judges it on the first packet and locks the flow
+        # (out of strict order). We never emit one, so the model refuses rather than guess.
+        raise ValueError(f"{key}: an IP-only rule (no flow keyword) is not modelled: {line!r}")
     return _Rule(
         group=key,
         sid=sid,
@@ -361,10 +528,16 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
         protocol=header["protocol"],
         source=_address_test(header["source"], variables),
         destination=_address_test(header["destination"], variables),
+        source_port=_port_test(header["source_port"]),
         destination_port=_port_test(header["destination_port"]),
-        flow=flow,
+        both_ways=header["direction"] == "<>",
+        flow=flow or frozenset(),
         contents=tuple(contents),
         ip_protocols=tuple(ip_protocols),
+        flowbits=tuple(flowbits),
+        ssl_client_hello=ssl_client_hello,
+        noalert=noalert,
+        pass_alert=pass_alert,
     )
 
 

@@ -1,0 +1,318 @@
+"""AWS Network Firewall compiler: the Suricata rule text (pass rules, the guard, sids, rule lengths).
+
+Every line is built from validated canonical values (roles, ports, CIDRs, hosts the catalog validated); the only
+free text is ``msg``, built here from those same values.
+
+How the guard blocks, and why, follows AWS's own egress samples (aws/aws-security-services-best-practices,
+docs/en/guides/network-firewall/sample-suricata-rules, "Egress default block rules"; and
+aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
+
+- The TCP handshake is passed in *both* directions on the ports a role needs, as the strict-order sample's
+  ``pass tcp $HOME_NET any <> $EXTERNAL_NET 443 (flow:not_established; ...)`` does, so SYN-ACKs pass too when a
+  consumer's policy uses ``aws:drop_strict``; the reply direction only for connections the role opened (a
+  flowbit set by the outbound pass), so the rules never pass an inbound SYN.
+- TLS is refused only once the ClientHello is complete (``ssl_state:client_hello; ja4.hash; content:"_"``: the
+  JA4 hash exists only once the whole ClientHello is parsed). A protocol-only ``drop tls`` is an application-layer
+  rule with flow scope that can fire on the first segment of a ClientHello split by a post-quantum key share,
+  before ``tls.sni`` exists, and kill a connection to an allowed name. HTTP likewise: refused once the request
+  headers are complete (``http.header_names`` is inspected only then), not on the request line.
+- While a ClientHello or request is incomplete, the flow is marked (the sample's ``PQC`` flowbit, here
+  ``sep_egress_pending``) and its segments are passed packet by packet (a ``tcp`` rule with ``flow:`` has packet
+  scope), so the groups work whatever the consumer's default action: the decision waits for the name.
+- Whatever is left over TCP (other ports, other protocols on a role's ports) is refused by a ``tcp`` rule that
+  skips marked flows, as the sample's ``reject tcp ... flowbits:isnotset,PQC``.
+- ``reject`` rather than ``drop`` for TCP by default: AWS's sample sends "TCP RSTs (reject) for egress traffic",
+  so a refused client fails over at once instead of waiting for a timeout. UDP, ICMP and other IP protocols are
+  always dropped (the sample does the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
+
+from ..catalog.models import ROLES, Role
+from ..catalog.plan import AllowRule, CidrRule
+from .aws_options import (
+    MAX_SURICATA_RULE_CHARS,
+    ROLE_VARIABLES,
+    SID_BASE,
+    SID_SPAN,
+    AwsFirewallError,
+    AwsFirewallOptions,
+)
+from .aws_spec import SuricataRule
+
+#: Flowbits of the guard. ``pending``: a TLS ClientHello or HTTP request of this flow is not complete yet.
+#: ``blocked``: the guard refused the flow (keeps the pending mark from being set on it afterwards).
+PENDING_FLOWBIT = "sep_egress_pending"
+BLOCKED_FLOWBIT = "sep_egress_blocked"
+#: Set by the handshake pass on a connection a role opens, so that only its SYN-ACK passes back.
+OUTBOUND_FLOWBIT = "sep_egress_outbound"
+#: Set by an address-range pass on a flow a role opens to that range, so that the guard passes its replies.
+RANGE_FLOWBIT = "sep_egress_range"
+
+Draft = tuple[str, str, tuple[Role, ...]]  # identity, text without sid/rev, roles whose variables it uses
+
+
+def source_expression(roles: Sequence[Role]) -> str:
+    variables = [f"${ROLE_VARIABLES[role]}" for role in roles]
+    return variables[0] if len(variables) == 1 else "[" + ",".join(variables) + "]"
+
+
+def ports_expression(ports: Sequence[int]) -> str:
+    ordered = sorted(set(ports))
+    return str(ordered[0]) if len(ordered) == 1 else "[" + ",".join(str(port) for port in ordered) + "]"
+
+
+def host_match(rule: AllowRule) -> str:
+    # tls.sni is compared case-insensitively (clients may send any case); http.host is already normalised to lower
+    # case by Suricata, which rejects nocase on it, and our hosts are lower case. dotprefix + ".domain" + endswith
+    # matches the domain and its subdomains but not "otherdomain" (AWS's documented dotprefix idiom).
+    if rule.protocol == "tls":
+        if rule.match == "suffix":
+            return f'tls.sni; dotprefix; content:".{rule.host}"; nocase; endswith;'
+        return f'tls.sni; content:"{rule.host}"; startswith; nocase; endswith;'
+    if rule.match == "suffix":
+        return f'http.host; dotprefix; content:".{rule.host}"; endswith;'
+    return f'http.host; content:"{rule.host}"; startswith; endswith;'
+
+
+def host_label(rule: AllowRule) -> str:
+    return f".{rule.host}" if rule.match == "suffix" else rule.host
+
+
+def allow_rule_draft(rule: AllowRule, roles: tuple[Role, ...], options: AwsFirewallOptions) -> Draft:
+    """``pass tls|http`` for one plan rule: its name, port and the roles that need it.
+
+    An application-layer pass has flow scope: once the SNI or Host matches, the rest of the flow (both directions)
+    passes. ``alert;`` (``pass_alert``) makes the pass also log, so the alert log names the catalog host a flow
+    used (flow logs carry no SNI); AWS's "Allow exact FQDNs with logging" sample does the same.
+    """
+    identity = f"allow|{rule.protocol}|{rule.match}|{rule.host}|{rule.port}"
+    alert = " alert;" if options.pass_alert else ""
+    text = (
+        f"pass {rule.protocol} {source_expression(roles)} any -> any {rule.port} ({host_match(rule)}{alert} "
+        f'msg:"sep-egress allow {host_label(rule)}:{rule.port}/{rule.protocol} for {" ".join(roles)}"; '
+        "flow:to_server;"
+    )
+    return identity, text, roles
+
+
+def cidr_rule_draft(rule: CidrRule, roles: tuple[Role, ...], options: AwsFirewallOptions) -> Draft:
+    """``pass tcp|udp`` to an address range and port, client to server, in every state, marking the flow
+    (``sep_egress_range``) so that the guard passes its replies. A ``tcp``/``udp`` rule acts on the packets it
+    matches only, so the SYN-ACK and the replies need a rule of their own under ``aws:drop_strict`` or
+    ``aws:drop_established``; matching them here with ``<>`` would also pass connections *from* that range and port
+    to the role's machines. ``flow:`` keeps the rule from being an IP-only rule."""
+    identity = f"allow|{rule.protocol}|cidr|{rule.cidr}|{rule.port}"
+    alert = " alert;" if options.pass_alert else ""
+    text = (
+        f"pass {rule.protocol} {source_expression(roles)} any -> {rule.cidr} {rule.port} "
+        f'(msg:"sep-egress allow {rule.cidr}:{rule.port}/{rule.protocol} for {" ".join(roles)}";{alert} '
+        f"flow:to_server; flowbits:set,{RANGE_FLOWBIT};"
+    )
+    return identity, text, roles
+
+
+def guard_drafts(
+    ports_by_role: Mapping[Role, Sequence[int]],
+    options: AwsFirewallOptions,
+    range_roles: Collection[Role] = (),
+) -> list[Draft]:
+    """The guard, in stages across roles: every pass of a stage before any refusal of a later one, so a source in
+    two roles' networks gets the union of what they allow.
+
+    ``ports_by_role`` names, per role with sources, the TCP ports its TLS and HTTP rules use (the handshake and
+    incomplete-ClientHello passes are limited to them; other ports are refused at the SYN). ``range_roles`` are the
+    roles with address-range passes: the replies of the flows those passes marked are passed here.
+    """
+    roles = [role for role in ROLES if role in ports_by_role]
+    block = options.block_action
+    stages: list[list[Draft]] = [[] for _ in range(7)]
+    for role in roles:
+        source = source_expression((role,))
+        ports = sorted(set(ports_by_role[role]))
+        if role in range_roles:
+            stages[0].append(
+                (
+                    f"range-reply|{role}",
+                    f"pass ip {source} any <> any any "
+                    f'(msg:"sep-egress {role}: replies on the flows it opened to its address ranges"; '
+                    f"flow:to_client; flowbits:isset,{RANGE_FLOWBIT};",
+                    (role,),
+                )
+            )
+        if ports:
+            # Both directions, as AWS's strict-order sample, but only for connections the role opens: the SYN (and
+            # the handshake's ACK) from the role marks the flow, and only a marked flow's SYN-ACK passes back, so
+            # an inbound SYN from port 443 elsewhere is not passed by these rules.
+            stages[0].append(
+                (
+                    f"handshake|{role}",
+                    f"pass tcp {source} any -> any {ports_expression(ports)} "
+                    f'(msg:"sep-egress {role}: TCP handshake on its ports"; flow:not_established,to_server; '
+                    f"flowbits:set,{OUTBOUND_FLOWBIT};",
+                    (role,),
+                )
+            )
+            stages[0].append(
+                (
+                    f"handshake-reply|{role}",
+                    f"pass tcp {source} any <> any {ports_expression(ports)} "
+                    f'(msg:"sep-egress {role}: TCP handshake, the reply to it"; flow:not_established,to_client; '
+                    f"flowbits:isset,{OUTBOUND_FLOWBIT};",
+                    (role,),
+                )
+            )
+        stages[1].append(
+            (
+                f"drop-tls|{role}",
+                f"{block} tls {source} any -> any any "
+                f'(msg:"sep-egress {role}: TLS to a name or port it does not need"; ssl_state:client_hello; '
+                f'ja4.hash; content:"_"; flowbits:set,{BLOCKED_FLOWBIT}; flow:to_server;',
+                (role,),
+            )
+        )
+        stages[1].append(
+            (
+                f"drop-http|{role}",
+                f"{block} http {source} any -> any any "
+                f'(msg:"sep-egress {role}: HTTP to a host or port it does not need"; http.header_names; '
+                f'content:"|0d 0a|"; flowbits:set,{BLOCKED_FLOWBIT}; flow:to_server;',
+                (role,),
+            )
+        )
+        if ports:
+            for protocol, what in (("tls", "ClientHello"), ("http", "HTTP request")):
+                stages[2].append(
+                    (
+                        f"pending-{protocol}|{role}",
+                        f"alert {protocol} {source} any -> any any "
+                        f'(msg:"sep-egress {role}: {what} not complete yet"; flowbits:isnotset,{BLOCKED_FLOWBIT}; '
+                        f"flowbits:set,{PENDING_FLOWBIT}; noalert; flow:to_server;",
+                        (role,),
+                    )
+                )
+            stages[3].append(
+                (
+                    f"pending|{role}",
+                    f"pass tcp {source} any <> any {ports_expression(ports)} "
+                    f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
+                    f"flowbits:isset,{PENDING_FLOWBIT}; flow:established;",
+                    (role,),
+                )
+            )
+        stages[4].append(
+            (
+                f"drop-tcp|{role}",
+                f"{block} tcp {source} any -> any any "
+                f'(msg:"sep-egress {role}: TCP to a port or protocol it does not need"; '
+                f"flowbits:isnotset,{PENDING_FLOWBIT}; flow:to_server;",
+                (role,),
+            )
+        )
+        stages[5] += non_tcp_drafts(role)
+    return [draft for stage in stages for draft in stage]
+
+
+def non_tcp_drafts(role: Role) -> list[Draft]:
+    """Drop UDP, ICMP and every other IP protocol but TCP from a role's sources (after every pass rule).
+
+    Why rules and not the policy's default action: AWS's developer guide ("Strict evaluation order") says that for
+    UDP "Network Firewall considers the connection established only after seeing traffic from both sides of the
+    connection", so ``aws:drop_established`` does not reach the first packet of a UDP flow, nor a flow that gets no
+    answer (a DNS query to any resolver, one-way exfiltration). A later revision of the same page adds that for
+    UDP and ICMP it "drops all packets"; the two readings disagree, so we do not depend on either.
+
+    ``flow:to_server`` keeps these from being IP-only rules (which Suricata evaluates only on the first packet in
+    each direction) and limits them to what the source sends. The three rules are AWS's own "custom default block
+    rules" (aws/aws-security-services-best-practices, Network Firewall sample Suricata rules): ``drop udp``,
+    ``drop icmp``, and ``drop ip`` with ``ip_proto`` excluding TCP, UDP and ICMP; always ``drop`` (a reject of UDP
+    would answer the sender with ICMP, which AWS's egress sample does not do either).
+    """
+    source = source_expression((role,))
+    return [
+        (
+            f"drop-udp|{role}",
+            f'drop udp {source} any -> any any (msg:"sep-egress {role}: UDP it does not need"; flow:to_server;',
+            (role,),
+        ),
+        (
+            f"drop-icmp|{role}",
+            f'drop icmp {source} any -> any any (msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
+            (role,),
+        ),
+        (
+            f"drop-ip|{role}",
+            f"drop ip {source} any -> any any "
+            f'(msg:"sep-egress {role}: an IP protocol other than TCP, UDP or ICMP"; '
+            "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;",
+            (role,),
+        ),
+    ]
+
+
+def assign_sids(identities: Sequence[str]) -> dict[str, int]:
+    """A sid per identity, from a hash of the identity alone, so a line's sid never depends on its neighbours.
+
+    A collision (two identities hashing to one sid) is resolved by rehashing the identity that sorts later with a
+    counter, so the result is still a pure function of the set of identities.
+    """
+    taken: dict[int, str] = {}
+    result: dict[str, int] = {}
+    for identity in sorted(set(identities)):
+        attempt = 0
+        while True:
+            salted = identity if attempt == 0 else f"{identity}#{attempt}"
+            digest = hashlib.sha256(salted.encode()).digest()
+            sid = SID_BASE + int.from_bytes(digest[:8], "big") % SID_SPAN
+            if sid not in taken:
+                break
+            attempt += 1
+        taken[sid] = identity
+        result[identity] = sid
+    return result
+
+
+def finish(
+    drafts: Sequence[Draft], sids: Mapping[str, int], sources: Mapping[Role, tuple[str, ...]]
+) -> list[SuricataRule]:
+    """Close each draft with its sid and ``rev:1``, and check its length with the variables expanded."""
+    rules = [
+        SuricataRule(identity, sids[identity], f"{text} sid:{sids[identity]}; rev:1;)", roles)
+        for identity, text, roles in drafts
+    ]
+    for rule in rules:
+        check_rule_length(rule, sources)
+    return rules
+
+
+def _expanded_length(text: str, roles: Sequence[Role], sources: Mapping[Role, tuple[str, ...]]) -> int:
+    length = len(text)
+    for role in set(roles):
+        variable = f"${ROLE_VARIABLES[role]}"
+        expansion = "[" + ",".join(sources[role]) + "]"
+        length += text.count(variable) * (len(expansion) - len(variable))
+    return length
+
+
+def check_rule_length(rule: SuricataRule, sources: Mapping[Role, tuple[str, ...]]) -> None:
+    length = _expanded_length(rule.text, rule.roles, sources)
+    if length > MAX_SURICATA_RULE_CHARS:
+        widest = max(rule.roles, key=lambda role: len(sources[role]))
+        raise AwsFirewallError(
+            f"source_cidrs[{widest!r}]: the rule {rule.identity!r} is {length} characters once its source variables "
+            f"are expanded; Network Firewall allows {MAX_SURICATA_RULE_CHARS} per rule (variable values count). "
+            "Summarise these CIDRs into fewer, wider ranges."
+        )
+
+
+def tcp_ports_by_role(allow: Sequence[AllowRule], sources: Mapping[Role, tuple[str, ...]]) -> dict[Role, list[int]]:
+    """Per role with sources, the ports of its TLS and HTTP plan rules."""
+    ports: dict[Role, set[int]] = {role: set() for role in sources}
+    for rule in allow:
+        for role in rule.roles:
+            if role in ports:
+                ports[role].add(rule.port)
+    return {role: sorted(values) for role, values in ports.items()}
