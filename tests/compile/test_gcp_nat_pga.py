@@ -141,7 +141,7 @@ def test_private_google_access_follows_the_storage_phase(catalog: Catalog, stora
 
 
 def test_compile_gcp_keeps_the_pga_rule_and_routes_together(cloud_plan: EgressPlan) -> None:
-    targets = parse_targets({role: {"secure_tags": [f"tagValues/{i}"]} for i, role in enumerate(cloud_plan.roles)})
+    targets = parse_targets({"clients": {"secure_tags": ["tagValues/1"]}})
     with pytest.raises(GcpSpecError, match=r"^options\.private_google_access: "):
         compile_gcp(
             cloud_plan,
