@@ -418,3 +418,59 @@ def test_priorities_follow_the_shared_targets_groups(hybrid_plan: EgressPlan) ->
     change = diff_rules(before, retagged)
     assert change.created == change.deleted == ()
     assert set(change.updated) == {rule.priority for rule in before.rules if rule.roles == ("sepm", "sepm-cloud")}
+
+
+def test_an_existing_policy_gets_its_rules_in_the_reserved_band_only(catalog: Catalog) -> None:
+    """Brownfield mode: no policy, no association, every rule inside the band, allows before denies, and the same
+    one-rule change per added host as a created policy."""
+    plan = big_overlay_plan(catalog, 450)
+    targets = tag_targets(plan)
+    banded = FirewallOptions(existing_policy="landing-zone", priority_band_start=3_000_000)
+    spec = compile_firewall_policy(plan, targets, banded)
+    assert not spec.creates_policy and spec.associations == () and spec.band == (3_000_000, 3_000_000 + (1 << 22) - 1)
+    assert all(3_000_000 <= rule.priority < 3_000_000 + (1 << 22) for rule in spec.rules)
+    allows = [rule.priority for rule in spec.rules if rule.action == "allow"]
+    assert max(allows) < min(rule.priority for rule in spec.rules if rule.action == "deny")
+    created = compile_firewall_policy(plan, targets, options())
+    assert sorted(rule.rule_name for rule in spec.rules) == sorted(rule.rule_name for rule in created.rules)
+    assert "gcp-existing-policy-band" in {warning.code for warning in spec.warnings}
+    default = compile_firewall_policy(plan, targets, FirewallOptions(existing_policy="landing-zone"))
+    assert default.band == (1_000_000_000, 1_000_000_000 + (1 << 22) - 1)
+    for host in ("added-1.example.net", "added-2.example.net"):
+        change = diff_rules(spec, compile_firewall_policy(with_hosts(plan, [host]), targets, banded))
+        assert change.created == change.deleted == () and len(change.updated) == 1
+
+
+def test_existing_policy_and_project_options_are_checked() -> None:
+    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: only an existing policy"):
+        FirewallOptions(networks=(NETWORK,), priority_band_start=0)
+    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: 2147483000: the band"):
+        FirewallOptions(existing_policy="lz", priority_band_start=2147483000)
+    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'folders/1' is not a global policy id"):
+        FirewallOptions(existing_policy="folders/1")
+    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'lz' is not a folder policy id"):
+        FirewallOptions(scope="folder", existing_policy="lz")
+    FirewallOptions(scope="organization", existing_policy="locations/global/firewallPolicies/123456")
+    # "Make sure that the firewall policy and the associated network are in the same project."
+    with pytest.raises(
+        GcpSpecError, match=r"^options\.networks: networks of several projects \(a-project, b-project\)"
+    ):
+        FirewallOptions(networks=("projects/a-project/global/networks/n", "projects/b-project/global/networks/n"))
+    with pytest.raises(GcpSpecError, match=r"^options\.project: the policy would be created in 'other-project'"):
+        FirewallOptions(networks=(NETWORK,), project="other-project")
+    with pytest.raises(GcpSpecError, match=r"^options\.networks\[0\]: 'vpc' is not a network"):
+        FirewallOptions(networks=("vpc",))
+    assert FirewallOptions(networks=(NETWORK,)).policy_project == "p"
+    self_link = "https://www.googleapis.com/compute/v1/projects/sep-project/global/networks/vpc"
+    assert FirewallOptions(networks=(self_link,), project="sep-project").policy_project == "sep-project"
+
+
+def test_internal_looking_overlay_names_warn_about_forwarding_zones(hybrid_plan: EgressPlan) -> None:
+    hosts = ["lua.corp.example.com", "mirror.lan", "wsus.internal", "sepm01", "printer.home.arpa", "cdn.example.net"]
+    plan = with_hosts(hybrid_plan, hosts)
+    spec = compile_firewall_policy(plan, tag_targets(plan), options())
+    (warning,) = [warning for warning in spec.warnings if warning.code == "gcp-fqdn-internal-name"]
+    assert set(warning.hosts) == set(hosts) - {"cdn.example.net"}
+    assert "forwarding zone" in warning.message and "'cidrs' entry" in warning.message
+    plain = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
+    assert "gcp-fqdn-internal-name" not in {warning.code for warning in plain.warnings}
