@@ -191,9 +191,10 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
                 code="gcp-nat-existing-router",
                 message=(
                     f"The NAT is added to the existing Cloud Router {options.router!r}, which this stack does not "
-                    "manage. A subnet range can be translated by only one NAT gateway of the region: remove these "
-                    "subnets from any gateway that already covers them (for example one set to all subnetworks) "
-                    "before deploying."
+                    "manage. A gateway of this network and region set to all subnetworks "
+                    "(ALL_SUBNETWORKS_ALL_IP_RANGES or ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES) admits no other NAT "
+                    "there (Compute API, RouterNat.sourceSubnetworkIpRangesToNat): narrow it to a list of "
+                    "subnetworks without these before deploying, and list these subnets in no other gateway."
                 ),
             )
         )
