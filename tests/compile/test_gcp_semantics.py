@@ -20,7 +20,15 @@ from sep_egress.catalog.load import parse_overlay
 from sep_egress.catalog.models import Role
 from sep_egress.compile import gcp_firewall
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, RoleTarget, parse_targets
-from sep_egress.compile.gcp_eval import Connection, Machine, check_machines, connect, evaluate, machines_of
+from sep_egress.compile.gcp_eval import (
+    Connection,
+    Machine,
+    check_machines,
+    connect,
+    evaluate,
+    machines_of,
+    policy_from_api,
+)
 from sep_egress.compile.gcp_firewall import TargetGroup, compile_firewall_policy
 from sep_egress.compile.gcp_model import KIND_ROLES
 
@@ -268,3 +276,20 @@ def test_a_manager_that_also_runs_the_client_gets_both(hybrid_plan: EgressPlan) 
         ],
     }
     assert check_machines(spec, hybrid_plan, machines) == []
+
+
+def test_a_policy_rebuilt_from_its_request_bodies_judges_the_same(hybrid_plan: EgressPlan) -> None:
+    """What a preview records (the API bodies) evaluates like the compiled spec, so previews can be judged."""
+    targets = parse_targets({kind: {"secure_tags": [f"tagValues/{index}"]} for index, kind in enumerate(MACHINE_KINDS)})
+    spec = compile_firewall_policy(
+        hybrid_plan, targets, FirewallOptions(networks=(NETWORK,), private_google_access=True)
+    )
+    rebuilt = policy_from_api([rule.to_api() for rule in spec.rules], spec.pga_hosts, spec.pga_range)
+    machines = stand_ins(hybrid_plan, targets)
+    assert check_machines(rebuilt, hybrid_plan, machines) == []
+    without_clients = policy_from_api(
+        [rule.to_api() for rule in spec.rules if not (rule.action == "allow" and "agent" in rule.roles)],
+        spec.pga_hosts,
+        spec.pga_range,
+    )
+    assert {failure.kind for failure in check_machines(without_clients, hybrid_plan, machines)} == {"clients"}

@@ -17,11 +17,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..catalog.plan import EgressPlan
-from .gcp_firewall import FirewallPolicySpec, FirewallRule, stable_hash
-from .gcp_model import CREATED_TAG, KIND_ROLES, GcpSpecError
+from .gcp_firewall import FirewallPolicySpec, FirewallRule, Layer4, stable_hash
+from .gcp_model import CREATED_TAG, GOOGLE_ACCESS_RANGES, KIND_ROLES, GcpSpecError, RoleTarget
 
 Verdict = Literal["allow", "deny", "no-match"]
 # Names resolve into TEST-NET-1 in the model, so a declared range in tests never contains them by accident.
@@ -99,6 +99,54 @@ def evaluate(spec: FirewallPolicySpec, machine: Machine, connection: Connection)
         if _targets(rule, machine) and _layer4(rule, connection) and _destination(rule, connection):
             return Decision(rule.action, rule)
     return Decision("no-match", None)
+
+
+def policy_from_api(
+    rule_bodies: Iterable[Mapping[str, Any]],
+    pga_hosts: Iterable[str] = (),
+    pga_range: str = GOOGLE_ACCESS_RANGES["private"],
+) -> FirewallPolicySpec:
+    """A policy rebuilt from ``FirewallPolicyRule`` request bodies (camelCase, as a preview records the inputs sent
+    to the provider), so that what would be deployed is judged, not the compiler's own view of it.
+
+    ``pga_hosts`` are the names the workloads resolve to ``pga_range`` (storage.googleapis.com under Private Google
+    Access)."""
+    rules = []
+    for body in rule_bodies:
+        match = body.get("match", {})
+        tags = tuple(str(tag["name"]) for tag in body.get("targetSecureTags") or ())
+        accounts = tuple(str(account) for account in body.get("targetServiceAccounts") or ())
+        rules.append(
+            FirewallRule(
+                priority=int(body["priority"]),
+                kind="deny" if body["action"] == "deny" else "fqdn",
+                action="deny" if body["action"] == "deny" else "allow",
+                rule_name=str(body.get("ruleName", "")),
+                description=str(body.get("description", "")),
+                roles=(),
+                target=RoleTarget(secure_tags=tags, service_accounts=accounts),
+                layer4=tuple(
+                    Layer4(str(item["ipProtocol"]), tuple(str(port) for port in item.get("ports") or ()))
+                    for item in match.get("layer4Configs") or ()
+                ),
+                dest_fqdns=tuple(match.get("destFqdns") or ()),
+                dest_ip_ranges=tuple(match.get("destIpRanges") or ()),
+            )
+        )
+    return FirewallPolicySpec(
+        name="from-api",
+        scope="global",
+        region=None,
+        parent=None,
+        description="",
+        rules=tuple(sorted(rules, key=lambda rule: rule.priority)),
+        associations=(),
+        enforcement_order=None,
+        groups=(),
+        pga_hosts=tuple(sorted(pga_hosts)),
+        warnings=(),
+        pga_range=pga_range,
+    )
 
 
 def machines_of(target_values: Iterable[str], kind: str, tag_keys: Mapping[str, str] | None = None) -> list[Machine]:
