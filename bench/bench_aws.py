@@ -53,8 +53,9 @@ def plan_with(hosts: int, extra: tuple[str, ...] = ()) -> EgressPlan:
 
 
 def registrations(plan: EgressPlan, style: str) -> list[tuple[str, str, dict[str, Any]]]:
-    args = NetworkFirewallAllowlistArgs(source_cidrs={role: SOURCES[role] for role in plan.roles}, style=style)
-    run = run_program(lambda: pulumi.export("arns", NetworkFirewallAllowlist("sep", args, plan=plan).rule_group_arns))
+    sources = {role: SOURCES[role] for role in plan.roles}
+    args = NetworkFirewallAllowlistArgs(plan=plan, source_cidrs=sources, style=style)
+    run = run_program(lambda: pulumi.export("arns", NetworkFirewallAllowlist("sep", args).rule_group_arns))
     return [(resource.type, resource.name, resource.inputs) for resource in run.resources]
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
 import pytest
 
+from sep_egress.arguments import SelectionArgs
 from sep_egress.aws import (
+    OUTPUTS,
     TYPE_TOKEN,
     DistributionSettings,
     FirewallSettings,
@@ -22,8 +25,13 @@ from sep_egress.compile.aws import AwsFirewallError
 from sep_egress.errors import SepEgressError
 from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 from sep_egress.preview import classify_changes
+from sep_egress.program import prepare_deployment
+from sep_egress.settings import parse_stack_config
+
+from support import ROOT
 
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
+PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
 SOURCES = {
     "agent": ["10.10.0.0/16"],
@@ -35,12 +43,12 @@ SOURCES = {
 
 
 def args_for(plan: EgressPlan, **extra: Any) -> NetworkFirewallAllowlistArgs:
-    return NetworkFirewallAllowlistArgs(source_cidrs={role: SOURCES[role] for role in plan.roles}, **extra)
+    return NetworkFirewallAllowlistArgs(plan=plan, source_cidrs={role: SOURCES[role] for role in plan.roles}, **extra)
 
 
-def run_component(args: NetworkFirewallAllowlistArgs, plan: EgressPlan | None = None, **options: Any) -> MockRun:
+def run_component(args: NetworkFirewallAllowlistArgs, **options: Any) -> MockRun:
     def program() -> None:
-        allowlist = NetworkFirewallAllowlist("sep", args, pulumi.ResourceOptions(**options), plan=plan)
+        allowlist = NetworkFirewallAllowlist("sep", args, pulumi.ResourceOptions(**options))
         pulumi.export("ruleGroupArns", allowlist.rule_group_arns)
         pulumi.export("ruleGroupReferences", allowlist.rule_group_references)
         pulumi.export("firewallPolicyArn", allowlist.firewall_policy_arn)
@@ -61,8 +69,8 @@ def component(run: MockRun) -> RegisteredResource:
 def test_registers_rule_groups_and_a_strict_policy(request: pytest.FixtureRequest, fixture: str, style: str) -> None:
     plan: EgressPlan = request.getfixturevalue(fixture)
     args = args_for(plan, style=style)
-    spec = compile_args(args, plan)
-    run = run_component(args, plan)
+    spec = compile_args(args)
+    run = run_component(args)
     parent = component(run).urn
     assert all(resource.parent == parent for resource in run.resources if resource.type != TYPE_TOKEN)
 
@@ -99,7 +107,7 @@ def test_registers_rule_groups_and_a_strict_policy(request: pytest.FixtureReques
 
 
 def test_a_stack_that_owns_its_policy_gets_arns_and_priorities(hybrid_plan: EgressPlan) -> None:
-    run = run_component(args_for(hybrid_plan, create_policy=False), hybrid_plan)
+    run = run_component(args_for(hybrid_plan, create_policy=False))
     assert not run.of_type(POLICY)
     references = run.outputs["ruleGroupReferences"]
     assert [reference["priority"] for reference in references] == [100, 2000]
@@ -108,7 +116,8 @@ def test_a_stack_that_owns_its_policy_gets_arns_and_priorities(hybrid_plan: Egre
 
 def test_selection_fields_build_the_plan(hybrid_plan: EgressPlan) -> None:
     args = NetworkFirewallAllowlistArgs(
-        mode="hybrid", roles=["console"], version="14.3 RU1", source_cidrs={"agent": ["10.10.0.0/16"]}
+        selection=SelectionArgs(mode="hybrid", roles=["console"], version="14.3 RU1"),
+        source_cidrs={"agent": ["10.10.0.0/16"]},
     )
     run = run_component(args)
     assert run.outputs["skippedRoles"] == ["agent-cloud", "sepm", "sepm-cloud", "console"]
@@ -124,7 +133,7 @@ def test_firewall_and_logging_to_s3(cloud_plan: EgressPlan) -> None:
             destination_type="S3", alert_destination="nfw-logs", flow_destination="nfw-logs", s3_prefix="sep"
         ),
     )
-    run = run_component(args, cloud_plan)
+    run = run_component(args)
     [firewall] = run.of_type("aws:networkfirewall/firewall:Firewall")
     assert firewall.inputs["subnetMappings"] == [{"subnetId": "subnet-1"}, {"subnetId": "subnet-2"}]
     assert firewall.inputs["firewallPolicyArn"].endswith("sep-policy")
@@ -140,7 +149,7 @@ def test_firewall_and_logging_to_s3(cloud_plan: EgressPlan) -> None:
 
 def test_firewall_manager_distributes_the_rule_groups(hybrid_plan: EgressPlan) -> None:
     distribution = DistributionSettings(method="firewall-manager", include_org_units=["ou-ab12-cdef3456"])
-    run = run_component(args_for(hybrid_plan, distribution=distribution), hybrid_plan)
+    run = run_component(args_for(hybrid_plan, distribution=distribution))
     [policy] = run.of_type("aws:fms/policy:Policy")
     assert policy.inputs["resourceType"] == "AWS::EC2::VPC"
     assert policy.inputs["includeMap"] == {"orgunits": ["ou-ab12-cdef3456"]}
@@ -155,9 +164,7 @@ def test_firewall_manager_distributes_the_rule_groups(hybrid_plan: EgressPlan) -
 
 def test_ram_shares_every_rule_group_with_the_principals(on_prem_plan: EgressPlan) -> None:
     principals = ["123456789012", "arn:aws:organizations::111122223333:organization/o-abc123"]
-    run = run_component(
-        args_for(on_prem_plan, distribution=DistributionSettings(method="ram", principals=principals)), on_prem_plan
-    )
+    run = run_component(args_for(on_prem_plan, distribution=DistributionSettings(method="ram", principals=principals)))
     [share] = run.of_type("aws:ram/resourceShare:ResourceShare")
     assert share.inputs["allowExternalPrincipals"] is False
     associations = run.of_type("aws:ram/resourceAssociation:ResourceAssociation")
@@ -169,60 +176,56 @@ def test_ram_shares_every_rule_group_with_the_principals(on_prem_plan: EgressPla
 
 
 def test_caller_options_pass_through(on_prem_plan: EgressPlan) -> None:
-    run = run_component(args_for(on_prem_plan), on_prem_plan, protect=True)
+    run = run_component(args_for(on_prem_plan), protect=True)
     assert component(run).protect
+
+
+ON_PREM = {"version": "14.3 RU1", "mode": "on-prem"}
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (NetworkFirewallAllowlistArgs(source_cidrs={"agent": ["10.0.0.0/8"]}), "version: "),
-        (NetworkFirewallAllowlistArgs(version="14.3 RU1", mode="moon", source_cidrs={}), "unknown management mode"),
+        ({"selection": {"mode": "on-prem"}, "source_cidrs": {"agent": ["10.0.0.0/8"]}}, "selection.version: "),
+        ({"selection": {"version": "14.3 RU1", "mode": "moon"}}, "selection.mode: unknown management mode"),
+        ({"selection": ON_PREM, "source_cidrs": {"agent": ["0.0.0.0/0"]}}, "source_cidrs['agent'][0]"),
         (
-            NetworkFirewallAllowlistArgs(version="14.3 RU1", mode="on-prem", source_cidrs={"agent": ["0.0.0.0/0"]}),
-            "source_cidrs['agent'][0]",
-        ),
-        (
-            NetworkFirewallAllowlistArgs(
-                version="14.3 RU1",
-                mode="on-prem",
-                source_cidrs={"agent": ["10.0.0.0/8"]},
-                firewall=FirewallSettings(vpc_id="vpc-1", subnet_ids=[]),
-            ),
+            {
+                "selection": ON_PREM,
+                "source_cidrs": {"agent": ["10.0.0.0/8"]},
+                "firewall": {"vpc_id": "vpc-1", "subnet_ids": []},
+            },
             "firewall.subnet_ids: at least one value is required",
         ),
         (
-            NetworkFirewallAllowlistArgs(
-                version="14.3 RU1",
-                mode="on-prem",
-                source_cidrs={"agent": ["10.0.0.0/8"]},
-                logging=LoggingSettings(alert_destination="/logs"),
-            ),
+            {
+                "selection": ON_PREM,
+                "source_cidrs": {"agent": ["10.0.0.0/8"]},
+                "firewall": {"vpc_id": "vpc1", "subnet_ids": ["subnet-1"]},
+            },
+            "firewall.vpc_id: 'vpc1' is not a VPC id",
+        ),
+        (
+            {"selection": ON_PREM, "source_cidrs": {"agent": ["10.0.0.0/8"]}, "logging": {"alert_destination": "/l"}},
             "logging: firewall logs need the firewall",
         ),
         (
-            NetworkFirewallAllowlistArgs(
-                version="14.3 RU1",
-                mode="on-prem",
-                source_cidrs={"agent": ["10.0.0.0/8"]},
-                distribution=DistributionSettings(method="ram"),
-            ),
+            {"selection": ON_PREM, "source_cidrs": {"agent": ["10.0.0.0/8"]}, "distribution": {"method": "ram"}},
             "distribution.principals: at least one value is required",
         ),
         (
-            NetworkFirewallAllowlistArgs(
-                version="14.3 RU1",
-                mode="on-prem",
-                source_cidrs={"agent": ["10.0.0.0/8"]},
-                distribution=DistributionSettings(method="firewall-manager", include_accounts=["12345"]),
-            ),
+            {
+                "selection": ON_PREM,
+                "source_cidrs": {"agent": ["10.0.0.0/8"]},
+                "distribution": {"method": "firewall-manager", "include_accounts": ["12345"]},
+            },
             "distribution.include_accounts[0]",
         ),
+        ({"source_cidrs": {"agent": ["10.0.0.0/8"]}}, "selection: the catalog selection"),
+        ({"version": "14.3 RU1"}, "version: unknown argument; the catalog selection is nested: selection.version"),
     ],
 )
-def test_invalid_inputs_fail_before_any_resource_is_registered(
-    args: NetworkFirewallAllowlistArgs, message: str
-) -> None:
+def test_invalid_inputs_fail_before_any_resource_is_registered(args: dict[str, Any], message: str) -> None:
     errors: list[SepEgressError] = []
 
     def program() -> None:
@@ -237,45 +240,55 @@ def test_invalid_inputs_fail_before_any_resource_is_registered(
 
 
 def test_a_plan_and_a_selection_together_are_refused(on_prem_plan: EgressPlan) -> None:
+    args = NetworkFirewallAllowlistArgs(
+        selection=SelectionArgs(version="14.3 RU1"), plan=on_prem_plan, source_cidrs=SOURCES
+    )
     with pytest.raises(AwsFirewallError, match="plan: pass either a plan or a selection"):
-        compile_args(NetworkFirewallAllowlistArgs(version="14.3 RU1", source_cidrs=SOURCES), on_prem_plan)
+        compile_args(args)
 
 
 @pytest.mark.parametrize(
     ("selection", "named"),
     [
         ({"storage": "aws"}, "storage"),
-        ({"storage": "both"}, "storage"),  # even the value it would default to: the plan decides, not this
+        ({"storage": "both"}, "storage"),  # even the value it would default to: the stack's keys decide, not this
         ({"proxy": True}, "proxy"),
         ({"proxy": False}, "proxy"),
         ({"mode": "cloud", "proxy": True}, "mode, proxy"),
+        ({"selection": {"version": "14.3 RU1"}}, "selection"),
     ],
 )
-def test_proxy_and_storage_with_a_plan_are_refused_not_ignored(
-    on_prem_plan: EgressPlan, selection: dict[str, Any], named: str
+def test_a_selection_inside_the_stack_aws_block_is_refused_not_ignored(
+    tmp_path: Any, selection: dict[str, Any], named: str
 ) -> None:
-    """What the program does with `sep-egress:aws` (from_mapping, then a plan from the stack's selection)."""
-    args = NetworkFirewallAllowlistArgs.from_mapping({"source_cidrs": {"agent": ["10.10.0.0/16"]}, **selection})
-    with pytest.raises(AwsFirewallError, match=f"plan: pass either a plan or a selection .*decides {named} ") as raised:
-        compile_args(args, on_prem_plan)
+    """The stack's sep-egress:mode, version, proxy, storage... decide the plan of every component."""
+    values = {
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:mode": "on-prem",
+        "sep-egress:aws": {"source_cidrs": {"agent": ["10.10.0.0/16"]}, **selection},
+    }
+    config = parse_stack_config(values, "Pulumi.test.yaml", tmp_path)
+    with pytest.raises(SepEgressError, match=f"already decides {named} ") as raised:
+        prepare_deployment(config)
     first = named.split(",")[0]
-    assert str(raised.value).endswith(f"(in a stack: set sep-egress:{first}, not sep-egress:aws.{first})")
+    key = first if first != "selection" else "version"
+    assert str(raised.value).endswith(f"(in a stack: set sep-egress:{key}, not sep-egress:aws.{first})")
 
 
 def test_proxy_and_storage_not_given_select_as_false_and_both(catalog: Catalog) -> None:
-    args = NetworkFirewallAllowlistArgs(version="14.2", mode="on-prem", source_cidrs={"agent": ["10.10.0.0/16"]})
-    assert args.proxy is None and args.storage is None
+    sources = {"agent": ["10.10.0.0/16"]}
+    args = NetworkFirewallAllowlistArgs(selection=SelectionArgs(version="14.2", mode="on-prem"), source_cidrs=sources)
     given = NetworkFirewallAllowlistArgs(
-        version="14.2", mode="on-prem", proxy=False, storage="both", source_cidrs={"agent": ["10.10.0.0/16"]}
+        selection=SelectionArgs(version="14.2", mode="on-prem", proxy=False, storage="both"), source_cidrs=sources
     )
     assert compile_args(args).allowed_by_role == compile_args(given).allowed_by_role
     plan = select(catalog, version="14.2", mode="on-prem")
     assert (
         compile_args(args).allowed_by_role
-        == compile_args(NetworkFirewallAllowlistArgs(source_cidrs={"agent": ["10.10.0.0/16"]}), plan).allowed_by_role
+        == compile_args(NetworkFirewallAllowlistArgs(plan=plan, source_cidrs=sources)).allowed_by_role
     )
     proxied = NetworkFirewallAllowlistArgs(
-        version="14.2", mode="on-prem", proxy=True, source_cidrs={"sepm": ["10.20.0.10/32"]}
+        selection=SelectionArgs(version="14.2", mode="on-prem", proxy=True), source_cidrs={"sepm": ["10.20.0.10/32"]}
     )
     assert any(entry.endswith(":80/http") for entry in compile_args(proxied).allowed_by_role["sepm"])
 
@@ -283,13 +296,14 @@ def test_proxy_and_storage_not_given_select_as_false_and_both(catalog: Catalog) 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"proxy": "yes"}, "proxy: true or false, not 'yes'"),
-        ({"storage": 3}, "storage: one of both, gcp or aws, not 3"),
-        ({"headroom_percent": True}, "headroom_percent: True must be an integer"),
-        ({"capacity_rounding": True}, "capacity_rounding: True must be an integer"),
-        ({"min_capacity": True}, "min_capacity: True must be an integer"),
-        ({"allow_any_source": 1}, "allow_any_source: must be true or false, not 1"),
-        ({"allow_any_source": "false"}, "allow_any_source: must be true or false, not 'false'"),
+        ({"selection": {**ON_PREM, "proxy": "yes"}}, "selection.proxy: true or false, not 'yes'"),
+        ({"selection": {**ON_PREM, "storage": 3}}, "selection.storage: 3 is not a string"),
+        ({"headroom_percent": True}, "headroom_percent: True is not an integer"),
+        ({"capacity_rounding": True}, "capacity_rounding: True is not an integer"),
+        ({"min_capacity": "100"}, "min_capacity: '100' is not an integer"),
+        ({"max_rules_bytes": 500}, "max_rules_bytes: 500 must be an integer from 1000"),
+        ({"allow_any_source": 1}, "allow_any_source: true or false, not 1"),
+        ({"allow_any_source": "false"}, "allow_any_source: true or false, not 'false'"),
         ({"create_policy": "true"}, "create_policy: true or false, not 'true'"),
         (
             {"firewall": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"], "delete_protection": "no"}},
@@ -299,31 +313,155 @@ def test_proxy_and_storage_not_given_select_as_false_and_both(catalog: Catalog) 
             {"distribution": {"method": "firewall-manager", "remediation_enabled": 1}},
             "distribution.remediation_enabled: true or false, not 1",
         ),
+        ({"distribution": {"method": "share"}}, "distribution.method: 'share'; choose 'none', 'firewall-manager'"),
+        ({"tags": {"team": 7}}, "tags.team: a string or a pulumi.Output of one, not 7"),
+        ({"firewall": {"vpc_id": 7, "subnet_ids": ["subnet-1"]}}, "firewall.vpc_id: a string or a pulumi.Output"),
+        ({"firewall": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1", 2]}}, "firewall.subnet_ids[1]: a string"),
     ],
 )
-def test_booleans_and_integers_are_type_checked(values: dict[str, Any], message: str) -> None:
-    args = NetworkFirewallAllowlistArgs.from_mapping(
-        {"version": "14.3 RU1", "mode": "on-prem", "source_cidrs": {"agent": ["10.10.0.0/16"]}, **values}
-    )
+def test_booleans_integers_and_strings_are_type_checked(values: dict[str, Any], message: str) -> None:
     with pytest.raises(AwsFirewallError) as raised:
-        compile_args(args)
+        compile_args({"selection": ON_PREM, "source_cidrs": {"agent": ["10.10.0.0/16"]}, **values})
     assert message in str(raised.value)
 
 
 def test_args_from_plain_configuration() -> None:
-    args = NetworkFirewallAllowlistArgs.from_mapping(
+    args = NetworkFirewallAllowlistArgs.parse(
         {
-            "version": "14.3 RU1",
-            "mode": "cloud",
+            "selection": {"version": "14.3 RU1", "mode": "cloud"},
             "source_cidrs": {"agent": ["10.10.0.0/16"]},
             "firewall": {"vpc_id": "vpc-1", "subnet_ids": ["subnet-1"]},
         }
     )
     assert args.firewall == FirewallSettings(vpc_id="vpc-1", subnet_ids=["subnet-1"])
-    with pytest.raises(AwsFirewallError, match="aws: unknown option"):
-        NetworkFirewallAllowlistArgs.from_mapping({"version": "14.3 RU1", "sources": {}})
-    with pytest.raises(AwsFirewallError, match="firewall: unknown option"):
-        NetworkFirewallAllowlistArgs.from_mapping({"firewall": {"vpc": "vpc-1"}})
+    with pytest.raises(AwsFirewallError, match=r"^sources: unknown argument; expected one of selection, plan"):
+        NetworkFirewallAllowlistArgs.parse({"selection": ON_PREM, "sources": {}})
+    with pytest.raises(AwsFirewallError, match=r"^firewall\.vpc: unknown argument; expected one of vpc_id"):
+        NetworkFirewallAllowlistArgs.parse({"firewall": {"vpc": "vpc-1"}})
+    with pytest.raises(AwsFirewallError, match=r"^args: a NetworkFirewallAllowlistArgs or a mapping"):
+        NetworkFirewallAllowlistArgs.parse([("selection", ON_PREM)])
+
+
+def test_keyword_construction_raises_the_same_error() -> None:
+    with pytest.raises(AwsFirewallError, match=r"^subnet_ids: a list of strings, not 'subnet-1'"):
+        FirewallSettings(vpc_id="vpc-1", subnet_ids="subnet-1")
+    with pytest.raises(AwsFirewallError, match=r"^firewall\.subnet_ids: a list of strings, not 'subnet-1'"):
+        NetworkFirewallAllowlistArgs(
+            selection=SelectionArgs(**ON_PREM),
+            firewall={"vpc_id": "vpc-1", "subnet_ids": "subnet-1"},  # type: ignore[arg-type]
+        )
+
+
+def test_outputs_of_other_resources_pass_through(on_prem_plan: EgressPlan) -> None:
+    """A VPC, subnets, a log group, a principal and tags created (or read) by the same stack."""
+    import pulumi_aws as aws
+
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        subnet = aws.ec2.Subnet("fw", vpc_id=vpc.id, cidr_block="10.0.1.0/24")
+        group = aws.cloudwatch.LogGroup("alerts", name="alerts")
+        account = aws.get_caller_identity_output().account_id
+        allowlist = NetworkFirewallAllowlist(
+            "sep",
+            NetworkFirewallAllowlistArgs(
+                plan=on_prem_plan,
+                source_cidrs={"agent": ["10.10.0.0/16"]},
+                firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[subnet.id]),
+                logging=LoggingSettings(alert_destination=group.name),
+                distribution=DistributionSettings(method="ram", principals=[account, "123456789012"]),
+                tags={"owner": vpc.id.apply(lambda vpc_id: f"team-of-{vpc_id}")},
+            ),
+        )
+        pulumi.export("firewall_arn", allowlist.firewall_arn)
+
+    run = run_program(program)
+    [firewall] = run.of_type("aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["vpcId"] == "vpc-id"
+    assert firewall.inputs["subnetMappings"] == [{"subnetId": "fw-id"}]
+    assert firewall.inputs["tags"] == {"managed-by": "sep-egress", "owner": "team-of-vpc-id"}
+    [logging] = run.of_type("aws:networkfirewall/loggingConfiguration:LoggingConfiguration")
+    assert logging.inputs["loggingConfiguration"]["logDestinationConfigs"][0]["logDestination"] == {
+        "logGroup": "alerts"
+    }
+    principals = {item.name: item.inputs["principal"] for item in run.of_type(PRINCIPAL)}
+    assert principals["sep-share-principal-input-0"] == "123456789012"
+    assert len(principals) == 2
+    assert run.outputs["firewall_arn"].endswith(":sep-firewall")
+
+
+def test_whole_list_outputs_pass_through(on_prem_plan: EgressPlan) -> None:
+    def program() -> None:
+        subnets = pulumi.Output.from_input(["subnet-a", "subnet-b"])
+        NetworkFirewallAllowlist(
+            "sep",
+            NetworkFirewallAllowlistArgs(
+                plan=on_prem_plan,
+                source_cidrs={"agent": ["10.10.0.0/16"]},
+                firewall=FirewallSettings(vpc_id="vpc-1", subnet_ids=subnets),
+                distribution=DistributionSettings(
+                    method="firewall-manager", include_accounts=pulumi.Output.from_input(["111122223333"])
+                ),
+                tags=pulumi.Output.from_input({"team": "net"}),
+            ),
+        )
+
+    run = run_program(program)
+    [firewall] = run.of_type("aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["subnetMappings"] == [{"subnetId": "subnet-a"}, {"subnetId": "subnet-b"}]
+    assert firewall.inputs["tags"] == {"managed-by": "sep-egress", "team": "net"}
+    [fms] = run.of_type("aws:fms/policy:Policy")
+    assert fms.inputs["includeMap"] == {"accounts": ["111122223333"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "make"),
+    [
+        ("source_cidrs.agent[0]", lambda: {"source_cidrs": {"agent": [pulumi.Output.from_input("10.0.0.0/8")]}}),
+        ("selection.version", lambda: {"selection": {"version": pulumi.Output.from_input("14.3 RU1")}}),
+        ("headroom_percent", lambda: {"headroom_percent": pulumi.Output.from_input(25)}),
+        ("name_prefix", lambda: {"name_prefix": pulumi.Output.from_input("sep")}),
+        (
+            "distribution.principals",
+            lambda: {"distribution": {"method": "ram", "principals": pulumi.Output.from_input(["123456789012"])}},
+        ),
+    ],
+)
+def test_an_output_where_the_compiler_needs_the_value_says_why(field: str, make: Any) -> None:
+    errors: list[str] = []
+
+    def program() -> None:
+        args = {"selection": ON_PREM, "source_cidrs": {"agent": ["10.10.0.0/16"]}, **make()}
+        try:
+            NetworkFirewallAllowlist("sep", args)
+        except AwsFirewallError as error:
+            errors.append(str(error))
+
+    run = run_program(program)
+    assert run.resources == []
+    [message] = errors
+    assert message.startswith(f"{field}: ")
+    assert "must be known" in message
+
+
+def test_every_documented_output_is_an_output_attribute_and_registered(on_prem_plan: EgressPlan) -> None:
+    def program() -> None:
+        allowlist = NetworkFirewallAllowlist("sep", args_for(on_prem_plan))
+        for name in OUTPUTS:
+            value = getattr(allowlist, name)
+            assert isinstance(value, pulumi.Output), name
+            pulumi.export(name, value)
+
+    run = run_program(program)
+    docs = (ROOT / "docs" / "aws.md").read_text(encoding="utf-8")
+    [paragraph] = re.findall(r"^Outputs \(`pulumi.Output` attributes[^:]*:(.*?)\n\n", docs, re.DOTALL | re.MULTILINE)
+    assert set(re.findall(r"`([a-z_]+)`", paragraph)) == set(OUTPUTS)
+    registered = run.registered_outputs[component(run).urn]
+    # The engine drops a None value (firewall_arn: no firewall created) from the registered outputs.
+    assert set(registered) == {name for name in OUTPUTS if run.outputs[name] is not None}
+    assert registered["rule_group_arns"] == run.outputs["rule_group_arns"]
+    assert run.outputs["firewall_arn"] is None
+    assert run.outputs["capacity"]["guard"]["priority"] > 0
+    assert run.outputs["notes"] == list(compile_args(args_for(on_prem_plan)).notes)
 
 
 def registrations(run: MockRun) -> list[tuple[str, str, dict[str, Any]]]:
@@ -338,8 +476,8 @@ def test_adding_one_host_updates_one_rule_group_in_place(catalog: Catalog) -> No
 
     before, after = plan_with(["a.example.com"]), plan_with(["a.example.com", "b.example.com"])
     distribution = DistributionSettings(method="ram", principals=["123456789012"])
-    old = run_component(args_for(before, distribution=distribution), before)
-    new = run_component(args_for(after, distribution=distribution), after)
+    old = run_component(args_for(before, distribution=distribution))
+    new = run_component(args_for(after, distribution=distribution))
     changes = classify_changes(registrations(old), registrations(new))
     assert changes == {"create": [], "delete": [], "update": [f"{RULE_GROUP}::sep-allow-1"], "replace": []}
 

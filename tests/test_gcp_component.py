@@ -23,8 +23,8 @@ def targets_for(plan: EgressPlan) -> dict[str, Any]:
 
 
 def firewall_run(plan: EgressPlan, **options: Any) -> MockRun:
-    args = {"targets": targets_for(plan), "options": {"networks": [NETWORK], **options}}
-    return run_program(lambda: EgressFirewallPolicy("egress", args, plan=plan))  # type: ignore[arg-type]
+    args = {"plan": plan, "targets": targets_for(plan), "options": {"networks": [NETWORK], **options}}
+    return run_program(lambda: EgressFirewallPolicy("egress", args))
 
 
 @pytest.mark.parametrize("fixture", ["on_prem_plan", "hybrid_plan", "cloud_plan"])
@@ -62,8 +62,9 @@ def test_created_secure_tags_are_targeted(cloud_plan: EgressPlan) -> None:
         "targets": {"agent": {"service_accounts": ["agent@p.iam.gserviceaccount.com"]}},
         "secure_tags": {"parent": "projects/p", "network": "p/vpc"},
         "options": {"networks": [NETWORK]},
+        "plan": cloud_plan,
     }
-    run = run_program(lambda: EgressFirewallPolicy("egress", args, plan=cloud_plan))  # type: ignore[arg-type]
+    run = run_program(lambda: EgressFirewallPolicy("egress", args))
     (key,) = run.of_type("gcp:tags/tagKey:TagKey")
     assert key.inputs["purpose"] == "GCE_FIREWALL"
     assert key.inputs["purposeData"] == {"network": "p/vpc"}
@@ -108,8 +109,8 @@ def test_regional_and_hierarchical_scopes(
 
 
 def test_nat_registers_addresses_router_and_rules(hybrid_plan: EgressPlan) -> None:
-    args = {"options": {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}}
-    run = run_program(lambda: EgressNat("nat", args, plan=hybrid_plan))  # type: ignore[arg-type]
+    args = {"plan": hybrid_plan, "options": NAT_OPTIONS}
+    run = run_program(lambda: EgressNat("nat", args))
     (component,) = run.of_type("sep-egress:gcp:EgressNat")
     addresses = run.of_type("gcp:compute/address:Address")
     assert sorted(address.inputs["name"] for address in addresses) == ["sep-egress-nat-1", "sep-egress-nat-2"]
@@ -149,9 +150,10 @@ def test_nat_rules_for_declared_destinations(catalog: Any) -> None:
             "network": NETWORK,
             "subnetworks": ["workloads"],
             "rule_numbers": {"corporate-proxy": 10},
-        }
+        },
+        "plan": plan,
     }
-    run = run_program(lambda: EgressNat("nat", args, plan=plan))  # type: ignore[arg-type]
+    run = run_program(lambda: EgressNat("nat", args))
     (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
     (rule,) = nat.inputs["rules"]
     assert rule["ruleNumber"] == 10
@@ -168,7 +170,7 @@ def test_storage_private_access(storage: str, count: int) -> None:
         "selection": {"mode": "cloud", "version": "14.3 RU1", "storage": storage},
         "options": {"networks": [NETWORK], "subnetworks": ["workloads"]},
     }
-    run = run_program(lambda: StoragePrivateAccess("pga", args))  # type: ignore[arg-type]
+    run = run_program(lambda: StoragePrivateAccess("pga", args))
     children = [resource for resource in run.resources if resource.custom]
     assert len(children) == count
     if count:
@@ -186,8 +188,11 @@ def test_storage_private_access(storage: str, count: int) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"options": {"networks": [NETWORK]}}, r"^selection: a mapping"),
-        ({"selection": {"mode": "cloud"}, "options": {"networks": [NETWORK]}}, r"^selection\.version: "),
+        (
+            {"options": {"networks": [NETWORK]}},
+            r"^selection: the catalog selection \(at least its version\) or a ready plan",
+        ),
+        ({"selection": {"mode": "cloud"}, "options": {"networks": [NETWORK]}}, r"^selection\.version: is required"),
         ({"selection": {"mode": "cloud", "version": "14.3 RU1"}, "colour": 1}, r"^colour: unknown argument"),
         (
             {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {"networks": [NETWORK]}},
@@ -210,7 +215,7 @@ def test_storage_private_access(storage: str, count: int) -> None:
 def test_invalid_inputs_fail_before_anything_is_registered(args: dict, message: str) -> None:
     record = MockRun()
     with pytest.raises(SepEgressError, match=message):
-        run_program(lambda: EgressFirewallPolicy("egress", args), record=record)  # type: ignore[arg-type]
+        run_program(lambda: EgressFirewallPolicy("egress", args), record=record)
     assert record.resources == []
 
 
@@ -224,12 +229,12 @@ def test_nat_and_pga_inputs_are_validated() -> None:
                     "selection": {"mode": "cloud", "version": "14.3 RU1"},
                     "options": {"region": "europe-west1", "network": NETWORK},
                 },
-            ),  # type: ignore[arg-type]
+            ),
             record=record,
         )
     with pytest.raises(GcpSpecError, match=r"^options\.networks: is required"):
         run_program(
-            lambda: StoragePrivateAccess("pga", {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {}}),  # type: ignore[arg-type]
+            lambda: StoragePrivateAccess("pga", {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {}}),
             record=record,
         )
     assert record.resources == []
@@ -243,19 +248,27 @@ NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["wo
     ("component", "args", "message"),
     [
         # "false" is a truthy string: it used to select proxy=True (clear-text LiveUpdate on port 80).
-        (EgressFirewallPolicy, {"selection": {**CLOUD, "proxy": "false"}}, r"^selection\.proxy: 'false' is not a"),
-        (EgressNat, {"selection": {**CLOUD, "proxy": 1}, "options": NAT_OPTIONS}, r"^selection\.proxy: 1 is not a"),
+        (
+            EgressFirewallPolicy,
+            {"selection": {**CLOUD, "proxy": "false"}},
+            r"^selection\.proxy: true or false, not 'fa",
+        ),
+        (
+            EgressNat,
+            {"selection": {**CLOUD, "proxy": 1}, "options": NAT_OPTIONS},
+            r"^selection\.proxy: true or false, not 1",
+        ),
         (EgressFirewallPolicy, {"selection": {**CLOUD, "roles": "console"}}, r"^selection\.roles: a list"),
         (EgressFirewallPolicy, {"selection": {**CLOUD, "storage": 3}}, r"^selection\.storage: 3 is not a string"),
         (
             EgressFirewallPolicy,
             {"selection": CLOUD, "options": {"networks": [NETWORK], "default_deny": "false"}},
-            r"^options\.default_deny: 'false' is not a boolean",
+            r"^options\.default_deny: true or false, not 'false'",
         ),
         (
             EgressFirewallPolicy,
             {"selection": CLOUD, "options": {"networks": [NETWORK], "private_google_access": "no"}},
-            r"^options\.private_google_access: 'no' is not a boolean",
+            r"^options\.private_google_access: true or false, not 'no'",
         ),
         (
             EgressNat,
@@ -291,13 +304,152 @@ def test_booleans_and_integers_are_checked_strictly(component: Any, args: dict, 
 
 
 def test_the_default_deny_warning_reaches_the_stack_outputs(cloud_plan: EgressPlan) -> None:
-    args = {"targets": targets_for(cloud_plan), "options": {"networks": [NETWORK], "default_deny": False}}
+    args = {
+        "plan": cloud_plan,
+        "targets": targets_for(cloud_plan),
+        "options": {"networks": [NETWORK], "default_deny": False},
+    }
 
     def program() -> None:
-        policy = EgressFirewallPolicy("egress", args, plan=cloud_plan)  # type: ignore[arg-type]
+        policy = EgressFirewallPolicy("egress", args)
         pulumi.export("warnings", [warning.to_dict() for warning in policy.spec.warnings])
 
     run = run_program(program)
     (policy,) = run.of_type(POLICY)
     assert all(rule["action"] == "allow" for rule in policy.inputs["rules"])
     assert "gcp-no-default-deny" in {warning["code"] for warning in run.outputs["warnings"]}
+
+
+def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan) -> None:
+    """A stack that creates (or reads) its VPC and subnets wires their ids straight into the components."""
+    import pulumi_gcp as gcp
+
+    from sep_egress.gcp import (
+        EgressFirewallPolicyArgs,
+        EgressNatArgs,
+        FirewallPolicyOptionsArgs,
+        NatOptionsArgs,
+        PrivateAccessOptionsArgs,
+        SecureTagsArgs,
+        StoragePrivateAccessArgs,
+    )
+
+    def program() -> None:
+        network = gcp.compute.Network("vpc", name="vpc", auto_create_subnetworks=False)
+        subnet = gcp.compute.Subnetwork("agents", network=network.id, ip_cidr_range="10.0.0.0/24", region="us-east1")
+        project = pulumi.Output.from_input("p-from-another-stack")
+        policy = EgressFirewallPolicy(
+            "egress",
+            EgressFirewallPolicyArgs(
+                plan=cloud_plan,
+                secure_tags=SecureTagsArgs(parent=project.apply(lambda p: f"projects/{p}"), network="p/vpc"),
+                options=FirewallPolicyOptionsArgs(networks=[network.id, NETWORK], project=project),
+            ),
+        )
+        EgressNat(
+            "nat",
+            EgressNatArgs(
+                plan=cloud_plan,
+                options=NatOptionsArgs(region="us-east1", network=network.id, subnetworks=[subnet.id], project=project),
+            ),
+        )
+        StoragePrivateAccess(
+            "pga",
+            StoragePrivateAccessArgs(
+                plan=cloud_plan,
+                options=PrivateAccessOptionsArgs(
+                    networks=[network.self_link], subnetworks=pulumi.Output.from_input(["a", "b"])
+                ),
+            ),
+        )
+        pulumi.export("tags", policy.secure_tag_values)
+
+    run = run_program(program)
+    associations = run.of_type(ASSOCIATION)
+    assert sorted(association.inputs["attachmentTarget"] for association in associations) == sorted(["vpc-id", NETWORK])
+    assert all(association.inputs["project"] == "p-from-another-stack" for association in associations)
+    (key,) = run.of_type("gcp:tags/tagKey:TagKey")
+    assert key.inputs["parent"] == "projects/p-from-another-stack"
+    (router,) = run.of_type("gcp:compute/router:Router")
+    assert router.inputs["network"] == "vpc-id"
+    (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
+    assert nat.inputs["subnetworks"] == [{"name": "agents-id", "sourceIpRangesToNats": ["ALL_IP_RANGES"]}]
+    (route,) = run.of_type("gcp:compute/route:Route")
+    assert route.inputs["network"].endswith("/vpc")
+    (zone,) = run.of_type("gcp:dns/managedZone:ManagedZone")
+    assert zone.inputs["privateVisibilityConfig"]["networks"] == [{"networkUrl": route.inputs["network"]}]
+    pga = run.registered_outputs[run.of_type("sep-egress:gcp:StoragePrivateAccess")[0].urn]
+    assert pga["required_subnet_settings"] == [
+        {"subnetwork": "a", "privateIpGoogleAccess": True},
+        {"subnetwork": "b", "privateIpGoogleAccess": True},
+    ]
+    assert run.outputs["tags"] == {"agent": "egress-tag-agent-id", "agent-cloud": "egress-tag-agent-cloud-id"}
+    # No stand-in leaks into what is registered.
+    assert "pulumi-output" not in repr([resource.inputs for resource in run.resources])
+
+
+@pytest.mark.parametrize(
+    ("component", "args", "message"),
+    [
+        (
+            EgressFirewallPolicy,
+            {"selection": CLOUD, "options": {"networks": pulumi.Output.from_input([NETWORK])}},
+            r"^options\.networks: a list \(its items may be pulumi\.Outputs\), not a pulumi\.Output of a list",
+        ),
+        (
+            EgressFirewallPolicy,
+            {"selection": {**CLOUD, "mode": pulumi.Output.from_input("cloud")}},
+            r"^selection\.mode: a pulumi\.Output cannot be used here: .* must be known",
+        ),
+        (
+            EgressNat,
+            {"selection": CLOUD, "options": {**NAT_OPTIONS, "region": pulumi.Output.from_input("us-east1")}},
+            r"^options\.region: a pulumi\.Output cannot be used here",
+        ),
+        (
+            EgressFirewallPolicy,
+            {"selection": CLOUD, "targets": {"agent": {"service_accounts": [pulumi.Output.from_input("a@b.cd")]}}},
+            r"^targets\.agent\.service_accounts\[0\]: a pulumi\.Output cannot be used here",
+        ),
+    ],
+)
+def test_an_output_where_the_compiler_needs_the_value_says_why(component: Any, args: dict, message: str) -> None:
+    record = MockRun()
+    with pytest.raises(GcpSpecError, match=message):
+        run_program(lambda: component("strict", args), record=record)
+    assert record.resources == []
+
+
+@pytest.mark.parametrize(
+    ("component", "args", "documented"),
+    [
+        (EgressFirewallPolicy, {"selection": CLOUD, "options": {"networks": [NETWORK]}}, "EgressFirewallPolicy"),
+        (EgressNat, {"selection": CLOUD, "options": NAT_OPTIONS}, "EgressNat"),
+        (StoragePrivateAccess, {"selection": CLOUD, "options": {"networks": [NETWORK]}}, "StoragePrivateAccess"),
+    ],
+)
+def test_every_documented_output_is_an_output_attribute_and_registered(
+    component: Any, args: dict, documented: str
+) -> None:
+    import re
+
+    from support import ROOT
+
+    secure = {"secure_tags": {"parent": "organizations/1"}} if component is EgressFirewallPolicy else {}
+
+    def program() -> None:
+        made = component("c", {**args, **secure})
+        for name in component.OUTPUTS:
+            assert isinstance(getattr(made, name), pulumi.Output), name
+            pulumi.export(name, getattr(made, name))
+
+    run = run_program(program)
+    token = f"$sep-egress:gcp:{documented}"
+    (registered,) = [outputs for urn, outputs in run.registered_outputs.items() if token in urn]
+    # The engine drops None values, and in a preview a value only the cloud knows (an address) is unknown.
+    assert {name for name in component.OUTPUTS if run.outputs[name] is not None} <= set(registered)
+    assert set(registered) <= set(component.OUTPUTS)
+    docs = (ROOT / "docs" / "gcp.md").read_text(encoding="utf-8")
+    [row] = [line for line in docs.splitlines() if line.startswith(f"| `{documented}`")]
+    listed = set(re.findall(r"`([a-z_]+)`", row.rsplit("|", 2)[-2]))
+    assert listed == set(component.OUTPUTS)

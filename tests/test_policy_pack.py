@@ -755,6 +755,7 @@ def registrations_of(program: Any) -> list[Any]:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_sep_egress_components_pass_the_pack() -> None:
+    from sep_egress.arguments import SelectionArgs
     from sep_egress.aws import FirewallSettings, LoggingSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
     from sep_egress.gcp import EgressFirewallPolicy
 
@@ -763,8 +764,7 @@ def test_sep_egress_components_pass_the_pack() -> None:
         NetworkFirewallAllowlist(
             "sep",
             NetworkFirewallAllowlistArgs(
-                mode="hybrid",
-                version="14.3 RU1",
+                selection=SelectionArgs(mode="hybrid", version="14.3 RU1"),
                 source_cidrs=sources,
                 firewall=FirewallSettings(vpc_id="vpc-1", subnet_ids=["subnet-1"]),
                 logging=LoggingSettings(alert_destination="sep-egress-alerts"),
@@ -773,7 +773,10 @@ def test_sep_egress_components_pass_the_pack() -> None:
         NetworkFirewallAllowlist(
             "domains",
             NetworkFirewallAllowlistArgs(
-                mode="hybrid", version="14.3 RU1", style="domain-list", name_prefix="domains", source_cidrs=sources
+                selection=SelectionArgs(mode="hybrid", version="14.3 RU1"),
+                style="domain-list",
+                name_prefix="domains",
+                source_cidrs=sources,
             ),
         )
         accounts = {"service_accounts": ["sep@p.iam.gserviceaccount.com"]}
@@ -806,14 +809,14 @@ def test_sep_egress_components_pass_the_pack() -> None:
 
 
 def test_a_sep_egress_firewall_without_logging_fails_the_stack_check() -> None:
+    from sep_egress.arguments import SelectionArgs
     from sep_egress.aws import FirewallSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
 
     def program() -> None:
         NetworkFirewallAllowlist(
             "sep",
             NetworkFirewallAllowlistArgs(
-                mode="on-prem",
-                version="14.3 RU1",
+                selection=SelectionArgs(mode="on-prem", version="14.3 RU1"),
                 source_cidrs={"agent": ["10.10.0.0/16"]},
                 firewall=FirewallSettings(vpc_id="vpc-1", subnet_ids=["subnet-1"]),
             ),

@@ -86,7 +86,9 @@ def test_the_python_snippet_of_docs_reuse_runs(monkeypatch: pytest.MonkeyPatch) 
 
     document = (ROOT / "docs" / "reuse.md").read_text(encoding="utf-8")
     [snippet] = re.findall(r"```python\n(.*?)```", document, re.DOTALL)
-    monkeypatch.chdir(ROOT / "examples" / "overlays")  # the snippet loads corporate.yaml from where it runs
+    monkeypatch.chdir(ROOT)  # the snippet loads examples/overlays/corporate.yaml from the checkout
     run = run_program(lambda: exec(snippet, {"__name__": "__main__"}))  # noqa: S102 - our own documentation
     assert run.of_type("sep-egress:aws:NetworkFirewallAllowlist")
-    assert run.outputs["tlsInspectionBypass"]
+    assert run.outputs["tls_inspection_bypass"]
+    [firewall] = run.of_type("aws:networkfirewall/firewall:Firewall")
+    assert firewall.inputs["vpcId"] == "inspection-id"  # the VPC's id, an Output, passed through

@@ -1,6 +1,6 @@
 """Pulumi components for GCP: they map the specs of ``sep_egress.compile.gcp`` to pulumi-gcp resources.
 
-Three components, usable alone or together:
+Three components, usable alone or together, each ``(name, args, opts=None)``:
 
 - ``EgressFirewallPolicy`` (``sep-egress:gcp:EgressFirewallPolicy``): a Cloud NGFW policy with every rule in one
   ``*FirewallPolicyWithRules`` resource, its associations, and optionally the secure tags it targets.
@@ -8,21 +8,37 @@ Three components, usable alone or together:
 - ``StoragePrivateAccess`` (``sep-egress:gcp:StoragePrivateAccess``): route and private DNS zone so that
   storage.googleapis.com is reached through Private Google Access.
 
-Each takes an args mapping of plain, serialisable values (``selection`` + ``options``, and ``targets`` for the
-policy), or a ready ``plan=`` (Python only) that skips the selection. Every input is validated, and every spec
-compiled, before the component registers anything: a mistake raises a ``SepEgressError`` naming the argument.
+Each takes typed args (or a mapping of the same arguments): ``selection`` or a ready ``plan`` (exactly one),
+``options``, and ``targets`` / ``secure_tags`` for the policy. Every input is validated, and every spec compiled,
+before the component registers anything: a mistake raises a ``SepEgressError`` naming the argument.
+
+Networks, subnetworks, the NAT network, the tag parent and network, and ``project`` accept ``pulumi.Output``s:
+the compiler works on a stand-in (``projects/pulumi-output/...``) and the component hands the Output to the
+resource. A resource named after a network (an association, a route) is then named after the network's position
+in the list, since its value is not known when the component is constructed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict, cast
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_gcp as gcp
+from pydantic import Field
 
-from .catalog import EgressPlan, load_catalog, select
+from .arguments import (
+    ComponentArgs,
+    ErrorFactory,
+    InputStr,
+    InputStrItems,
+    InputStrList,
+    SelectionArgs,
+    is_output,
+    resolve_plan,
+)
+from .catalog import EgressPlan
 from .catalog.models import ROLES
 from .compile.gcp import (
     FirewallOptions,
@@ -37,211 +53,251 @@ from .compile.gcp import (
     parse_targets,
 )
 from .compile.gcp_firewall import FirewallRule, compile_firewall_policy
-from .compile.gcp_model import CREATED_TAG, check_bool, check_str
+from .compile.gcp_model import CREATED_TAG
 from .compile.gcp_nat import compile_nat_gateway
 from .compile.gcp_pga import compile_private_access
 
 
-class SelectionArgs(TypedDict, total=False):
-    """What ``sep-egress`` selects from the catalog: ``mode`` and/or ``roles``, ``version`` (required),
-    ``proxy`` (default false), ``storage`` (``both`` default, ``gcp`` or ``aws``)."""
+class GcpArgs(ComponentArgs):
+    """Args of the GCP components: mistakes raise ``GcpSpecError``."""
 
-    mode: str
-    roles: list[str]
-    version: str
-    proxy: bool
-    storage: str
+    error: ClassVar[ErrorFactory] = staticmethod(GcpSpecError)
 
 
-class RoleTargetArgs(TypedDict, total=False):
-    """One role's workloads: ``secure_tags`` (``tagValues/N`` or ``created:<name>``) or ``service_accounts``."""
+class RoleTargetArgs(GcpArgs):
+    """One role's workloads: ``secure_tags`` (``tagValues/N`` or ``created:<role>``) or ``service_accounts``."""
 
-    secure_tags: list[str]
-    service_accounts: list[str]
+    secure_tags: list[str] = Field(
+        default_factory=list, description="Secure tag values (tagValues/N, or created:<role> for a created one)."
+    )
+    service_accounts: list[str] = Field(default_factory=list, description="Service account e-mail addresses.")
 
 
-class SecureTagsArgs(TypedDict, total=False):
+class SecureTagsArgs(GcpArgs):
     """Secure tags the component creates: a TagKey (purpose ``GCE_FIREWALL``) under ``parent`` (``projects/<id>``
     or ``organizations/<id>``) named ``key`` (default ``sep-egress``), and one TagValue per role without an
     explicit target. ``network`` (``<project>/<vpc>``) scopes a project key to its VPC; an organization key
     without ``network`` is usable in every network (``organization=auto``)."""
 
-    parent: str
-    key: str
-    network: str
+    parent: InputStr = Field(description="projects/<id> or organizations/<id>.")
+    key: str = Field(default="sep-egress", description="Short name of the TagKey.")
+    network: InputStr | None = Field(default=None, description="<project>/<vpc>: required for a project-level key.")
 
 
-class FirewallPolicyOptionsArgs(TypedDict, total=False):
-    """See ``FirewallOptions``; plus ``project`` for network policies."""
+class FirewallPolicyOptionsArgs(GcpArgs):
+    """How the policy is built (see ``FirewallOptions`` and docs/gcp.md); ``project`` for network policies."""
 
-    name: str
-    scope: str
-    region: str
-    parent: str
-    networks: list[str]
-    default_deny: bool
-    enforcement_order: str
-    private_google_access: bool
-    suffix_policy: str
-    skip_roles: list[str]
-    description: str
-    project: str
+    name: str = Field(default="sep-egress", description="Policy name, also the prefix of rule names.")
+    scope: str = Field(default="global", description="global or regional network policy, folder or organization.")
+    region: str | None = Field(default=None, description="Region of a regional policy.")
+    parent: str | None = Field(default=None, description="folders/N or organizations/N for hierarchical scopes.")
+    networks: InputStrItems = Field(
+        default_factory=list,
+        description="VPC networks to associate; items may be Outputs.",
+    )
+    default_deny: bool = Field(default=True, description="Deny the targeted workloads' other egress.")
+    enforcement_order: str = Field(default="BEFORE_CLASSIC_FIREWALL", description="The order the networks must use.")
+    private_google_access: bool = Field(
+        default=False, description="Serve storage.googleapis.com by a rule to 199.36.153.8/30."
+    )
+    suffix_policy: str = Field(default="refuse", description="refuse or apex-only, for domain-and-subdomains rules.")
+    skip_roles: list[str] = Field(default_factory=list, description="Plan roles that do not run in this scope.")
+    description: str = Field(
+        default="Symantec Endpoint Protection egress allowlist (sep-egress)", description="Policy description."
+    )
+    project: InputStr | None = Field(default=None, description="Project of a network policy (provider default).")
 
 
-class EgressFirewallPolicyArgs(TypedDict, total=False):
-    """Inputs of ``EgressFirewallPolicy``: ``selection`` (unless ``plan=``), ``targets`` per role, optional
+class EgressFirewallPolicyArgs(GcpArgs):
+    """Inputs of ``EgressFirewallPolicy``: ``selection`` or ``plan``, ``targets`` per role, optional
     ``secure_tags`` to create, and ``options``."""
 
-    selection: SelectionArgs
-    targets: dict[str, RoleTargetArgs]
-    secure_tags: SecureTagsArgs
-    options: FirewallPolicyOptionsArgs
-
-
-class NatOptionsArgs(TypedDict, total=False):
-    """See ``NatOptions``: ``region``, ``network``, ``subnetworks`` are required; ``rule_numbers`` maps a plan
-    entry id to its NAT rule number; ``project`` is optional."""
-
-    name: str
-    region: str
-    network: str
-    subnetworks: list[str]
-    address_count: int
-    rule_address_count: int
-    rule_numbers: dict[str, int]
-    log_filter: str
-    min_ports_per_vm: int
-    network_tier: str
-    project: str
-
-
-class EgressNatArgs(TypedDict, total=False):
-    """Inputs of ``EgressNat``: ``selection`` (unless ``plan=``) and ``options``."""
-
-    selection: SelectionArgs
-    options: NatOptionsArgs
-
-
-class PrivateAccessOptionsArgs(TypedDict, total=False):
-    """See ``PrivateAccessOptions``: ``networks`` (required), ``subnetworks``, ``name``, ``route_priority``,
-    ``project``."""
-
-    networks: list[str]
-    subnetworks: list[str]
-    name: str
-    route_priority: int
-    project: str
-
-
-class StoragePrivateAccessArgs(TypedDict, total=False):
-    """Inputs of ``StoragePrivateAccess``: ``selection`` (unless ``plan=``) and ``options``."""
-
-    selection: SelectionArgs
-    options: PrivateAccessOptionsArgs
-
-
-def _check_keys(argument: str, value: Any, allowed: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise GcpSpecError(argument, "a mapping is expected")
-    unknown = sorted(set(value) - set(allowed))
-    if unknown:
-        prefix = f"{argument}." if argument != "args" else ""
-        raise GcpSpecError(f"{prefix}{unknown[0]}", f"unknown argument; expected one of {', '.join(allowed)}")
-    return value
-
-
-def resolve_plan(args: Mapping[str, Any], plan: EgressPlan | None) -> EgressPlan:
-    """The given plan, or the catalog selection ``args["selection"]`` describes."""
-    if plan is not None:
-        if "selection" in args:
-            raise GcpSpecError("selection", "give a selection or a plan, not both")
-        return plan
-    selection = _check_keys("selection", args.get("selection"), list(SelectionArgs.__annotations__))
-    if "version" not in selection:
-        raise GcpSpecError("selection.version", 'the SEP/SES release is required, e.g. "14.3 RU1"')
-    # Checked strictly: "proxy": "false" is a truthy string and would select the proxy's clear-text LiveUpdate.
-    return select(
-        load_catalog(),
-        mode=check_str("selection.mode", selection.get("mode"), optional=True),
-        roles=_strings("selection.roles", selection.get("roles")),
-        version=cast(str, check_str("selection.version", selection["version"])),
-        proxy=check_bool("selection.proxy", selection.get("proxy", False)),
-        storage=cast(str, check_str("selection.storage", selection.get("storage", "both"))),
+    selection: SelectionArgs | None = Field(default=None, description="What to select from the catalog.")
+    plan: EgressPlan | None = Field(default=None, description="A ready EgressPlan (Python only) instead.")
+    targets: dict[str, RoleTargetArgs] = Field(
+        default_factory=dict, description="Per role, the workloads its rules apply to."
+    )
+    secure_tags: SecureTagsArgs | None = Field(
+        default=None, description="Create a tag key and a value per role without a target."
+    )
+    options: FirewallPolicyOptionsArgs = Field(
+        default_factory=FirewallPolicyOptionsArgs, description="How the policy is built."
     )
 
 
-def _strings(argument: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
-        raise GcpSpecError(argument, "a list of strings is expected")
-    return tuple(value)
+class NatOptionsArgs(GcpArgs):
+    """See ``NatOptions``: ``region``, ``network``, ``subnetworks`` are required; ``rule_numbers`` maps a plan
+    entry id to its NAT rule number."""
+
+    region: str = Field(description="Region of the Cloud Router.")
+    network: InputStr = Field(description="VPC network of the Cloud Router (or an Output).")
+    subnetworks: InputStrList = Field(
+        description="Workload subnets to translate; items or the whole list may be Outputs."
+    )
+    name: str = Field(default="sep-egress", description="Prefix of the router, NAT and address names.")
+    address_count: int = Field(default=2, description="Static addresses for general egress.")
+    rule_address_count: int = Field(default=1, description="Static addresses per NAT rule.")
+    rule_numbers: dict[str, int] = Field(
+        default_factory=dict, description="Pin the NAT rule number of a plan entry id."
+    )
+    log_filter: str = Field(default="ALL", description="ALL, ERRORS_ONLY or TRANSLATIONS_ONLY.")
+    min_ports_per_vm: int = Field(default=64, description="Static port allocation per VM.")
+    network_tier: str = Field(default="PREMIUM", description="PREMIUM or STANDARD.")
+    project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 
-def _options(argument: str, factory: Any, raw: Mapping[str, Any], tuples: Sequence[str]) -> Any:
-    values = {key: value for key, value in raw.items() if key != "project"}
-    for key in tuples:
-        if key in values:
-            values[key] = _strings(f"{argument}.{key}", values[key])
-    try:
-        return factory(**values)
-    except TypeError as exc:
-        raise GcpSpecError(argument, str(exc)) from None
+class EgressNatArgs(GcpArgs):
+    """Inputs of ``EgressNat``: ``selection`` or ``plan``, and ``options``."""
+
+    selection: SelectionArgs | None = Field(default=None, description="What to select from the catalog.")
+    plan: EgressPlan | None = Field(default=None, description="A ready EgressPlan (Python only) instead.")
+    options: NatOptionsArgs = Field(description="Where and how the gateway is built.")
+
+
+class PrivateAccessOptionsArgs(GcpArgs):
+    """See ``PrivateAccessOptions``: ``networks`` (required), ``subnetworks``, ``name``, ``route_priority``."""
+
+    networks: InputStrItems = Field(
+        description="VPC networks that get the route and see the private zone; items may be Outputs."
+    )
+    subnetworks: InputStrList = Field(
+        default_factory=list, description="Subnets that must turn Private Google Access on (reported)."
+    )
+    name: str = Field(default="sep-egress", description="Prefix of the route and zone names.")
+    route_priority: int = Field(default=1000, description="Priority of the route to 199.36.153.8/30.")
+    project: InputStr | None = Field(default=None, description="Project (provider default).")
+
+
+class StoragePrivateAccessArgs(GcpArgs):
+    """Inputs of ``StoragePrivateAccess``: ``selection`` or ``plan``, and ``options``."""
+
+    selection: SelectionArgs | None = Field(default=None, description="What to select from the catalog.")
+    plan: EgressPlan | None = Field(default=None, description="A ready EgressPlan (Python only) instead.")
+    options: PrivateAccessOptionsArgs = Field(description="Which networks and subnets.")
+
+
+class Placeholders:
+    """Stand-ins for ``pulumi.Output`` values while compiling, and the way back to the Outputs.
+
+    The compilers work on plain strings; an Output network becomes ``projects/pulumi-output/global/networks/
+    <argument>-<index>`` (a shape the compiler accepts), and every structure built from the spec is restored
+    before it reaches a resource or an output.
+    """
+
+    WHOLE_LIST = "pulumi-output-list"
+
+    def __init__(self) -> None:
+        self.outputs: dict[str, Any] = {}
+
+    def items(self, values: Any, template: str) -> tuple[str, ...]:
+        """Plain items as they are, Output items as stand-ins; a whole-list Output as one stand-in."""
+        if is_output(values):
+            key = template.format(index=self.WHOLE_LIST)
+            self.outputs[key] = values
+            return (key,)
+        result = []
+        for index, value in enumerate(values):
+            if is_output(value):
+                key = template.format(index=f"pulumi-output-{index}")
+                self.outputs[key] = value
+                result.append(key)
+            else:
+                result.append(value)
+        return tuple(result)
+
+    def one(self, value: Any, template: str) -> str:
+        return self.items([value], template)[0]
+
+    def whole_list(self, values: Sequence[str]) -> Any | None:
+        """The Output of a whole list, when ``values`` is its single stand-in."""
+        if len(values) == 1 and values[0].endswith(self.WHOLE_LIST):
+            return self.outputs.get(values[0])
+        return None
+
+    def restore(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.outputs.get(value, value)
+        if isinstance(value, Mapping):
+            return {key: self.restore(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.restore(item) for item in value]
+        return value
+
+
+_NETWORK = "projects/pulumi-output/global/networks/{argument}-{{index}}"
+_SUBNETWORK = "projects/pulumi-output/regions/any/subnetworks/{argument}-{{index}}"
 
 
 class EgressFirewallPolicy(pulumi.ComponentResource):
     """A Cloud NGFW egress policy built from the plan.
 
-    Outputs: ``policy_id``, ``policy_name``, ``rule_priorities``, ``tier`` (``standard`` when FQDN objects are
-    used), ``network_settings`` (what each associated VPC must set: ``networkFirewallPolicyEnforcementOrder``),
-    ``secure_tag_values`` (created tag values by short name), ``warnings``.
+    Outputs (``pulumi.Output`` attributes, registered under the same names): ``policy_id``, ``policy_name``,
+    ``rule_priorities``, ``tier`` (``standard`` when FQDN objects are used), ``network_settings`` (what each
+    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (role -> the
+    ``tagValues/...`` id of each created tag value: bind these to the VMs of that role), ``warnings``.
     """
 
     spec: FirewallPolicySpec
     policy_id: pulumi.Output[str]
     policy_name: pulumi.Output[str]
+    rule_priorities: pulumi.Output[list[int]]
+    tier: pulumi.Output[str]
+    network_settings: pulumi.Output[dict[str, Any]]
+    secure_tag_values: pulumi.Output[dict[str, str]]
+    warnings: pulumi.Output[list[dict[str, Any]]]
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "policy_id",
+        "policy_name",
+        "rule_priorities",
+        "tier",
+        "network_settings",
+        "secure_tag_values",
+        "warnings",
+    )
 
     def __init__(
         self,
-        resource_name: str,
-        args: EgressFirewallPolicyArgs,
-        *,
-        plan: EgressPlan | None = None,
+        name: str,
+        args: EgressFirewallPolicyArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        spec, tags_raw, created, project = self.prepare(args, plan)
+        args = EgressFirewallPolicyArgs.parse(args)
+        spec, created, placeholders = self.prepare(args)
         self.spec = spec
-        super().__init__("sep-egress:gcp:EgressFirewallPolicy", resource_name, None, opts)
-        self._build(resource_name, spec, tags_raw, created, project)
+        super().__init__("sep-egress:gcp:EgressFirewallPolicy", name, None, opts)
+        self._build(name, args, spec, created, placeholders)
 
     @staticmethod
     def prepare(
-        args: EgressFirewallPolicyArgs, plan: EgressPlan | None = None
-    ) -> tuple[FirewallPolicySpec, Mapping[str, Any] | None, list[str], Any]:
+        args: EgressFirewallPolicyArgs | Mapping[str, Any],
+    ) -> tuple[FirewallPolicySpec, list[str], Placeholders]:
         """Validate ``args`` and compile the policy without registering anything (raises ``GcpSpecError``).
 
-        Returns the spec, the secure-tag settings, the tag values to create and the project.
+        Returns the spec, the tag values to create (``created:<role>``) and the stand-ins for Outputs.
         """
-        raw = _check_keys("args", args, list(EgressFirewallPolicyArgs.__annotations__))
-        resolved = resolve_plan(raw, plan)
-        options_raw = _check_keys("options", raw.get("options", {}), list(FirewallPolicyOptionsArgs.__annotations__))
-        options = cast(
-            FirewallOptions,
-            _options("options", FirewallOptions, options_raw, ("networks", "skip_roles")),
-        )
-        project = options_raw.get("project")
-        tags_raw = raw.get("secure_tags")
-        targets_raw = dict(_check_keys("targets", raw.get("targets", {}), ROLES))
+        args = EgressFirewallPolicyArgs.parse(args)
+        resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
+        placeholders = Placeholders()
+        given = args.options.given("project")
+        if "networks" in given:
+            given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
+        if "skip_roles" in given:
+            given["skip_roles"] = tuple(given["skip_roles"])
+        options = FirewallOptions(**given)
+        targets_raw: dict[str, Any] = {
+            role: {"secure_tags": target.secure_tags, "service_accounts": target.service_accounts}
+            for role, target in args.targets.items()
+        }
+        unknown = sorted(set(targets_raw) - set(ROLES))
+        if unknown:
+            raise GcpSpecError(f"targets.{unknown[0]}", f"unknown role; choose among {', '.join(ROLES)}")
+        tags = args.secure_tags
         created: list[str] = []
-        if tags_raw is not None:
-            tags_raw = _check_keys("secure_tags", tags_raw, list(SecureTagsArgs.__annotations__))
-            for key in ("key", "network"):
-                if key in tags_raw:
-                    check_str(f"secure_tags.{key}", tags_raw[key])
-            parent = tags_raw.get("parent", "")
-            if not isinstance(parent, str) or not parent.startswith(("projects/", "organizations/")):
+        if tags is not None:
+            if isinstance(tags.parent, str) and not tags.parent.startswith(("projects/", "organizations/")):
                 raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
-            if parent.startswith("projects/") and not tags_raw.get("network"):
+            if isinstance(tags.parent, str) and tags.parent.startswith("projects/") and tags.network is None:
                 raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
             for role in resolved.roles:
                 if role not in targets_raw and role not in options.skip_roles:
@@ -250,32 +306,35 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         for role, target in targets.items():
             for value in target.secure_tags:
                 if CREATED_TAG.match(value):
-                    if tags_raw is None:
+                    if tags is None:
                         raise GcpSpecError(
                             f"targets.{role}", f"{value!r} refers to a created tag but 'secure_tags' is not given"
                         )
                     if value not in created:
                         created.append(value)
-        return compile_firewall_policy(resolved, targets, options), tags_raw, created, project
+        return compile_firewall_policy(resolved, targets, options), created, placeholders
 
     def _build(
         self,
-        resource_name: str,
+        name: str,
+        args: EgressFirewallPolicyArgs,
         spec: FirewallPolicySpec,
-        tags_raw: Mapping[str, Any] | None,
         created: list[str],
-        project: Any,
+        placeholders: Placeholders,
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
+        project = args.options.project
+        tags = args.secure_tags
 
         tag_values: dict[str, pulumi.Output[str]] = {}
-        if tags_raw is not None and created:
-            key_name = tags_raw.get("key", "sep-egress")
-            purpose_data = {"network": tags_raw["network"]} if tags_raw.get("network") else {"organization": "auto"}
+        if tags is not None and created:
+            purpose_data: Mapping[str, Any] = (
+                {"network": tags.network} if tags.network is not None else {"organization": "auto"}
+            )
             tag_key = gcp.tags.TagKey(
-                f"{resource_name}-tag-key",
-                parent=tags_raw["parent"],
-                short_name=key_name,
+                f"{name}-tag-key",
+                parent=tags.parent,
+                short_name=tags.key,
                 description="sep-egress: workloads that need endpoint-protection egress",
                 purpose="GCE_FIREWALL",
                 purpose_data=purpose_data,
@@ -284,7 +343,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
             for value in sorted(created):
                 short = value.removeprefix("created:")
                 tag_value = gcp.tags.TagValue(
-                    f"{resource_name}-tag-{short}",
+                    f"{name}-tag-{short}",
                     parent=tag_key.id,
                     short_name=short,
                     description=f"sep-egress: {short}",
@@ -292,11 +351,11 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
                 tag_values[value] = tag_value.id
 
-        rules = [self._rule_args(rule, tag_values) for rule in spec.rules]
+        rules = [placeholders.restore(self._rule_args(rule, tag_values)) for rule in spec.rules]
         policy: pulumi.CustomResource
         if spec.scope == "global":
             policy = gcp.compute.NetworkFirewallPolicyWithRules(
-                f"{resource_name}-policy",
+                f"{name}-policy",
                 name=spec.name,
                 description=spec.description,
                 rules=rules,
@@ -305,7 +364,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
             )
         elif spec.scope == "regional":
             policy = gcp.compute.RegionNetworkFirewallPolicyWithRules(
-                f"{resource_name}-policy",
+                f"{name}-policy",
                 name=spec.name,
                 description=spec.description,
                 region=spec.region,
@@ -315,7 +374,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
             )
         else:
             policy = gcp.compute.FirewallPolicyWithRules(
-                f"{resource_name}-policy",
+                f"{name}-policy",
                 parent=spec.parent,
                 short_name=spec.name,
                 description=spec.description,
@@ -327,21 +386,22 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         previous: pulumi.Resource = policy
         for association in spec.associations:
             association_opts = pulumi.ResourceOptions(parent=self, depends_on=[previous])
+            target = placeholders.restore(association.attachment_target)
             resource: pulumi.CustomResource
             if spec.scope == "global":
                 resource = gcp.compute.NetworkFirewallPolicyAssociation(
-                    f"{resource_name}-{association.name}",
+                    f"{name}-{association.name}",
                     name=association.name,
-                    attachment_target=association.attachment_target,
+                    attachment_target=target,
                     firewall_policy=policy.name,  # type: ignore[attr-defined]
                     project=project,
                     opts=association_opts,
                 )
             elif spec.scope == "regional":
                 resource = gcp.compute.RegionNetworkFirewallPolicyAssociation(
-                    f"{resource_name}-{association.name}",
+                    f"{name}-{association.name}",
                     name=association.name,
-                    attachment_target=association.attachment_target,
+                    attachment_target=target,
                     firewall_policy=policy.name,  # type: ignore[attr-defined]
                     region=spec.region,
                     project=project,
@@ -349,9 +409,9 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
             else:
                 resource = gcp.compute.FirewallPolicyAssociation(
-                    f"{resource_name}-{association.name}",
+                    f"{name}-{association.name}",
                     name=association.name,
-                    attachment_target=association.attachment_target,
+                    attachment_target=target,
                     firewall_policy=policy.id,
                     opts=association_opts,
                 )
@@ -359,17 +419,15 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
 
         self.policy_id = policy.id
         self.policy_name = pulumi.Output.from_input(spec.name)
-        self.register_outputs(
-            {
-                "policy_id": policy.id,
-                "policy_name": spec.name,
-                "rule_priorities": [rule.priority for rule in spec.rules],
-                "tier": spec.tier,
-                "network_settings": spec.network_settings(),
-                "secure_tag_values": {key.removeprefix("created:"): value for key, value in tag_values.items()},
-                "warnings": [warning.to_dict() for warning in spec.warnings],
-            }
-        )
+        self.rule_priorities = pulumi.Output.from_input([rule.priority for rule in spec.rules])
+        self.tier = pulumi.Output.from_input(spec.tier)
+        self.network_settings = pulumi.Output.from_input(spec.network_settings())
+        created_values: dict[str, Any] = {
+            key.removeprefix("created:"): value for key, value in sorted(tag_values.items())
+        }
+        self.secure_tag_values = pulumi.Output.from_input(created_values)
+        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
+        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
 
     def _rule_args(self, rule: FirewallRule, tag_values: Mapping[str, pulumi.Output[str]]) -> dict[str, Any]:
         """One rule of the spec as the ``rules`` item of a ``*FirewallPolicyWithRules`` resource.
@@ -400,53 +458,63 @@ _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 class EgressNat(pulumi.ComponentResource):
     """Cloud Router + Cloud NAT for the workload subnets, with ``MANUAL_ONLY`` static addresses.
 
-    Outputs: ``egress_addresses`` (the general NAT addresses: allowlist them on a perimeter firewall or upstream
-    proxy), ``rule_addresses`` (NAT rule number -> the addresses used only for that rule's destinations),
-    ``router_name``, ``nat_name``, ``nat_rules`` (number, entry ids, ranges), ``warnings``.
+    Outputs (``pulumi.Output`` attributes, registered under the same names): ``egress_addresses`` (the general NAT
+    addresses: allowlist them on a perimeter firewall or upstream proxy), ``rule_addresses`` (NAT rule number ->
+    the addresses used only for that rule's destinations), ``router_name``, ``nat_name``, ``nat_rules`` (number,
+    entry ids, ranges), ``warnings``.
     """
 
     spec: NatGatewaySpec
     egress_addresses: pulumi.Output[list[str]]
+    rule_addresses: pulumi.Output[dict[str, list[str]]]
+    router_name: pulumi.Output[str]
+    nat_name: pulumi.Output[str]
+    nat_rules: pulumi.Output[list[dict[str, Any]]]
+    warnings: pulumi.Output[list[dict[str, Any]]]
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "egress_addresses",
+        "rule_addresses",
+        "router_name",
+        "nat_name",
+        "nat_rules",
+        "warnings",
+    )
 
     def __init__(
         self,
-        resource_name: str,
-        args: EgressNatArgs,
-        *,
-        plan: EgressPlan | None = None,
+        name: str,
+        args: EgressNatArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        spec, project = self.prepare(args, plan)
+        args = EgressNatArgs.parse(args)
+        spec, placeholders = self.prepare(args)
         self.spec = spec
-        super().__init__("sep-egress:gcp:EgressNat", resource_name, None, opts)
-        self._build(resource_name, spec, project)
+        super().__init__("sep-egress:gcp:EgressNat", name, None, opts)
+        self._build(name, args, spec, placeholders)
 
     @staticmethod
-    def prepare(args: EgressNatArgs, plan: EgressPlan | None = None) -> tuple[NatGatewaySpec, Any]:
+    def prepare(args: EgressNatArgs | Mapping[str, Any]) -> tuple[NatGatewaySpec, Placeholders]:
         """Validate ``args`` and compile the gateway without registering anything (raises ``GcpSpecError``)."""
-        raw = _check_keys("args", args, list(EgressNatArgs.__annotations__))
-        resolved = resolve_plan(raw, plan)
-        options_raw = dict(_check_keys("options", raw.get("options", {}), list(NatOptionsArgs.__annotations__)))
-        for key in ("region", "network", "subnetworks"):
-            if key not in options_raw:
-                raise GcpSpecError(f"options.{key}", "is required")
-        pins = options_raw.pop("rule_numbers", {}) or {}
-        if not isinstance(pins, Mapping) or not all(isinstance(key, str) for key in pins):
-            raise GcpSpecError("options.rule_numbers", "a mapping of plan entry id to rule number is expected")
-        options_raw["rule_numbers"] = tuple(
-            NatRuleNumber(entry_id, number) for entry_id, number in sorted(pins.items())
+        args = EgressNatArgs.parse(args)
+        resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
+        placeholders = Placeholders()
+        given = args.options.given("project")
+        given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
+        given["subnetworks"] = placeholders.items(given["subnetworks"], _SUBNETWORK.format(argument="subnetworks"))
+        given["rule_numbers"] = tuple(
+            NatRuleNumber(entry_id, number) for entry_id, number in sorted(args.options.rule_numbers.items())
         )
-        project = options_raw.get("project")
-        options = cast(NatOptions, _options("options", NatOptions, options_raw, ("subnetworks",)))
-        return compile_nat_gateway(resolved, options), project
+        return compile_nat_gateway(resolved, NatOptions(**given)), placeholders
 
-    def _build(self, resource_name: str, spec: NatGatewaySpec, project: Any) -> None:
+    def _build(self, name: str, args: EgressNatArgs, spec: NatGatewaySpec, placeholders: Placeholders) -> None:
         child = pulumi.ResourceOptions(parent=self)
+        project = args.options.project
 
         addresses: dict[str, gcp.compute.Address] = {}
         for address in spec.all_addresses:
             addresses[address.name] = gcp.compute.Address(
-                f"{resource_name}-{address.name}",
+                f"{name}-{address.name}",
                 name=address.name,
                 region=address.region,
                 address_type="EXTERNAL",
@@ -456,23 +524,27 @@ class EgressNat(pulumi.ComponentResource):
                 opts=child,
             )
         router = gcp.compute.Router(
-            f"{resource_name}-router",
+            f"{name}-router",
             name=spec.router_name,
-            network=spec.network,
+            network=placeholders.restore(spec.network),
             region=spec.region,
             description="sep-egress: Cloud NAT for endpoint-protection egress",
             project=project,
             opts=child,
         )
+        whole = placeholders.whole_list(spec.subnetworks)
+        subnetworks: Any
+        if whole is not None:
+            subnetworks = pulumi.Output.from_input(whole).apply(_nat_subnetworks)
+        else:
+            subnetworks = _nat_subnetworks(placeholders.restore(list(spec.subnetworks)))
         nat = gcp.compute.RouterNat(
-            f"{resource_name}-nat",
+            f"{name}-nat",
             name=spec.nat_name,
             router=router.name,
             region=spec.region,
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-            subnetworks=[
-                {"name": subnetwork, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]} for subnetwork in spec.subnetworks
-            ],
+            subnetworks=subnetworks,
             nat_ip_allocate_option="MANUAL_ONLY",
             nat_ips=[addresses[address.name].self_link for address in spec.addresses],
             enable_endpoint_independent_mapping=False,
@@ -494,23 +566,23 @@ class EgressNat(pulumi.ComponentResource):
             opts=child,
         )
         self.egress_addresses = pulumi.Output.all(*[addresses[a.name].address for a in spec.addresses])
-        rule_addresses = {
-            str(rule.rule_number): pulumi.Output.all(*[addresses[a.name].address for a in rule.addresses])
-            for rule in spec.rules
-        }
-        self.register_outputs(
-            {
-                "egress_addresses": self.egress_addresses,
-                "rule_addresses": rule_addresses,
-                "router_name": router.name,
-                "nat_name": nat.name,
-                "nat_rules": [
-                    {"rule_number": rule.rule_number, "entry_ids": list(rule.entry_ids), "ranges": list(rule.ranges)}
-                    for rule in spec.rules
-                ],
-                "warnings": [warning.to_dict() for warning in spec.warnings],
-            }
+        self.rule_addresses = pulumi.Output.from_input(
+            {str(rule.rule_number): [addresses[a.name].address for a in rule.addresses] for rule in spec.rules}
         )
+        self.router_name = router.name
+        self.nat_name = nat.name
+        self.nat_rules = pulumi.Output.from_input(
+            [
+                {"rule_number": rule.rule_number, "entry_ids": list(rule.entry_ids), "ranges": list(rule.ranges)}
+                for rule in spec.rules
+            ]
+        )
+        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
+        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
+
+
+def _nat_subnetworks(subnetworks: Sequence[Any]) -> list[dict[str, Any]]:
+    return [{"name": subnetwork, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]} for subnetwork in subnetworks]
 
 
 class StoragePrivateAccess(pulumi.ComponentResource):
@@ -519,51 +591,57 @@ class StoragePrivateAccess(pulumi.ComponentResource):
     Pair it with ``EgressFirewallPolicy`` option ``private_google_access: true`` (the egress rule to
     199.36.153.8/30). The subnets are usually owned by another stack: ``required_subnet_settings`` lists the
     ``private_ip_google_access=True`` each of them must set. Nothing is created when the plan has no
-    storage.googleapis.com (storage phase ``aws``). Outputs: ``enabled``, ``zone_name``, ``routes``,
-    ``required_subnet_settings``, ``warnings``.
+    storage.googleapis.com (storage phase ``aws``). Outputs (``pulumi.Output`` attributes, registered under the same
+    names): ``enabled``, ``zone_name``, ``routes``, ``required_subnet_settings``, ``warnings``.
     """
 
     spec: PrivateAccessSpec
+    enabled: pulumi.Output[bool]
+    zone_name: pulumi.Output[str | None]
+    routes: pulumi.Output[list[dict[str, Any]]]
+    required_subnet_settings: pulumi.Output[list[dict[str, Any]]]
+    warnings: pulumi.Output[list[dict[str, Any]]]
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = ("enabled", "zone_name", "routes", "required_subnet_settings", "warnings")
 
     def __init__(
         self,
-        resource_name: str,
-        args: StoragePrivateAccessArgs,
-        *,
-        plan: EgressPlan | None = None,
+        name: str,
+        args: StoragePrivateAccessArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        spec, project = self.prepare(args, plan)
+        args = StoragePrivateAccessArgs.parse(args)
+        spec, placeholders = self.prepare(args)
         self.spec = spec
-        super().__init__("sep-egress:gcp:StoragePrivateAccess", resource_name, None, opts)
-        self._build(resource_name, spec, project)
+        super().__init__("sep-egress:gcp:StoragePrivateAccess", name, None, opts)
+        self._build(name, args, spec, placeholders)
 
     @staticmethod
-    def prepare(args: StoragePrivateAccessArgs, plan: EgressPlan | None = None) -> tuple[PrivateAccessSpec, Any]:
+    def prepare(args: StoragePrivateAccessArgs | Mapping[str, Any]) -> tuple[PrivateAccessSpec, Placeholders]:
         """Validate ``args`` and compile the route and zone without registering anything (raises ``GcpSpecError``)."""
-        raw = _check_keys("args", args, list(StoragePrivateAccessArgs.__annotations__))
-        resolved = resolve_plan(raw, plan)
-        options_raw = _check_keys("options", raw.get("options", {}), list(PrivateAccessOptionsArgs.__annotations__))
-        if "networks" not in options_raw:
-            raise GcpSpecError("options.networks", "is required")
-        project = options_raw.get("project")
-        options = cast(
-            PrivateAccessOptions,
-            _options("options", PrivateAccessOptions, options_raw, ("networks", "subnetworks")),
-        )
-        return compile_private_access(resolved, options), project
+        args = StoragePrivateAccessArgs.parse(args)
+        resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
+        placeholders = Placeholders()
+        given = args.options.given("project")
+        given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
+        if "subnetworks" in given:
+            given["subnetworks"] = placeholders.items(given["subnetworks"], _SUBNETWORK.format(argument="subnetworks"))
+        return compile_private_access(resolved, PrivateAccessOptions(**given)), placeholders
 
-    def _build(self, resource_name: str, spec: PrivateAccessSpec, project: Any) -> None:
+    def _build(
+        self, name: str, args: StoragePrivateAccessArgs, spec: PrivateAccessSpec, placeholders: Placeholders
+    ) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        zone_name: pulumi.Input[str] | None = None
+        project = args.options.project
+        zone_name: pulumi.Input[str | None] = None
         if spec.enabled:
             for route in spec.routes:
                 body = route.to_api()
                 gcp.compute.Route(
-                    f"{resource_name}-{route.name}",
+                    f"{name}-{route.name}",
                     name=route.name,
                     description=body["description"],
-                    network=route.network,
+                    network=placeholders.restore(route.network),
                     dest_range=body["destRange"],
                     next_hop_gateway=body["nextHopGateway"],
                     priority=route.priority,
@@ -572,13 +650,13 @@ class StoragePrivateAccess(pulumi.ComponentResource):
                 )
             zone_body = spec.zone_to_api()
             zone = gcp.dns.ManagedZone(
-                f"{resource_name}-zone",
+                f"{name}-zone",
                 name=spec.zone_name,
                 dns_name=zone_body["dnsName"],
                 description=zone_body["description"],
                 visibility="private",
                 private_visibility_config={
-                    "networks": [{"network_url": network} for network in spec.networks],
+                    "networks": [{"network_url": placeholders.restore(network)} for network in spec.networks],
                 },
                 project=project,
                 opts=child,
@@ -586,7 +664,7 @@ class StoragePrivateAccess(pulumi.ComponentResource):
             zone_name = zone.name
             for record in spec.record_sets:
                 gcp.dns.RecordSet(
-                    f"{resource_name}-{'wildcard' if record.type == 'CNAME' else 'private'}",
+                    f"{name}-{'wildcard' if record.type == 'CNAME' else 'private'}",
                     managed_zone=zone.name,
                     name=record.name,
                     type=record.type,
@@ -595,15 +673,18 @@ class StoragePrivateAccess(pulumi.ComponentResource):
                     project=project,
                     opts=child,
                 )
-        self.register_outputs(
-            {
-                "enabled": spec.enabled,
-                "zone_name": zone_name,
-                "routes": [route.to_api() for route in spec.routes],
-                "required_subnet_settings": spec.subnet_settings(),
-                "warnings": [warning.to_dict() for warning in spec.warnings],
-            }
-        )
+        self.enabled = pulumi.Output.from_input(spec.enabled)
+        self.zone_name = pulumi.Output.from_input(zone_name)
+        self.routes = pulumi.Output.from_input(placeholders.restore([route.to_api() for route in spec.routes]))
+        whole = placeholders.whole_list(spec.subnetworks)
+        if whole is not None:
+            self.required_subnet_settings = pulumi.Output.from_input(whole).apply(
+                lambda subnets: [{"subnetwork": subnet, "privateIpGoogleAccess": True} for subnet in subnets]
+            )
+        else:
+            self.required_subnet_settings = pulumi.Output.from_input(placeholders.restore(spec.subnet_settings()))
+        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
+        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
 
 
 __all__ = [

@@ -43,6 +43,8 @@ class MockRun:
 
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: What each component passed to ``register_outputs``, by URN (resolved; the stack's own outputs excluded).
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[RegisteredResource]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -69,11 +71,12 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        # No failures is an empty list: pulumi's MockMonitor.Invoke iterates the second item of a tuple.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 - a function token
-            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, None
+            return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, []
         if args.token == "aws:index/getRegion:getRegion":  # noqa: S105 - a function token
-            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, None
-        return {}, None
+            return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, []
+        return {}, []
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
@@ -101,6 +104,11 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 )
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "::pulumi:pulumi:Stack::" not in request.urn:
+            self.run.registered_outputs[request.urn] = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def _plain(value: Any) -> Any:

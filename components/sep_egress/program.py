@@ -6,7 +6,7 @@ the components. A mistake in the GCP block therefore never leaves half of the AW
 
 Stack configuration of the cloud blocks (keys as in the components' Python arguments)::
 
-    sep-egress:aws:                   # NetworkFirewallAllowlistArgs, without the selection (taken from the stack)
+    sep-egress:aws:                   # NetworkFirewallAllowlistArgs, without selection/plan (the stack decides)
       style: suricata
       source_cidrs: {agent: [10.10.0.0/16], sepm: [10.20.0.10/32]}
     sep-egress:gcp:
@@ -17,12 +17,13 @@ Stack configuration of the cloud blocks (keys as in the components' Python argum
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 
+from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
 from .catalog.plan import EgressPlan
 from .errors import ConfigError, SepEgressError
@@ -37,16 +38,18 @@ from .gcp import (
 from .settings import NAMESPACE, StackConfig
 
 GCP_PARTS = ("firewall", "nat", "private_access")
+#: What the stack's own keys decide (sep-egress:version, mode, ...): refused inside a cloud block.
+SELECTION_KEYS = (*SelectionArgs.model_fields, "selection", "plan")
 
 
 @dataclass
 class Deployment:
-    """A validated stack: its plan and the arguments of each component to create."""
+    """A validated stack: its plan and the arguments of each component to create (each carrying the plan)."""
 
     name: str
     plan: EgressPlan
     aws: NetworkFirewallAllowlistArgs | None = None
-    gcp: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gcp: dict[str, ComponentArgs] = field(default_factory=dict)
 
     def register(self) -> dict[str, pulumi.ComponentResource]:
         """Create the components (children of the stack) and export what other teams need."""
@@ -59,7 +62,7 @@ class Deployment:
         # One list for reviewers: what the plan is wider than the vendor asks, then what each control adds.
         warnings: list[dict[str, Any]] = [{**warning.to_dict(), "source": "plan"} for warning in plan.warnings]
         if self.aws is not None:
-            allowlist = NetworkFirewallAllowlist(self.name, self.aws, plan=plan)
+            allowlist = NetworkFirewallAllowlist(self.name, self.aws)
             created["aws"] = allowlist
             pulumi.export("awsRuleGroupArns", allowlist.rule_group_arns)
             pulumi.export("awsFirewallPolicyArn", allowlist.firewall_policy_arn)
@@ -69,27 +72,43 @@ class Deployment:
                 {"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"}
                 for note in allowlist.spec.notes
             ]
-        if "firewall" in self.gcp:
-            policy = EgressFirewallPolicy(self.name, cast(EgressFirewallPolicyArgs, self.gcp["firewall"]), plan=plan)
+        firewall_args = self.gcp.get("firewall")
+        if isinstance(firewall_args, EgressFirewallPolicyArgs):
+            policy = EgressFirewallPolicy(self.name, firewall_args)
             created["gcp-firewall"] = policy
             warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in policy.spec.warnings]
             pulumi.export("gcpFirewallPolicyId", policy.policy_id)
             pulumi.export("gcpFirewallPolicyName", policy.policy_name)
-        if "nat" in self.gcp:
-            nat = EgressNat(self.name, cast(EgressNatArgs, self.gcp["nat"]), plan=plan)
+            pulumi.export("gcpSecureTagValues", policy.secure_tag_values)
+        nat_args = self.gcp.get("nat")
+        if isinstance(nat_args, EgressNatArgs):
+            nat = EgressNat(self.name, nat_args)
             created["gcp-nat"] = nat
             warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in nat.spec.warnings]
             pulumi.export("gcpEgressAddresses", nat.egress_addresses)
-        if "private_access" in self.gcp:
-            access = StoragePrivateAccess(
-                self.name, cast(StoragePrivateAccessArgs, self.gcp["private_access"]), plan=plan
-            )
+            pulumi.export("gcpNatRuleAddresses", nat.rule_addresses)
+        access_args = self.gcp.get("private_access")
+        if isinstance(access_args, StoragePrivateAccessArgs):
+            access = StoragePrivateAccess(self.name, access_args)
             created["gcp-private-access"] = access
             warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access.spec.warnings]
         # Two components may state the same fact (the bucket warning of the policy and of Private Google Access).
         unique = {(item["code"], item["message"]): item for item in warnings}
         pulumi.export("warnings", list(unique.values()))
         return created
+
+
+def _selection_inside(block: Mapping[str, Any], where: str) -> tuple[str, str] | None:
+    """A selection key inside a cloud block: the stack's own keys decide the selection for every component."""
+    given = [key for key in SELECTION_KEYS if key in block]
+    if not given:
+        return None
+    first = given[0] if given[0] in SelectionArgs.model_fields else "version"
+    return (
+        f"{NAMESPACE}:{where}",
+        f"the stack's plan already decides {', '.join(given)} for every component "
+        f"(in a stack: set sep-egress:{first}, not sep-egress:{where}.{given[0]})",
+    )
 
 
 def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deployment:
@@ -101,33 +120,42 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
     if settings.aws is None and settings.gcp is None:
         problems.append((f"{NAMESPACE}:aws", "configure at least one cloud: sep-egress:aws or sep-egress:gcp"))
     if settings.aws is not None:
-        try:
-            args = NetworkFirewallAllowlistArgs.from_mapping(settings.aws)
-            compile_args(args, plan)
-            deployment.aws = args
-        except SepEgressError as error:
-            problems.append((f"{NAMESPACE}:aws", _without_prefix(str(error), "aws: ")))
+        selection = _selection_inside(settings.aws, "aws")
+        if selection is not None:
+            problems.append(selection)
+        else:
+            try:
+                args = NetworkFirewallAllowlistArgs.parse({**settings.aws, "plan": plan})
+                compile_args(args)
+                deployment.aws = args
+            except SepEgressError as error:
+                problems.append((f"{NAMESPACE}:aws", str(error)))
     if settings.gcp is not None:
         unknown = sorted(set(settings.gcp) - set(GCP_PARTS))
         if unknown:
             problems.append((f"{NAMESPACE}:gcp.{unknown[0]}", f"unknown part; expected {', '.join(GCP_PARTS)}"))
         if "firewall" not in settings.gcp:
             problems.append((f"{NAMESPACE}:gcp.firewall", "the GCP block needs a firewall policy"))
-        preparers: dict[str, Callable[[Any, EgressPlan], object]] = {
-            "firewall": EgressFirewallPolicy.prepare,
-            "nat": EgressNat.prepare,
-            "private_access": StoragePrivateAccess.prepare,
+        parts: dict[str, tuple[type[ComponentArgs], Any]] = {
+            "firewall": (EgressFirewallPolicyArgs, EgressFirewallPolicy.prepare),
+            "nat": (EgressNatArgs, EgressNat.prepare),
+            "private_access": (StoragePrivateAccessArgs, StoragePrivateAccess.prepare),
         }
-        for part, prepare in preparers.items():
+        for part, (kind, prepare) in parts.items():
             if part not in settings.gcp:
                 continue
             value = settings.gcp[part]
             if not isinstance(value, Mapping):
                 problems.append((f"{NAMESPACE}:gcp.{part}", "a mapping of arguments is expected"))
                 continue
+            selection = _selection_inside(value, f"gcp.{part}")
+            if selection is not None:
+                problems.append(selection)
+                continue
             try:
-                prepare(cast(Any, dict(value)), plan)
-                deployment.gcp[part] = dict(value)
+                part_args = kind.parse({**value, "plan": plan})
+                prepare(part_args)
+                deployment.gcp[part] = part_args
             except SepEgressError as error:
                 problems.append((f"{NAMESPACE}:gcp.{part}", str(error)))
         firewall = settings.gcp.get("firewall")
@@ -144,7 +172,3 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
     if problems:
         raise ConfigError(config.source, problems)
     return deployment
-
-
-def _without_prefix(message: str, prefix: str) -> str:
-    return message[len(prefix) :] if message.startswith(prefix) else message

@@ -122,6 +122,8 @@ class NetworkFirewallAllowlistArgs(TypedDict):
     """Capacities are rounded up to a multiple of this; default 100."""
     min_capacity: NotRequired[int]
     """Smallest capacity of a rule group; default 100."""
+    max_rules_bytes: NotRequired[int]
+    """Largest rules string per group (1000 to 2000000); default 2000000."""
     name_prefix: NotRequired[str]
     """Start of every physical name; default `sep-egress`."""
     allow_any_source: NotRequired[bool]
@@ -186,7 +188,8 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         self, name: str, args: NetworkFirewallAllowlistArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         raw = _plain_inputs(args)
-        allowlist_args = aws_components.NetworkFirewallAllowlistArgs.from_mapping(raw)
+        selection = {key: raw.pop(key) for key in ("version", "mode", "roles", "proxy", "storage") if key in raw}
+        allowlist_args = aws_components.NetworkFirewallAllowlistArgs.parse({**raw, "selection": selection})
         spec = aws_components.compile_args(allowlist_args)  # every mistake raised before anything is registered
         super().__init__(f"{PACKAGE_NAME}:index:NetworkFirewallAllowlist", name, None, opts)
         self.component = aws_components.NetworkFirewallAllowlist(
@@ -194,12 +197,12 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         )
         self.rule_group_arns = self.component.rule_group_arns
         self.rule_group_references = cast(pulumi.Output[list[RuleGroupReference]], self.component.rule_group_references)
-        self.firewall_policy_arn = self.component.firewall_policy_arn
-        self.firewall_arn = self.component.firewall_arn
-        self.allowed_hosts = pulumi.Output.from_input(self.component.allowed_hosts)
-        self.tls_inspection_bypass = pulumi.Output.from_input(self.component.tls_inspection_bypass)
-        self.skipped_roles = pulumi.Output.from_input(self.component.skipped_roles)
-        self.capacity = pulumi.Output.from_input(cast(dict[str, RuleGroupCapacity], self.component.capacity))
+        self.firewall_policy_arn = cast(pulumi.Output[str], self.component.firewall_policy_arn)
+        self.firewall_arn = cast(pulumi.Output[str], self.component.firewall_arn)
+        self.allowed_hosts = self.component.allowed_hosts
+        self.tls_inspection_bypass = self.component.tls_inspection_bypass
+        self.skipped_roles = self.component.skipped_roles
+        self.capacity = cast(pulumi.Output[dict[str, RuleGroupCapacity]], self.component.capacity)
         self.notes = pulumi.Output.from_input(list(spec.notes))
         self.register_outputs(_outputs(self, type(self)))
 

@@ -22,8 +22,7 @@ try:
     plan = select(load_catalog(), mode="on-prem", version=version)
     allowlist = NetworkFirewallAllowlist(
         "sep-egress",
-        NetworkFirewallAllowlistArgs(source_cidrs={"agent": agent_cidrs, "sepm": manager_cidrs}),
-        plan=plan,
+        NetworkFirewallAllowlistArgs(plan=plan, source_cidrs={"agent": agent_cidrs, "sepm": manager_cidrs}),
     )
 except SepEgressError as error:
     raise pulumi.RunError(str(error)) from None

@@ -1,0 +1,314 @@
+"""What the typed args of every component share: strict pydantic models, Pulumi inputs, the selection, and one
+way of turning a validation error into a ``SepEgressError`` that names the argument.
+
+Two kinds of values meet in a component's args:
+
+- values the compilers read (the selection, source CIDRs, ports, counts, style, names that rule ids derive from)
+  must be plain: the rules are compiled when the component is constructed, before anything is registered. A
+  ``pulumi.Output`` there is refused with a message that says so;
+- values that only pass through to a resource (VPC and subnet ids, networks, log destinations, tags, principals,
+  project) are ``pulumi.Input``: a plain value (validated as such) or a ``pulumi.Output`` (passed through).
+
+Models are strict (``"true"`` is not a boolean, ``1`` is not ``true``, ``True`` is not an integer) and refuse
+unknown keys, so a typo never silently drops a setting.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Self
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .catalog import EgressPlan, SourcedOverlay, load_catalog, load_overlay, select
+from .errors import CatalogError, SelectionError, SepEgressError
+
+ErrorFactory = Callable[[str, str], SepEgressError]
+
+_COMPILE_TIME = (
+    "a pulumi.Output cannot be used here: the rules are compiled when the component is constructed, before any "
+    "resource exists, so this value must be known then (pass a plain value)"
+)
+
+
+def _is_output(value: Any) -> bool:
+    return isinstance(value, pulumi.Output)
+
+
+def _plain_or_output(kind: type, what: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if _is_output(value):
+            return value
+        if isinstance(value, kind) and not (kind is not bool and isinstance(value, bool)):
+            if isinstance(value, str) and not value.strip():
+                raise PydanticCustomError("pulumi_input", f"{what} (not empty), or a pulumi.Output of one")
+            return value
+        raise PydanticCustomError(
+            "pulumi_input", f"{what} or a pulumi.Output of one, not {{value}}", {"value": repr(value)}
+        )
+
+    return check
+
+
+def _list_of_inputs(*, whole_output: bool) -> Callable[[Any], Any]:
+    item = _plain_or_output(str, "a string")
+
+    def check(value: Any) -> Any:
+        if _is_output(value):
+            if whole_output:
+                return value
+            raise PydanticCustomError(
+                "pulumi_input",
+                "a list (its items may be pulumi.Outputs), not a pulumi.Output of a list: one resource is created "
+                "and named per item, so the number of items must be known when the component is constructed",
+            )
+        if isinstance(value, str) or not isinstance(value, list):
+            raise PydanticCustomError("pulumi_input", "a list of strings, not {value}", {"value": repr(value)})
+        for index, entry in enumerate(value):
+            try:
+                item(entry)
+            except PydanticCustomError as error:
+                raise PydanticCustomError("pulumi_input", f"[{index}]: {error.message()}") from None
+        return list(value)
+
+    return check
+
+
+def _string_map_input(value: Any) -> Any:
+    if _is_output(value):
+        return value
+    if not isinstance(value, Mapping):
+        raise PydanticCustomError("pulumi_input", "a mapping of strings to strings, or a pulumi.Output of one")
+    item = _plain_or_output(str, "a string")
+    for key, entry in value.items():
+        if not isinstance(key, str):
+            raise PydanticCustomError("pulumi_input", "keys must be strings, not {key}", {"key": repr(key)})
+        try:
+            item(entry)
+        except PydanticCustomError as error:
+            raise PydanticCustomError("pulumi_input", f".{key}: {error.message()}") from None
+    return dict(value)
+
+
+_VALIDATING: contextvars.ContextVar[bool] = contextvars.ContextVar("sep_egress_validating_args", default=False)
+
+
+class PulumiInput:
+    """Marks an argument that accepts a ``pulumi.Output`` (read by the component package's schema)."""
+
+
+INPUT = PulumiInput()
+
+InputStr = Annotated[str | pulumi.Output[str], PlainValidator(_plain_or_output(str, "a string")), INPUT]
+"""A string, or a ``pulumi.Output`` of one (an id from another resource or a stack reference)."""
+
+InputStrList = Annotated[
+    list[InputStr] | pulumi.Output[list[str]], PlainValidator(_list_of_inputs(whole_output=True)), INPUT
+]
+"""A list whose items may be ``pulumi.Output``s, or a ``pulumi.Output`` of the whole list (values passed through)."""
+
+InputStrItems = Annotated[list[InputStr], PlainValidator(_list_of_inputs(whole_output=False)), INPUT]
+"""A list whose items may be ``pulumi.Output``s; the list itself is plain (one resource per item)."""
+
+InputStrMap = Annotated[dict[str, InputStr] | pulumi.Output[dict[str, str]], PlainValidator(_string_map_input), INPUT]
+"""A mapping of strings to strings (values may be ``pulumi.Output``s), or a ``pulumi.Output`` of one."""
+
+
+class ComponentArgs(BaseModel):
+    """Base of the components' args: strict, frozen, unknown keys refused, errors raised as ``SepEgressError``.
+
+    Build with keyword arguments (``NetworkFirewallAllowlistArgs(source_cidrs=...)``) or from plain data
+    (stack configuration, JSON) with ``parse``; either way a mistake raises the component's ``SepEgressError``
+    whose message starts with the argument's dotted name (``firewall.subnet_ids[0]: ...``).
+    """
+
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=False
+    )
+
+    error: ClassVar[ErrorFactory]
+
+    def __init__(self, /, **data: Any) -> None:
+        if _VALIDATING.get():
+            # A nested model of an outer one being validated: let pydantic report the problem with its full path.
+            super().__init__(**data)
+            return
+        token = _VALIDATING.set(True)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise args_error(type(self), exc) from None
+        finally:
+            _VALIDATING.reset(token)
+
+    @classmethod
+    def parse(cls, value: Any) -> Self:
+        """``value`` itself when it is already this class, else validated from a mapping of argument names."""
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise cls.error("args", f"a {cls.__name__} or a mapping of argument names to values")
+        token = _VALIDATING.set(True)
+        try:
+            return cls.model_validate(dict(value))
+        except ValidationError as exc:
+            raise args_error(cls, exc) from None
+        finally:
+            _VALIDATING.reset(token)
+
+    def given(self, *exclude: str) -> dict[str, Any]:
+        """The arguments the caller set (defaults left to the compiler), as plain values."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set) if name not in exclude}
+
+
+def _model_at(model: type[BaseModel], path: Sequence[Any]) -> type[BaseModel] | None:
+    """The model class validating the value at ``path`` (for the list of known arguments)."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None or not isinstance(part, str) or part not in current.model_fields:
+            return None
+        current = _model_in(current.model_fields[part].annotation)
+    return current
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _where(path: Sequence[Any]) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(model: type[BaseModel], error: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if _is_output(value) and kind != "pulumi_input":
+        return _COMPILE_TIME
+    if kind == "extra_forbidden":
+        owner = _model_at(model, error["loc"][:-1])
+        if owner is not None and "selection" in owner.model_fields and error["loc"][-1] in SelectionArgs.model_fields:
+            return f"unknown argument; the catalog selection is nested: selection.{error['loc'][-1]}"
+        known = ", ".join(owner.model_fields) if owner is not None else ""
+        return f"unknown argument; expected one of {known}" if known else "unknown argument"
+    if kind == "missing":
+        return "is required"
+    if kind == "bool_type":
+        return f"true or false, not {value!r}"
+    if kind == "int_type":
+        return f"{value!r} is not an integer"
+    if kind == "string_type":
+        return f"{value!r} is not a string"
+    if kind == "list_type":
+        return f"a list, not {value!r}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"a mapping of names to values, not {value!r}"
+    if kind == "literal_error":
+        return f"{value!r}; choose {error['ctx']['expected']}"
+    if kind == "is_instance_of":
+        return f"a {error['ctx']['class']}, not {type(value).__name__}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+_ITEM = re.compile(r"^((?:\[\d+\]|\.[^:\s]+)+): (.*)$", re.DOTALL)
+
+
+def args_error(model: type[ComponentArgs], exc: ValidationError) -> SepEgressError:
+    """One ``SepEgressError`` for every problem of ``exc``, one line each: ``<argument>: <what is wrong>``."""
+    lines: list[str] = []
+    # An unknown key first: a misspelt argument usually explains the "is required" that follows it.
+    errors = sorted(exc.errors(include_url=False), key=lambda error: error["type"] != "extra_forbidden")
+    for error in errors:
+        where = _where(error["loc"])
+        message = _message(model, error)
+        # Item validators put the index or key first: move it into the argument's name.
+        item = _ITEM.match(message)
+        if item:
+            where, message = where + item.group(1), item.group(2)
+        line = f"{where}: {message}" if where else message
+        if line not in lines:
+            lines.append(line)
+    first, _, rest = lines[0].partition(": ")
+    return model.error(first, "\n".join([rest, *lines[1:]]))
+
+
+class SelectionArgs(ComponentArgs):
+    """What to select from the vendor catalog; the same nested ``selection`` in every component.
+
+    Give it, or a ready ``plan``, never both.
+    """
+
+    error: ClassVar[ErrorFactory] = staticmethod(lambda where, message: SelectionArgsError(f"{where}: {message}"))
+
+    version: str = Field(description='The SEP/SES release deployed, e.g. "14.3 RU1".')
+    mode: str | None = Field(
+        default=None, description="on-prem (agent, sepm), hybrid (+ agent-cloud, sepm-cloud) or cloud."
+    )
+    roles: list[str] = Field(default_factory=list, description="Roles added to the mode's (console is never implied).")
+    proxy: bool = Field(default=False, description="Agents and managers reach the internet through a proxy.")
+    storage: str = Field(default="both", description="Phase of the vendor's storage move: both, gcp or aws.")
+    overlays: list[str] = Field(default_factory=list, description="Overlay files (paths) merged into the catalog.")
+
+    def plan(self, error: ErrorFactory, prefix: str = "selection") -> EgressPlan:
+        """The plan this selection describes; a mistake raises ``error`` naming ``<prefix>.<field>``."""
+        overlays = []
+        for index, name in enumerate(self.overlays):
+            try:
+                overlays.append(SourcedOverlay(name, load_overlay(Path(name))))
+            except CatalogError as exc:
+                raise error(f"{prefix}.overlays[{index}]", str(exc)) from None
+        try:
+            return select(
+                load_catalog(),
+                version=self.version,
+                mode=self.mode,
+                roles=self.roles,
+                proxy=self.proxy,
+                storage=self.storage,
+                overlays=overlays,
+            )
+        except SelectionError as exc:
+            field = exc.field or "mode"
+            raise error(f"{prefix}.{field}", str(exc).removeprefix(f"{field}: ")) from None
+        except CatalogError as exc:
+            raise error(f"{prefix}.overlays", str(exc)) from None
+
+
+class SelectionArgsError(SepEgressError):
+    """A ``SelectionArgs`` built on its own is invalid."""
+
+
+def resolve_plan(selection: SelectionArgs | None, plan: EgressPlan | None, error: ErrorFactory) -> EgressPlan:
+    """The ready ``plan``, or the one ``selection`` describes (exactly one of them is given)."""
+    if plan is not None and selection is not None:
+        raise error(
+            "plan", "pass either a plan or a selection, not both; the plan already decides the catalog selection"
+        )
+    if plan is not None:
+        return plan
+    if selection is None:
+        raise error("selection", "the catalog selection (at least its version) or a ready plan is required")
+    return selection.plan(error)
+
+
+def is_output(value: Any) -> bool:
+    """Whether ``value`` is only known once the deployment runs (a ``pulumi.Output``)."""
+    return _is_output(value)
