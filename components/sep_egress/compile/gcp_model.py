@@ -61,6 +61,9 @@ CREATED_TAG = re.compile(r"^created:[a-z][a-z0-9-]{0,62}$")
 SERVICE_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")
 RESOURCE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
 PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+# The project of a stand-in for a network whose value is not known when compiling (a ``pulumi.Output``): it takes
+# no part in the one-project check.
+UNKNOWN_PROJECT = "pulumi-output"
 NETWORK_PROJECT = re.compile(r"(?:^|/)projects/([^/]+)/global/networks/[^/]+$")
 # An existing policy: a network policy's name (or its projects/<p>/global|regions/<r>/firewallPolicies/<name>
 # path), or a hierarchical policy's numeric id (or locations/global/firewallPolicies/<id>).
@@ -264,7 +267,7 @@ class FirewallOptions:
         if not self.hierarchical and self.existing_policy is None:
             # "Make sure that the firewall policy and the associated network are in the same project":
             # https://cloud.google.com/vpc/docs/network-firewall-policies#specifications
-            projects = sorted({network_project(network) for network in self.networks})
+            projects = sorted({network_project(network) for network in self.networks} - {UNKNOWN_PROJECT})
             if len(projects) > 1:
                 raise GcpSpecError(
                     "options.networks",
@@ -285,6 +288,19 @@ class FirewallOptions:
                     "options.existing_policy",
                     f"{self.existing_policy!r} is not a {self.scope} policy id, e.g. {example}",
                 )
+            parts = self.existing_policy.split("/")
+            if not self.hierarchical and len(parts) > 1:
+                in_region = parts[2] == "regions"
+                if in_region != (self.scope == "regional") or (in_region and parts[3] != self.region):
+                    raise GcpSpecError(
+                        "options.existing_policy",
+                        f"{self.existing_policy!r} is not a {self.scope} policy"
+                        + (f" of {self.region}" if self.scope == "regional" else ""),
+                    )
+                if self.project is not None and parts[1] != self.project:
+                    raise GcpSpecError(
+                        "options.project", f"{self.project!r}, but the existing policy is in {parts[1]!r}"
+                    )
         if self.priority_band_start is not None:
             check_int("options.priority_band_start", self.priority_band_start)
             if self.existing_policy is None:
@@ -318,10 +334,23 @@ class FirewallOptions:
 
     @property
     def policy_project(self) -> str | None:
-        """The project a created network policy lives in: ``project``, else the networks' project."""
-        if self.hierarchical or self.existing_policy is not None:
+        """The project the network policy lives in: ``project``, else the existing policy's path or the networks'
+        project (None when unknown: the provider's default project)."""
+        if self.hierarchical:
+            return None
+        if self.project is not None:
             return self.project
-        return self.project or (network_project(self.networks[0]) if self.networks else None)
+        if self.existing_policy is not None:
+            parts = self.existing_policy.split("/")
+            return parts[1] if len(parts) > 1 else None
+        known = [network_project(network) for network in self.networks]
+        known = [project for project in known if project != UNKNOWN_PROJECT]
+        return known[0] if known else None
+
+    @property
+    def existing_policy_name(self) -> str | None:
+        """The existing policy's short name (network policies) or numeric id (hierarchical), without its path."""
+        return None if self.existing_policy is None else self.existing_policy.rsplit("/", 1)[-1]
 
 
 def network_project(network: str) -> str:
