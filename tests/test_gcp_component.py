@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pulumi
@@ -520,7 +521,7 @@ def test_an_existing_policy_gets_rules_in_its_band_and_nothing_else(
     assert priorities == sorted(priorities)
     actions = [rule.inputs["action"] for rule in rules]
     assert actions == sorted(actions)  # every "allow" before every "deny"
-    for before, after in zip(rules, rules[1:], strict=False):
+    for before, after in itertools.pairwise(rules):
         assert before.urn in after.depends_on
     hosts = {host for rule in rules for host in rule.inputs["match"].get("destFqdns", [])}
     assert hosts == set(hybrid_plan.hosts)
@@ -588,3 +589,52 @@ def test_an_existing_router_gets_only_the_nat_scoped_to_the_sep_ranges(hybrid_pl
     (router,) = created.of_type("gcp:compute/router:Router")
     (nat,) = created.of_type("gcp:compute/routerNat:RouterNat")
     assert nat.inputs["router"] == router.inputs["name"] == "sep-egress-router"
+
+
+@pytest.mark.parametrize(
+    ("stack", "machines"),
+    [
+        # A cloud-managed agent VM carries the one value of the key the stack creates: sep-egress/clients.
+        ("gcp-cloud", {"clients": [("tag", "sep-egress-tag-clients-id")]}),
+        # Service accounts: the agents run as sep-agent@, the enrolled SEPM as sepm@, the bastion as sep-admin-bastion@.
+        (
+            "prod",
+            {
+                "clients": [("account", "sep-agent@sep-prod-network.iam.gserviceaccount.com")],
+                "managers": [("account", "sepm@sep-prod-network.iam.gserviceaccount.com")],
+                "admin-workstations": [("account", "sep-admin-bastion@sep-prod-network.iam.gserviceaccount.com")],
+            },
+        ),
+    ],
+)
+def test_the_shipped_stacks_give_each_machine_every_host_of_its_roles(
+    stack: str, machines: dict[str, list[tuple[str, str]]]
+) -> None:
+    """The previews of gcp-cloud and prod, judged by what they would send (the policy's rule inputs), as the VMs
+    users run: each machine reaches every plan host and port of its roles, and nothing else of the plan."""
+    from sep_egress.compile.gcp_eval import Machine, check_machines, policy_from_api
+    from sep_egress.compile.gcp_model import GOOGLE_ACCESS_RANGES
+    from sep_egress.preview import run_preview
+    from sep_egress.settings import read_stack_file
+
+    from support import ROOT
+
+    config = read_stack_file(ROOT, stack)
+    plan = config.plan()
+    firewall = (config.settings.gcp or {})["firewall"]
+    options = firewall.get("options", {})
+    pga_hosts = ("storage.googleapis.com",) if options.get("private_google_access") else ()
+    preview = run_preview(ROOT, stack)
+    (policy,) = [resource for resource in preview.resources if resource.type == POLICY]
+    spec = policy_from_api(policy.inputs["rules"], pga_hosts, GOOGLE_ACCESS_RANGES["private"])
+    vms = {
+        kind: [
+            Machine.carrying([("tagKeys/sep-egress", value)]) if how == "tag" else Machine(service_account=value)
+            for how, value in carried
+        ]
+        for kind, carried in machines.items()
+    }
+    assert check_machines(spec, plan, vms) == []
+    # The roles these machines play are the ones the issue found denied: the cloud tables are in.
+    roles = {role for kind in machines for role in KIND_ROLES[kind]} & set(plan.roles)  # type: ignore[index]
+    assert "agent-cloud" in roles and (stack != "prod" or "sepm-cloud" in roles)
