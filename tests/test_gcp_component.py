@@ -594,8 +594,12 @@ def test_an_existing_router_gets_only_the_nat_scoped_to_the_sep_ranges(hybrid_pl
 @pytest.mark.parametrize(
     ("stack", "machines"),
     [
-        # A cloud-managed agent VM carries the one value of the key the stack creates: sep-egress/clients.
-        ("gcp-cloud", {"clients": [("tag", "sep-egress-tag-clients-id")]}),
+        # A cloud-managed agent VM carries one value of the key: the stack keeps 0.1's per-role values, so a VM is
+        # bound to sep-egress/agent or to sep-egress/agent-cloud; either must give it both tables.
+        (
+            "gcp-cloud",
+            {"clients": [("tag", "sep-egress-tag-agent-id"), ("tag", "sep-egress-tag-agent-cloud-id")]},
+        ),
         # Service accounts: the agents run as sep-agent@, the enrolled SEPM as sepm@, the bastion as sep-admin-bastion@.
         (
             "prod",

@@ -88,6 +88,10 @@ class SecureTagsArgs(GcpArgs):
     parent: InputStr = Field(description="projects/<id> or organizations/<id>.")
     key: str = Field(default="sep-egress", description="Short name of the TagKey.")
     network: InputStr | None = Field(default=None, description="<project>/<vpc>: required for a project-level key.")
+    keep_role_values: bool = Field(
+        default=False,
+        description="Upgrade from 0.1: keep the per-role values created before; a kind's rules target all of them.",
+    )
 
 
 class FirewallPolicyOptionsArgs(GcpArgs):
@@ -338,7 +342,9 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
             if isinstance(tags.parent, str) and tags.parent.startswith("projects/") and tags.network is None:
                 raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
-            # One value per machine kind, never per role: a VM carries one value of the key.
+            # One value per machine kind, never per role: a VM carries one value of the key. Stacks created with
+            # per-role values keep them (same resources, so VMs bound to them stay bound); the kind's rules then
+            # target every one of them, so a VM bound to any gets the kind's union.
             skip = set(options.skip_roles)
             for kind in MACHINE_KINDS:
                 roles = [role for role in KIND_ROLES[kind] if role in resolved.roles]
@@ -346,7 +352,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                     continue
                 if kind in targets_raw or any(role in targets_raw for role in KIND_ROLES[kind]):
                     continue
-                targets_raw[kind] = {"secure_tags": [f"created:{kind}"]}
+                values = [f"created:{role}" for role in roles] if tags.keep_role_values else [f"created:{kind}"]
+                targets_raw[kind] = {"secure_tags": values}
         targets = parse_targets(targets_raw)
         for key, target in targets.items():
             for value in target.secure_tags:

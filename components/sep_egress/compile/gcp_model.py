@@ -60,7 +60,8 @@ TAG_VALUE = re.compile(r"^tagValues/[0-9]+$")
 CREATED_TAG = re.compile(r"^created:[a-z][a-z0-9-]{0,62}$")
 SERVICE_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")
 RESOURCE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
-PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+# Project ids are 6-30 characters; domain-scoped ones ("example.com:project") carry a prefix.
+PROJECT_ID = re.compile(r"^[a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?$")
 # The project of a stand-in for a network whose value is not known when compiling (a ``pulumi.Output``): it takes
 # no part in the one-project check.
 UNKNOWN_PROJECT = "pulumi-output"
