@@ -108,7 +108,7 @@ def stand_ins(plan: EgressPlan, targets: dict[str, RoleTarget]) -> dict[str, lis
 
     Kinds that share a value share the machine: it plays all of their roles, as the policy then means."""
     keys = {value: TAG_KEY for target in targets.values() for value in target.secure_tags}
-    return {kind: machines_of(targets[kind].values, kind, keys) for kind in targets}
+    return {kind: machines_of(targets[kind].values, keys) for kind in targets}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -199,7 +199,7 @@ def test_one_value_per_role_fails_the_machine_model(
     monkeypatch.setattr(gcp_firewall, "target_groups", per_role_groups)
     spec = compile_firewall_policy(plan, per_role, FirewallOptions(networks=(NETWORK,)))
     machines = {
-        "clients": machines_of(["created:agent"], "clients") + machines_of(["created:agent-cloud"], "clients"),
+        "clients": machines_of(["created:agent"]) + machines_of(["created:agent-cloud"]),
     }
     failures = check_machines(spec, plan, machines)
     denied = {(failure.host, failure.verdict) for failure in failures}

@@ -149,7 +149,7 @@ def policy_from_api(
     )
 
 
-def machines_of(target_values: Iterable[str], kind: str, tag_keys: Mapping[str, str] | None = None) -> list[Machine]:
+def machines_of(target_values: Iterable[str], tag_keys: Mapping[str, str] | None = None) -> list[Machine]:
     """One machine per value a kind's target lists: each carries that single value (under its key) or account.
 
     ``tag_keys`` maps ``tagValues/N`` to its key; created values all share ``CREATED_KEY``.
