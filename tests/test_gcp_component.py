@@ -642,3 +642,35 @@ def test_the_shipped_stacks_give_each_machine_every_host_of_its_roles(
     # The roles these machines play are the ones the issue found denied: the cloud tables are in.
     roles = {role for kind in machines for role in KIND_ROLES[kind]} & set(plan.roles)  # type: ignore[index]
     assert "agent-cloud" in roles and (stack != "prod" or "sepm-cloud" in roles)
+
+
+def test_created_policy_rules_conform_to_the_sdk_types(hybrid_plan: EgressPlan) -> None:
+    """Every rule item of the *WithRules resource, its match, layer-4 configs and target tags are fields of the
+    pulumi-gcp input types (the PGA rule to the restricted VIP included)."""
+    run = firewall_run(hybrid_plan, private_google_access=True, google_access_vip="restricted")
+    (policy,) = run.of_type(POLICY)
+    for rule in policy.inputs["rules"]:
+        assert_conforms_to_sdk(rule, "NetworkFirewallPolicyWithRulesRuleArgsDict")
+        assert_conforms_to_sdk(rule["match"], "NetworkFirewallPolicyWithRulesRuleMatchArgsDict")
+        for item in rule["match"]["layer4Configs"]:
+            assert_conforms_to_sdk(item, "NetworkFirewallPolicyWithRulesRuleMatchLayer4ConfigArgsDict")
+        for tag in rule.get("targetSecureTags", []):
+            assert_conforms_to_sdk(tag, "NetworkFirewallPolicyWithRulesRuleTargetSecureTagArgsDict")
+    assert any(rule["match"].get("destIpRanges") == ["199.36.153.4/30"] for rule in policy.inputs["rules"])
+
+
+def test_private_access_through_the_restricted_vip(cloud_plan: EgressPlan) -> None:
+    options = {"networks": [NETWORK], "google_access_vip": "restricted"}
+    run = run_program(lambda: StoragePrivateAccess("pga", {"plan": cloud_plan, "options": options}))
+    (route,) = run.of_type("gcp:compute/route:Route")
+    assert route.inputs["destRange"] == "199.36.153.4/30"
+    records = {record.inputs["name"]: record.inputs for record in run.of_type("gcp:dns/recordSet:RecordSet")}
+    assert records["restricted.googleapis.com."]["rrdatas"] == [
+        "199.36.153.4",
+        "199.36.153.5",
+        "199.36.153.6",
+        "199.36.153.7",
+    ]
+    assert records["*.googleapis.com."]["rrdatas"] == ["restricted.googleapis.com."]
+    with pytest.raises(GcpSpecError, match=r"^options\.google_access_vip: 'public'; choose one of private, restricted"):
+        StoragePrivateAccess.prepare({"plan": cloud_plan, "options": {**options, "google_access_vip": "public"}})
