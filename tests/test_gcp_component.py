@@ -674,3 +674,27 @@ def test_private_access_through_the_restricted_vip(cloud_plan: EgressPlan) -> No
     assert records["*.googleapis.com."]["rrdatas"] == ["restricted.googleapis.com."]
     with pytest.raises(GcpSpecError, match=r"^options\.google_access_vip: 'public'; choose one of private, restricted"):
         StoragePrivateAccess.prepare({"plan": cloud_plan, "options": {**options, "google_access_vip": "public"}})
+
+
+def test_a_stack_names_one_google_access_vip(tmp_path: Any) -> None:
+    """The route and zone (private_access) and the egress rule (firewall) must agree on the VIP."""
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import parse_stack_config
+
+    values = {
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:mode": "cloud",
+        "sep-egress:gcp": {
+            "firewall": {
+                "targets": {"clients": {"secure_tags": ["tagValues/1"]}},
+                "options": {"networks": [NETWORK], "private_google_access": True, "google_access_vip": "restricted"},
+            },
+            "private_access": {"options": {"networks": [NETWORK]}},
+        },
+    }
+    config = parse_stack_config(values, "Pulumi.test.yaml", tmp_path)
+    with pytest.raises(SepEgressError, match=r"gcp\.private_access\.options\.google_access_vip: 'private', but"):
+        prepare_deployment(config)
+    values["sep-egress:gcp"]["private_access"]["options"]["google_access_vip"] = "restricted"  # type: ignore[index]
+    deployment = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
+    assert set(deployment.gcp) == {"firewall", "private_access"}
