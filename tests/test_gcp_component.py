@@ -639,6 +639,9 @@ def test_the_shipped_stacks_give_each_machine_every_host_of_its_roles(
         for kind, carried in machines.items()
     }
     assert check_machines(spec, plan, vms) == []
+    # The component does not own the networks: the preview says the deny waits for their enforcement order.
+    order = [warning for warning in preview.warnings if warning["code"] == "gcp-enforcement-order"]
+    assert order and "does not hold until" in order[0]["message"]
     # The roles these machines play are the ones the issue found denied: the cloud tables are in.
     roles = {role for kind in machines for role in KIND_ROLES[kind]} & set(plan.roles)  # type: ignore[index]
     assert "agent-cloud" in roles and (stack != "prod" or "sepm-cloud" in roles)
