@@ -133,7 +133,7 @@ class FirewallPolicyOptionsArgs(GcpArgs):
 
 
 class EgressFirewallPolicyArgs(GcpArgs):
-    """Inputs of ``EgressFirewallPolicy``: ``selection`` or ``plan``, ``targets`` per role, optional
+    """Inputs of ``EgressFirewallPolicy``: ``selection`` or ``plan``, ``targets`` per machine kind, optional
     ``secure_tags`` to create, and ``options``."""
 
     selection: SelectionArgs | None = Field(default=None, description="What to select from the catalog.")
@@ -277,8 +277,9 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
 
     Outputs (``pulumi.Output`` attributes, registered under the same names): ``policy_id``, ``policy_name``,
     ``rule_priorities``, ``tier`` (``standard`` when FQDN objects are used), ``network_settings`` (what each
-    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (role -> the
-    ``tagValues/...`` id of each created tag value: bind these to the VMs of that role), ``warnings``.
+    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (machine kind,
+    or role with ``keep_role_values``, -> the ``tagValues/...`` id of each created value: bind one to each VM of
+    that kind), ``warnings``. With ``existing_policy``, ``policy_id`` and ``policy_name`` name the existing policy.
     """
 
     spec: FirewallPolicySpec
@@ -827,6 +828,7 @@ __all__ = [
     "EgressNatArgs",
     "FirewallPolicyOptionsArgs",
     "NatOptionsArgs",
+    "NatSubnetworkArgs",
     "PrivateAccessOptionsArgs",
     "RoleTarget",
     "RoleTargetArgs",
