@@ -562,10 +562,12 @@ _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 class EgressNat(pulumi.ComponentResource):
-    """Cloud Router + Cloud NAT for the workload subnets, with ``MANUAL_ONLY`` static addresses.
+    """Cloud NAT for the SEP machines' subnets (on a new Cloud Router or ``options.router``), with ``MANUAL_ONLY``
+    static addresses. The addresses are shared by every VM of the translated ranges, not SEP-specific: an upstream
+    allowlist of them admits all those VMs.
 
     Outputs (``pulumi.Output`` attributes, registered under the same names): ``egress_addresses`` (the general NAT
-    addresses: allowlist them on a perimeter firewall or upstream proxy), ``rule_addresses`` (NAT rule number ->
+    addresses), ``rule_addresses`` (NAT rule number ->
     the addresses used only for that rule's destinations), ``router_name``, ``nat_name``, ``nat_rules`` (number,
     entry ids, ranges), ``warnings``.
     """
