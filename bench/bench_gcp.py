@@ -1,13 +1,14 @@
 """Measure the GCP compiler: rules against the minimum, compile time, and what one added host changes.
 
-Runs on the hybrid plan (mode hybrid + console) and on the same plan with a 5,000-host overlay, then measures how
-Cloud NAT rules (numbers and dedicated address names) hold when overlay entries with ranges are added. Prints
-measured figures only; nothing is deployed.
+Runs on the hybrid plan (mode hybrid + console) and on the same plan with a 5,000-host overlay, each in a created
+policy and in the reserved band of an existing policy, then measures how Cloud NAT rules (numbers and address
+names) hold when overlay entries with ranges are added. Prints measured figures only; nothing is deployed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import random
 import statistics
@@ -17,11 +18,15 @@ from collections import defaultdict
 from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, select
 from sep_egress.catalog.load import parse_overlay
 from sep_egress.catalog.plan import AllowRule
-from sep_egress.compile.gcp import FirewallOptions, NatOptions, compile_gcp, diff_rules, parse_targets
+from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, NatOptions, compile_gcp, diff_rules, parse_targets
 from sep_egress.compile.gcp_firewall import FirewallPolicySpec
 from sep_egress.compile.gcp_nat import compile_nat_gateway
 
 NETWORK = "projects/p/global/networks/vpc"
+LAYOUTS = {
+    "created policy": FirewallOptions(networks=(NETWORK,)),
+    "existing policy, band from 1,000,000,000": FirewallOptions(existing_policy="landing-zone"),
+}
 OVERLAY_HOSTS = 5000
 ADDED_HOSTS = 200
 NAT_ENTRIES = 40
@@ -52,7 +57,8 @@ def plans() -> dict[str, EgressPlan]:
 
 
 def targets(plan: EgressPlan) -> dict:
-    return parse_targets({role: {"secure_tags": [f"tagValues/{i + 1}"]} for i, role in enumerate(plan.roles)})
+    """One tag value per machine kind (clients, managers, administrators' workstations)."""
+    return parse_targets({kind: {"secure_tags": [f"tagValues/{i + 1}"]} for i, kind in enumerate(MACHINE_KINDS)})
 
 
 def minimum_rules(spec: FirewallPolicySpec) -> int:
@@ -63,22 +69,24 @@ def minimum_rules(spec: FirewallPolicySpec) -> int:
     return sum(math.ceil(len(group) / 100) for group in names.values())
 
 
-def compile_policy(plan: EgressPlan) -> FirewallPolicySpec:
-    return compile_gcp(plan, targets(plan), FirewallOptions(networks=(NETWORK,))).firewall
+def compile_policy(plan: EgressPlan, options: FirewallOptions) -> FirewallPolicySpec:
+    return compile_gcp(plan, targets(plan), options).firewall
 
 
 def main() -> None:
-    for label, plan in plans().items():
+    for (label, plan), (layout, options) in itertools.product(plans().items(), LAYOUTS.items()):
         timings = []
         for _ in range(5):
             start = time.perf_counter()
-            spec = compile_policy(plan)
+            spec = compile_policy(plan, options)
             timings.append(time.perf_counter() - start)
         fqdn = [rule for rule in spec.rules if rule.kind == "fqdn"]
         names = sum(len(rule.dest_fqdns) for rule in fqdn)
         minimum = minimum_rules(spec)
         largest = max(len(rule.dest_fqdns) for rule in fqdn)
-        print(f"== {label}: {len(plan.allow)} plan rules, {len(plan.hosts)} host names")
+        print(f"== {label}, {layout}: {len(plan.allow)} plan rules, {len(plan.hosts)} host names")
+        low, high = min(rule.priority for rule in spec.rules), max(rule.priority for rule in spec.rules)
+        print(f"   priorities {low:,}..{high:,}" + (f" (band {spec.band[0]:,}..{spec.band[1]:,})" if spec.band else ""))
         print(
             f"   FQDN rules: {len(fqdn)} (minimum ceil(names/100) per target group and port set: {minimum}, "
             f"ratio {len(fqdn) / minimum:.2f}); {names} FQDN entries; largest rule {largest}"
@@ -90,7 +98,7 @@ def main() -> None:
         for index in range(ADDED_HOSTS):
             extra = AllowRule(f"added{index:04d}.example.org", 443, "tls", "exact", ("agent",), ("bench-added",))
             grown = dataclasses.replace(plan, allow=tuple(sorted((*plan.allow, extra), key=lambda rule: rule.key)))
-            change = diff_rules(spec, compile_policy(grown))
+            change = diff_rules(spec, compile_policy(grown, options))
             created += len(change.created)
             updated += len(change.updated)
             deleted += len(change.deleted)
@@ -102,7 +110,7 @@ def main() -> None:
         )
         first = fqdn[0].dest_fqdns[0]
         shrunk = dataclasses.replace(plan, allow=tuple(rule for rule in plan.allow if rule.host != first))
-        change = diff_rules(spec, compile_policy(shrunk))
+        change = diff_rules(spec, compile_policy(shrunk, options))
         print(
             f"   removing {first}: updated {len(change.updated)}, created {len(change.created)}, "
             f"deleted {len(change.deleted)}"
@@ -125,7 +133,7 @@ def nat_plan(entries: list[tuple[str, str, int]]) -> EgressPlan:
 
 def nat_stability() -> None:
     """Add one entry at a time (half for a range already declared, half for a new one): count the existing rules
-    whose number or dedicated address names changed."""
+    whose number or address names changed."""
     rng = random.Random(7)
     ranges = [f"198.18.{index}.0/28" for index in range(NAT_ENTRIES)]
     base = [(f"dest-{index:03d}", cidr, 443) for index, cidr in enumerate(ranges)]

@@ -342,7 +342,7 @@ def test_construct_gcp_components(schema: dict[str, Any]) -> None:
         {
             "selection": selection,
             "options": {"networks": [NETWORK], "privateGoogleAccess": True},
-            "targets": {"agent": {"serviceAccounts": ["agents@p.iam.gserviceaccount.com"]}},
+            "targets": {"clients": {"serviceAccounts": ["agents@p.iam.gserviceaccount.com"]}},
             "secureTags": {"parent": "projects/p", "network": "p/vpc"},
         },
     )
@@ -354,7 +354,7 @@ def test_construct_gcp_components(schema: dict[str, Any]) -> None:
     assert agent_rules and all(
         rule["targetServiceAccounts"] == ["agents@p.iam.gserviceaccount.com"] for rule in agent_rules
     )
-    assert run.of_type("gcp:tags/tagKey:TagKey")  # the other roles got created tags
+    assert run.of_type("gcp:tags/tagKey:TagKey")  # the other machine kinds got created tags
     assert_state_matches_schema(schema, token, state)
     assert state["rulePriorities"] == sorted(state["rulePriorities"])
     assert state["networkSettings"] == {"networkFirewallPolicyEnforcementOrder": "BEFORE_CLASSIC_FIREWALL"}

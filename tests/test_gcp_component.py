@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pulumi
 import pytest
 
 from sep_egress.catalog import EgressPlan
-from sep_egress.compile.gcp import GcpSpecError
+from sep_egress.compile.gcp import MACHINE_KINDS, GcpSpecError
+from sep_egress.compile.gcp_model import KIND_ROLES
 from sep_egress.errors import SepEgressError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
@@ -19,7 +21,9 @@ ASSOCIATION = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolic
 
 
 def targets_for(plan: EgressPlan) -> dict[str, Any]:
-    return {role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(plan.roles)}
+    """One tag value per machine kind of the plan."""
+    kinds = [kind for kind in MACHINE_KINDS if set(KIND_ROLES[kind]) & set(plan.roles)]
+    return {kind: {"secure_tags": [f"tagValues/{index + 1}"]} for index, kind in enumerate(kinds)}
 
 
 def firewall_run(plan: EgressPlan, **options: Any) -> MockRun:
@@ -57,23 +61,30 @@ def test_associations_are_chained(cloud_plan: EgressPlan) -> None:
     assert first.urn in then.depends_on or then.urn in first.depends_on
 
 
-def test_created_secure_tags_are_targeted(cloud_plan: EgressPlan) -> None:
+def test_created_secure_tags_are_one_value_per_machine_kind(hybrid_plan: EgressPlan) -> None:
+    """One TagValue per kind without a target, never per role: the clients' value carries agent and agent-cloud."""
     args = {
-        "targets": {"agent": {"service_accounts": ["agent@p.iam.gserviceaccount.com"]}},
+        "targets": {"managers": {"service_accounts": ["sepm@p.iam.gserviceaccount.com"]}},
         "secure_tags": {"parent": "projects/p", "network": "p/vpc"},
         "options": {"networks": [NETWORK]},
-        "plan": cloud_plan,
+        "plan": hybrid_plan,
     }
     run = run_program(lambda: EgressFirewallPolicy("egress", args))
     (key,) = run.of_type("gcp:tags/tagKey:TagKey")
     assert key.inputs["purpose"] == "GCE_FIREWALL"
     assert key.inputs["purposeData"] == {"network": "p/vpc"}
-    (value,) = run.of_type("gcp:tags/tagValue:TagValue")
-    assert value.inputs["shortName"] == "agent-cloud"
+    values = run.of_type("gcp:tags/tagValue:TagValue")
+    assert sorted(value.inputs["shortName"] for value in values) == ["admin-workstations", "clients"]
     rules = run.of_type(POLICY)[0].inputs["rules"]
-    tagged = [rule for rule in rules if "targetSecureTags" in rule]
-    assert tagged and all(rule["targetSecureTags"] == [{"name": "egress-tag-agent-cloud-id"}] for rule in tagged)
+    clients = [rule for rule in rules if rule.get("targetSecureTags") == [{"name": "egress-tag-clients-id"}]]
+    hosts = {host for rule in clients for host in rule["match"].get("destFqdns", [])}
+    needed = {rule.host for rule in hybrid_plan.allow if {"agent", "agent-cloud"} & set(rule.roles)}
+    assert hosts == needed
     assert all("targetSecureTags" not in rule for rule in rules if "targetServiceAccounts" in rule)
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent-cloud: no target, but the machines of targets\.agent"):
+        EgressFirewallPolicy.prepare(
+            {**args, "targets": {"agent": {"service_accounts": ["a@p.iam.gserviceaccount.com"]}}}
+        )
 
 
 @pytest.mark.parametrize(
@@ -196,15 +207,33 @@ def test_storage_private_access(storage: str, count: int) -> None:
         ({"selection": {"mode": "cloud", "version": "14.3 RU1"}, "colour": 1}, r"^colour: unknown argument"),
         (
             {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {"networks": [NETWORK]}},
-            r"^targets\.agent: ",
+            r"^targets\.clients: ",
         ),
         (
             {
                 "selection": {"mode": "cloud", "version": "14.3 RU1"},
-                "targets": {"agent": {"secure_tags": ["created:agent"]}},
+                "targets": {"clients": {"secure_tags": ["created:clients"]}},
+                "options": {"networks": [NETWORK]},
+            },
+            r"^targets\.clients: .*'secure_tags' is not given",
+        ),
+        (
+            {
+                "selection": {"mode": "cloud", "version": "14.3 RU1"},
+                "targets": {"agent": {"secure_tags": ["tagValues/1"]}},
                 "options": {"networks": [NETWORK], "skip_roles": ["agent-cloud"]},
             },
-            r"^targets\.agent: .*'secure_tags' is not given",
+            r"^options\.skip_roles\[0\]: 'agent-cloud' runs on the same machines as agent",
+        ),
+        (
+            {
+                "selection": {"mode": "cloud", "version": "14.3 RU1"},
+                "targets": {"clients": {"secure_tags": ["tagValues/1"]}},
+                "options": {
+                    "networks": ["projects/one-project/global/networks/a", "projects/two-project/global/networks/b"]
+                },
+            },
+            r"^options\.networks: networks of several projects",
         ),
         (
             {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {"networks": [NETWORK], "zone": "a"}},
@@ -221,7 +250,7 @@ def test_invalid_inputs_fail_before_anything_is_registered(args: dict, message: 
 
 def test_nat_and_pga_inputs_are_validated() -> None:
     record = MockRun()
-    with pytest.raises(GcpSpecError, match=r"^options\.subnetworks: is required"):
+    with pytest.raises(GcpSpecError, match=r"^options\.subnetworks: list the subnets"):
         run_program(
             lambda: EgressNat(
                 "nat",
@@ -383,7 +412,7 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
         {"subnetwork": "a", "privateIpGoogleAccess": True},
         {"subnetwork": "b", "privateIpGoogleAccess": True},
     ]
-    assert run.outputs["tags"] == {"agent": "egress-tag-agent-id", "agent-cloud": "egress-tag-agent-cloud-id"}
+    assert run.outputs["tags"] == {"clients": "egress-tag-clients-id"}
     # No stand-in leaks into what is registered.
     assert "pulumi-output" not in repr([resource.inputs for resource in run.resources])
 
@@ -453,3 +482,222 @@ def test_every_documented_output_is_an_output_attribute_and_registered(
     [row] = [line for line in docs.splitlines() if line.startswith(f"| `{documented}`")]
     listed = set(re.findall(r"`([a-z_]+)`", row.rsplit("|", 2)[-2]))
     assert listed == set(component.OUTPUTS)
+
+
+RULE_TYPES = {
+    "global": "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
+    "regional": "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+    "folder": "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
+}
+
+
+@pytest.mark.parametrize(
+    ("scope", "extra", "policy_id", "expected_policy"),
+    [
+        ("global", {}, "landing-zone", "landing-zone"),
+        (
+            "regional",
+            {"region": "europe-west1"},
+            "projects/shared-host/regions/europe-west1/firewallPolicies/lz",
+            "lz",
+        ),
+        ("folder", {}, "locations/global/firewallPolicies/123456789", "123456789"),
+    ],
+)
+def test_an_existing_policy_gets_rules_in_its_band_and_nothing_else(
+    hybrid_plan: EgressPlan, scope: str, extra: dict, policy_id: str, expected_policy: str
+) -> None:
+    """Brownfield: no policy, no association; one rule resource per rule, in the band, chained one after the
+    other (a policy takes one change at a time), allows before denies, inputs the pulumi-gcp types accept."""
+    options = {"scope": scope, "existing_policy": policy_id, "priority_band_start": 500_000_000, **extra}
+    args = {"plan": hybrid_plan, "targets": targets_for(hybrid_plan), "options": options}
+    run = run_program(lambda: EgressFirewallPolicy("egress", args))
+    kinds = {resource.type for resource in run.resources}
+    assert kinds == {"sep-egress:gcp:EgressFirewallPolicy", RULE_TYPES[scope]}
+    rules = run.of_type(RULE_TYPES[scope])
+    assert all(rule.inputs["firewallPolicy"] == expected_policy for rule in rules)
+    priorities = [rule.inputs["priority"] for rule in rules]
+    assert all(500_000_000 <= priority < 500_000_000 + (1 << 22) for priority in priorities)
+    assert priorities == sorted(priorities)
+    actions = [rule.inputs["action"] for rule in rules]
+    assert actions == sorted(actions)  # every "allow" before every "deny"
+    for before, after in itertools.pairwise(rules):
+        assert before.urn in after.depends_on
+    hosts = {host for rule in rules for host in rule.inputs["match"].get("destFqdns", [])}
+    assert hosts == set(hybrid_plan.hosts)
+    if scope == "folder":
+        assert all("ruleName" not in rule.inputs for rule in rules)  # FirewallPolicyRule has no rule_name
+    else:
+        assert all(rule.inputs["ruleName"].startswith("sep-egress-") for rule in rules)
+    if scope == "regional":
+        assert all(rule.inputs["region"] == "europe-west1" for rule in rules)
+        assert all(rule.inputs["project"] == "shared-host" for rule in rules)
+    assert_conforms_to_sdk(rules[0].inputs["match"], "NetworkFirewallPolicyRuleMatchArgsDict")
+    for item in rules[0].inputs["match"]["layer4Configs"]:
+        assert_conforms_to_sdk(item, "NetworkFirewallPolicyRuleMatchLayer4ConfigArgsDict")
+    for tag in rules[0].inputs.get("targetSecureTags", []):
+        assert_conforms_to_sdk(tag, "NetworkFirewallPolicyRuleTargetSecureTagArgsDict")
+    component = run.registered_outputs[run.of_type("sep-egress:gcp:EgressFirewallPolicy")[0].urn]
+    assert component["policy_id"] == policy_id and component["policy_name"] == expected_policy
+    codes = {warning["code"] for warning in component["warnings"]}
+    assert "gcp-existing-policy-band" in codes
+    assert ("gcp-enforcement-order" in codes) == (scope != "folder")
+
+
+def assert_conforms_to_sdk(inputs: dict[str, Any], typed_dict: str) -> None:
+    """The registered (camelCase) keys are fields of the pulumi-gcp SDK's input type."""
+    import pulumi_gcp.compute._inputs as sdk_inputs
+
+    fields = getattr(sdk_inputs, typed_dict).__annotations__
+    camel = {name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:]) for name in fields}
+    assert set(inputs) <= camel, (typed_dict, set(inputs) - camel)
+
+
+def test_an_existing_router_gets_only_the_nat_scoped_to_the_sep_ranges(hybrid_plan: EgressPlan) -> None:
+    """router_create = false: no Router is registered, the NAT names the given router, and it translates only the
+    listed subnets and ranges."""
+    options = {
+        "region": "europe-west1",
+        "network": NETWORK,
+        "router": "landing-zone-router",
+        "subnetworks": ["agents"],
+        "subnetwork_ranges": [
+            {"name": "shared", "primary_range": True},
+            {"name": "gke", "secondary_ranges": ["sep-pods"]},
+        ],
+    }
+    run = run_program(lambda: EgressNat("nat", {"plan": hybrid_plan, "options": options}))
+    assert run.of_type("gcp:compute/router:Router") == []
+    (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
+    assert nat.inputs["router"] == "landing-zone-router"
+    assert nat.inputs["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
+    assert nat.inputs["subnetworks"] == [
+        {"name": "agents", "sourceIpRangesToNats": ["ALL_IP_RANGES"]},
+        {"name": "shared", "sourceIpRangesToNats": ["PRIMARY_IP_RANGE"]},
+        {"name": "gke", "sourceIpRangesToNats": ["LIST_OF_SECONDARY_IP_RANGES"], "secondaryIpRangeNames": ["sep-pods"]},
+    ]
+    for subnetwork in nat.inputs["subnetworks"]:
+        assert_conforms_to_sdk(subnetwork, "RouterNatSubnetworkArgsDict")
+    component = run.registered_outputs[run.of_type("sep-egress:gcp:EgressNat")[0].urn]
+    assert component["router_name"] == "landing-zone-router"
+    codes = {warning["code"] for warning in component["warnings"]}
+    assert {"gcp-nat-existing-router", "gcp-nat-shared-addresses"} <= codes
+    assert all(
+        "dedicated" not in address.inputs["description"] for address in run.of_type("gcp:compute/address:Address")
+    )
+    created = run_program(lambda: EgressNat("nat", {"plan": hybrid_plan, "options": NAT_OPTIONS}))
+    (router,) = created.of_type("gcp:compute/router:Router")
+    (nat,) = created.of_type("gcp:compute/routerNat:RouterNat")
+    assert nat.inputs["router"] == router.inputs["name"] == "sep-egress-router"
+
+
+@pytest.mark.parametrize(
+    ("stack", "machines"),
+    [
+        # A cloud-managed agent VM carries one value of the key: the stack keeps 0.1's per-role values, so a VM is
+        # bound to sep-egress/agent or to sep-egress/agent-cloud; either must give it both tables.
+        (
+            "gcp-cloud",
+            {"clients": [("tag", "sep-egress-tag-agent-id"), ("tag", "sep-egress-tag-agent-cloud-id")]},
+        ),
+        # Service accounts: the agents run as sep-agent@, the enrolled SEPM as sepm@, the bastion as sep-admin-bastion@.
+        (
+            "prod",
+            {
+                "clients": [("account", "sep-agent@sep-prod-network.iam.gserviceaccount.com")],
+                "managers": [("account", "sepm@sep-prod-network.iam.gserviceaccount.com")],
+                "admin-workstations": [("account", "sep-admin-bastion@sep-prod-network.iam.gserviceaccount.com")],
+            },
+        ),
+    ],
+)
+def test_the_shipped_stacks_give_each_machine_every_host_of_its_roles(
+    stack: str, machines: dict[str, list[tuple[str, str]]]
+) -> None:
+    """The previews of gcp-cloud and prod, judged by what they would send (the policy's rule inputs), as the VMs
+    users run: each machine reaches every plan host and port of its roles, and nothing else of the plan."""
+    from sep_egress.compile.gcp_eval import Machine, check_machines, policy_from_api
+    from sep_egress.compile.gcp_model import GOOGLE_ACCESS_RANGES
+    from sep_egress.preview import run_preview
+    from sep_egress.settings import read_stack_file
+
+    from support import ROOT
+
+    config = read_stack_file(ROOT, stack)
+    plan = config.plan()
+    firewall = (config.settings.gcp or {})["firewall"]
+    options = firewall.get("options", {})
+    pga_hosts = ("storage.googleapis.com",) if options.get("private_google_access") else ()
+    preview = run_preview(ROOT, stack)
+    (policy,) = [resource for resource in preview.resources if resource.type == POLICY]
+    spec = policy_from_api(policy.inputs["rules"], pga_hosts, GOOGLE_ACCESS_RANGES["private"])
+    vms = {
+        kind: [
+            Machine.carrying([("tagKeys/sep-egress", value)]) if how == "tag" else Machine(service_account=value)
+            for how, value in carried
+        ]
+        for kind, carried in machines.items()
+    }
+    assert check_machines(spec, plan, vms) == []
+    # The component does not own the networks: the preview says the deny waits for their enforcement order.
+    order = [warning for warning in preview.warnings if warning["code"] == "gcp-enforcement-order"]
+    assert order and "does not hold until" in order[0]["message"]
+    # The roles these machines play are the ones the issue found denied: the cloud tables are in.
+    roles = {role for kind in machines for role in KIND_ROLES[kind]} & set(plan.roles)  # type: ignore[index]
+    assert "agent-cloud" in roles and (stack != "prod" or "sepm-cloud" in roles)
+
+
+def test_created_policy_rules_conform_to_the_sdk_types(hybrid_plan: EgressPlan) -> None:
+    """Every rule item of the *WithRules resource, its match, layer-4 configs and target tags are fields of the
+    pulumi-gcp input types (the PGA rule to the restricted VIP included)."""
+    run = firewall_run(hybrid_plan, private_google_access=True, google_access_vip="restricted")
+    (policy,) = run.of_type(POLICY)
+    for rule in policy.inputs["rules"]:
+        assert_conforms_to_sdk(rule, "NetworkFirewallPolicyWithRulesRuleArgsDict")
+        assert_conforms_to_sdk(rule["match"], "NetworkFirewallPolicyWithRulesRuleMatchArgsDict")
+        for item in rule["match"]["layer4Configs"]:
+            assert_conforms_to_sdk(item, "NetworkFirewallPolicyWithRulesRuleMatchLayer4ConfigArgsDict")
+        for tag in rule.get("targetSecureTags", []):
+            assert_conforms_to_sdk(tag, "NetworkFirewallPolicyWithRulesRuleTargetSecureTagArgsDict")
+    assert any(rule["match"].get("destIpRanges") == ["199.36.153.4/30"] for rule in policy.inputs["rules"])
+
+
+def test_private_access_through_the_restricted_vip(cloud_plan: EgressPlan) -> None:
+    options = {"networks": [NETWORK], "google_access_vip": "restricted"}
+    run = run_program(lambda: StoragePrivateAccess("pga", {"plan": cloud_plan, "options": options}))
+    (route,) = run.of_type("gcp:compute/route:Route")
+    assert route.inputs["destRange"] == "199.36.153.4/30"
+    records = {record.inputs["name"]: record.inputs for record in run.of_type("gcp:dns/recordSet:RecordSet")}
+    assert records["restricted.googleapis.com."]["rrdatas"] == [
+        "199.36.153.4",
+        "199.36.153.5",
+        "199.36.153.6",
+        "199.36.153.7",
+    ]
+    assert records["*.googleapis.com."]["rrdatas"] == ["restricted.googleapis.com."]
+    with pytest.raises(GcpSpecError, match=r"^options\.google_access_vip: 'public'; choose one of private, restricted"):
+        StoragePrivateAccess.prepare({"plan": cloud_plan, "options": {**options, "google_access_vip": "public"}})
+
+
+def test_a_stack_names_one_google_access_vip(tmp_path: Any) -> None:
+    """The route and zone (private_access) and the egress rule (firewall) must agree on the VIP."""
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import parse_stack_config
+
+    values = {
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:mode": "cloud",
+        "sep-egress:gcp": {
+            "firewall": {
+                "targets": {"clients": {"secure_tags": ["tagValues/1"]}},
+                "options": {"networks": [NETWORK], "private_google_access": True, "google_access_vip": "restricted"},
+            },
+            "private_access": {"options": {"networks": [NETWORK]}},
+        },
+    }
+    config = parse_stack_config(values, "Pulumi.test.yaml", tmp_path)
+    with pytest.raises(SepEgressError, match=r"gcp\.private_access\.options\.google_access_vip: 'private', but"):
+        prepare_deployment(config)
+    values["sep-egress:gcp"]["private_access"]["options"]["google_access_vip"] = "restricted"  # type: ignore[index]
+    deployment = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
+    assert set(deployment.gcp) == {"firewall", "private_access"}

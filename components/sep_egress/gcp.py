@@ -3,8 +3,10 @@
 Three components, usable alone or together, each ``(name, args, opts=None)``:
 
 - ``EgressFirewallPolicy`` (``sep-egress:gcp:EgressFirewallPolicy``): a Cloud NGFW policy with every rule in one
-  ``*FirewallPolicyWithRules`` resource, its associations, and optionally the secure tags it targets.
-- ``EgressNat`` (``sep-egress:gcp:EgressNat``): a Cloud Router and Cloud NAT with static addresses and NAT rules.
+  ``*FirewallPolicyWithRules`` resource, its associations, and optionally the secure tags it targets; or, with
+  ``options.existing_policy``, only the rules, added to a policy another team owns in a reserved priority band.
+- ``EgressNat`` (``sep-egress:gcp:EgressNat``): Cloud NAT with static addresses and NAT rules, on a Cloud Router it
+  creates or on an existing one (``options.router``).
 - ``StoragePrivateAccess`` (``sep-egress:gcp:StoragePrivateAccess``): route and private DNS zone so that
   storage.googleapis.com is reached through Private Google Access.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pulumi
 import pulumi_gcp as gcp
@@ -39,21 +41,22 @@ from .arguments import (
     resolve_plan,
 )
 from .catalog import EgressPlan
-from .catalog.models import ROLES
 from .compile.gcp import (
+    MACHINE_KINDS,
     FirewallOptions,
     FirewallPolicySpec,
     GcpSpecError,
     NatGatewaySpec,
     NatOptions,
     NatRuleNumber,
+    NatSubnetwork,
     PrivateAccessOptions,
     PrivateAccessSpec,
     RoleTarget,
     parse_targets,
 )
 from .compile.gcp_firewall import FirewallRule, compile_firewall_policy
-from .compile.gcp_model import CREATED_TAG
+from .compile.gcp_model import CREATED_TAG, KIND_ROLES, UNKNOWN_PROJECT
 from .compile.gcp_nat import compile_nat_gateway
 from .compile.gcp_pga import compile_private_access
 
@@ -65,23 +68,30 @@ class GcpArgs(ComponentArgs):
 
 
 class RoleTargetArgs(GcpArgs):
-    """One role's workloads: ``secure_tags`` (``tagValues/N`` or ``created:<role>``) or ``service_accounts``."""
+    """The machines of one kind (``clients``, ``managers``, ``admin-workstations``; or of one role, when every
+    role of the kind has the same targets): ``secure_tags`` (``tagValues/N`` or ``created:<kind>``) or
+    ``service_accounts``. A VM carries one value per tag key and one service account."""
 
     secure_tags: list[str] = Field(
-        default_factory=list, description="Secure tag values (tagValues/N, or created:<role> for a created one)."
+        default_factory=list, description="Secure tag values (tagValues/N, or created:<kind> for a created one)."
     )
     service_accounts: list[str] = Field(default_factory=list, description="Service account e-mail addresses.")
 
 
 class SecureTagsArgs(GcpArgs):
     """Secure tags the component creates: a TagKey (purpose ``GCE_FIREWALL``) under ``parent`` (``projects/<id>``
-    or ``organizations/<id>``) named ``key`` (default ``sep-egress``), and one TagValue per role without an
-    explicit target. ``network`` (``<project>/<vpc>``) scopes a project key to its VPC; an organization key
-    without ``network`` is usable in every network (``organization=auto``)."""
+    or ``organizations/<id>``) named ``key`` (default ``sep-egress``), and one TagValue per machine kind of the plan
+    without an explicit target (a VM carries the one value of its kind). ``network`` (``<project>/<vpc>``) scopes a
+    project key to its VPC; an organization key without ``network`` is usable in every network
+    (``organization=auto``)."""
 
     parent: InputStr = Field(description="projects/<id> or organizations/<id>.")
     key: str = Field(default="sep-egress", description="Short name of the TagKey.")
     network: InputStr | None = Field(default=None, description="<project>/<vpc>: required for a project-level key.")
+    keep_role_values: bool = Field(
+        default=False,
+        description="Upgrade from 0.1: keep the per-role values created before; a kind's rules target all of them.",
+    )
 
 
 class FirewallPolicyOptionsArgs(GcpArgs):
@@ -98,10 +108,24 @@ class FirewallPolicyOptionsArgs(GcpArgs):
     default_deny: bool = Field(default=True, description="Deny the targeted workloads' other egress.")
     enforcement_order: str = Field(default="BEFORE_CLASSIC_FIREWALL", description="The order the networks must use.")
     private_google_access: bool = Field(
-        default=False, description="Serve storage.googleapis.com by a rule to 199.36.153.8/30."
+        default=False, description="Serve storage.googleapis.com by a rule to the Google Access range."
+    )
+    google_access_vip: str = Field(
+        default="private",
+        description="private (private.googleapis.com, 199.36.153.8/30) or restricted (199.36.153.4/30, VPC-SC).",
+    )
+    existing_policy: str | None = Field(
+        default=None,
+        description="Add the rules to this existing policy (name, path or hierarchical id): no policy, no association.",
+    )
+    priority_band_start: int | None = Field(
+        default=None,
+        description="With existing_policy: first priority of the reserved band of 4,194,304 (default 1,000,000,000).",
     )
     suffix_policy: str = Field(default="refuse", description="refuse or apex-only, for domain-and-subdomains rules.")
-    skip_roles: list[str] = Field(default_factory=list, description="Plan roles that do not run in this scope.")
+    skip_roles: list[str] = Field(
+        default_factory=list, description="Machine kinds (or all plan roles of a kind) that do not run here."
+    )
     description: str = Field(
         default="Symantec Endpoint Protection egress allowlist (sep-egress)", description="Policy description."
     )
@@ -109,30 +133,46 @@ class FirewallPolicyOptionsArgs(GcpArgs):
 
 
 class EgressFirewallPolicyArgs(GcpArgs):
-    """Inputs of ``EgressFirewallPolicy``: ``selection`` or ``plan``, ``targets`` per role, optional
+    """Inputs of ``EgressFirewallPolicy``: ``selection`` or ``plan``, ``targets`` per machine kind, optional
     ``secure_tags`` to create, and ``options``."""
 
     selection: SelectionArgs | None = Field(default=None, description="What to select from the catalog.")
     plan: EgressPlan | None = Field(default=None, description="A ready EgressPlan (Python only) instead.")
     targets: dict[str, RoleTargetArgs] = Field(
-        default_factory=dict, description="Per role, the workloads its rules apply to."
+        default_factory=dict,
+        description="Per machine kind (clients, managers, admin-workstations), the machines its rules apply to.",
     )
     secure_tags: SecureTagsArgs | None = Field(
-        default=None, description="Create a tag key and a value per role without a target."
+        default=None, description="Create a tag key and a value per machine kind without a target."
     )
     options: FirewallPolicyOptionsArgs = Field(
         default_factory=FirewallPolicyOptionsArgs, description="How the policy is built."
     )
 
 
+class NatSubnetworkArgs(GcpArgs):
+    """Chosen ranges of one subnet to translate: its primary range and/or named secondary ranges."""
+
+    name: InputStr = Field(description="The subnetwork (name or self link; or an Output).")
+    primary_range: bool = Field(default=False, description="Translate the subnet's primary range.")
+    secondary_ranges: list[str] = Field(default_factory=list, description="Secondary ranges to translate, by name.")
+
+
 class NatOptionsArgs(GcpArgs):
-    """See ``NatOptions``: ``region``, ``network``, ``subnetworks`` are required; ``rule_numbers`` maps a plan
-    entry id to its NAT rule number."""
+    """See ``NatOptions``: ``region``, ``network`` and ``subnetworks`` and/or ``subnetwork_ranges`` are required;
+    ``rule_numbers`` maps a plan entry id to its NAT rule number; ``router`` reuses an existing Cloud Router."""
 
     region: str = Field(description="Region of the Cloud Router.")
     network: InputStr = Field(description="VPC network of the Cloud Router (or an Output).")
     subnetworks: InputStrList = Field(
-        description="Workload subnets to translate; items or the whole list may be Outputs."
+        default_factory=list,
+        description="Subnets of the SEP machines, every range translated; items or the whole list may be Outputs.",
+    )
+    subnetwork_ranges: list[NatSubnetworkArgs] = Field(
+        default_factory=list, description="Subnets of the SEP machines of which only chosen ranges are translated."
+    )
+    router: str | None = Field(
+        default=None, description="An existing Cloud Router (name) to add the NAT to; default: create one."
     )
     name: str = Field(default="sep-egress", description="Prefix of the router, NAT and address names.")
     address_count: int = Field(default=2, description="Static addresses for general egress.")
@@ -164,7 +204,11 @@ class PrivateAccessOptionsArgs(GcpArgs):
         default_factory=list, description="Subnets that must turn Private Google Access on (reported)."
     )
     name: str = Field(default="sep-egress", description="Prefix of the route and zone names.")
-    route_priority: int = Field(default=1000, description="Priority of the route to 199.36.153.8/30.")
+    route_priority: int = Field(default=1000, description="Priority of the route to the Google Access range.")
+    google_access_vip: str = Field(
+        default="private",
+        description="private (private.googleapis.com, 199.36.153.8/30) or restricted (199.36.153.4/30, VPC-SC).",
+    )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 
@@ -224,8 +268,8 @@ class Placeholders:
         return value
 
 
-_NETWORK = "projects/pulumi-output/global/networks/{argument}-{{index}}"
-_SUBNETWORK = "projects/pulumi-output/regions/any/subnetworks/{argument}-{{index}}"
+_NETWORK = "projects/" + UNKNOWN_PROJECT + "/global/networks/{argument}-{{index}}"
+_SUBNETWORK = "projects/" + UNKNOWN_PROJECT + "/regions/any/subnetworks/{argument}-{{index}}"
 
 
 class EgressFirewallPolicy(pulumi.ComponentResource):
@@ -233,8 +277,9 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
 
     Outputs (``pulumi.Output`` attributes, registered under the same names): ``policy_id``, ``policy_name``,
     ``rule_priorities``, ``tier`` (``standard`` when FQDN objects are used), ``network_settings`` (what each
-    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (role -> the
-    ``tagValues/...`` id of each created tag value: bind these to the VMs of that role), ``warnings``.
+    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (machine kind,
+    or role with ``keep_role_values``, -> the ``tagValues/...`` id of each created value: bind one to each VM of
+    that kind), ``warnings``. With ``existing_policy``, ``policy_id`` and ``policy_name`` name the existing policy.
     """
 
     spec: FirewallPolicySpec
@@ -280,18 +325,17 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
         given = args.options.given("project")
+        if isinstance(args.options.project, str):  # checked against the networks; an Output passes through
+            given["project"] = args.options.project
         if "networks" in given:
             given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
         if "skip_roles" in given:
             given["skip_roles"] = tuple(given["skip_roles"])
         options = FirewallOptions(**given)
         targets_raw: dict[str, Any] = {
-            role: {"secure_tags": target.secure_tags, "service_accounts": target.service_accounts}
-            for role, target in args.targets.items()
+            key: {"secure_tags": target.secure_tags, "service_accounts": target.service_accounts}
+            for key, target in args.targets.items()
         }
-        unknown = sorted(set(targets_raw) - set(ROLES))
-        if unknown:
-            raise GcpSpecError(f"targets.{unknown[0]}", f"unknown role; choose among {', '.join(ROLES)}")
         tags = args.secure_tags
         created: list[str] = []
         if tags is not None:
@@ -299,16 +343,25 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
             if isinstance(tags.parent, str) and tags.parent.startswith("projects/") and tags.network is None:
                 raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
-            for role in resolved.roles:
-                if role not in targets_raw and role not in options.skip_roles:
-                    targets_raw[role] = {"secure_tags": [f"created:{role}"]}
+            # One value per machine kind, never per role: a VM carries one value of the key. Stacks created with
+            # per-role values keep them (same resources, so VMs bound to them stay bound); the kind's rules then
+            # target every one of them, so a VM bound to any gets the kind's union.
+            skip = set(options.skip_roles)
+            for kind in MACHINE_KINDS:
+                roles = [role for role in KIND_ROLES[kind] if role in resolved.roles]
+                if not roles or kind in skip or all(role in skip for role in roles):
+                    continue
+                if kind in targets_raw or any(role in targets_raw for role in KIND_ROLES[kind]):
+                    continue
+                values = [f"created:{role}" for role in roles] if tags.keep_role_values else [f"created:{kind}"]
+                targets_raw[kind] = {"secure_tags": values}
         targets = parse_targets(targets_raw)
-        for role, target in targets.items():
+        for key, target in targets.items():
             for value in target.secure_tags:
                 if CREATED_TAG.match(value):
                     if tags is None:
                         raise GcpSpecError(
-                            f"targets.{role}", f"{value!r} refers to a created tag but 'secure_tags' is not given"
+                            f"targets.{key}", f"{value!r} refers to a created tag but 'secure_tags' is not given"
                         )
                     if value not in created:
                         created.append(value)
@@ -323,7 +376,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         placeholders: Placeholders,
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        project = args.options.project
+        # A network policy lives in its networks' project (checked by the compiler) unless told otherwise.
+        project = args.options.project if args.options.project is not None else spec.project
         tags = args.secure_tags
 
         tag_values: dict[str, pulumi.Output[str]] = {}
@@ -352,6 +406,69 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 tag_values[value] = tag_value.id
 
         rules = [placeholders.restore(self._rule_args(rule, tag_values)) for rule in spec.rules]
+        if not spec.creates_policy:
+            self._add_rules(name, spec, rules, project)
+            policy_id: pulumi.Input[str] = cast(str, spec.existing_policy)
+            policy_name: str = cast(str, spec.existing_policy).rsplit("/", 1)[-1]
+        else:
+            created_policy = self._create_policy(name, spec, rules, project, placeholders)
+            policy_id, policy_name = created_policy.id, spec.name
+        self.policy_id = pulumi.Output.from_input(policy_id)
+        self.policy_name = pulumi.Output.from_input(policy_name)
+        self.rule_priorities = pulumi.Output.from_input([rule.priority for rule in spec.rules])
+        self.tier = pulumi.Output.from_input(spec.tier)
+        self.network_settings = pulumi.Output.from_input(spec.network_settings())
+        created_values: dict[str, Any] = {
+            key.removeprefix("created:"): value for key, value in sorted(tag_values.items())
+        }
+        self.secure_tag_values = pulumi.Output.from_input(created_values)
+        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
+        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
+
+    def _add_rules(self, name: str, spec: FirewallPolicySpec, rules: list[dict[str, Any]], project: Any) -> None:
+        """Existing policy: one rule resource per rule, all in the reserved band, chained because a policy accepts
+        one change at a time. Nothing else of the policy is read or written."""
+        policy = cast(str, spec.existing_policy).rsplit("/", 1)[-1]
+        previous: pulumi.Resource | None = None
+        for rule, args in zip(spec.rules, rules, strict=True):
+            opts = pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous is not None else None)
+            common = {key: value for key, value in args.items() if key != "rule_name"}
+            resource: pulumi.CustomResource
+            if spec.scope == "global":
+                resource = gcp.compute.NetworkFirewallPolicyRule(
+                    f"{name}-{rule.rule_name}",
+                    firewall_policy=policy,
+                    rule_name=rule.rule_name,
+                    project=project,
+                    opts=opts,
+                    **common,
+                )
+            elif spec.scope == "regional":
+                resource = gcp.compute.RegionNetworkFirewallPolicyRule(
+                    f"{name}-{rule.rule_name}",
+                    firewall_policy=policy,
+                    rule_name=rule.rule_name,
+                    region=spec.region,
+                    project=project,
+                    opts=opts,
+                    **common,
+                )
+            else:  # a hierarchical rule has no rule_name in the provider; its description carries the identity
+                resource = gcp.compute.FirewallPolicyRule(
+                    f"{name}-{rule.rule_name}", firewall_policy=policy, opts=opts, **common
+                )
+            previous = resource
+
+    def _create_policy(
+        self,
+        name: str,
+        spec: FirewallPolicySpec,
+        rules: list[dict[str, Any]],
+        project: Any,
+        placeholders: Placeholders,
+    ) -> pulumi.CustomResource:
+        """New policy: every rule in one ``*WithRules`` resource, then the associations, chained."""
+        child = pulumi.ResourceOptions(parent=self)
         policy: pulumi.CustomResource
         if spec.scope == "global":
             policy = gcp.compute.NetworkFirewallPolicyWithRules(
@@ -416,18 +533,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                     opts=association_opts,
                 )
             previous = resource
-
-        self.policy_id = policy.id
-        self.policy_name = pulumi.Output.from_input(spec.name)
-        self.rule_priorities = pulumi.Output.from_input([rule.priority for rule in spec.rules])
-        self.tier = pulumi.Output.from_input(spec.tier)
-        self.network_settings = pulumi.Output.from_input(spec.network_settings())
-        created_values: dict[str, Any] = {
-            key.removeprefix("created:"): value for key, value in sorted(tag_values.items())
-        }
-        self.secure_tag_values = pulumi.Output.from_input(created_values)
-        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
-        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
+        return policy
 
     def _rule_args(self, rule: FirewallRule, tag_values: Mapping[str, pulumi.Output[str]]) -> dict[str, Any]:
         """One rule of the spec as the ``rules`` item of a ``*FirewallPolicyWithRules`` resource.
@@ -456,10 +562,12 @@ _SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 class EgressNat(pulumi.ComponentResource):
-    """Cloud Router + Cloud NAT for the workload subnets, with ``MANUAL_ONLY`` static addresses.
+    """Cloud NAT for the SEP machines' subnets (on a new Cloud Router or ``options.router``), with ``MANUAL_ONLY``
+    static addresses. The addresses are shared by every VM of the translated ranges, not SEP-specific: an upstream
+    allowlist of them admits all those VMs.
 
     Outputs (``pulumi.Output`` attributes, registered under the same names): ``egress_addresses`` (the general NAT
-    addresses: allowlist them on a perimeter firewall or upstream proxy), ``rule_addresses`` (NAT rule number ->
+    addresses), ``rule_addresses`` (NAT rule number ->
     the addresses used only for that rule's destinations), ``router_name``, ``nat_name``, ``nat_rules`` (number,
     entry ids, ranges), ``warnings``.
     """
@@ -499,9 +607,20 @@ class EgressNat(pulumi.ComponentResource):
         args = EgressNatArgs.parse(args)
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
-        given = args.options.given("project")
+        given = args.options.given("project", "subnetwork_ranges")
         given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
-        given["subnetworks"] = placeholders.items(given["subnetworks"], _SUBNETWORK.format(argument="subnetworks"))
+        whole = placeholders.items(args.options.subnetworks, _SUBNETWORK.format(argument="subnetworks"))
+        chosen = [
+            {
+                "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork_ranges-{index}")),
+                "primary_range": item.primary_range,
+                "secondary_ranges": item.secondary_ranges,
+            }
+            for index, item in enumerate(args.options.subnetwork_ranges)
+        ]
+        if placeholders.whole_list(whole) is not None and chosen:
+            raise GcpSpecError("options.subnetwork_ranges", "give either a whole-list Output of subnetworks or ranges")
+        given["subnetworks"] = (*whole, *chosen)
         given["rule_numbers"] = tuple(
             NatRuleNumber(entry_id, number) for entry_id, number in sorted(args.options.rule_numbers.items())
         )
@@ -523,25 +642,32 @@ class EgressNat(pulumi.ComponentResource):
                 project=project,
                 opts=child,
             )
-        router = gcp.compute.Router(
-            f"{name}-router",
-            name=spec.router_name,
-            network=placeholders.restore(spec.network),
-            region=spec.region,
-            description="sep-egress: Cloud NAT for endpoint-protection egress",
-            project=project,
-            opts=child,
-        )
-        whole = placeholders.whole_list(spec.subnetworks)
+        router_name: pulumi.Input[str]
+        if spec.creates_router:
+            router = gcp.compute.Router(
+                f"{name}-router",
+                name=spec.router_name,
+                network=placeholders.restore(spec.network),
+                region=spec.region,
+                description="sep-egress: Cloud NAT for endpoint-protection egress",
+                project=project,
+                opts=child,
+            )
+            router_name = router.name
+        else:
+            # An existing router (Cloud Foundation Fabric's net-cloudnat ``router_create = false``): only the NAT is
+            # added; the router, its BGP and its other NATs stay the other stack's.
+            router_name = spec.router_name
+        whole = placeholders.whole_list([subnetwork.name for subnetwork in spec.subnetworks])
         subnetworks: Any
         if whole is not None:
             subnetworks = pulumi.Output.from_input(whole).apply(_nat_subnetworks)
         else:
-            subnetworks = _nat_subnetworks(placeholders.restore(list(spec.subnetworks)))
+            subnetworks = placeholders.restore([_nat_subnetwork_args(item) for item in spec.subnetworks])
         nat = gcp.compute.RouterNat(
             f"{name}-nat",
             name=spec.nat_name,
-            router=router.name,
+            router=router_name,
             region=spec.region,
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetworks=subnetworks,
@@ -569,7 +695,7 @@ class EgressNat(pulumi.ComponentResource):
         self.rule_addresses = pulumi.Output.from_input(
             {str(rule.rule_number): [addresses[a.name].address for a in rule.addresses] for rule in spec.rules}
         )
-        self.router_name = router.name
+        self.router_name = pulumi.Output.from_input(router_name)
         self.nat_name = nat.name
         self.nat_rules = pulumi.Output.from_input(
             [
@@ -581,8 +707,18 @@ class EgressNat(pulumi.ComponentResource):
         self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
 
 
+def _nat_subnetwork_args(subnetwork: NatSubnetwork) -> dict[str, Any]:
+    """The ``RouterNatSubnetworkArgs`` of one subnet, from its API body (the provider pluralises the ranges key)."""
+    body = subnetwork.to_api()
+    args: dict[str, Any] = {"name": body["name"], "source_ip_ranges_to_nats": body["sourceIpRangesToNat"]}
+    if "secondaryIpRangeNames" in body:
+        args["secondary_ip_range_names"] = body["secondaryIpRangeNames"]
+    return args
+
+
 def _nat_subnetworks(subnetworks: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"name": subnetwork, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]} for subnetwork in subnetworks]
+    """A whole-list Output of subnetworks, resolved: every range of each is translated."""
+    return [_nat_subnetwork_args(NatSubnetwork(name=subnetwork)) for subnetwork in subnetworks]
 
 
 class StoragePrivateAccess(pulumi.ComponentResource):
@@ -694,6 +830,7 @@ __all__ = [
     "EgressNatArgs",
     "FirewallPolicyOptionsArgs",
     "NatOptionsArgs",
+    "NatSubnetworkArgs",
     "PrivateAccessOptionsArgs",
     "RoleTarget",
     "RoleTargetArgs",

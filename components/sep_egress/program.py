@@ -166,9 +166,22 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
                 (
                     f"{NAMESPACE}:gcp.private_access",
                     "set gcp.private_access (the route and DNS zone) exactly when "
-                    "gcp.firewall.options.private_google_access is true (the egress rule to 199.36.153.8/30)",
+                    "gcp.firewall.options.private_google_access is true (the egress rule to the Google Access range)",
                 )
             )
+        access = settings.gcp.get("private_access")
+        access_options = access.get("options") if isinstance(access, Mapping) else None
+        if wants_access and isinstance(access_options, Mapping):
+            firewall_vip = firewall_options.get("google_access_vip", "private")  # type: ignore[union-attr]
+            access_vip = access_options.get("google_access_vip", "private")
+            if firewall_vip != access_vip:
+                problems.append(
+                    (
+                        f"{NAMESPACE}:gcp.private_access.options.google_access_vip",
+                        f"{access_vip!r}, but gcp.firewall.options.google_access_vip is {firewall_vip!r}: the route, "
+                        "the zone and the egress rule must name the same Google Access VIP",
+                    )
+                )
     if problems:
         raise ConfigError(config.source, problems)
     return deployment

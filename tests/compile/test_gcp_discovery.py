@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -12,16 +13,18 @@ import pytest
 
 from sep_egress.catalog import EgressPlan
 from sep_egress.compile.gcp import (
+    MACHINE_KINDS,
     FirewallOptions,
     NatOptions,
     PrivateAccessOptions,
     compile_gcp,
     parse_targets,
 )
+from sep_egress.compile.gcp_model import KIND_ROLES
 from sep_egress.compile.gcp_schema import DiscoveryValidator, firewall_policy_limit_errors, nat_limit_errors
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
-NETWORK = "projects/p/global/networks/vpc"
+NETWORK = "projects/sep-project/global/networks/vpc"
 
 
 @cache
@@ -30,12 +33,44 @@ def validator(name: str) -> DiscoveryValidator:
 
 
 def scopes() -> list[FirewallOptions]:
+    """Every scope, created and existing (rules added in the reserved band), with either Google Access VIP."""
     return [
         FirewallOptions(networks=(NETWORK,), private_google_access=True),
         FirewallOptions(scope="regional", region="europe-west1", networks=(NETWORK,), private_google_access=True),
         FirewallOptions(scope="folder", parent="folders/42", private_google_access=True),
         FirewallOptions(
             scope="organization", parent="organizations/7", networks=(NETWORK,), private_google_access=True
+        ),
+        FirewallOptions(existing_policy="landing-zone", private_google_access=True, google_access_vip="restricted"),
+        FirewallOptions(
+            scope="regional",
+            region="europe-west1",
+            existing_policy="projects/shared-vpc-host/regions/europe-west1/firewallPolicies/lz",
+            priority_band_start=0,
+            private_google_access=True,
+        ),
+        FirewallOptions(
+            scope="folder",
+            existing_policy="123456789012",
+            priority_band_start=2_000_000_000,
+            private_google_access=True,
+        ),
+    ]
+
+
+def nat_options() -> list[NatOptions]:
+    """A new router translating whole subnets, and an existing router translating chosen ranges only."""
+    return [
+        NatOptions(region="europe-west1", network=NETWORK, subnetworks=("workloads",)),
+        NatOptions(
+            region="europe-west1",
+            network=NETWORK,
+            router="landing-zone-router",
+            subnetworks=(
+                {"name": "endpoints", "primary_range": True},
+                {"name": "pods", "secondary_ranges": ["sep-pods"]},
+                {"name": "managers", "primary_range": True, "secondary_ranges": ["a", "b"]},
+            ),
         ),
     ]
 
@@ -50,25 +85,32 @@ def test_bodies_validate_against_the_discovery_documents(
         "secure_tags": lambda i: f"tagValues/{1000 + i}",
         "service_accounts": lambda i: f"sep-{i}@project.iam.gserviceaccount.com",
     }[kind]
-    targets = parse_targets({role: {kind: [values(index)]} for index, role in enumerate(plan.roles)})
+    kinds = [kind for kind in MACHINE_KINDS if set(KIND_ROLES[kind]) & set(plan.roles)]
+    targets = parse_targets({machine: {kind: [values(index)]} for index, machine in enumerate(kinds)})
     compute = validator("compute.v1.json")
     dns = validator("dns.v1.json")
-    for firewall in scopes():
+    for firewall, nat in itertools.product(scopes(), nat_options()):
         spec = compile_gcp(
             plan,
             targets,
             firewall,
-            NatOptions(region="europe-west1", network=NETWORK, subnetworks=("workloads",)),
-            PrivateAccessOptions(networks=(NETWORK,), subnetworks=("workloads",)),
+            nat,
+            PrivateAccessOptions(
+                networks=(NETWORK,), subnetworks=("workloads",), google_access_vip=firewall.google_access_vip
+            ),
         )
         policy = spec.firewall.to_api()
         assert compute.errors("FirewallPolicy", policy) == []
         assert firewall_policy_limit_errors(policy) == []
+        for rule in spec.firewall.rules:
+            assert compute.errors("FirewallPolicyRule", rule.to_api()) == []
         for association in spec.firewall.associations:
             assert compute.errors("FirewallPolicyAssociation", association.to_api()) == []
         assert compute.errors("Network", spec.firewall.network_settings()) == []
         assert spec.nat is not None and spec.private_access is not None
-        assert compute.errors("Router", spec.nat.to_api()) == []
+        if spec.nat.creates_router:
+            assert compute.errors("Router", spec.nat.to_api()) == []
+        assert compute.errors("RouterNat", spec.nat.nat_to_api()) == []
         assert nat_limit_errors(spec.nat.nat_to_api()) == []
         for address in spec.nat.all_addresses:
             assert compute.errors("Address", address.to_api()) == []

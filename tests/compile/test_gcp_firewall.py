@@ -15,21 +15,30 @@ import pytest
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
 from sep_egress.catalog.load import parse_overlay
 from sep_egress.catalog.plan import AllowRule
-from sep_egress.compile.gcp import FirewallOptions, GcpSpecError, diff_rules, parse_targets
+from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, diff_rules, parse_targets
 from sep_egress.compile.gcp_firewall import (
     FQDNS_PER_RULE,
     PRIVATE_GOOGLE_ACCESS_RANGE,
     STORAGE_HOST,
+    FirewallPolicySpec,
     bucketize,
     compile_firewall_policy,
     port_keys,
 )
+from sep_egress.compile.gcp_model import KIND_ROLES
 
 NETWORK = "projects/p/global/networks/vpc"
 
 
+def plan_kinds(plan: EgressPlan) -> list[str]:
+    return [kind for kind in MACHINE_KINDS if set(KIND_ROLES[kind]) & set(plan.roles)]
+
+
 def tag_targets(plan: EgressPlan) -> dict:
-    return parse_targets({role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(plan.roles)})
+    """One tag value per machine kind of the plan (values of one key, as the component creates them)."""
+    return parse_targets(
+        {kind: {"secure_tags": [f"tagValues/{index + 1}"]} for index, kind in enumerate(plan_kinds(plan))}
+    )
 
 
 def options(**changes: object) -> FirewallOptions:
@@ -74,7 +83,7 @@ def test_every_plan_host_is_in_an_allow_rule_of_each_role(fixture: str, request:
 def test_rules_are_grouped_by_target_and_port_set_with_the_minimum_count(hybrid_plan: EgressPlan) -> None:
     spec = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
     fqdn = [rule for rule in spec.rules if rule.kind == "fqdn"]
-    assert len(fqdn) == len(hybrid_plan.roles)  # every role has < 100 names on tcp/443
+    assert len(fqdn) == len(plan_kinds(hybrid_plan))  # every machine kind has < 100 names on tcp/443
     deny = [rule for rule in spec.rules if rule.kind == "deny"]
     assert {rule.dest_ip_ranges for rule in deny} == {("0.0.0.0/0",), ("::/0",)}
     assert max(rule.priority for rule in fqdn) < min(rule.priority for rule in deny)
@@ -119,9 +128,9 @@ DETERMINISM_PROGRAM = textwrap.dedent(
     plan = select(load_catalog(), mode="hybrid", roles=["console"], version="14.3 RU1",
                   overlays=[SourcedOverlay("determinism.yaml", overlay)])
     raw = {
-        role: ({"service_accounts": ["shared@p.iam.gserviceaccount.com"]} if index % 2
+        kind: ({"service_accounts": ["shared@p.iam.gserviceaccount.com"]} if index % 2
                else {"secure_tags": [f"tagValues/{index + 1}", f"tagValues/{index + 100}"]})
-        for index, role in enumerate(plan.roles)
+        for index, kind in enumerate(("clients", "managers", "admin-workstations"))
     }
     if sys.argv[1] != "none":
         rng = random.Random(int(sys.argv[1]))
@@ -178,7 +187,7 @@ def test_same_plan_gives_byte_identical_specs(hybrid_plan: EgressPlan) -> None:
 def test_large_overlay_is_chunked_at_100_names(catalog: Catalog) -> None:
     plan = big_overlay_plan(catalog, 1500)
     spec = compile_firewall_policy(plan, tag_targets(plan), options())
-    agent = [rule for rule in spec.rules if rule.kind == "fqdn" and rule.roles == ("agent",)]
+    agent = [rule for rule in spec.rules if rule.kind == "fqdn" and rule.roles == ("agent", "agent-cloud")]
     names = [name for rule in agent for name in rule.dest_fqdns]
     assert len(names) == len(set(names)) == len(catalog_agent_hosts(plan))
     assert all(len(rule.dest_fqdns) <= FQDNS_PER_RULE for rule in spec.rules)
@@ -187,7 +196,8 @@ def test_large_overlay_is_chunked_at_100_names(catalog: Catalog) -> None:
 
 
 def catalog_agent_hosts(plan: EgressPlan) -> set[str]:
-    return {rule.host for rule in plan.allow if "agent" in rule.roles}
+    """Every host a client machine needs: the agent and agent-cloud tables."""
+    return {rule.host for rule in plan.allow if {"agent", "agent-cloud"} & set(rule.roles)}
 
 
 def test_adding_or_removing_one_host_changes_one_rule(catalog: Catalog) -> None:
@@ -249,20 +259,23 @@ def test_targets_are_validated(cloud_plan: EgressPlan) -> None:
         parse_targets({"agent": {}})
     with pytest.raises(GcpSpecError, match=r"^targets\.agent\.secure_tags\[0\]"):
         parse_targets({"agent": {"secure_tags": ["env=prod"]}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.admins: unknown role"):
+    with pytest.raises(GcpSpecError, match=r"^targets\.admins: unknown machine kind"):
         parse_targets({"admins": {"secure_tags": ["tagValues/1"]}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.agent-cloud: .*no target is given"):
+    with pytest.raises(GcpSpecError, match=r"^targets\.agent-cloud: no target, but the machines of targets\.agent "):
         compile_firewall_policy(cloud_plan, parse_targets({"agent": {"secure_tags": ["tagValues/1"]}}), options())
-    with pytest.raises(GcpSpecError, match=r"^targets\.sepm: .*not in the plan"):
+    with pytest.raises(GcpSpecError, match=r"^targets\.sepm: .*plays no role of the plan"):
         compile_firewall_policy(
             cloud_plan,
             parse_targets({role: {"secure_tags": ["tagValues/1"]} for role in ("agent", "agent-cloud", "sepm")}),
             options(),
         )
+    # Skipping works by machine kind: the clients of a cloud plan take both tables or neither.
+    with pytest.raises(GcpSpecError, match=r"^options\.skip_roles: every machine kind of the plan is skipped"):
+        compile_firewall_policy(cloud_plan, parse_targets({}), options(skip_roles=("clients",)))
     spec = compile_firewall_policy(
-        cloud_plan, parse_targets({"agent": {"secure_tags": ["tagValues/1"]}}), options(skip_roles=("agent-cloud",))
+        cloud_plan, parse_targets({"clients": {"secure_tags": ["tagValues/1"]}}), options(skip_roles=("console",))
     )
-    assert {rule.roles for rule in spec.rules} == {("agent",)}
+    assert {rule.roles for rule in spec.rules} == {("agent", "agent-cloud")}
 
 
 def test_options_are_validated() -> None:
@@ -283,10 +296,20 @@ def test_default_deny_is_optional_and_the_enforcement_order_is_explained(cloud_p
     without = compile_firewall_policy(cloud_plan, targets, options(default_deny=False))
     assert not [rule for rule in without.rules if rule.action == "deny"]
     after = compile_firewall_policy(cloud_plan, targets, options(enforcement_order="AFTER_CLASSIC_FIREWALL"))
-    assert "gcp-enforcement-order" in {warning.code for warning in after.warnings}
+    assert "classic egress allow rule" in warning_text(after, "gcp-enforcement-order")
     before = compile_firewall_policy(cloud_plan, targets, options())
     assert before.network_settings() == {"networkFirewallPolicyEnforcementOrder": "BEFORE_CLASSIC_FIREWALL"}
-    assert "gcp-enforcement-order" not in {warning.code for warning in before.warnings}
+    # The component does not own the networks: every plan with a default deny says the deny waits for the order.
+    text = warning_text(before, "gcp-enforcement-order")
+    assert f"does not hold until {NETWORK} set networkFirewallPolicyEnforcementOrder BEFORE_CLASSIC_FIREWALL" in text
+    banded = compile_firewall_policy(cloud_plan, targets, FirewallOptions(existing_policy="lz-policy"))
+    assert "the networks of policy lz-policy" in warning_text(banded, "gcp-enforcement-order")
+    assert "gcp-enforcement-order" not in {warning.code for warning in without.warnings}
+
+
+def warning_text(spec: FirewallPolicySpec, code: str) -> str:
+    (warning,) = [warning for warning in spec.warnings if warning.code == code]
+    return warning.message
 
 
 def test_hierarchical_policy_targets_networks_and_is_named_by_short_name(hybrid_plan: EgressPlan) -> None:
@@ -309,7 +332,9 @@ def test_private_google_access_replaces_the_storage_fqdn(cloud_plan: EgressPlan)
     spec = compile_firewall_policy(cloud_plan, targets, options(private_google_access=True))
     assert not any(STORAGE_HOST in rule.dest_fqdns for rule in spec.rules)
     pga = [rule for rule in spec.rules if rule.kind == "pga"]
-    assert [(rule.roles, rule.dest_ip_ranges) for rule in pga] == [(("agent-cloud",), (PRIVATE_GOOGLE_ACCESS_RANGE,))]
+    assert [(rule.roles, rule.dest_ip_ranges) for rule in pga] == [
+        (("agent", "agent-cloud"), (PRIVATE_GOOGLE_ACCESS_RANGE,))
+    ]
     plain = compile_firewall_policy(cloud_plan, targets, options())
     assert "gcp-shared-bucket" in {warning.code for warning in plain.warnings}
     limit = next(warning for warning in plain.warnings if warning.code == "gcp-fqdn-address-limit")
@@ -377,20 +402,75 @@ def test_option_types_are_strict(changes: dict, message: str) -> None:
 
 
 def test_priorities_follow_the_shared_targets_groups(hybrid_plan: EgressPlan) -> None:
-    """What docs/gcp.md says next to "renumbers nothing": a change of which roles share targets renumbers every rule
-    of the roles involved; a change of target values that keeps the groups only updates rules in place."""
-    raw = {role: {"secure_tags": [f"tagValues/{index + 1}"]} for index, role in enumerate(hybrid_plan.roles)}
+    """What docs/gcp.md says next to "renumbers nothing": a change of which machine kinds share targets renumbers
+    every rule of the kinds involved; a change of target values that keeps the groups only updates rules in place."""
+    raw = {kind: {"secure_tags": [f"tagValues/{index + 1}"]} for index, kind in enumerate(MACHINE_KINDS)}
     before = compile_firewall_policy(hybrid_plan, parse_targets(raw), options())
-    agent, sepm = "agent", "sepm"
-    assert {agent, sepm} <= set(hybrid_plan.roles)
-    shared = compile_firewall_policy(hybrid_plan, parse_targets({**raw, sepm: raw[agent]}), options())
+    clients, managers = "clients", "managers"
+    shared = compile_firewall_policy(hybrid_plan, parse_targets({**raw, managers: raw[clients]}), options())
     change = diff_rules(before, shared)
-    involved = {rule.priority for rule in before.rules if set(rule.roles) & {agent, sepm}}
+    involved = {rule.priority for rule in before.rules if set(rule.roles) & {"agent", "sepm"}}
     assert set(change.deleted) == involved and change.created
     assert change.unchanged == len(before.rules) - len(involved)
     retagged = compile_firewall_policy(
-        hybrid_plan, parse_targets({**raw, sepm: {"secure_tags": ["tagValues/99"]}}), options()
+        hybrid_plan, parse_targets({**raw, managers: {"secure_tags": ["tagValues/99"]}}), options()
     )
     change = diff_rules(before, retagged)
     assert change.created == change.deleted == ()
-    assert set(change.updated) == {rule.priority for rule in before.rules if rule.roles == (sepm,)}
+    assert set(change.updated) == {rule.priority for rule in before.rules if rule.roles == ("sepm", "sepm-cloud")}
+
+
+def test_an_existing_policy_gets_its_rules_in_the_reserved_band_only(catalog: Catalog) -> None:
+    """Brownfield mode: no policy, no association, every rule inside the band, allows before denies, and the same
+    one-rule change per added host as a created policy."""
+    plan = big_overlay_plan(catalog, 450)
+    targets = tag_targets(plan)
+    banded = FirewallOptions(existing_policy="landing-zone", priority_band_start=3_000_000)
+    spec = compile_firewall_policy(plan, targets, banded)
+    assert not spec.creates_policy and spec.associations == () and spec.band == (3_000_000, 3_000_000 + (1 << 22) - 1)
+    assert all(3_000_000 <= rule.priority < 3_000_000 + (1 << 22) for rule in spec.rules)
+    allows = [rule.priority for rule in spec.rules if rule.action == "allow"]
+    assert max(allows) < min(rule.priority for rule in spec.rules if rule.action == "deny")
+    created = compile_firewall_policy(plan, targets, options())
+    assert sorted(rule.rule_name for rule in spec.rules) == sorted(rule.rule_name for rule in created.rules)
+    assert "gcp-existing-policy-band" in {warning.code for warning in spec.warnings}
+    default = compile_firewall_policy(plan, targets, FirewallOptions(existing_policy="landing-zone"))
+    assert default.band == (1_000_000_000, 1_000_000_000 + (1 << 22) - 1)
+    for host in ("added-1.example.net", "added-2.example.net"):
+        change = diff_rules(spec, compile_firewall_policy(with_hosts(plan, [host]), targets, banded))
+        assert change.created == change.deleted == () and len(change.updated) == 1
+
+
+def test_existing_policy_and_project_options_are_checked() -> None:
+    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: only an existing policy"):
+        FirewallOptions(networks=(NETWORK,), priority_band_start=0)
+    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: 2147483000: the band"):
+        FirewallOptions(existing_policy="lz", priority_band_start=2147483000)
+    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'folders/1' is not a global policy id"):
+        FirewallOptions(existing_policy="folders/1")
+    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'lz' is not a folder policy id"):
+        FirewallOptions(scope="folder", existing_policy="lz")
+    FirewallOptions(scope="organization", existing_policy="locations/global/firewallPolicies/123456")
+    # "Make sure that the firewall policy and the associated network are in the same project."
+    with pytest.raises(
+        GcpSpecError, match=r"^options\.networks: networks of several projects \(a-project, b-project\)"
+    ):
+        FirewallOptions(networks=("projects/a-project/global/networks/n", "projects/b-project/global/networks/n"))
+    with pytest.raises(GcpSpecError, match=r"^options\.project: the policy would be created in 'other-project'"):
+        FirewallOptions(networks=(NETWORK,), project="other-project")
+    with pytest.raises(GcpSpecError, match=r"^options\.networks\[0\]: 'vpc' is not a network"):
+        FirewallOptions(networks=("vpc",))
+    assert FirewallOptions(networks=(NETWORK,)).policy_project == "p"
+    self_link = "https://www.googleapis.com/compute/v1/projects/sep-project/global/networks/vpc"
+    assert FirewallOptions(networks=(self_link,), project="sep-project").policy_project == "sep-project"
+
+
+def test_internal_looking_overlay_names_warn_about_forwarding_zones(hybrid_plan: EgressPlan) -> None:
+    hosts = ["lua.corp.example.com", "mirror.lan", "wsus.internal", "sepm01", "printer.home.arpa", "cdn.example.net"]
+    plan = with_hosts(hybrid_plan, hosts)
+    spec = compile_firewall_policy(plan, tag_targets(plan), options())
+    (warning,) = [warning for warning in spec.warnings if warning.code == "gcp-fqdn-internal-name"]
+    assert set(warning.hosts) == set(hosts) - {"cdn.example.net"}
+    assert "forwarding zone" in warning.message and "'cidrs' entry" in warning.message
+    plain = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
+    assert "gcp-fqdn-internal-name" not in {warning.code for warning in plain.warnings}

@@ -141,7 +141,7 @@ def test_private_google_access_follows_the_storage_phase(catalog: Catalog, stora
 
 
 def test_compile_gcp_keeps_the_pga_rule_and_routes_together(cloud_plan: EgressPlan) -> None:
-    targets = parse_targets({role: {"secure_tags": [f"tagValues/{i}"]} for i, role in enumerate(cloud_plan.roles)})
+    targets = parse_targets({"clients": {"secure_tags": ["tagValues/1"]}})
     with pytest.raises(GcpSpecError, match=r"^options\.private_google_access: "):
         compile_gcp(
             cloud_plan,
@@ -278,3 +278,89 @@ def test_pinned_numbers_and_route_priorities_are_integers_not_booleans() -> None
         NatRuleNumber("corp-proxy", True)
     with pytest.raises(GcpSpecError, match=r"^options\.route_priority: False is not an integer"):
         PrivateAccessOptions(networks=(NETWORK,), route_priority=False)
+
+
+def test_an_existing_router_gets_only_the_nat(catalog: Catalog) -> None:
+    """router_create = false, as Cloud Foundation Fabric's net-cloudnat: the spec names the given router and has no
+    Router body to create; the NAT body is what is added."""
+    plan = plan_with_destinations(catalog, ("partner", ["198.51.100.0/28"], [443]))
+    created = compile_nat_gateway(plan, nat_options())
+    reused = compile_nat_gateway(plan, nat_options(router="landing-zone-router"))
+    assert created.creates_router and created.router_name == "sep-egress-router"
+    assert not reused.creates_router and reused.router_name == "landing-zone-router"
+    assert reused.nat_to_api() == created.nat_to_api()
+    assert "gcp-nat-existing-router" in {warning.code for warning in reused.warnings}
+    with pytest.raises(GcpSpecError, match=r"^options\.router: "):
+        nat_options(router="Not A Router")
+
+
+def test_the_nat_translates_only_the_listed_subnet_ranges(catalog: Catalog) -> None:
+    plan = plan_with_destinations(catalog, ("partner", ["198.51.100.0/28"], [443]))
+    spec = compile_nat_gateway(
+        plan,
+        NatOptions(
+            region="europe-west1",
+            network=NETWORK,
+            subnetworks=(
+                "whole",
+                {"name": "endpoints", "primary_range": True},
+                {"name": "gke", "secondary_ranges": ["sep-pods"]},
+            ),
+        ),
+    )
+    body = spec.nat_to_api()
+    assert body["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
+    assert body["subnetworks"] == [
+        {"name": "whole", "sourceIpRangesToNat": ["ALL_IP_RANGES"]},
+        {"name": "endpoints", "sourceIpRangesToNat": ["PRIMARY_IP_RANGE"]},
+        {"name": "gke", "sourceIpRangesToNat": ["LIST_OF_SECONDARY_IP_RANGES"], "secondaryIpRangeNames": ["sep-pods"]},
+    ]
+    shared = next(warning for warning in spec.warnings if warning.code == "gcp-nat-shared-addresses")
+    assert "whole, endpoints, gke" in shared.message
+    # The addresses are static but shared by every VM of those ranges: nothing calls them dedicated.
+    for address in spec.all_addresses:
+        assert "dedicated" not in address.description and "allowlist it" not in address.description
+    for rule in spec.rules:
+        assert "dedicated" not in rule.to_api()["description"]
+    for bad, message in (
+        ({"name": "s", "all_ranges": True, "primary_range": True}, "all_ranges translates every range"),
+        ({"name": "s", "all_ranges": False}, "choose the ranges"),
+        ({"name": "s", "secondary_ranges": ["Bad Name"]}, "not a range name"),
+        ({"name": "s", "ranges": []}, "unknown field"),
+    ):
+        with pytest.raises(GcpSpecError, match=message):
+            NatOptions(region="europe-west1", network=NETWORK, subnetworks=(bad,))
+
+
+def test_the_restricted_vip_routes_resolves_and_allows_199_36_153_4(cloud_plan: EgressPlan) -> None:
+    targets = parse_targets({"clients": {"secure_tags": ["tagValues/1"]}})
+    spec = compile_gcp(
+        cloud_plan,
+        targets,
+        FirewallOptions(networks=(NETWORK,), private_google_access=True, google_access_vip="restricted"),
+        None,
+        PrivateAccessOptions(networks=(NETWORK,), google_access_vip="restricted"),
+    )
+    assert spec.private_access is not None
+    (pga,) = [rule for rule in spec.firewall.rules if rule.kind == "pga"]
+    assert pga.dest_ip_ranges == ("199.36.153.4/30",)
+    assert [route.to_api()["destRange"] for route in spec.private_access.routes] == ["199.36.153.4/30"]
+    records = {record.name: record.rrdatas for record in spec.private_access.record_sets}
+    assert records == {
+        "restricted.googleapis.com.": ("199.36.153.4", "199.36.153.5", "199.36.153.6", "199.36.153.7"),
+        "*.googleapis.com.": ("restricted.googleapis.com.",),
+    }
+    codes = {warning.code for warning in spec.warnings}
+    assert "gcp-restricted-vip-perimeter" in codes and "gcp-pga-all-google-apis" not in codes
+    perimeter = next(warning for warning in spec.warnings if warning.code == "gcp-restricted-vip-perimeter")
+    assert "egress rule" in perimeter.message and "Broadcom's project" in perimeter.message
+    with pytest.raises(GcpSpecError, match=r"^options\.google_access_vip: the firewall allows private"):
+        compile_gcp(
+            cloud_plan,
+            targets,
+            FirewallOptions(networks=(NETWORK,), private_google_access=True),
+            None,
+            PrivateAccessOptions(networks=(NETWORK,), google_access_vip="restricted"),
+        )
+    with pytest.raises(GcpSpecError, match=r"^options\.google_access_vip: "):
+        PrivateAccessOptions(networks=(NETWORK,), google_access_vip="public")  # type: ignore[arg-type]

@@ -3,8 +3,8 @@
 Pure and deterministic: the same plan and options give byte-identical ``to_json()``. Typical use::
 
     from sep_egress.compile.gcp import compile_gcp, FirewallOptions, parse_targets
-    spec = compile_gcp(plan, parse_targets({"agent": {"secure_tags": ["tagValues/123"]}}),
-                       FirewallOptions(networks=("projects/p/global/networks/vpc",)), skip=...)
+    spec = compile_gcp(plan, parse_targets({"clients": {"secure_tags": ["tagValues/123"]}}),
+                       FirewallOptions(networks=("projects/p/global/networks/vpc",)))
 
 The pieces live in ``gcp_firewall`` (rules, priorities), ``gcp_nat`` (router, NAT rules), ``gcp_pga`` (the storage
 migration), ``gcp_schema`` (discovery-document validation) and ``gcp_eval`` (a semantic model of the policy).
@@ -13,26 +13,30 @@ migration), ``gcp_schema`` (discovery-document validation) and ``gcp_eval`` (a s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog.models import Role
 from ..catalog.plan import EgressPlan
 from .gcp_firewall import FirewallPolicySpec, compile_firewall_policy
 from .gcp_model import (
+    MACHINE_KINDS,
     FirewallOptions,
     GcpSpecError,
     GcpWarning,
     NatOptions,
     NatRuleNumber,
+    NatSubnetwork,
     PrivateAccessOptions,
     RoleTarget,
+    machine_targets,
     parse_targets,
 )
 from .gcp_nat import NatGatewaySpec, compile_nat_gateway
 from .gcp_pga import PrivateAccessSpec, compile_private_access
 
 __all__ = [
+    "MACHINE_KINDS",
     "FirewallOptions",
     "FirewallPolicySpec",
     "GcpEgressSpec",
@@ -41,12 +45,14 @@ __all__ = [
     "NatGatewaySpec",
     "NatOptions",
     "NatRuleNumber",
+    "NatSubnetwork",
     "PolicyChange",
     "PrivateAccessOptions",
     "PrivateAccessSpec",
     "RoleTarget",
     "compile_gcp",
     "diff_rules",
+    "machine_targets",
     "parse_targets",
 ]
 
@@ -74,14 +80,16 @@ class GcpEgressSpec:
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
-            "firewallPolicy": self.firewall.to_api(),
+            "firewallPolicy" if self.firewall.creates_policy else "addedRules": self.firewall.to_api(),
             "associations": [association.to_api() for association in self.firewall.associations],
             "networkSettings": self.firewall.network_settings(),
             "tier": self.firewall.tier,
             "warnings": [warning.to_dict() for warning in self.warnings],
         }
         if self.nat is not None:
-            result["router"] = self.nat.to_api()
+            result["router" if self.nat.creates_router else "routerNat"] = (
+                self.nat.to_api() if self.nat.creates_router else self.nat.nat_to_api()
+            )
             result["addresses"] = [address.to_api() for address in self.nat.all_addresses]
         if self.private_access is not None and self.private_access.enabled:
             result["routes"] = [route.to_api() for route in self.private_access.routes]
@@ -97,18 +105,25 @@ class GcpEgressSpec:
 
 def compile_gcp(
     plan: EgressPlan,
-    targets: dict[Role, RoleTarget],
+    targets: Mapping[str, RoleTarget],
     firewall: FirewallOptions,
     nat: NatOptions | None = None,
     private_access: PrivateAccessOptions | None = None,
 ) -> GcpEgressSpec:
     """Compile every GCP control for ``plan``. Private Google Access, when configured, also turns on the firewall's
-    rule to 199.36.153.8/30 (and the other way round: the rule without the route and zone would be half a setup)."""
+    rule to the Google Access range (and the other way round: the rule without the route and zone would be half a
+    setup); both must name the same VIP (``google_access_vip``)."""
     if (private_access is not None) != firewall.private_google_access:
         raise GcpSpecError(
             "options.private_google_access",
             "configure Private Google Access (networks for the route and zone) exactly when the firewall option "
             "private_google_access is on",
+        )
+    if private_access is not None and private_access.google_access_vip != firewall.google_access_vip:
+        raise GcpSpecError(
+            "options.google_access_vip",
+            f"the firewall allows {firewall.google_access_vip}.googleapis.com but Private Google Access routes and "
+            f"resolves {private_access.google_access_vip}.googleapis.com; choose one",
         )
     return GcpEgressSpec(
         firewall=compile_firewall_policy(plan, targets, firewall),

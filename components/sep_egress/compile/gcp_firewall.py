@@ -7,7 +7,8 @@ Rule identity and priorities
 A policy's rules are keyed by priority, so a priority must mean the same rule from one run to the next. Each rule's
 priority is computed from its own identity alone, never from a position in a list:
 
-- the *target group*: the set of roles that share identical targets, as a bit mask of ``ROLES`` (1..31);
+- the *target group*: the set of machine kinds that share identical targets, as a bit mask of ``MACHINE_KINDS``
+  (1..7); its rules carry the union of the hosts of every role those machines play (``gcp_model``);
 - the *port key*: the port itself for a single port, or 65536 + a 16-bit hash of a multi-port set;
 - the *bucket*: FQDNs are split by the leading bits of ``sha256(name)``. A bucket holding more than 100 names is
   split on its next bit, so a bucket is a hash prefix and its number is the prefix's heap index
@@ -17,6 +18,12 @@ Adding or removing a name touches the single bucket the name hashes to: one rule
 that bucket crosses 100 names does it split (one rule updated, one created) or merge back. Buckets are ~70% full
 on average (binary splits), so a large list needs about 1.4x the minimum number of rules; ``bench/bench_gcp.py``
 measures it.
+
+A created policy holds only these rules, spread over the whole priority range. In an existing policy
+(``existing_policy``) they go to a reserved band of ``PRIORITY_BAND_SIZE`` priorities (``PriorityLayout.band``):
+the same identities packed tighter (a 10-bit port key, probed like the multi-port keys), so nothing outside the
+band is ever touched. In both layouts every allow rule comes before every deny rule, so a machine matched by the
+targets of several groups (a manager that also runs the client) gets the union of their allows.
 """
 
 from __future__ import annotations
@@ -24,27 +31,108 @@ from __future__ import annotations
 import bisect
 import hashlib
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalog.models import ROLES, Role
+from ..catalog.models import Role
 from ..catalog.plan import EgressPlan
-from .gcp_model import FirewallOptions, GcpSpecError, GcpWarning, RoleTarget
+from .gcp_model import (
+    GOOGLE_ACCESS_RANGES,
+    KIND_ROLES,
+    MACHINE_KINDS,
+    PRIORITY_BAND_SIZE,
+    FirewallOptions,
+    GcpSpecError,
+    GcpWarning,
+    MachineKind,
+    RoleTarget,
+    machine_targets,
+)
 
 STORAGE_HOST = "storage.googleapis.com"
-PRIVATE_GOOGLE_ACCESS_RANGE = "199.36.153.8/30"
+PRIVATE_GOOGLE_ACCESS_RANGE = GOOGLE_ACCESS_RANGES["private"]
+RESTRICTED_GOOGLE_ACCESS_RANGE = GOOGLE_ACCESS_RANGES["restricted"]
 FQDNS_PER_RULE = 100  # Compute API: "Maximum number of destination fqdn allowed is 100."
 RANGES_PER_RULE = 5000  # Compute API: "Maximum number of destination CIDR IP ranges allowed is 5000."
 MAX_PRIORITY = 2147483547  # 2147483548..2147483647 are the policy's own default rules
-FQDN_MAX_DEPTH = 7  # heap index < 256: up to 128 buckets, about 9,000 names per target group and port set
 CIDR_MAX_DEPTH = 3
-_PORT_KEYS = 1 << 17
-_FQDN_REGION = 0
-_CIDR_REGION = 1 << 30
-_PGA_REGION = (1 << 30) + (1 << 28)
-_DENY_REGION = (1 << 30) + (1 << 29)
-_ROLE_BIT = {role: 1 << index for index, role in enumerate(ROLES)}
+_KIND_BIT = {kind: 1 << index for index, kind in enumerate(MACHINE_KINDS)}
+# Names a public resolver may never answer: a Cloud NGFW FQDN object is resolved by Cloud DNS in the targets' VPC
+# network (response policies, private zones, internal and public names; "FQDN objects support Cloud DNS response
+# policies, VPC network-scoped managed private zones, Compute Engine internal DNS names, and public DNS zones",
+# https://cloud.google.com/firewall/docs/fqdn-objects-overview), so a name served only by an on-premises server
+# behind a forwarding zone may never resolve there. Suffixes of RFC 6762 (.local, and the names of its appendix
+# G), RFC 8375 (home.arpa), ICANN's .internal, and labels that usually mark an internal zone.
+INTERNAL_SUFFIXES = (
+    ".local",
+    ".localdomain",
+    ".home.arpa",
+    ".internal",
+    ".intranet",
+    ".private",
+    ".corp",
+    ".home",
+    ".lan",
+)
+INTERNAL_LABELS = frozenset({"corp", "internal", "intranet", "lan", "local"})
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityLayout:
+    """Where each rule identity lands: the whole priority range (a created policy) or a reserved band.
+
+    ``port_bits`` None keeps single ports as their own key (65536 + a 16-bit hash for several ports); a number
+    hashes every port set into that many bits. ``fqdn_depth`` bounds the FQDN hash buckets (heap index < 2**(d+1)).
+    """
+
+    base: int
+    port_bits: int | None
+    fqdn_depth: int
+
+    @classmethod
+    def created(cls) -> PriorityLayout:
+        return cls(base=0, port_bits=None, fqdn_depth=7)
+
+    @classmethod
+    def band(cls, start: int) -> PriorityLayout:
+        return cls(base=start, port_bits=10, fqdn_depth=7)
+
+    @property
+    def _port_span(self) -> int:
+        return 1 << 17 if self.port_bits is None else 1 << self.port_bits
+
+    @property
+    def _regions(self) -> tuple[int, int, int]:
+        """Offsets of the CIDR, PGA and deny regions (FQDN rules start at 0)."""
+        if self.port_bits is None:
+            return (1 << 30, (1 << 30) + (1 << 28), (1 << 30) + (1 << 29))
+        return (1 << 21, (1 << 21) + (1 << 20), (1 << 21) + (1 << 20) + (1 << 19))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """First and last priority any rule of this layout can take."""
+        if self.port_bits is None:
+            return (0, (1 << 30) + (1 << 29) + 64)
+        return (self.base, self.base + PRIORITY_BAND_SIZE - 1)
+
+    def fqdn(self, mask: int, key: int, heap: int) -> int:
+        return self.base + (((mask * self._port_span + key) << 8) | heap)
+
+    def cidr(self, mask: int, family: int, proto_bit: int, key: int, heap: int) -> int:
+        index = ((((mask * 2 + family) * 2 + proto_bit) * self._port_span + key) << 4) | heap
+        return self.base + self._regions[0] + index
+
+    def pga(self, mask: int) -> int:
+        return self.base + self._regions[1] + mask
+
+    def deny(self, mask: int, family: int) -> int:
+        return self.base + self._regions[2] + mask * 2 + family
+
+    def port_keys(self, port_sets: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], int]:
+        return port_keys(port_sets, self.port_bits)
+
+
 # Names served from shared, CDN-style address pools: a name may resolve to more than the 32 addresses an FQDN
 # object programs, so connections can be cut while DNS rotates.
 CDN_BACKED_SUFFIXES = (
@@ -76,9 +164,11 @@ class Layer4:
 
 @dataclass(frozen=True, slots=True)
 class TargetGroup:
-    """Roles whose workloads are the same targets; ``mask`` is the stable bit set of its roles."""
+    """Machine kinds whose machines are the same targets; ``mask`` is the stable bit set of its kinds, ``roles``
+    every plan role those machines play (the union their rules carry)."""
 
     mask: int
+    kinds: tuple[MachineKind, ...]
     roles: tuple[Role, ...]
     target: RoleTarget
 
@@ -155,14 +245,24 @@ class FirewallPolicySpec:
     groups: tuple[TargetGroup, ...]
     pga_hosts: tuple[str, ...]
     warnings: tuple[GcpWarning, ...]
+    project: str | None = None
+    existing_policy: str | None = None
+    band: tuple[int, int] | None = None
+    pga_range: str = PRIVATE_GOOGLE_ACCESS_RANGE
 
     @property
     def tier(self) -> str:
         """``standard`` when a rule uses FQDN objects (Cloud NGFW Standard), ``essentials`` otherwise."""
         return "standard" if any(rule.dest_fqdns for rule in self.rules) else "essentials"
 
+    @property
+    def creates_policy(self) -> bool:
+        """False when the rules are added to an existing policy (no policy, no association)."""
+        return self.existing_policy is None
+
     def to_api(self) -> dict[str, Any]:
-        """The ``FirewallPolicy`` request body (hierarchical policies are named by ``shortName``)."""
+        """The ``FirewallPolicy`` request body (hierarchical policies are named by ``shortName``); for an existing
+        policy, the body of the rules added to it (each rule is also a ``FirewallPolicyRule`` body of its own)."""
         body: dict[str, Any] = {"description": self.description, "rules": [rule.to_api() for rule in self.rules]}
         if self.parent is not None:
             body["shortName"] = self.name
@@ -214,25 +314,32 @@ def bucketize(items: Iterable[str], limit: int, max_depth: int) -> list[tuple[in
     return sorted(buckets)
 
 
-def port_keys(port_sets: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], int]:
-    """A stable number per port set: the port itself, or 65536 + a 16-bit hash for several ports.
+def port_keys(port_sets: Iterable[tuple[int, ...]], bits: int | None = None) -> dict[tuple[int, ...], int]:
+    """A stable number per port set: the port itself, or 65536 + a 16-bit hash for several ports; with ``bits``,
+    every set hashed into that many bits.
 
-    Two multi-port sets whose hashes collide are told apart by probing in sorted order; the later one moves by one.
+    Two hashed sets whose hashes collide are told apart by probing in sorted order; the later one moves by one.
     """
     assigned: dict[tuple[int, ...], int] = {}
     used: set[int] = set()
-    multi: list[tuple[int, ...]] = []
+    hashed: list[tuple[int, ...]] = []
+    width = 16 if bits is None else bits
+    offset = 65536 if bits is None else 0
     for ports in sorted(set(port_sets)):
-        if len(ports) == 1:
+        if len(ports) == 1 and bits is None:
             assigned[ports] = ports[0]
         else:
-            multi.append(ports)
-    for ports in sorted(multi, key=lambda item: (stable_hash(",".join(map(str, item)), 16), item)):
-        key = stable_hash(",".join(map(str, ports)), 16)
+            hashed.append(ports)
+    if len(hashed) > 1 << width:
+        raise GcpSpecError(
+            "plan.allow", f"{len(hashed)} different port sets for one target group; at most {1 << width}"
+        )
+    for ports in sorted(hashed, key=lambda item: (stable_hash(",".join(map(str, item)), width), item)):
+        key = stable_hash(",".join(map(str, ports)), width)
         while key in used:
-            key = (key + 1) % 65536
+            key = (key + 1) % (1 << width)
         used.add(key)
-        assigned[ports] = 65536 + key
+        assigned[ports] = offset + key
     return assigned
 
 
@@ -256,39 +363,35 @@ def _port_slug(ports: tuple[int, ...], key: int) -> str:
 
 
 def target_groups(
-    plan: EgressPlan, targets: dict[Role, RoleTarget], options: FirewallOptions
+    plan: EgressPlan, targets: Mapping[str, RoleTarget], options: FirewallOptions
 ) -> tuple[TargetGroup, ...]:
-    """Roles grouped by identical targets; every plan role needs a target unless it is skipped."""
-    wanted = [role for role in plan.roles if role not in options.skip_roles]
-    missing = [role for role in wanted if role not in targets]
-    if missing:
-        raise GcpSpecError(
-            f"targets.{missing[0]}",
-            f"the plan needs role(s) {', '.join(missing)} but no target is given; give secure_tags or "
-            "service_accounts, or list the role in options.skip_roles if it does not run here",
-        )
-    extra = sorted(role for role in targets if role not in wanted)
-    if extra:
-        raise GcpSpecError(
-            f"targets.{extra[0]}", f"role(s) {', '.join(extra)} are not in the plan (roles: {', '.join(wanted)})"
-        )
-    if not wanted:
-        raise GcpSpecError("options.skip_roles", "every role of the plan is skipped: nothing to allow")
-    by_target: dict[RoleTarget, list[Role]] = {}
-    for role in sorted(wanted, key=ROLES.index):  # ROLES order, whatever order the plan lists its roles in
-        by_target.setdefault(targets[role], []).append(role)
+    """Machine kinds grouped by identical targets, each with every plan role its machines play.
+
+    ``targets`` is keyed by machine kind or by role (``parse_targets``); ``machine_targets`` refuses what a real
+    machine could not carry.
+    """
+    by_kind = machine_targets(plan.roles, targets, options.skip_roles)
+    by_target: dict[RoleTarget, list[MachineKind]] = {}
+    for kind in MACHINE_KINDS:  # a fixed order, whatever order the targets were given in
+        if kind in by_kind:
+            by_target.setdefault(by_kind[kind], []).append(kind)
     groups = []
-    for target, roles in by_target.items():
-        mask = sum(_ROLE_BIT[role] for role in roles)
-        groups.append(TargetGroup(mask=mask, roles=tuple(roles), target=target))
+    for target, kinds in by_target.items():
+        roles = tuple(role for kind in kinds for role in KIND_ROLES[kind] if role in plan.roles)
+        mask = sum(_KIND_BIT[kind] for kind in kinds)
+        groups.append(TargetGroup(mask=mask, kinds=tuple(kinds), roles=roles, target=target))
     return tuple(sorted(groups, key=lambda group: group.mask))
 
 
 def compile_firewall_policy(
-    plan: EgressPlan, targets: dict[Role, RoleTarget], options: FirewallOptions
+    plan: EgressPlan, targets: Mapping[str, RoleTarget], options: FirewallOptions
 ) -> FirewallPolicySpec:
     """Compile the policy. Raises ``GcpSpecError`` naming the argument for anything Cloud NGFW cannot express."""
     groups = target_groups(plan, targets, options)
+    band = options.band
+    layout = PriorityLayout.created() if band is None else PriorityLayout.band(band[0])
+    pga_range = GOOGLE_ACCESS_RANGES[options.google_access_vip]
+    pga_name = f"{options.google_access_vip}.googleapis.com"
     warnings: list[GcpWarning] = []
     suffix_rules = [rule for rule in plan.allow if rule.match == "suffix"]
     if suffix_rules and options.suffix_policy == "refuse":
@@ -329,11 +432,11 @@ def compile_firewall_policy(
         by_ports: dict[tuple[int, ...], list[str]] = {}
         for host, host_port_set in host_ports.items():
             by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
-        keys = port_keys(by_ports)
+        keys = layout.port_keys(by_ports)
         for ports, hosts in sorted(by_ports.items()):
             key = keys[ports]
             try:
-                buckets = bucketize(hosts, FQDNS_PER_RULE, FQDN_MAX_DEPTH)
+                buckets = bucketize(hosts, FQDNS_PER_RULE, layout.fqdn_depth)
             except OverflowError:
                 raise GcpSpecError(
                     "plan.allow",
@@ -342,7 +445,7 @@ def compile_firewall_policy(
                 ) from None
             fqdn_hosts.update(hosts)
             for heap, names in buckets:
-                priority = _FQDN_REGION + (((group.mask * _PORT_KEYS + key) << 8) | heap)
+                priority = layout.fqdn(group.mask, key, heap)
                 rules.append(
                     FirewallRule(
                         priority=priority,
@@ -364,27 +467,27 @@ def compile_firewall_policy(
             pga_hosts.add(STORAGE_HOST)
             rules.append(
                 FirewallRule(
-                    priority=_PGA_REGION + group.mask,
+                    priority=layout.pga(group.mask),
                     kind="pga",
                     action="allow",
                     rule_name=f"{prefix}-pga-{group.slug}",
                     description=(
                         f"sep-egress: {', '.join(group.roles)} to {STORAGE_HOST} through Private Google Access "
-                        "(private.googleapis.com)"
+                        f"({pga_name})"
                     ),
                     roles=group.roles,
                     target=group.target,
                     layer4=(Layer4("tcp", _port_strings(sorted(storage_ports))),),
-                    dest_ip_ranges=(PRIVATE_GOOGLE_ACCESS_RANGE,),
+                    dest_ip_ranges=(pga_range,),
                     target_resources=target_resources,
                 )
             )
-        rules.extend(_cidr_rules(plan, group, prefix, target_resources))
+        rules.extend(_cidr_rules(plan, group, prefix, target_resources, layout))
         if options.default_deny:
             for family, everything in ((0, "0.0.0.0/0"), (1, "::/0")):
                 rules.append(
                     FirewallRule(
-                        priority=_DENY_REGION + group.mask * 2 + family,
+                        priority=layout.deny(group.mask, family),
                         kind="deny",
                         action="deny",
                         rule_name=f"{prefix}-deny-{group.slug}-v{4 + 2 * family}",
@@ -410,15 +513,31 @@ def compile_firewall_policy(
                 ),
             )
         )
-    if pga_hosts:
+    if pga_hosts and options.google_access_vip == "private":
         warnings.append(
             GcpWarning(
                 code="gcp-pga-all-google-apis",
                 message=(
-                    f"The Private Google Access rule allows {PRIVATE_GOOGLE_ACCESS_RANGE} (private.googleapis.com), "
-                    f"which serves most Google APIs and services, not only {STORAGE_HOST}: the targeted workloads "
-                    "can reach every Google API there on these ports (and any bucket in Cloud Storage). Limiting "
-                    "which APIs and buckets needs VPC Service Controls (restricted.googleapis.com, 199.36.153.4/30)."
+                    f"The Private Google Access rule allows {pga_range} (private.googleapis.com), which serves most "
+                    f"Google APIs and services, not only {STORAGE_HOST}: the targeted workloads can reach every "
+                    "Google API there on these ports (and any bucket in Cloud Storage). restricted.googleapis.com "
+                    f"({RESTRICTED_GOOGLE_ACCESS_RANGE}, google_access_vip: restricted) serves only the APIs VPC "
+                    "Service Controls supports, for use with a perimeter."
+                ),
+                hosts=tuple(sorted(pga_hosts)),
+            )
+        )
+    if pga_hosts and options.google_access_vip == "restricted":
+        warnings.append(
+            GcpWarning(
+                code="gcp-restricted-vip-perimeter",
+                message=(
+                    f"{STORAGE_HOST} goes through restricted.googleapis.com ({pga_range}). The vendor's buckets live "
+                    "in Broadcom's project, outside any perimeter of yours: if these workloads' project is in a VPC "
+                    "Service Controls perimeter, their requests to those buckets are denied unless the perimeter "
+                    "has an egress rule allowing storage.googleapis.com to Broadcom's project (which this project "
+                    "does not know). A perimeter limits which buckets your own identities reach; it does not turn "
+                    "this rule into a vendor-only allowlist."
                 ),
                 hosts=tuple(sorted(pga_hosts)),
             )
@@ -438,18 +557,41 @@ def compile_firewall_policy(
                 ),
             )
         )
-    if options.default_deny and not options.hierarchical and options.enforcement_order == "AFTER_CLASSIC_FIREWALL":
+    if options.default_deny and not options.hierarchical:
+        # The component does not own the VPC networks, so it cannot set their order; the API default is
+        # AFTER_CLASSIC_FIREWALL ("Defaults to AFTER_CLASSIC_FIREWALL if the field is not specified",
+        # https://cloud.google.com/compute/docs/reference/rest/v1/networks), under which a classic egress allow
+        # rule decides before the policy's deny. Every plan and preview says so.
+        networks = ", ".join(options.networks) or f"the networks of policy {options.existing_policy}"
+        if options.enforcement_order == "AFTER_CLASSIC_FIREWALL":
+            message = (
+                "enforcement_order AFTER_CLASSIC_FIREWALL: classic VPC firewall rules are evaluated first, so any "
+                "classic egress allow rule (e.g. an allow-all egress rule) wins over this policy's default deny."
+            )
+        else:
+            message = (
+                f"The default deny does not hold until {networks} set networkFirewallPolicyEnforcementOrder "
+                "BEFORE_CLASSIC_FIREWALL: the API default is AFTER_CLASSIC_FIREWALL, under which any classic "
+                "egress allow rule (e.g. an allow-all egress rule of a landing zone) decides first. This "
+                "component does not own the networks and does not change them; set the field on each network "
+                "(network_settings)."
+            )
+        warnings.append(GcpWarning(code="gcp-enforcement-order", message=message))
+    if band is not None:
         warnings.append(
             GcpWarning(
-                code="gcp-enforcement-order",
+                code="gcp-existing-policy-band",
                 message=(
-                    "enforcement_order AFTER_CLASSIC_FIREWALL: classic VPC firewall rules are evaluated first, so any "
-                    "classic egress allow rule (e.g. an allow-all egress rule) wins over this policy's default deny."
+                    f"The rules are added to the existing policy {options.existing_policy} in the reserved band "
+                    f"{band[0]}..{band[1]}; rules outside it are untouched. The policy's rules with a lower "
+                    "priority number decide first for these machines: an egress allow there bypasses the default "
+                    "deny, an egress deny there blocks the vendor's hosts. Keep the band free of other rules."
                 ),
             )
         )
+    warnings.extend(_internal_name_warnings(fqdn_hosts))
     rules.sort(key=lambda rule: rule.priority)
-    _check_rules(rules)
+    _check_rules(rules, layout)
     return FirewallPolicySpec(
         name=options.name,
         scope=options.scope,
@@ -462,11 +604,15 @@ def compile_firewall_policy(
         groups=groups,
         pga_hosts=tuple(sorted(pga_hosts)),
         warnings=tuple(warnings),
+        project=options.policy_project,
+        existing_policy=options.existing_policy,
+        band=band,
+        pga_range=pga_range,
     )
 
 
 def _cidr_rules(
-    plan: EgressPlan, group: TargetGroup, prefix: str, target_resources: tuple[str, ...]
+    plan: EgressPlan, group: TargetGroup, prefix: str, target_resources: tuple[str, ...], layout: PriorityLayout
 ) -> list[FirewallRule]:
     ports_by_range: dict[tuple[int, str, str], set[int]] = {}
     for cidr_rule in plan.cidrs:
@@ -477,17 +623,16 @@ def _cidr_rules(
     by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
     for (family, protocol, cidr), range_ports in ports_by_range.items():
         by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
-    keys = port_keys(ports for _, _, ports in by_key)
+    keys = layout.port_keys(ports for _, _, ports in by_key)
     rules = []
     for (family, protocol, ports), cidrs in sorted(by_key.items()):
         key = keys[ports]
         proto_bit = 0 if protocol == "tcp" else 1
         for heap, ranges in bucketize(cidrs, RANGES_PER_RULE, CIDR_MAX_DEPTH):
             ordered = tuple(sorted(ranges, key=lambda text: ipaddress.ip_network(text).network_address.packed))
-            index = (((group.mask * 2 + family) * 2 + proto_bit) * _PORT_KEYS + key) << 4 | heap
             rules.append(
                 FirewallRule(
-                    priority=_CIDR_REGION + index,
+                    priority=layout.cidr(group.mask, family, proto_bit, key, heap),
                     kind="cidr",
                     action="allow",
                     rule_name=(
@@ -538,7 +683,37 @@ def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
     return warnings
 
 
+def looks_internal(host: str) -> bool:
+    """True for a name that a public resolver would likely not answer (single label, internal suffix or label)."""
+    name = host.rstrip(".").lower()
+    labels = name.split(".")
+    if len(labels) == 1 or any(name.endswith(suffix) for suffix in INTERNAL_SUFFIXES):
+        return True
+    return any(label in INTERNAL_LABELS for label in labels[:-1])
+
+
+def _internal_name_warnings(fqdn_hosts: set[str]) -> list[GcpWarning]:
+    internal = sorted(host for host in fqdn_hosts if looks_internal(host))
+    if not internal:
+        return []
+    return [
+        GcpWarning(
+            code="gcp-fqdn-internal-name",
+            message=(
+                "These names look internal. Cloud NGFW resolves FQDN objects through Cloud DNS in the targets' VPC "
+                "network (response policies, private zones, Compute Engine internal names, public zones); a name "
+                "served only by an on-premises server behind a forwarding zone may never resolve there, and an "
+                "FQDN object that does not resolve is ignored, so the machines are denied. Declare such a server "
+                "by address instead: a 'cidrs' entry with its ports in the overlay (see docs/gcp.md)."
+            ),
+            hosts=tuple(internal),
+        )
+    ]
+
+
 def _associations(options: FirewallOptions) -> tuple[Association, ...]:
+    if options.existing_policy is not None:
+        return ()
     if options.parent is not None:
         name = f"{options.name}-{options.parent.replace('/', '-')}"[:63]
         return (Association(name=name, attachment_target=options.parent),)
@@ -548,12 +723,16 @@ def _associations(options: FirewallOptions) -> tuple[Association, ...]:
     )
 
 
-def _check_rules(rules: Sequence[FirewallRule]) -> None:
+def _check_rules(rules: Sequence[FirewallRule], layout: PriorityLayout) -> None:
     """Invariants no plan may break; a failure here is a compiler bug, reported as such."""
     seen: set[int] = set()
+    low, high = layout.span
+    first_deny = min((rule.priority for rule in rules if rule.action == "deny"), default=None)
     for rule in rules:
-        if rule.priority in seen or not 0 <= rule.priority <= MAX_PRIORITY:
+        if rule.priority in seen or not 0 <= rule.priority <= MAX_PRIORITY or not low <= rule.priority <= high:
             raise AssertionError(f"priority {rule.priority} of {rule.rule_name} is duplicated or out of range")
+        if rule.action == "allow" and first_deny is not None and rule.priority > first_deny:
+            raise AssertionError(f"{rule.rule_name} comes after a deny rule that could shadow it")
         seen.add(rule.priority)
         if len(rule.dest_fqdns) > FQDNS_PER_RULE or len(rule.dest_ip_ranges) > RANGES_PER_RULE:
             raise AssertionError(f"{rule.rule_name} exceeds a per-rule limit")

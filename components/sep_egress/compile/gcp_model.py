@@ -1,7 +1,17 @@
-"""What the GCP compilers take besides the plan: per-role targets, options, and the errors they raise.
+"""What the GCP compilers take besides the plan: targets per machine kind, options, and the errors they raise.
 
-Everything here is plain data, validated once: a mistake names the argument it came from (``targets.agent``,
+Everything here is plain data, validated once: a mistake names the argument it came from (``targets.clients``,
 ``options.parent``) before any spec, let alone any resource, exists.
+
+Machines, not roles
+-------------------
+A role is a table of the vendor's article; a machine plays several. A cloud-managed or hybrid agent needs both the
+``agent`` and the ``agent-cloud`` tables, an enrolled manager both ``sepm`` and ``sepm-cloud``. A VM carries at
+most one value per tag key ("A tag can only ever have one value for a given key on a particular resource",
+https://cloud.google.com/resource-manager/docs/tags/tags-overview) and exactly one service account, so firewall
+targets are given per *machine kind* (``MACHINE_KINDS``): every rule of a kind carries the union of its roles'
+hosts. Role-keyed targets are still read when they describe the same thing (the roles of one kind with identical
+targets); anything a real machine could not carry is refused.
 """
 
 from __future__ import annotations
@@ -15,12 +25,35 @@ from ..catalog.hosts import unsafe_text
 from ..catalog.models import ROLES, Role
 from ..errors import SepEgressError
 
+MachineKind = Literal["clients", "managers", "admin-workstations"]
+MACHINE_KINDS: tuple[MachineKind, ...] = get_args(MachineKind)
+# The roles a machine of each kind plays, in the plan's modes: clients run the SEP agent (plus the cloud table when
+# hybrid- or cloud-managed), managers run SEPM (plus the cloud table when enrolled in the ICDm console), and
+# administrators' workstations browse to the console.
+KIND_ROLES: dict[MachineKind, tuple[Role, ...]] = {
+    "clients": ("agent", "agent-cloud"),
+    "managers": ("sepm", "sepm-cloud"),
+    "admin-workstations": ("console",),
+}
+ROLE_KIND: dict[Role, MachineKind] = {role: kind for kind, roles in KIND_ROLES.items() for role in roles}
+
 Scope = Literal["global", "regional", "folder", "organization"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 EnforcementOrder = Literal["BEFORE_CLASSIC_FIREWALL", "AFTER_CLASSIC_FIREWALL"]
 ENFORCEMENT_ORDERS: tuple[EnforcementOrder, ...] = get_args(EnforcementOrder)
 SuffixPolicy = Literal["refuse", "apex-only"]
 SUFFIX_POLICIES: tuple[SuffixPolicy, ...] = get_args(SuffixPolicy)
+GoogleAccessVip = Literal["private", "restricted"]
+GOOGLE_ACCESS_VIPS: tuple[GoogleAccessVip, ...] = get_args(GoogleAccessVip)
+# https://cloud.google.com/vpc/docs/configure-private-google-access#domain-options: private.googleapis.com serves
+# most Google APIs; restricted.googleapis.com only the APIs VPC Service Controls supports.
+GOOGLE_ACCESS_RANGES: dict[GoogleAccessVip, str] = {"private": "199.36.153.8/30", "restricted": "199.36.153.4/30"}
+# An existing policy receives the rules in a reserved band of this many priorities from ``priority_band_start``
+# (see gcp_firewall.PriorityLayout); the default start keeps clear of the 0..65535 range teams write by hand and of
+# the policy's own default rules at 2147483548 and above.
+PRIORITY_BAND_SIZE = 1 << 22
+DEFAULT_PRIORITY_BAND_START = 1_000_000_000
+MAX_RULE_PRIORITY = 2147483547
 
 # Secure tag values are referred to by their numeric resource name; "created:<short name>" stands for a value the
 # Pulumi component creates itself, whose number only exists once it has been created.
@@ -28,6 +61,19 @@ TAG_VALUE = re.compile(r"^tagValues/[0-9]+$")
 CREATED_TAG = re.compile(r"^created:[a-z][a-z0-9-]{0,62}$")
 SERVICE_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")
 RESOURCE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+# Project ids are 6-30 characters; domain-scoped ones ("example.com:project") carry a prefix.
+PROJECT_ID = re.compile(r"^[a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?$")
+# The project of a stand-in for a network whose value is not known when compiling (a ``pulumi.Output``): it takes
+# no part in the one-project check.
+UNKNOWN_PROJECT = "pulumi-output"
+NETWORK_PROJECT = re.compile(r"(?:^|/)projects/([^/]+)/global/networks/[^/]+$")
+# An existing policy: a network policy's name (or its projects/<p>/global|regions/<r>/firewallPolicies/<name>
+# path), or a hierarchical policy's numeric id (or locations/global/firewallPolicies/<id>).
+EXISTING_NETWORK_POLICY = re.compile(
+    r"^(?:projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/(?:global|regions/[a-z]+-[a-z]+[0-9]+)/firewallPolicies/)?"
+    r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$"
+)
+EXISTING_HIERARCHICAL_POLICY = re.compile(r"^(?:locations/global/firewallPolicies/)?[0-9]{1,20}$")
 REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 PARENTS: dict[Scope, re.Pattern[str]] = {
     "folder": re.compile(r"^folders/[0-9]+$"),
@@ -106,7 +152,7 @@ class RoleTarget:
         if tags and accounts:
             raise GcpSpecError(
                 argument,
-                "a rule targets secure tags or service accounts, never both (Compute API); choose one for this role",
+                "a rule targets secure tags or service accounts, never both (Compute API); choose one",
             )
         if not tags and not accounts:
             raise GcpSpecError(
@@ -136,16 +182,24 @@ class FirewallOptions:
     - ``name``: policy name (RFC 1035, 1-63), also the prefix of rule names. Default ``sep-egress``.
     - ``scope``: ``global`` (default) or ``regional`` network policy, or a hierarchical policy at a ``folder`` or
       ``organization`` (``parent`` = ``folders/N`` or ``organizations/N``).
-    - ``networks``: VPC networks (self links or ``projects/p/global/networks/n``) the network policy is associated
-      with; for hierarchical scopes they become the rules' ``targetResources`` (empty = every network below).
+    - ``networks``: VPC networks (``projects/p/global/networks/n`` or self links) the network policy is associated
+      with, all in the policy's project; for hierarchical scopes they become the rules' ``targetResources`` (empty
+      = every network below).
+    - ``project``: the project of a network policy; default the networks' project (a policy is associated only
+      with networks of its own project).
+    - ``existing_policy``: add the rules to this existing policy (a network policy's name or path, a hierarchical
+      policy's id) instead of creating one: no policy and no association is created, every rule lies in the
+      reserved band ``priority_band_start`` .. ``+ PRIORITY_BAND_SIZE - 1`` and nothing outside it is touched.
+    - ``priority_band_start``: start of that band (default 1,000,000,000); only with ``existing_policy``.
     - ``default_deny``: add a deny-all egress rule for the targeted workloads after the allow rules (default on).
     - ``enforcement_order``: the order the networks must use; ``BEFORE_CLASSIC_FIREWALL`` (default) or the API
       default ``AFTER_CLASSIC_FIREWALL``, under which classic VPC allow rules are evaluated first and win.
-    - ``private_google_access``: serve storage.googleapis.com by an allow rule to 199.36.153.8/30 (PGA) instead of an
-      FQDN object.
+    - ``private_google_access``: serve storage.googleapis.com by an allow rule to the Private Google Access range
+      instead of an FQDN object; ``google_access_vip`` chooses ``private`` (199.36.153.8/30, default) or
+      ``restricted`` (199.36.153.4/30, for VPC Service Controls).
     - ``suffix_policy``: ``refuse`` (default) a plan rule that allows a domain and its subdomains, which FQDN
       objects cannot express, or ``apex-only``: allow the apex name alone and warn.
-    - ``skip_roles``: plan roles that do not run in this GCP scope (no targets needed, no rules emitted).
+    - ``skip_roles``: machine kinds (or all the plan roles of a kind) that do not run in this GCP scope.
     """
 
     name: str = "sep-egress"
@@ -153,17 +207,21 @@ class FirewallOptions:
     region: str | None = None
     parent: str | None = None
     networks: tuple[str, ...] = ()
+    project: str | None = None
+    existing_policy: str | None = None
+    priority_band_start: int | None = None
     default_deny: bool = True
     enforcement_order: EnforcementOrder = "BEFORE_CLASSIC_FIREWALL"
     private_google_access: bool = False
+    google_access_vip: GoogleAccessVip = "private"
     suffix_policy: SuffixPolicy = "refuse"
-    skip_roles: tuple[Role, ...] = ()
+    skip_roles: tuple[str, ...] = ()
     description: str = "Symantec Endpoint Protection egress allowlist (sep-egress)"
 
     def __post_init__(self) -> None:
-        for key in ("name", "scope", "enforcement_order", "suffix_policy", "description"):
+        for key in ("name", "scope", "enforcement_order", "suffix_policy", "description", "google_access_vip"):
             check_str(f"options.{key}", getattr(self, key))
-        for key in ("region", "parent"):
+        for key in ("region", "parent", "project", "existing_policy"):
             check_str(f"options.{key}", getattr(self, key), optional=True)
         check_bool("options.default_deny", self.default_deny)
         check_bool("options.private_google_access", self.private_google_access)
@@ -180,34 +238,132 @@ class FirewallOptions:
             raise GcpSpecError(
                 "options.suffix_policy", f"{self.suffix_policy!r}; choose one of {', '.join(SUFFIX_POLICIES)}"
             )
+        if self.google_access_vip not in GOOGLE_ACCESS_VIPS:
+            raise GcpSpecError(
+                "options.google_access_vip",
+                f"{self.google_access_vip!r}; choose one of {', '.join(GOOGLE_ACCESS_VIPS)}",
+            )
         if self.scope == "regional":
             if not self.region or not REGION.match(self.region):
                 raise GcpSpecError("options.region", "a regional policy needs a region such as 'europe-west1'")
         elif self.region is not None:
             raise GcpSpecError("options.region", f"only a regional policy takes a region (scope is {self.scope!r})")
         if self.scope in PARENTS:
-            if not self.parent or not PARENTS[self.scope].match(self.parent):
+            if self.existing_policy is None and (not self.parent or not PARENTS[self.scope].match(self.parent)):
                 example = "folders/123456789" if self.scope == "folder" else "organizations/123456789"
                 raise GcpSpecError("options.parent", f"a {self.scope} policy needs its parent, e.g. {example!r}")
+            if self.existing_policy is not None and self.parent is not None:
+                raise GcpSpecError("options.parent", "an existing policy already has its parent; leave parent out")
+            if self.project is not None:
+                raise GcpSpecError("options.project", f"a {self.scope} policy has no project")
         elif self.parent is not None:
             raise GcpSpecError("options.parent", f"only folder and organization policies take a parent ({self.scope})")
-        else:
-            if not self.networks:
-                raise GcpSpecError("options.networks", "a network policy does nothing until associated with a network")
+        elif self.existing_policy is None and not self.networks:
+            raise GcpSpecError("options.networks", "a network policy does nothing until associated with a network")
         for index, network in enumerate(self.networks):
-            if not isinstance(network, str) or "/networks/" not in f"/{network}":
+            if not isinstance(network, str) or not NETWORK_PROJECT.search(network):
                 raise GcpSpecError(
                     f"options.networks[{index}]", f"{network!r} is not a network ('projects/p/global/networks/n')"
                 )
         if len(set(self.networks)) != len(self.networks):
             raise GcpSpecError("options.networks", "a network is listed twice")
+        if self.project is not None and not PROJECT_ID.match(self.project):
+            raise GcpSpecError("options.project", f"{self.project!r} is not a project id")
+        if not self.hierarchical and self.existing_policy is None:
+            # "Make sure that the firewall policy and the associated network are in the same project":
+            # https://cloud.google.com/vpc/docs/network-firewall-policies#specifications
+            projects = sorted({network_project(network) for network in self.networks} - {UNKNOWN_PROJECT})
+            if len(projects) > 1:
+                raise GcpSpecError(
+                    "options.networks",
+                    f"networks of several projects ({', '.join(projects)}): a network firewall policy can only be "
+                    "associated with networks of its own project; give one policy per project",
+                )
+            if self.project is not None and projects and projects[0] != self.project:
+                raise GcpSpecError(
+                    "options.project",
+                    f"the policy would be created in {self.project!r} but the networks are in {projects[0]!r}: a "
+                    "network firewall policy can only be associated with networks of its own project",
+                )
+        if self.existing_policy is not None:
+            pattern = EXISTING_HIERARCHICAL_POLICY if self.hierarchical else EXISTING_NETWORK_POLICY
+            if not pattern.match(self.existing_policy):
+                example = "'123456789012'" if self.hierarchical else "'landing-zone-policy'"
+                raise GcpSpecError(
+                    "options.existing_policy",
+                    f"{self.existing_policy!r} is not a {self.scope} policy id, e.g. {example}",
+                )
+            parts = self.existing_policy.split("/")
+            if not self.hierarchical and len(parts) > 1:
+                in_region = parts[2] == "regions"
+                if in_region != (self.scope == "regional") or (in_region and parts[3] != self.region):
+                    raise GcpSpecError(
+                        "options.existing_policy",
+                        f"{self.existing_policy!r} is not a {self.scope} policy"
+                        + (f" of {self.region}" if self.scope == "regional" else ""),
+                    )
+                if self.project is not None and parts[1] != self.project:
+                    raise GcpSpecError(
+                        "options.project", f"{self.project!r}, but the existing policy is in {parts[1]!r}"
+                    )
+        if self.priority_band_start is not None:
+            check_int("options.priority_band_start", self.priority_band_start)
+            if self.existing_policy is None:
+                raise GcpSpecError(
+                    "options.priority_band_start", "only an existing policy (options.existing_policy) takes a band"
+                )
+            if not 0 <= self.priority_band_start <= MAX_RULE_PRIORITY + 1 - PRIORITY_BAND_SIZE:
+                raise GcpSpecError(
+                    "options.priority_band_start",
+                    f"{self.priority_band_start}: the band of {PRIORITY_BAND_SIZE} priorities must fit in "
+                    f"0..{MAX_RULE_PRIORITY}",
+                )
         for index, role in enumerate(self.skip_roles):
-            if role not in ROLES:
-                raise GcpSpecError(f"options.skip_roles[{index}]", f"unknown role {role!r}")
+            if role not in ROLES and role not in MACHINE_KINDS:
+                raise GcpSpecError(
+                    f"options.skip_roles[{index}]",
+                    f"unknown machine kind or role {role!r}; choose among {', '.join(MACHINE_KINDS + ROLES)}",
+                )
 
     @property
     def hierarchical(self) -> bool:
         return self.scope in PARENTS
+
+    @property
+    def band(self) -> tuple[int, int] | None:
+        """The reserved priority band (first, last) of an existing policy; None when the policy is created."""
+        if self.existing_policy is None:
+            return None
+        start = DEFAULT_PRIORITY_BAND_START if self.priority_band_start is None else self.priority_band_start
+        return (start, start + PRIORITY_BAND_SIZE - 1)
+
+    @property
+    def policy_project(self) -> str | None:
+        """The project the network policy lives in: ``project``, else the existing policy's path or the networks'
+        project (None when unknown: the provider's default project)."""
+        if self.hierarchical:
+            return None
+        if self.project is not None:
+            return self.project
+        if self.existing_policy is not None:
+            parts = self.existing_policy.split("/")
+            return parts[1] if len(parts) > 1 else None
+        known = [network_project(network) for network in self.networks]
+        known = [project for project in known if project != UNKNOWN_PROJECT]
+        return known[0] if known else None
+
+    @property
+    def existing_policy_name(self) -> str | None:
+        """The existing policy's short name (network policies) or numeric id (hierarchical), without its path."""
+        return None if self.existing_policy is None else self.existing_policy.rsplit("/", 1)[-1]
+
+
+def network_project(network: str) -> str:
+    """The project id in a network's path or self link."""
+    found = NETWORK_PROJECT.search(network)
+    if found is None:
+        raise GcpSpecError("options.networks", f"{network!r} names no project ('projects/p/global/networks/n')")
+    return found.group(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,13 +379,75 @@ class NatRuleNumber:
 
 
 @dataclass(frozen=True, slots=True)
+class NatSubnetwork:
+    """One subnet whose egress the gateway translates, and which of its ranges.
+
+    ``all_ranges`` (default) translates every range of the subnet; otherwise ``primary_range`` and/or the named
+    ``secondary_ranges`` only, as Cloud Foundation Fabric's net-cloudnat ``config_source_subnetworks`` does. List
+    the subnets (and ranges) that hold the SEP workloads: every VM of a translated range shares the addresses.
+    """
+
+    name: str
+    all_ranges: bool = True
+    primary_range: bool = False
+    secondary_ranges: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, argument: str, value: Any) -> NatSubnetwork:
+        if isinstance(value, NatSubnetwork):
+            return value
+        if isinstance(value, str):
+            if not value:
+                raise GcpSpecError(argument, "a subnetwork name or self link is required")
+            return cls(name=value)
+        if not isinstance(value, Mapping):
+            raise GcpSpecError(argument, "a subnetwork name, or {name, primary_range, secondary_ranges}")
+        unknown = sorted(set(value) - {"name", "all_ranges", "primary_range", "secondary_ranges"})
+        if unknown:
+            raise GcpSpecError(f"{argument}.{unknown[0]}", "unknown field; use name, primary_range, secondary_ranges")
+        name = check_str(f"{argument}.name", value.get("name"))
+        if not name:
+            raise GcpSpecError(f"{argument}.name", "a subnetwork name or self link is required")
+        primary = check_bool(f"{argument}.primary_range", value.get("primary_range", False))
+        secondary = _string_tuple(f"{argument}.secondary_ranges", value.get("secondary_ranges") or ())
+        for index, range_name in enumerate(secondary):
+            if not RESOURCE_NAME.match(range_name):
+                raise GcpSpecError(f"{argument}.secondary_ranges[{index}]", f"{range_name!r} is not a range name")
+        explicit = primary or bool(secondary)
+        all_ranges = check_bool(f"{argument}.all_ranges", value.get("all_ranges", not explicit))
+        if all_ranges and explicit:
+            raise GcpSpecError(argument, "all_ranges translates every range; leave primary_range/secondary_ranges out")
+        if not all_ranges and not explicit:
+            raise GcpSpecError(argument, "choose the ranges to translate: primary_range and/or secondary_ranges")
+        if len(set(secondary)) != len(secondary):
+            raise GcpSpecError(f"{argument}.secondary_ranges", "a range is listed twice")
+        return cls(name=name, all_ranges=all_ranges, primary_range=primary, secondary_ranges=tuple(sorted(secondary)))
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``RouterNatSubnetworkToNat`` body."""
+        if self.all_ranges:
+            return {"name": self.name, "sourceIpRangesToNat": ["ALL_IP_RANGES"]}
+        ranges = (["PRIMARY_IP_RANGE"] if self.primary_range else []) + (
+            ["LIST_OF_SECONDARY_IP_RANGES"] if self.secondary_ranges else []
+        )
+        body: dict[str, Any] = {"name": self.name, "sourceIpRangesToNat": ranges}
+        if self.secondary_ranges:
+            body["secondaryIpRangeNames"] = list(self.secondary_ranges)
+        return body
+
+
+@dataclass(frozen=True, slots=True)
 class NatOptions:
     """How the Cloud NAT gateway is built.
 
     - ``name``: prefix of the router, NAT and address names (RFC 1035). Default ``sep-egress``.
     - ``region``, ``network``: where the Cloud Router lives.
-    - ``subnetworks``: the workload subnets to translate (self links or names); every IP range of each.
-    - ``address_count``: static addresses for general egress (default 2), exported for allowlisting.
+    - ``router``: the name of an existing Cloud Router in that region and network to add the NAT to (as Cloud
+      Foundation Fabric's net-cloudnat with ``router_create = false``); default: create ``<name>-router``.
+    - ``subnetworks``: the subnets holding the SEP workloads, as names/self links (every range) or
+      ``NatSubnetwork`` mappings (``primary_range``, ``secondary_ranges``). Every VM of a translated range shares
+      the addresses, so list only ranges whose machines are SEP clients or managers.
+    - ``address_count``: static addresses for general egress (default 2).
     - ``rule_address_count``: static addresses per NAT rule (default 1), used only for that rule's destinations.
     - ``rule_numbers``: pin the number of the NAT rule holding a plan entry's destinations; otherwise it is derived
       from the rule's destination ranges. Rule addresses are named after the number.
@@ -239,8 +457,9 @@ class NatOptions:
 
     region: str
     network: str
-    subnetworks: tuple[str, ...]
+    subnetworks: tuple[Any, ...]
     name: str = "sep-egress"
+    router: str | None = None
     address_count: int = 2
     rule_address_count: int = 1
     rule_numbers: tuple[NatRuleNumber, ...] = ()
@@ -251,6 +470,7 @@ class NatOptions:
     def __post_init__(self) -> None:
         for key in ("name", "region", "network", "log_filter", "network_tier"):
             check_str(f"options.{key}", getattr(self, key))
+        check_str("options.router", self.router, optional=True)
         for key in ("address_count", "rule_address_count", "min_ports_per_vm"):
             check_int(f"options.{key}", getattr(self, key))
         for pin in self.rule_numbers:
@@ -258,13 +478,24 @@ class NatOptions:
                 raise GcpSpecError("options.rule_numbers", f"{pin!r} is not a NatRuleNumber")
         if not RESOURCE_NAME.match(self.name) or len(self.name) > 40:
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name of at most 40 characters")
+        if self.router is not None and not RESOURCE_NAME.match(self.router):
+            raise GcpSpecError("options.router", f"{self.router!r} is not a router name (RFC 1035)")
         if not REGION.match(self.region or ""):
             raise GcpSpecError("options.region", f"{self.region!r} is not a region such as 'europe-west1'")
         if not isinstance(self.network, str) or not self.network:
             raise GcpSpecError("options.network", "the VPC network of the Cloud Router is required")
-        if not self.subnetworks:
-            raise GcpSpecError("options.subnetworks", "list the workload subnets whose egress Cloud NAT translates")
-        if len(set(self.subnetworks)) != len(self.subnetworks):
+        if isinstance(self.subnetworks, (str, Mapping)) or not isinstance(self.subnetworks, Sequence):
+            raise GcpSpecError("options.subnetworks", "a list of subnetworks")
+        parsed = tuple(
+            NatSubnetwork.parse(f"options.subnetworks[{index}]", item) for index, item in enumerate(self.subnetworks)
+        )
+        object.__setattr__(self, "subnetworks", parsed)
+        if not parsed:
+            raise GcpSpecError(
+                "options.subnetworks", "list the subnets of the SEP workloads whose egress NAT translates"
+            )
+        names = [item.name for item in parsed]
+        if len(set(names)) != len(names):
             raise GcpSpecError("options.subnetworks", "a subnetwork is listed twice")
         if not 1 <= self.address_count <= 16:
             raise GcpSpecError("options.address_count", f"{self.address_count}; reserve between 1 and 16 addresses")
@@ -280,9 +511,12 @@ class NatOptions:
 
 @dataclass(frozen=True, slots=True)
 class PrivateAccessOptions:
-    """How storage.googleapis.com is reached through Private Google Access (private.googleapis.com).
+    """How storage.googleapis.com is reached through Private Google Access.
 
     - ``networks``: VPC networks that get the route and see the private ``googleapis.com.`` zone.
+    - ``google_access_vip``: ``private`` (private.googleapis.com, 199.36.153.8/30, default) or ``restricted``
+      (restricted.googleapis.com, 199.36.153.4/30: only the APIs VPC Service Controls supports); the firewall
+      option of the same name must match.
     - ``subnetworks``: subnets that must have ``privateIpGoogleAccess`` on (reported, since their owner sets it).
     - ``name``: prefix of the route and zone names. ``route_priority``: default 1000 (the default route's).
     """
@@ -291,9 +525,16 @@ class PrivateAccessOptions:
     subnetworks: tuple[str, ...] = ()
     name: str = "sep-egress"
     route_priority: int = 1000
+    google_access_vip: GoogleAccessVip = "private"
 
     def __post_init__(self) -> None:
         check_str("options.name", self.name)
+        check_str("options.google_access_vip", self.google_access_vip)
+        if self.google_access_vip not in GOOGLE_ACCESS_VIPS:
+            raise GcpSpecError(
+                "options.google_access_vip",
+                f"{self.google_access_vip!r}; choose one of {', '.join(GOOGLE_ACCESS_VIPS)}",
+            )
         check_int("options.route_priority", self.route_priority)
         if not self.networks:
             raise GcpSpecError("options.networks", "Private Google Access needs the VPC networks to route and resolve")
@@ -305,17 +546,99 @@ class PrivateAccessOptions:
             raise GcpSpecError("options.networks", "a network is listed twice")
 
 
-def parse_targets(value: Any, argument: str = "targets") -> dict[Role, RoleTarget]:
-    """Read ``{role: {secure_tags|service_accounts: [...]}}``; unknown roles are refused (a typo would leave a
-    role without rules)."""
+def parse_targets(value: Any, argument: str = "targets") -> dict[str, RoleTarget]:
+    """Read ``{machine kind or role: {secure_tags|service_accounts: [...]}}``.
+
+    Keys are machine kinds (``clients``, ``managers``, ``admin-workstations``) or, as before, roles; which roles
+    share a machine is checked against the plan by ``machine_targets``. Unknown keys are refused (a typo would
+    leave machines without rules), and so is a kind given together with one of its own roles.
+    """
     if not isinstance(value, Mapping):
-        raise GcpSpecError(argument, "a mapping of role to {secure_tags: [...]} or {service_accounts: [...]}")
-    targets: dict[Role, RoleTarget] = {}
-    for role, target in value.items():
-        if role not in ROLES:
-            raise GcpSpecError(f"{argument}.{role}", f"unknown role; choose among {', '.join(ROLES)}")
-        targets[cast(Role, role)] = RoleTarget.parse(f"{argument}.{role}", target)
+        raise GcpSpecError(argument, "a mapping of machine kind to {secure_tags: [...]} or {service_accounts: [...]}")
+    targets: dict[str, RoleTarget] = {}
+    for key, target in value.items():
+        if key not in MACHINE_KINDS and key not in ROLES:
+            raise GcpSpecError(
+                f"{argument}.{key}",
+                f"unknown machine kind; choose among {', '.join(MACHINE_KINDS)} (or the roles {', '.join(ROLES)})",
+            )
+        if key in ROLES and ROLE_KIND[cast(Role, key)] in value:
+            kind = ROLE_KIND[cast(Role, key)]
+            raise GcpSpecError(
+                f"{argument}.{key}", f"given both for the machine kind {kind!r} and for its role {key!r}"
+            )
+        targets[str(key)] = RoleTarget.parse(f"{argument}.{key}", target)
     return targets
+
+
+def machine_targets(
+    plan_roles: Sequence[Role], targets: Mapping[str, RoleTarget], skip: Sequence[str] = (), argument: str = "targets"
+) -> dict[MachineKind, RoleTarget]:
+    """The target of every machine kind that runs here, checked so that each machine can get all its roles' rules.
+
+    A kind's roles are those of ``plan_roles`` in ``KIND_ROLES``. Role-keyed targets are accepted only when every
+    plan role of a kind has one and they are identical: a cloud-managed agent VM carries one value of a tag key
+    and one service account, so ``agent`` on one tag value and ``agent-cloud`` on another would leave every such
+    VM without one of the two tables. Skipping works by kind, for the same reason.
+    """
+    skipped_kinds: set[MachineKind] = set()
+    for index, name in enumerate(skip):
+        if name in MACHINE_KINDS:
+            skipped_kinds.add(name)
+            continue
+        kind = ROLE_KIND[cast(Role, name)]
+        partners = [role for role in KIND_ROLES[kind] if role in plan_roles and role not in skip]
+        if partners:
+            raise GcpSpecError(
+                f"options.skip_roles[{index}]",
+                f"{name!r} runs on the same machines as {', '.join(partners)} ({kind}): a machine that plays "
+                f"{partners[0]} here needs {name} too; skip the machine kind {kind!r} or neither",
+            )
+        skipped_kinds.add(kind)
+    result: dict[MachineKind, RoleTarget] = {}
+    for kind in MACHINE_KINDS:
+        roles = [role for role in KIND_ROLES[kind] if role in plan_roles]
+        given = [name for name in (kind, *KIND_ROLES[kind]) if name in targets]
+        if kind in skipped_kinds or not roles:
+            if given:
+                reason = (
+                    "is skipped" if kind in skipped_kinds else f"plays no role of the plan ({', '.join(plan_roles)})"
+                )
+                raise GcpSpecError(f"{argument}.{given[0]}", f"the machine kind {kind!r} {reason}; remove this target")
+            continue
+        if kind in targets:
+            result[kind] = targets[kind]
+            continue
+        if not given:
+            raise GcpSpecError(
+                f"{argument}.{kind}",
+                f"the plan needs role(s) {', '.join(roles)} but no target is given for the machines that play them; "
+                f"give targets.{kind} (secure_tags or service_accounts), or list {kind!r} in options.skip_roles if "
+                "no such machine runs here",
+            )
+        missing = [role for role in roles if role not in targets]
+        if missing:
+            raise GcpSpecError(
+                f"{argument}.{missing[0]}",
+                f"no target, but the machines of targets.{given[0]} also play {missing[0]} ({kind}); give "
+                f"targets.{kind} for all of them",
+            )
+        first = targets[roles[0]]
+        for role in roles[1:]:
+            if targets[role] != first:
+                raise GcpSpecError(
+                    f"{argument}.{role}",
+                    f"differs from targets.{roles[0]}, but one machine ({kind}) plays both roles and carries one "
+                    "value per tag key and one service account, so it could match only one of them and would be "
+                    f"denied the other's hosts; give the same targets, or one targets.{kind}",
+                )
+        extra = [role for role in KIND_ROLES[kind] if role in targets and role not in roles]
+        if extra:
+            raise GcpSpecError(f"{argument}.{extra[0]}", f"role {extra[0]!r} is not in the plan; remove this target")
+        result[kind] = first
+    if not result:
+        raise GcpSpecError("options.skip_roles", "every machine kind of the plan is skipped: nothing to allow")
+    return result
 
 
 def _string_tuple(argument: str, value: Any) -> tuple[str, ...]:

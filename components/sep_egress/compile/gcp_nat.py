@@ -1,11 +1,17 @@
-"""Plan -> Cloud Router with a Cloud NAT gateway: dedicated static addresses and NAT rules per declared destination.
+"""Plan -> Cloud NAT gateway (on a new or an existing Cloud Router): static addresses and NAT rules per declared
+public destination.
 
-Cloud NAT rules pick the source address by destination: a corporate proxy or an upstream firewall that allowlists
-sources sees only the addresses reserved for it. The plan's public IPv4 CIDR destinations (declared by overlays)
-become NAT rules: entries that declare a common range share one rule. A rule's number (and so the names of its
-dedicated addresses) is pinned by ``rule_numbers`` or derived from its destination ranges alone, so entries added or
-removed elsewhere, or added for a range already declared, leave it as it is. The output is shaped like the Compute
-API's ``Router`` (with ``nats`` and their ``rules``) and ``Address`` request bodies.
+Cloud NAT rules pick the source address by destination: a public destination an overlay declares (a partner's
+proxy, an upstream firewall) sees only its rule's addresses, not the gateway's general pool. The addresses are
+static, but they are not SEP-specific: every VM of every subnet range the gateway translates uses them, so an
+allowlist of them admits all those VMs (``gcp-nat-shared-addresses``). Scope the gateway to the subnets and ranges
+of the SEP machines. The plan's public IPv4 CIDR destinations become NAT rules: entries that declare a common range
+share one rule. A rule's number (and so the names of its addresses) is pinned by ``rule_numbers`` or derived from
+its destination ranges alone, so entries added or removed elsewhere, or added for a range already declared, leave
+it as it is. NAT rules need ``MANUAL_ONLY`` addresses and endpoint-independent mapping off
+(https://cloud.google.com/nat/docs/nat-rules-overview). With ``router`` the gateway is added to an existing Cloud
+Router, as Cloud Foundation Fabric's net-cloudnat does with ``router_create = false``. The output is shaped like the
+Compute API's ``Router`` (with ``nats`` and their ``rules``), ``RouterNat`` and ``Address`` request bodies.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from ..catalog.plan import EgressPlan
 from .gcp_firewall import stable_hash
-from .gcp_model import GcpSpecError, GcpWarning, NatOptions
+from .gcp_model import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork
 
 MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
 # Destinations reached without public NAT (VPC, VPN, Interconnect, the host itself). Documentation ranges are not
@@ -69,7 +75,7 @@ class NatRuleSpec:
     def to_api(self) -> dict[str, Any]:
         return {
             "ruleNumber": self.rule_number,
-            "description": f"sep-egress: dedicated source addresses for {', '.join(self.entry_ids)}",
+            "description": f"sep-egress: source addresses for the destinations of {', '.join(self.entry_ids)}",
             "match": self.match,
             "action": {"sourceNatActiveIps": [address.reference for address in self.addresses]},
         }
@@ -83,13 +89,14 @@ class NatGatewaySpec:
     nat_name: str
     region: str
     network: str
-    subnetworks: tuple[str, ...]
+    subnetworks: tuple[NatSubnetwork, ...]
     addresses: tuple[AddressSpec, ...]
     rules: tuple[NatRuleSpec, ...]
     log_filter: str
     min_ports_per_vm: int
     skipped: tuple[str, ...]
     warnings: tuple[GcpWarning, ...]
+    creates_router: bool = True
 
     @property
     def all_addresses(self) -> tuple[AddressSpec, ...]:
@@ -100,9 +107,7 @@ class NatGatewaySpec:
         body: dict[str, Any] = {
             "name": self.nat_name,
             "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS",
-            "subnetworks": [
-                {"name": subnetwork, "sourceIpRangesToNat": ["ALL_IP_RANGES"]} for subnetwork in self.subnetworks
-            ],
+            "subnetworks": [subnetwork.to_api() for subnetwork in self.subnetworks],
             "natIpAllocateOption": "MANUAL_ONLY",
             "natIps": [address.reference for address in self.addresses],
             # NAT rules require endpoint-independent mapping off; it also keeps one VM from holding ports to
@@ -117,7 +122,8 @@ class NatGatewaySpec:
         return body
 
     def to_api(self) -> dict[str, Any]:
-        """The ``Router`` body, its NAT inline as the API stores it (region goes in the request URL)."""
+        """The ``Router`` body, its NAT inline as the API stores it (region goes in the request URL). With an
+        existing router only the NAT is added (``nat_to_api``); the router's other NATs and BGP are not touched."""
         return {"name": self.router_name, "network": self.network, "nats": [self.nat_to_api()]}
 
 
@@ -129,7 +135,7 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
         AddressSpec(
             name=f"{options.name}-nat-{index}",
             region=region,
-            description="sep-egress: Cloud NAT source address for endpoint-protection egress (allowlist it)",
+            description="sep-egress: Cloud NAT source address of the listed subnet ranges (shared by all their VMs)",
             network_tier=tier,
         )
         for index in range(1, options.address_count + 1)
@@ -156,7 +162,10 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
                     AddressSpec(
                         name=f"{options.name}-rule-{number}-{index}",
                         region=region,
-                        description=f"sep-egress: Cloud NAT source address for {', '.join(ids)} only",
+                        description=(
+                            f"sep-egress: Cloud NAT source address for the destinations of {', '.join(ids)} (any VM "
+                            "of the listed subnet ranges)"
+                        ),
                         network_tier=tier,
                     )
                     for index in range(1, options.rule_address_count + 1)
@@ -165,7 +174,30 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
         )
     check_nat_rules(rules)
     ordered_skips = sorted(skipped, key=_range_order)
-    warnings = []
+    warnings = [
+        GcpWarning(
+            code="gcp-nat-shared-addresses",
+            message=(
+                "Cloud NAT cannot select VMs by tag or service account: every VM of the translated subnet ranges "
+                f"({', '.join(subnetwork.name for subnetwork in options.subnetworks)}) uses these addresses, SEP "
+                "machines or not. An upstream allowlist of them admits all those VMs; list only the subnets and "
+                "ranges of the SEP machines."
+            ),
+        )
+    ]
+    if options.router is not None:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-existing-router",
+                message=(
+                    f"The NAT is added to the existing Cloud Router {options.router!r}, which this stack does not "
+                    "manage. A gateway of this network and region set to all subnetworks "
+                    "(ALL_SUBNETWORKS_ALL_IP_RANGES or ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES) admits no other NAT "
+                    "there (Compute API, RouterNat.sourceSubnetworkIpRangesToNat): narrow it to a list of "
+                    "subnetworks without these before deploying, and list these subnets in no other gateway."
+                ),
+            )
+        )
     if ordered_skips:
         warnings.append(
             GcpWarning(
@@ -183,14 +215,14 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
                 message=(
                     "The number derived from these NAT rules' destination ranges was taken, so they were given the "
                     "next free one; adding or removing the rule that holds it would renumber them (and replace "
-                    "their dedicated addresses). Pin them to their current numbers with options.rule_numbers: "
+                    "their addresses). Pin them to their current numbers with options.rule_numbers: "
                     + "; ".join(collisions)
                     + "."
                 ),
             )
         )
     return NatGatewaySpec(
-        router_name=f"{options.name}-router",
+        router_name=options.router or f"{options.name}-router",
         nat_name=f"{options.name}-nat",
         region=region,
         network=options.network,
@@ -201,6 +233,7 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
         min_ports_per_vm=options.min_ports_per_vm,
         skipped=tuple(ordered_skips),
         warnings=tuple(warnings),
+        creates_router=options.router is None,
     )
 
 
