@@ -24,7 +24,7 @@ def test_an_output_network_reaches_associations_and_rule_targets(
 ) -> None:
     def program() -> None:
         network = pulumi.Output.from_input(VPC)
-        targets = {role: {"service_accounts": [f"{role}@p.iam.gserviceaccount.com"]} for role in cloud_plan.roles}
+        targets = {"clients": {"service_accounts": ["clients@p.iam.gserviceaccount.com"]}}  # a cloud plan: agents
         EgressFirewallPolicy(
             "egress",
             {"plan": cloud_plan, "targets": targets, "options": {"scope": scope, "networks": [network], **extra}},

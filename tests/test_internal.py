@@ -26,7 +26,7 @@ from sep_egress.catalog.internal import (
 from sep_egress.compile.aws import AwsFirewallOptions, compile_network_firewall
 from sep_egress.compile.aws_evaluate import Connection, NetworkFirewallModel
 from sep_egress.compile.gcp_eval import Connection as GcpConnection
-from sep_egress.compile.gcp_eval import Workload, evaluate
+from sep_egress.compile.gcp_eval import Machine, evaluate
 from sep_egress.compile.gcp_firewall import compile_firewall_policy
 from sep_egress.compile.gcp_model import FirewallOptions, parse_targets
 from sep_egress.errors import CatalogError, ConfigError, SelectionError
@@ -364,14 +364,18 @@ def test_aws_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: 
 
 
 def test_gcp_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog) -> None:
+    # One service account per machine kind: the agent's roles on client VMs, the console's on admin workstations.
     targets = parse_targets(
-        {role: {"service_accounts": [f"{role}@p.iam.gserviceaccount.com"]} for role in hybrid(catalog).roles}
+        {
+            kind: {"service_accounts": [f"{account}@p.iam.gserviceaccount.com"]}
+            for kind, account in (("clients", "agent"), ("managers", "sepm"), ("admin-workstations", "console"))
+        }
     )
     options = FirewallOptions(networks=("projects/p/global/networks/vpc",), default_deny=True)
     without = compile_firewall_policy(hybrid(catalog), targets, options)
     spec = compile_firewall_policy(hybrid(catalog, destinations_from_config({"sepm": [SEPM]})), targets, options)
-    agent = Workload(service_account="agent@p.iam.gserviceaccount.com")
-    console = Workload(service_account="console@p.iam.gserviceaccount.com")
+    agent = Machine.carrying(service_account="agent@p.iam.gserviceaccount.com")
+    console = Machine.carrying(service_account="console@p.iam.gserviceaccount.com")
     for workload, port in ((agent, 443), (console, 8443), (console, 8445)):
         connection = GcpConnection(ip="10.20.0.10", port=port)
         assert evaluate(spec, workload, connection).verdict == "allow", (workload, port)
