@@ -65,9 +65,14 @@ LogDestinationType = Literal["CloudWatchLogs", "S3"]
 #: NetworkFirewallPolicyDescription.StatefulDefaultActions), not the application-layer variants.
 FmsDefaultActions = Literal["drop_established", "drop_strict", "none"]
 DistributionMethod = Literal["none", "firewall-manager", "ram"]
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ORG_UNIT = re.compile(r"^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$")
-_RAM_PRINCIPAL = re.compile(r"^(\d{12}|arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/[A-Za-z0-9/_-]+)$")
+# Matched whole (``fullmatch``): a value with a trailing newline or anything around it is refused.
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ORG_UNIT = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}")
+_RAM_PRINCIPAL = re.compile(r"\d{12}|arn:aws[a-z-]*:organizations::\d{12}:(?:organization|ou)/[A-Za-z0-9/_-]+")
+# EC2 ids are "subnet-"/"vpc-" and 8 or 17 hexadecimal digits; any letters and digits are accepted (the API
+# judges the id), but nothing else: no space, line break or other text can ride along.
+_SUBNET_ID = re.compile(r"subnet-[0-9A-Za-z]{1,64}")
+_VPC_ID = re.compile(r"vpc-[0-9A-Za-z]{1,64}")
 #: The physical names' start before names became per stack (kept by setting ``name_prefix`` to it).
 LEGACY_NAME_PREFIX = "sep-egress"
 #: Capacity floor of rule groups other policies may reference (``distribution: ram`` or ``create_policy: false``)
@@ -363,7 +368,7 @@ def _strings(name: str, values: Any, *, pattern: re.Pattern[str] | None = None, 
     if required and not values:
         raise AwsFirewallError(f"{name}: at least one value is required")
     for index, value in enumerate(values):
-        if isinstance(value, str) and pattern is not None and not pattern.match(value):
+        if isinstance(value, str) and pattern is not None and not pattern.fullmatch(value):
             raise AwsFirewallError(f"{name}[{index}]: {value!r} does not look like {pattern.pattern}")
 
 
@@ -372,9 +377,9 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
         if not args.create_policy:
             raise AwsFirewallError("firewall: creating the firewall needs create_policy (it runs this policy)")
         vpc_id = args.firewall.vpc_id
-        if isinstance(vpc_id, str) and not vpc_id.startswith("vpc-"):
+        if isinstance(vpc_id, str) and not _VPC_ID.fullmatch(vpc_id):
             raise AwsFirewallError(f"firewall.vpc_id: {vpc_id!r} is not a VPC id (vpc-...)")
-        _strings("firewall.subnet_ids", args.firewall.subnet_ids, pattern=re.compile(r"^subnet-"), required=True)
+        _strings("firewall.subnet_ids", args.firewall.subnet_ids, pattern=_SUBNET_ID, required=True)
     if args.logging is not None and args.firewall is None:
         raise AwsFirewallError("logging: firewall logs need the firewall (set firewall)")
     distribution = args.distribution

@@ -358,7 +358,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         targets = parse_targets(targets_raw)
         for key, target in targets.items():
             for value in target.secure_tags:
-                if CREATED_TAG.match(value):
+                if CREATED_TAG.fullmatch(value):
                     if tags is None:
                         raise GcpSpecError(
                             f"targets.{key}", f"{value!r} refers to a created tag but 'secure_tags' is not given"

@@ -156,7 +156,7 @@ class AwsFirewallOptions:
             )
         if not is_int(self.max_policy_capacity) or self.max_policy_capacity < 1:
             problems.append(f"max_policy_capacity: {self.max_policy_capacity!r} must be a positive integer")
-        if not isinstance(self.name_prefix, str) or not _NAME_PREFIX.match(self.name_prefix):
+        if not isinstance(self.name_prefix, str) or not _NAME_PREFIX.fullmatch(self.name_prefix):
             problems.append(
                 f"name_prefix: {self.name_prefix!r} must be 1-64 letters, digits and inner hyphens "
                 "(rule group names allow only [A-Za-z0-9-])"

@@ -159,7 +159,7 @@ def machines_of(target_values: Iterable[str], tag_keys: Mapping[str, str] | None
         if "@" in value:
             machines.append(Machine(service_account=value))
             continue
-        key = CREATED_KEY if CREATED_TAG.match(value) else (tag_keys or {}).get(value, f"key-of-{value}")
+        key = CREATED_KEY if CREATED_TAG.fullmatch(value) else (tag_keys or {}).get(value, f"key-of-{value}")
         machines.append(Machine.carrying([(key, value)]))
     return machines
 

@@ -66,7 +66,18 @@ PROJECT_ID = re.compile(r"^[a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?$")
 # The project of a stand-in for a network whose value is not known when compiling (a ``pulumi.Output``): it takes
 # no part in the one-project check.
 UNKNOWN_PROJECT = "pulumi-output"
-NETWORK_PROJECT = re.compile(r"(?:^|/)projects/([^/]+)/global/networks/[^/]+$")
+# A network: its path, or its full URL (https://cloud.google.com/compute/docs/reference/rest/v1/networks); matched
+# whole, so nothing but the network reaches the API (a trailing newline or a prefix is refused).
+NETWORK_PROJECT = re.compile(
+    r"(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
+    r"projects/([a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?)/global/networks/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
+)
+# A subnetwork: its name, path or full URL, matched whole.
+SUBNETWORK = re.compile(
+    r"(?:(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
+    r"projects/[a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?/regions/[a-z][-a-z0-9]{0,62}/subnetworks/)?"
+    r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
+)
 # An existing policy: a network policy's name (or its projects/<p>/global|regions/<r>/firewallPolicies/<name>
 # path), or a hierarchical policy's numeric id (or locations/global/firewallPolicies/<id>).
 EXISTING_NETWORK_POLICY = re.compile(
@@ -159,13 +170,13 @@ class RoleTarget:
                 argument, "no secure tag and no service account: a rule without targets would apply to every VM"
             )
         for index, tag in enumerate(tags):
-            if not (TAG_VALUE.match(tag) or CREATED_TAG.match(tag)):
+            if not (TAG_VALUE.fullmatch(tag) or CREATED_TAG.fullmatch(tag)):
                 raise GcpSpecError(
                     f"{argument}.secure_tags[{index}]",
                     f"{tag!r} is not a tag value name ('tagValues/123456') nor 'created:<short name>'",
                 )
         for index, account in enumerate(accounts):
-            if not SERVICE_ACCOUNT.match(account):
+            if not SERVICE_ACCOUNT.fullmatch(account):
                 raise GcpSpecError(f"{argument}.service_accounts[{index}]", f"{account!r} is not a service account")
         values = tags or accounts
         if len(set(values)) != len(values):
@@ -225,7 +236,7 @@ class FirewallOptions:
             check_str(f"options.{key}", getattr(self, key), optional=True)
         check_bool("options.default_deny", self.default_deny)
         check_bool("options.private_google_access", self.private_google_access)
-        if not RESOURCE_NAME.match(self.name):
+        if not RESOURCE_NAME.fullmatch(self.name):
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name (a-z, 0-9, '-', 1-63)")
         if len(self.name) > 40:
             raise GcpSpecError("options.name", "at most 40 characters, so that derived resource names fit in 63")
@@ -244,12 +255,12 @@ class FirewallOptions:
                 f"{self.google_access_vip!r}; choose one of {', '.join(GOOGLE_ACCESS_VIPS)}",
             )
         if self.scope == "regional":
-            if not self.region or not REGION.match(self.region):
+            if not self.region or not REGION.fullmatch(self.region):
                 raise GcpSpecError("options.region", "a regional policy needs a region such as 'europe-west1'")
         elif self.region is not None:
             raise GcpSpecError("options.region", f"only a regional policy takes a region (scope is {self.scope!r})")
         if self.scope in PARENTS:
-            if self.existing_policy is None and (not self.parent or not PARENTS[self.scope].match(self.parent)):
+            if self.existing_policy is None and (not self.parent or not PARENTS[self.scope].fullmatch(self.parent)):
                 example = "folders/123456789" if self.scope == "folder" else "organizations/123456789"
                 raise GcpSpecError("options.parent", f"a {self.scope} policy needs its parent, e.g. {example!r}")
             if self.existing_policy is not None and self.parent is not None:
@@ -261,13 +272,13 @@ class FirewallOptions:
         elif self.existing_policy is None and not self.networks:
             raise GcpSpecError("options.networks", "a network policy does nothing until associated with a network")
         for index, network in enumerate(self.networks):
-            if not isinstance(network, str) or not NETWORK_PROJECT.search(network):
+            if not isinstance(network, str) or not NETWORK_PROJECT.fullmatch(network):
                 raise GcpSpecError(
                     f"options.networks[{index}]", f"{network!r} is not a network ('projects/p/global/networks/n')"
                 )
         if len(set(self.networks)) != len(self.networks):
             raise GcpSpecError("options.networks", "a network is listed twice")
-        if self.project is not None and not PROJECT_ID.match(self.project):
+        if self.project is not None and not PROJECT_ID.fullmatch(self.project):
             raise GcpSpecError("options.project", f"{self.project!r} is not a project id")
         if not self.hierarchical and self.existing_policy is None:
             # "Make sure that the firewall policy and the associated network are in the same project":
@@ -287,7 +298,7 @@ class FirewallOptions:
                 )
         if self.existing_policy is not None:
             pattern = EXISTING_HIERARCHICAL_POLICY if self.hierarchical else EXISTING_NETWORK_POLICY
-            if not pattern.match(self.existing_policy):
+            if not pattern.fullmatch(self.existing_policy):
                 example = "'123456789012'" if self.hierarchical else "'landing-zone-policy'"
                 raise GcpSpecError(
                     "options.existing_policy",
@@ -360,7 +371,7 @@ class FirewallOptions:
 
 def network_project(network: str) -> str:
     """The project id in a network's path or self link."""
-    found = NETWORK_PROJECT.search(network)
+    found = NETWORK_PROJECT.fullmatch(network)
     if found is None:
         raise GcpSpecError("options.networks", f"{network!r} names no project ('projects/p/global/networks/n')")
     return found.group(1)
@@ -397,8 +408,8 @@ class NatSubnetwork:
         if isinstance(value, NatSubnetwork):
             return value
         if isinstance(value, str):
-            if not value:
-                raise GcpSpecError(argument, "a subnetwork name or self link is required")
+            if not SUBNETWORK.fullmatch(value):
+                raise GcpSpecError(argument, f"{value!r} is not a subnetwork name, path or self link")
             return cls(name=value)
         if not isinstance(value, Mapping):
             raise GcpSpecError(argument, "a subnetwork name, or {name, primary_range, secondary_ranges}")
@@ -406,12 +417,12 @@ class NatSubnetwork:
         if unknown:
             raise GcpSpecError(f"{argument}.{unknown[0]}", "unknown field; use name, primary_range, secondary_ranges")
         name = check_str(f"{argument}.name", value.get("name"))
-        if not name:
-            raise GcpSpecError(f"{argument}.name", "a subnetwork name or self link is required")
+        if not name or not SUBNETWORK.fullmatch(name):
+            raise GcpSpecError(f"{argument}.name", f"{name!r} is not a subnetwork name, path or self link")
         primary = check_bool(f"{argument}.primary_range", value.get("primary_range", False))
         secondary = _string_tuple(f"{argument}.secondary_ranges", value.get("secondary_ranges") or ())
         for index, range_name in enumerate(secondary):
-            if not RESOURCE_NAME.match(range_name):
+            if not RESOURCE_NAME.fullmatch(range_name):
                 raise GcpSpecError(f"{argument}.secondary_ranges[{index}]", f"{range_name!r} is not a range name")
         explicit = primary or bool(secondary)
         all_ranges = check_bool(f"{argument}.all_ranges", value.get("all_ranges", not explicit))
@@ -476,14 +487,19 @@ class NatOptions:
         for pin in self.rule_numbers:
             if not isinstance(pin, NatRuleNumber):
                 raise GcpSpecError("options.rule_numbers", f"{pin!r} is not a NatRuleNumber")
-        if not RESOURCE_NAME.match(self.name) or len(self.name) > 40:
+        if not RESOURCE_NAME.fullmatch(self.name) or len(self.name) > 40:
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name of at most 40 characters")
-        if self.router is not None and not RESOURCE_NAME.match(self.router):
+        if self.router is not None and not RESOURCE_NAME.fullmatch(self.router):
             raise GcpSpecError("options.router", f"{self.router!r} is not a router name (RFC 1035)")
-        if not REGION.match(self.region or ""):
+        if not REGION.fullmatch(self.region or ""):
             raise GcpSpecError("options.region", f"{self.region!r} is not a region such as 'europe-west1'")
         if not isinstance(self.network, str) or not self.network:
             raise GcpSpecError("options.network", "the VPC network of the Cloud Router is required")
+        if not (RESOURCE_NAME.fullmatch(self.network) or NETWORK_PROJECT.fullmatch(self.network)):
+            raise GcpSpecError(
+                "options.network",
+                f"{self.network!r} is not a network name, path or self link ('projects/p/global/networks/n')",
+            )
         if isinstance(self.subnetworks, (str, Mapping)) or not isinstance(self.subnetworks, Sequence):
             raise GcpSpecError("options.subnetworks", "a list of subnetworks")
         parsed = tuple(
@@ -538,12 +554,23 @@ class PrivateAccessOptions:
         check_int("options.route_priority", self.route_priority)
         if not self.networks:
             raise GcpSpecError("options.networks", "Private Google Access needs the VPC networks to route and resolve")
-        if not RESOURCE_NAME.match(self.name) or len(self.name) > 40:
+        if not RESOURCE_NAME.fullmatch(self.name) or len(self.name) > 40:
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name of at most 40 characters")
         if not 0 <= self.route_priority <= 65535:
             raise GcpSpecError("options.route_priority", f"{self.route_priority} is out of 0..65535")
         if len(set(self.networks)) != len(self.networks):
             raise GcpSpecError("options.networks", "a network is listed twice")
+        for index, network in enumerate(self.networks):
+            # The private zone binds networks by URL: a path or self link, not a bare name.
+            if not isinstance(network, str) or not NETWORK_PROJECT.fullmatch(network):
+                raise GcpSpecError(
+                    f"options.networks[{index}]", f"{network!r} is not a network ('projects/p/global/networks/n')"
+                )
+        for index, subnetwork in enumerate(self.subnetworks):
+            if not isinstance(subnetwork, str) or not SUBNETWORK.fullmatch(subnetwork):
+                raise GcpSpecError(
+                    f"options.subnetworks[{index}]", f"{subnetwork!r} is not a subnetwork name, path or self link"
+                )
 
 
 def parse_targets(value: Any, argument: str = "targets") -> dict[str, RoleTarget]:
