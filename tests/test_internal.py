@@ -519,3 +519,22 @@ def test_the_docs_table_of_paths_matches_the_file(internal: InternalCatalog) -> 
         assert (role, kind, configurable) == (path.from_role, path.to, "yes" if path.configurable else "no")
         assert transport.startswith(f"{path.protocol.upper()} {', '.join(map(str, path.ports))}")
         assert (selected == "optional") == path.optional
+
+
+def test_the_component_selection_takes_internal_destinations(catalog: Catalog) -> None:
+    """Components (Python and the component package) select internal paths as the stack key does."""
+    from sep_egress.arguments import InternalSelectionArgs, SelectionArgs
+    from sep_egress.catalog.internal import load_internal_catalog
+
+    kinds = set(InternalSelectionArgs.model_fields) - {"ports", "paths"}
+    assert kinds == set(load_internal_catalog().destinations)
+    config = {"sepm": [SEPM], "ports": {"sepm-agent-https": [8443]}}
+    selection = SelectionArgs(version="14.3 RU1", mode="hybrid", roles=["console"], internal=config)
+
+    def error(where: str, message: str) -> SelectionError:
+        return SelectionError(f"{where}: {message}")
+
+    plan = selection.plan(error)
+    assert plan.to_json() == hybrid(catalog, config).to_json()
+    with pytest.raises(SelectionError, match=r"^selection\.internal\.sepm\[0\]: '0\.0\.0\.0/0' is every address"):
+        SelectionArgs(version="14.3 RU1", mode="hybrid", internal={"sepm": ["0.0.0.0/0"]}).plan(error)

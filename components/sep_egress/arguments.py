@@ -250,6 +250,28 @@ def args_error(model: type[ComponentArgs], exc: ValidationError) -> SepEgressErr
     return model.error(first, "\n".join([rest, *lines[1:]]))
 
 
+class InternalSelectionArgs(ComponentArgs):
+    """The addresses of SEP's own internal destinations, as the stack key ``sep-egress:internal`` (docs/internal.md):
+    the internal catalog's paths towards them are allowed, and nothing internal without them."""
+
+    error: ClassVar[ErrorFactory] = staticmethod(lambda where, message: SelectionArgsError(f"{where}: {message}"))
+
+    sepm: list[str] = Field(default_factory=list, description="CIDRs of the SEPM servers, e.g. ['10.20.0.10/32'].")
+    gup: list[str] = Field(default_factory=list, description="CIDRs of the Group Update Providers.")
+    clients: list[str] = Field(
+        default_factory=list, description="CIDRs of the computers the manager pushes the client to."
+    )
+    ports: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Another port for a path whose port is configurable, e.g. {'sepm-agent-https': [8443]}.",
+    )
+    paths: list[str] = Field(default_factory=list, description="Optional paths to add, e.g. ['sepm-replication'].")
+
+    def to_config(self) -> dict[str, Any]:
+        """The same mapping as the stack key, without the empty parts."""
+        return {key: value for key, value in self.model_dump().items() if value}
+
+
 class SelectionArgs(ComponentArgs):
     """What to select from the vendor catalog; the same nested ``selection`` in every component.
 
@@ -266,6 +288,11 @@ class SelectionArgs(ComponentArgs):
     proxy: bool = Field(default=False, description="Agents and managers reach the internet through a proxy.")
     storage: str = Field(default="both", description="Phase of the vendor's storage move: both, gcp or aws.")
     overlays: list[str] = Field(default_factory=list, description="Overlay files (paths) merged into the catalog.")
+    internal: InternalSelectionArgs | None = Field(
+        default=None,
+        description="Addresses of SEP's internal destinations (sepm, gup, clients) and their options; "
+        "without them nothing internal is allowed (docs/internal.md).",
+    )
 
     def plan(self, error: ErrorFactory, prefix: str = "selection") -> EgressPlan:
         """The plan this selection describes; a mistake raises ``error`` naming ``<prefix>.<field>``."""
@@ -284,6 +311,7 @@ class SelectionArgs(ComponentArgs):
                 proxy=self.proxy,
                 storage=self.storage,
                 overlays=overlays,
+                internal=None if self.internal is None else self.internal.to_config(),
             )
         except SelectionError as exc:
             field = exc.field or "mode"

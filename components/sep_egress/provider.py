@@ -384,7 +384,8 @@ class EgressNat(pulumi.ComponentResource):
     give the catalog's CIDR destinations their own source addresses."""
 
     egress_addresses: pulumi.Output[list[str]]
-    """The general NAT addresses: allowlist them on a perimeter firewall or upstream proxy."""
+    """The general NAT addresses. Every VM of the translated subnet ranges shares them (gcp-nat-shared-addresses),
+    so a perimeter rule on these addresses admits all those VMs, not only the SEP machines."""
     rule_addresses: pulumi.Output[dict[str, list[str]]]
     """Per NAT rule number, the addresses used only for that rule's destinations."""
     router_name: pulumi.Output[str]
