@@ -538,3 +538,20 @@ def test_the_component_selection_takes_internal_destinations(catalog: Catalog) -
     assert plan.to_json() == hybrid(catalog, config).to_json()
     with pytest.raises(SelectionError, match=r"^selection\.internal\.sepm\[0\]: '0\.0\.0\.0/0' is every address"):
         SelectionArgs(version="14.3 RU1", mode="hybrid", internal={"sepm": ["0.0.0.0/0"]}).plan(error)
+
+
+def test_catalog_internal_lists_every_path_with_its_id() -> None:
+    from sep_egress.catalog.internal import load_internal_catalog
+
+    internal = load_internal_catalog()
+    result = run("catalog", "internal", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["version"] == internal.version
+    assert [path["id"] for path in data["paths"]] == [path.id for path in internal.paths]
+    https = next(path for path in data["paths"] if path["id"] == "sepm-agent-https")
+    assert (https["from_role"], https["to"], https["ports"], https["configurable"]) == ("agent", "sepm", [443], True)
+    table = run("catalog", "internal")
+    assert table.returncode == 0 and "sepm-agent-https" in table.stdout and "Not transcribed" in table.stdout
+    csv_out = run("catalog", "internal", "--format", "csv")
+    assert csv_out.stdout.splitlines()[0].startswith("id,from_role,to,protocol,ports")

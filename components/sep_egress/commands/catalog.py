@@ -11,8 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..catalog.internal import InternalCatalog, load_internal_catalog
 from ..catalog.load import CATALOG_PATH, load_catalog
 from ..catalog.models import Catalog
+from ..compile.escape import plain_text
 from ..errors import CatalogError
 from .output import to_csv, to_json, to_table
 from .selection import add_catalog_argument
@@ -54,6 +56,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="on drift, write the catalog that agrees with the article (version bumped, changes recorded)",
     )
+    internal = commands.add_parser(
+        "internal",
+        help="list SEP's internal paths (agents, GUPs and consoles to the manager, push deployment, replication)",
+        description=(
+            "List the internal catalog: each path's id (for --internal-port and --internal-path), from which role "
+            "to which kind of internal destination, protocol and ports, whether its port may be overridden, whether "
+            "it is optional, its version bounds and its source (docs/internal.md)."
+        ),
+    )
+    internal.add_argument("--format", choices=["table", "json", "csv"], default="table")
     # Not the shared helper: a default here would override `sep-egress catalog --catalog FILE verify ...`.
     verify.add_argument(
         "--catalog",
@@ -98,9 +110,90 @@ def provenance(catalog: Catalog) -> dict[str, Any]:
     return {**catalog.source, "editions": [asdict(edition) for edition in catalog.editions]}
 
 
+INTERNAL_COLUMNS = (
+    "id",
+    "from_role",
+    "to",
+    "protocol",
+    "ports",
+    "configurable",
+    "optional",
+    "min_version",
+    "max_version",
+    "before_version",
+    "source",
+)
+
+
+def internal_paths(catalog: InternalCatalog) -> list[dict[str, Any]]:
+    """One record per internal path, in file order."""
+    return [
+        {
+            "id": path.id,
+            "from_role": path.from_role,
+            "to": path.to,
+            "protocol": path.protocol,
+            "ports": list(path.ports),
+            "configurable": path.configurable,
+            "optional": path.optional,
+            "min_version": str(path.min_version) if path.min_version else None,
+            "max_version": str(path.max_version) if path.max_version else None,
+            "before_version": str(path.before_version) if path.before_version else None,
+            "source": path.source,
+            "usage": path.usage,
+            "blocked": path.blocked,
+            "caveat": path.caveat,
+        }
+        for path in catalog.paths
+    ]
+
+
+def _cell(record: dict[str, Any], column: str) -> str:
+    value = record[column]
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return "" if value is None else str(value)
+
+
+def run_internal(args: argparse.Namespace) -> int:
+    """``catalog internal``: the internal paths, their destinations and sources."""
+    catalog = load_internal_catalog()
+    records = internal_paths(catalog)
+    if args.format == "json":
+        sys.stdout.write(
+            to_json(
+                {
+                    "version": catalog.version,
+                    "destinations": dict(catalog.destinations),
+                    "sources": {key: asdict(source) for key, source in catalog.sources.items()},
+                    "paths": records,
+                    "not_transcribed": [{"id": key, "why": why} for key, why in catalog.not_transcribed],
+                }
+            )
+        )
+        return 0
+    rows = [[_cell(record, column) for column in INTERNAL_COLUMNS] for record in records]
+    if args.format == "csv":
+        sys.stdout.write(to_csv(INTERNAL_COLUMNS, rows))
+        return 0
+    sys.stdout.write(f"internal catalog {catalog.version} ({len(catalog.paths)} paths)\n")
+    for kind, text in catalog.destinations.items():
+        sys.stdout.write(f"destination {kind}: {plain_text(text)}\n")
+    sys.stdout.write("\n")
+    sys.stdout.write(to_table([column.upper() for column in INTERNAL_COLUMNS], rows))
+    if catalog.not_transcribed:
+        sys.stdout.write("\nNot transcribed (describe them with an overlay): ")
+        sys.stdout.write(", ".join(key for key, _ in catalog.not_transcribed) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "catalog_command", None) == "verify":
         return verify(args)
+    if getattr(args, "catalog_command", None) == "internal":
+        return run_internal(args)
     catalog = load_catalog(args.catalog)
     records = endpoints(catalog)
     if args.format == "json":
