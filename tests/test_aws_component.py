@@ -598,16 +598,24 @@ def test_the_shared_replacement_guard_runs_before_any_registration(catalog: Cata
 def test_default_names_are_unique_per_project_and_stack(hybrid_plan: EgressPlan) -> None:
     from sep_egress.aws import default_name_prefix
 
-    assert default_name_prefix("sep-egress", "dev") == "sep-egress-dev"
-    assert default_name_prefix("sep-egress", "prod") == "sep-egress-prod"
-    assert default_name_prefix("Network_Team", "eu.prod") == "sep-egress-network-team-eu-prod"
+    assert re.fullmatch(r"sep-egress-dev-[0-9a-f]{6}", default_name_prefix("sep-egress", "dev"))
+    assert re.fullmatch(r"sep-egress-network-team-eu-prod-[0-9a-f]{6}", default_name_prefix("Network_Team", "eu.prod"))
     long = default_name_prefix("p" * 80, "s")
     assert len(long) <= 64 and long != default_name_prefix("p" * 80, "t")
+    # Pairs whose readable parts are the same still get different names.
+    for first, second in (
+        (("sep-egress", "foo-dev"), ("sep-egress-foo", "dev")),
+        (("a-b", "c"), ("a", "b-c")),
+        (("net_x", "dev"), ("net.x", "dev")),
+        (("Dev", "x"), ("dev", "x")),
+    ):
+        assert default_name_prefix(*first) != default_name_prefix(*second), (first, second)
     values = {"plan": hybrid_plan, "source_cidrs": {"agent": ["10.10.0.0/16"]}}
     run = run_program(lambda: NetworkFirewallAllowlist("sep", values))  # the mock engine's project and stack
     [policy] = run.of_type(POLICY)
-    assert policy.inputs["name"] == "sep-egress-test-policy"
-    assert all(group.inputs["name"].startswith("sep-egress-test-") for group in run.of_type(RULE_GROUP))
+    prefix = default_name_prefix("sep-egress", "test")
+    assert policy.inputs["name"] == f"{prefix}-policy"
+    assert all(group.inputs["name"].startswith(f"{prefix}-") for group in run.of_type(RULE_GROUP))
     pinned = run_program(lambda: NetworkFirewallAllowlist("sep", {**values, "name_prefix": "sep-egress"}))
     assert pinned.of_type(POLICY)[0].inputs["name"] == "sep-egress-policy"  # the documented migration
 
@@ -731,3 +739,20 @@ def test_firewall_manager_default_actions_are_those_its_model_accepts(hybrid_pla
                 distribution={"method": "firewall-manager", "default_actions": "drop_established_app_layer"},
             )
         )
+
+
+def test_shared_groups_are_protected_unless_replacement_is_allowed(on_prem_plan: EgressPlan) -> None:
+    """Any replacement or deletion of a group other policies may reference (a new name prefix, style, or a selection
+    that drops a group) stops `pulumi up` at its preview: the engine refuses to replace a protected resource."""
+    from sep_egress.aws import DistributionSettings
+
+    ram = DistributionSettings(method="ram", principals=["123456789012"])
+    for extra, protected in (
+        ({"distribution": ram}, True),
+        ({"distribution": ram, "allow_shared_replacement": True}, False),
+        ({"create_policy": False}, True),
+        ({}, False),
+    ):
+        run = run_component(args_for(on_prem_plan, **extra))
+        groups = run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")
+        assert groups and all(group.protect is protected for group in groups), extra

@@ -273,11 +273,11 @@ def test_suricata_rules_mean_exactly_the_plan(catalog: Catalog, overlay: tuple[s
             assert rule.action in ("pass", "drop", "reject", "alert"), line
             assert " any any -> any any " not in line or rule.action != "pass", line
             # A name matched in the SNI or Host buffer is a host of the plan; the other buffers (ja4.hash "_" for a
-            # whole ClientHello, http.header_names CRLF for a whole request header) carry no host.
+            # whole ClientHello, http.start CRLF for a whole request line and headers) carry no host.
             for name in re.findall(r'(?:tls\.sni|http\.host);(?: dotprefix;)? content:"\.?([^"]*)"', line):
                 assert name in hosts, line
-            for buffer, value in re.findall(r'(ja4\.hash|http\.header_names); content:"([^"]*)"', line):
-                assert (buffer, value) in {("ja4.hash", "_"), ("http.header_names", "|0d 0a|")}, line
+            for buffer, value in re.findall(r'(ja4\.hash|http\.start); content:"([^"]*)"', line):
+                assert (buffer, value) in {("ja4.hash", "_"), ("http.start", "|0d 0a|")}, line
             destination = rule.header.split()[4] if rule.header else ""
             assert destination in {"any", "$EXTERNAL_NET", *cidrs, *(f"[{cidr}]" for cidr in cidrs)}, line
     reference_spec = compile_network_firewall(reference(plan), sources)

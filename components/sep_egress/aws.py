@@ -254,18 +254,18 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
 
 
 def default_name_prefix(project: str, stack: str) -> str:
-    """``sep-egress-<project>-<stack>`` (``<project>-<stack>`` when the project's name starts with sep-egress), in
-    the characters every physical name allows, at most 64 characters (a
-    hash of the full names replaces the tail when they are longer), so two stacks never share a name."""
+    """``sep-egress-<project>-<stack>-<hash>`` (no second ``sep-egress`` when the project's name starts with it),
+    in the characters every physical name allows, at most 64 characters. The readable part alone is not unique
+    (``sep-egress``/``foo-dev`` and ``sep-egress-foo``/``dev`` both read ``sep-egress-foo-dev``; ``net_x`` and
+    ``net.x`` both read ``net-x``), so 6 hex digits of a hash of the exact project and stack names end it: two
+    stacks never share a name."""
     parts = [_NAME_PART.sub("-", part).strip("-").lower() for part in (project, stack)]
     parts = [part for part in parts if part]
     # A project already named after the product (this repository's own: sep-egress) is not repeated.
     head = [] if parts and parts[0].startswith(LEGACY_NAME_PREFIX) else [LEGACY_NAME_PREFIX]
-    prefix = "-".join([*head, *parts])
-    if len(prefix) > 64:
-        digest = hashlib.sha256(f"{project}\0{stack}".encode()).hexdigest()[:8]
-        prefix = prefix[:55].rstrip("-") + "-" + digest
-    return prefix
+    readable = "-".join([*head, *parts])
+    digest = hashlib.sha256(f"{project}\0{stack}".encode()).hexdigest()[:6]
+    return readable[: 64 - len(digest) - 1].rstrip("-") + "-" + digest
 
 
 def shared_groups(args: NetworkFirewallAllowlistArgs) -> bool:
@@ -307,8 +307,10 @@ def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsE
     if shared:
         notes.append(
             f"Shared rule groups (other policies may reference them) are held at capacity {floor} each "
-            "(min_capacity): a group that outgrows it is refused until you raise min_capacity with "
-            "allow_shared_replacement, a replacement with a new ARN your consumers must move to."
+            "(min_capacity) and protected: a group that outgrows it is refused, and any change that would replace "
+            "or delete one (capacity, name_prefix, style, a selection that drops a group) stops at the preview, "
+            "until you set allow_shared_replacement: true for that change (a new ARN your consumers must move to; "
+            "'pulumi destroy' needs it too)."
         )
     distribution = args.distribution
     if distribution is not None and distribution.method == "firewall-manager":
@@ -445,6 +447,12 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
 
         # No delete_before_replace: a replaced group (new capacity, hence a new hashed name) is created first, the
         # policy is moved to it, and only then is the old one deleted; the policy never points at a deleted group.
+        # Shared groups (other policies may reference them) are protected unless allow_shared_replacement is set:
+        # any change that would replace or delete one (a new capacity, name prefix, style or selection that drops
+        # a group) then stops `pulumi up` at the preview, naming the group, before anything changes.
+        group_options = pulumi.ResourceOptions(
+            parent=self, protect=shared_groups(args) and not args.allow_shared_replacement
+        )
         self.rule_groups = {
             group.key: aws.networkfirewall.RuleGroup(
                 f"{name}-{group.key}",
@@ -454,7 +462,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
                 description=group.description,
                 rule_group=rule_group_inputs(group),
                 tags=tags,
-                opts=child,
+                opts=group_options,
             )
             for group in spec.groups
         }

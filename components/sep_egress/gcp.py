@@ -610,11 +610,21 @@ class EgressNat(pulumi.ComponentResource):
         given = args.options.given("project", "subnetwork_ranges")
         given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
         whole = placeholders.items(args.options.subnetworks, _SUBNETWORK.format(argument="subnetworks"))
+        for index, item in enumerate(args.options.subnetwork_ranges):
+            if not item.primary_range and not item.secondary_ranges:
+                raise GcpSpecError(
+                    f"options.subnetwork_ranges[{index}]",
+                    "choose the ranges to translate (primary_range and/or secondary_ranges); a whole subnet goes in "
+                    "subnetworks",
+                )
         chosen = [
             {
                 "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork_ranges-{index}")),
                 "primary_range": item.primary_range,
                 "secondary_ranges": item.secondary_ranges,
+                # subnetwork_ranges chooses ranges: an entry that names none is refused, never read as "every range"
+                # (which would translate a GKE subnet's pod ranges too); whole subnets go in `subnetworks`.
+                "all_ranges": False,
             }
             for index, item in enumerate(args.options.subnetwork_ranges)
         ]
@@ -640,7 +650,9 @@ class EgressNat(pulumi.ComponentResource):
                 network_tier=address.network_tier,
                 description=address.description,
                 project=project,
-                opts=child,
+                # Every field of an address is immutable: a new description (0.1 wrote another text) would replace
+                # the address and change the egress IP that upstream allowlists know.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["description"])),
             )
         router_name: pulumi.Input[str]
         if spec.creates_router:

@@ -37,6 +37,8 @@ class RegisteredResource:
     protect: bool = False
     #: The resource's alias specs as sent to the engine (``{"noParent": True}``, ``{"parentUrn": ...}``, ...).
     aliases: tuple[dict[str, Any], ...] = ()
+    #: Inputs whose changes the engine ignores for this resource (``ignore_changes``).
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -115,6 +117,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     depends_on=tuple(request.dependencies),
                     protect=bool(request.protect),
                     aliases=tuple(_alias_spec(alias) for alias in request.aliases),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response

@@ -66,7 +66,11 @@ REPLACE_ON_CHANGES: dict[str, frozenset[str]] = {
     ),
     "gcp:compute/router:Router": frozenset({"name", "network", "project", "region"}),
     "gcp:compute/routerNat:RouterNat": frozenset({"name", "project", "region", "router"}),
-    "gcp:compute/address:Address": frozenset({"address", "addressType", "name", "networkTier", "project", "region"}),
+    # Every field of a Compute address is immutable (magic-modules mmv1/products/compute/Address.yaml: only labels
+    # have an update method), description included.
+    "gcp:compute/address:Address": frozenset(
+        {"address", "addressType", "description", "name", "networkTier", "project", "region"}
+    ),
     "gcp:compute/route:Route": frozenset(
         {"destRange", "name", "network", "nextHopGateway", "nextHopIp", "priority", "project", "tags"}
     ),
@@ -95,6 +99,9 @@ class PreviewResource:
     name: str
     parent: str | None
     inputs: dict[str, Any]
+    #: Inputs the program tells the engine to ignore (``ignore_changes``): a change there is neither an update nor
+    #: a replacement.
+    ignore_changes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -213,6 +220,7 @@ def _to_preview(stack: str, registrations: list[dict[str, Any]], outputs: dict[s
                 name=item["name"],
                 parent=f"{parent['type']}::{parent['name']}" if parent else None,
                 inputs=_canonical(item["inputs"]),
+                ignore_changes=tuple(sorted(item.get("ignore_changes") or ())),
             )
         )
     resources.sort(key=lambda resource: resource.key)
@@ -407,6 +415,11 @@ def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [path or "."]
 
 
+def _ignored(path: str, ignore_changes: Sequence[str]) -> bool:
+    """Whether an input path lies under one of the resource's ``ignore_changes`` paths."""
+    return any(path == ignored or path.startswith((f"{ignored}.", f"{ignored}[")) for ignored in ignore_changes)
+
+
 def _input_at(inputs: dict[str, Any], path: str) -> Any:
     value: Any = inputs
     for part in path.split("."):
@@ -442,11 +455,16 @@ def diff_previews(base: Preview, head: Preview) -> dict[str, Any]:
     changed = []
     for key in sorted(before.keys() & after.keys()):
         old, new = before[key], after[key]
-        paths = _changed_paths(old.inputs, new.inputs)
+        # The program's own ignore_changes decide (the new revision's, as the engine applies them at `up`).
+        paths = [path for path in _changed_paths(old.inputs, new.inputs) if not _ignored(path, new.ignore_changes)]
         if not paths:
             continue
         forcing = REPLACE_ON_CHANGES.get(new.type, frozenset())
-        reasons = sorted(path for path in forcing if _input_at(old.inputs, path) != _input_at(new.inputs, path))
+        reasons = sorted(
+            path
+            for path in forcing
+            if _input_at(old.inputs, path) != _input_at(new.inputs, path) and not _ignored(path, new.ignore_changes)
+        )
         old_hosts, new_hosts = destinations(old.inputs), destinations(new.inputs)
         changed.append(
             {

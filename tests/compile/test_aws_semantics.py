@@ -533,3 +533,41 @@ def test_an_address_range_grant_is_not_a_way_in(catalog: Catalog, default: str, 
     assert model.judge(out).allowed, model.judge(out)
     inbound = Connection("203.0.113.1", 22, source_in("agent"), transport, "other", None, source_port=53)  # type: ignore[arg-type]
     assert not ours(model.judge(inbound)), model.judge(inbound)
+
+
+@pytest.mark.parametrize("default", DEFAULTS)
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+def test_an_http_request_without_any_header_is_refused(hybrid_plan: EgressPlan, default: str, style: str) -> None:
+    """``GET / HTTP/1.0`` and an empty line: no header at all, so no Host and an empty header-names buffer (which
+    Suricata never inspects). The guard refuses it on ``http.start`` (the request line and headers), so the flow is
+    not left "pending" and passed packet by packet to any address on the role's ports."""
+    sources = {role: [ROLE_NETWORKS[role]] for role in hybrid_plan.roles}
+    spec = compile_network_firewall(hybrid_plan, sources, AwsFirewallOptions(style=style))  # type: ignore[arg-type]
+    model = NetworkFirewallModel.from_spec(spec, DEFAULT_ACTION_MODELS[default])
+    for segments in (1, 3):
+        headerless = Connection(source_in("agent"), 443, "203.0.113.66", "tcp", "http", None, segments=segments)
+        verdict = model.judge(headerless)
+        assert not verdict.allowed, verdict
+    # The guard on the header-names buffer instead: the same request is passed under every default action.
+    if style == "suricata":
+        weak = []
+        for group in sorted(spec.groups, key=lambda item: item.priority):
+            body = dict(group.rule_group)
+            source = dict(body["RulesSource"])
+            source["RulesString"] = source["RulesString"].replace("http.start;", "http.header_names;")
+            weak.append((group.key, {**body, "RulesSource": source}))
+        previous = NetworkFirewallModel(weak, spec.home_net, DEFAULT_ACTION_MODELS[default])
+        assert previous.judge(Connection(source_in("agent"), 443, "203.0.113.66", "tcp", "http", None)).allowed
+
+
+def test_pass_alert_logs_an_address_range_flow_once(catalog: Catalog) -> None:
+    """An address-range pass is a packet-scope rule: with ``alert;`` on it every client packet would be logged. The
+    once-per-flow alert rule in front of it logs the flow's first packet only."""
+    entry = {"id": "proxy", "role": "agent", "usage": {"en": "proxy"}, "cidrs": ["10.20.30.0/28"], "ports": [3128]}
+    plan = plan_with(catalog, [entry])
+    sources = {"agent": [ROLE_NETWORKS["agent"]]}
+    model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, sources, AwsFirewallOptions(pass_alert=True)))
+    for segments in (1, 3):
+        flow = Connection(source_in("agent"), 3128, "10.20.30.5", "tcp", "other", None, segments=segments)
+        verdict = model.judge(flow)
+        assert verdict.allowed and verdict.alerts == 1, (segments, verdict)

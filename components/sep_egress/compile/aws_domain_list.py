@@ -21,7 +21,7 @@ from ..catalog.models import ROLES, Role
 from ..catalog.plan import AllowRule, CidrRule
 from .aws_capacity import Sized, bucket, check_priorities, group_name, guard_priority, split_count, suricata_group
 from .aws_options import AwsFirewallError, AwsFirewallOptions
-from .aws_rules import assign_sids, cidr_rule_draft, finish, guard_drafts, host_label
+from .aws_rules import assign_sids, cidr_rule_drafts, finish, guard_drafts, host_label
 from .aws_spec import RuleGroupSpec
 
 TargetType = Literal["TLS_SNI", "HTTP_HOST"]
@@ -88,7 +88,7 @@ def domain_list_groups(
         drafts = []
         for cidr_rule in cidrs:
             roles = tuple(role for role in cidr_rule.roles if role in sources)
-            drafts.append(cidr_rule_draft(cidr_rule, roles, options))
+            drafts.extend(cidr_rule_drafts(cidr_rule, roles, options))
         lines = finish(drafts, assign_sids([identity for identity, _, _ in drafts]), sources)
         if not options.fits(len(lines), sum(len(line.text) + 1 for line in lines)):
             raise AwsFirewallError("plan: the address-range rules do not fit one rule group; use style 'suricata'")

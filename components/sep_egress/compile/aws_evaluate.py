@@ -16,8 +16,8 @@ models what the field review found the earlier, connection-level model left out:
 - **Segmentation.** ``segments`` > 1 splits the ClientHello (post-quantum key shares: X25519MLKEM768) or the HTTP
   request headers: the application protocol is known from the first segment, ``ssl_state:client_hello`` is taken
   to match from the first segment too (the record header says "client hello" before the message is whole: the
-  cautious reading), while ``tls.sni``, ``ja4.hash``, ``http.host`` and ``http.header_names`` exist only at the
-  last segment.
+  cautious reading), while ``tls.sni``, ``ja4.hash``, ``http.host``, ``http.start`` and ``http.header_names``
+  exist only at the last segment.
 - **Scope of a rule's action.** Application-layer rules (protocol ``tls``/``http``, or an application-layer buffer
   or keyword) act on the whole flow: a pass lets every later packet through uninspected, a drop or reject ends it.
   ``tcp``/``udp``/``icmp``/``ip`` rules with a ``flow`` keyword act on the packet they match only (Suricata's
@@ -74,8 +74,8 @@ _HEADER = re.compile(
     r"^(?P<action>pass|drop|reject|alert)\s+(?P<protocol>\S+)\s+(?P<source>\S+)\s+(?P<source_port>\S+)\s+"
     r"(?P<direction>->|<>)\s+(?P<destination>\S+)\s+(?P<destination_port>\S+)\s+\((?P<options>.*)\)\s*$"
 )
-_BUFFERS = ("tls.sni", "http.host", "ja4.hash", "http.header_names")
-Buffer = Literal["tls.sni", "http.host", "ja4.hash", "http.header_names"]
+_BUFFERS = ("tls.sni", "http.host", "ja4.hash", "http.header_names", "http.start")
+Buffer = Literal["tls.sni", "http.host", "ja4.hash", "http.header_names", "http.start"]
 _KNOWN_OPTIONS = {
     "msg",
     "flow",
@@ -140,6 +140,8 @@ class Verdict:
     alert: bool
     decided_by: str
     stage: str = ""
+    #: How many packets of the flow logged an alert record (the log's volume per flow).
+    alerts: int = 0
 
     @property
     def allowed(self) -> bool:
@@ -176,12 +178,17 @@ def _buffer(buffer: Buffer, connection: Connection, packet: Packet) -> str | Non
         return None
     if buffer in ("tls.sni", "ja4.hash") and connection.application != "tls":
         return None
-    if buffer in ("http.host", "http.header_names") and connection.application != "http":
+    if buffer in ("http.host", "http.header_names", "http.start") and connection.application != "http":
         return None
     if buffer == "ja4.hash":
         return _MODEL_JA4
+    if buffer == "http.start":
+        # The request line and headers: present for every complete request, with or without headers.
+        return "GET / HTTP/1.1\r\n" + (f"Host: {connection.name}\r\n" if connection.name is not None else "") + "\r\n"
     if buffer == "http.header_names":
-        return "\r\nHost\r\nUser-Agent\r\n\r\n" if connection.name is not None else "\r\nUser-Agent\r\n\r\n"
+        # The model's request carries no header but Host (an HTTP/1.0 request may have none at all): Suricata does
+        # not inspect an empty names buffer (GetBuffer1ForTX returns NULL for length 0).
+        return "\r\nHost\r\n\r\n" if connection.name is not None else None
     if connection.name is None:
         return None
     # Suricata normalises http.host to lower case; tls.sni is what the client sent.
@@ -317,6 +324,7 @@ class NetworkFirewallModel:
             raise ValueError("segments: at least 1")
         bits: set[str] = set()
         alert = False
+        alerts = 0
         flow_passed: str | None = None
         deciders: list[str] = []
         for packet in _packets(connection):
@@ -324,15 +332,16 @@ class NetworkFirewallModel:
                 continue  # a flow-scope pass: the rest of the flow is not inspected
             action, decided_by, alerted = self._judge_packet(connection, packet, bits)
             alert = alert or alerted
+            alerts += alerted
             if action != "pass":
-                return Verdict(action, alert, decided_by, packet.stage)
+                return Verdict(action, alert, decided_by, packet.stage, alerts)
             if decided_by.startswith("flow:"):
                 flow_passed = decided_by[len("flow:") :]
             deciders.append(decided_by)
         # A pass is credited to the flow-scope pass rule, else to the first rule that passed a packet, else to the
         # absence of a default drop on the first packet.
         rules = [label for label in deciders if not label.startswith("no rule")]
-        return Verdict("pass", alert, flow_passed or (rules[0] if rules else deciders[0]), "")
+        return Verdict("pass", alert, flow_passed or (rules[0] if rules else deciders[0]), "", alerts)
 
     def _judge_packet(self, connection: Connection, packet: Packet, bits: set[str]) -> tuple[Action, str, bool]:
         alert = False

@@ -15,7 +15,9 @@ aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
   JA4 hash exists only once the whole ClientHello is parsed). A protocol-only ``drop tls`` is an application-layer
   rule with flow scope that can fire on the first segment of a ClientHello split by a post-quantum key share,
   before ``tls.sni`` exists, and kill a connection to an allowed name. HTTP likewise: refused once the request
-  headers are complete (``http.header_names`` is inspected only then), not on the request line.
+  headers are complete (``http.start``, the request line and headers, is inspected only then), not on the request
+  line. Not ``http.header_names``: a request with no header at all has an empty names buffer, which Suricata does
+  not inspect (``GetBuffer1ForTX`` returns NULL for length 0), so such a request would never be refused.
 - While a ClientHello or request is incomplete, the flow is marked (the sample's ``PQC`` flowbit, here
   ``sep_egress_pending``) and its segments are passed packet by packet (a ``tcp`` rule with ``flow:`` has packet
   scope), so the groups work whatever the consumer's default action: the decision waits for the name.
@@ -51,6 +53,8 @@ BLOCKED_FLOWBIT = "sep_egress_blocked"
 OUTBOUND_FLOWBIT = "sep_egress_outbound"
 #: Set by an address-range pass on a flow a role opens to that range, so that the guard passes its replies.
 RANGE_FLOWBIT = "sep_egress_range"
+#: Set by the once-per-flow log of an address-range pass (``pass_alert``).
+RANGE_LOGGED_FLOWBIT = "sep_egress_range_logged"
 
 Draft = tuple[str, str, tuple[Role, ...]]  # identity, text without sid/rev, roles whose variables it uses
 
@@ -99,20 +103,38 @@ def allow_rule_draft(rule: AllowRule, roles: tuple[Role, ...], options: AwsFirew
     return identity, text, roles
 
 
-def cidr_rule_draft(rule: CidrRule, roles: tuple[Role, ...], options: AwsFirewallOptions) -> Draft:
+def cidr_rule_drafts(rule: CidrRule, roles: tuple[Role, ...], options: AwsFirewallOptions) -> list[Draft]:
     """``pass tcp|udp`` to an address range and port, client to server, in every state, marking the flow
     (``sep_egress_range``) so that the guard passes its replies. A ``tcp``/``udp`` rule acts on the packets it
     matches only, so the SYN-ACK and the replies need a rule of their own under ``aws:drop_strict`` or
     ``aws:drop_established``; matching them here with ``<>`` would also pass connections *from* that range and port
-    to the role's machines. ``flow:`` keeps the rule from being an IP-only rule."""
+    to the role's machines. ``flow:`` keeps the rule from being an IP-only rule.
+
+    With ``pass_alert`` an ``alert`` rule comes first and logs the flow once: a packet-scope pass with ``alert;``
+    would log every client packet of the flow. It marks the flow (``sep_egress_range_logged``) and logs only while
+    the mark is not set, as AWS's "alert once per flow" samples do with a flowbit."""
     identity = f"allow|{rule.protocol}|cidr|{rule.cidr}|{rule.port}"
-    alert = " alert;" if options.pass_alert else ""
-    text = (
-        f"pass {rule.protocol} {source_expression(roles)} any -> {rule.cidr} {rule.port} "
-        f'(msg:"sep-egress allow {rule.cidr}:{rule.port}/{rule.protocol} for {" ".join(roles)}";{alert} '
-        f"flow:to_server; flowbits:set,{RANGE_FLOWBIT};"
+    label = f"{rule.cidr}:{rule.port}/{rule.protocol} for {' '.join(roles)}"
+    drafts: list[Draft] = []
+    if options.pass_alert:
+        drafts.append(
+            (
+                f"log|{rule.protocol}|cidr|{rule.cidr}|{rule.port}",
+                f"alert {rule.protocol} {source_expression(roles)} any -> {rule.cidr} {rule.port} "
+                f'(msg:"sep-egress allow {label}"; flow:to_server; flowbits:isnotset,{RANGE_LOGGED_FLOWBIT}; '
+                f"flowbits:set,{RANGE_LOGGED_FLOWBIT};",
+                roles,
+            )
+        )
+    drafts.append(
+        (
+            identity,
+            f"pass {rule.protocol} {source_expression(roles)} any -> {rule.cidr} {rule.port} "
+            f'(msg:"sep-egress allow {label}"; flow:to_server; flowbits:set,{RANGE_FLOWBIT};',
+            roles,
+        )
     )
-    return identity, text, roles
+    return drafts
 
 
 def guard_drafts(
@@ -178,7 +200,7 @@ def guard_drafts(
             (
                 f"drop-http|{role}",
                 f"{block} http {source} any -> any any "
-                f'(msg:"sep-egress {role}: HTTP to a host or port it does not need"; http.header_names; '
+                f'(msg:"sep-egress {role}: HTTP to a host or port it does not need"; http.start; '
                 f'content:"|0d 0a|"; flowbits:set,{BLOCKED_FLOWBIT}; flow:to_server;',
                 (role,),
             )

@@ -9,7 +9,7 @@ from ..catalog.models import Role
 from ..catalog.plan import AllowRule, CidrRule
 from .aws_capacity import Sized, bucket, check_priorities, guard_priority, split_count, suricata_group
 from .aws_options import AwsFirewallOptions
-from .aws_rules import allow_rule_draft, assign_sids, cidr_rule_draft, finish, guard_drafts, tcp_ports_by_role
+from .aws_rules import allow_rule_draft, assign_sids, cidr_rule_drafts, finish, guard_drafts, tcp_ports_by_role
 from .aws_spec import RuleGroupSpec, SuricataRule
 
 
@@ -25,7 +25,7 @@ def suricata_groups(
     for rule in allow:
         drafts.append(allow_rule_draft(rule, tuple(role for role in rule.roles if role in sources), options))
     for cidr_rule in cidrs:
-        drafts.append(cidr_rule_draft(cidr_rule, tuple(role for role in cidr_rule.roles if role in sources), options))
+        drafts.extend(cidr_rule_drafts(cidr_rule, tuple(role for role in cidr_rule.roles if role in sources), options))
     range_roles = {role for rule in cidrs for role in rule.roles if role in sources}
     guard = guard_drafts(tcp_ports_by_role(allow, sources), options, range_roles)
     sids = assign_sids([identity for identity, _, _ in drafts + guard])

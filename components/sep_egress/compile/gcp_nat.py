@@ -162,9 +162,12 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
                     AddressSpec(
                         name=f"{options.name}-rule-{number}-{index}",
                         region=region,
+                        # Constant per rule: an address cannot be updated (every field is immutable), so a
+                        # description naming the entries would replace it, and change the egress IP, whenever an
+                        # entry joins the rule. The NAT rule's own description names them.
                         description=(
-                            f"sep-egress: Cloud NAT source address for the destinations of {', '.join(ids)} (any VM "
-                            "of the listed subnet ranges)"
+                            f"sep-egress: Cloud NAT source address of NAT rule {number} (any VM of the translated "
+                            "subnet ranges)"
                         ),
                         network_tier=tier,
                     )
