@@ -304,3 +304,33 @@ def test_settings_only_esc_would_provide_get_a_clear_message(tmp_path: Path) -> 
         run_preview(project, "esc")
     assert caught.value.problems[0][0] == "sep-egress:version"
     assert "ESC environment(s) network/prod" in str(caught.value)
+
+
+def test_an_address_description_change_replaces_unless_the_program_ignores_it() -> None:
+    """Every field of a Compute address is immutable; the NAT component ignores description changes, so a new
+    description text never replaces an address (and changes an egress IP)."""
+    from sep_egress.preview import Preview, PreviewResource, diff_previews
+
+    kind = "gcp:compute/address:Address"
+    old = {"name": "sep-egress-nat-1", "description": "old text", "region": "europe-west1"}
+    new = {**old, "description": "new text"}
+
+    def one(inputs: dict[str, object], ignored: tuple[str, ...] = ()) -> Preview:
+        return Preview(stack="s", resources=[PreviewResource(kind, "nat-1", None, inputs, ignored)], outputs={})
+
+    [changed] = diff_previews(one(old), one(new))["changed"]
+    assert changed["action"] == "replace" and changed["replace_because"] == ["description"]
+    assert diff_previews(one(old), one(new, ("description",)))["changed"] == []
+
+
+def test_the_nat_component_ignores_address_description_changes() -> None:
+    from sep_egress.gcp import EgressNat
+    from sep_egress.mock_engine import run_program
+
+    args = {
+        "selection": {"version": "14.3 RU1", "mode": "cloud"},
+        "options": {"region": "europe-west1", "network": "projects/p/global/networks/n", "subnetworks": ["s"]},
+    }
+    run = run_program(lambda: EgressNat("nat", args))
+    addresses = run.of_type("gcp:compute/address:Address")
+    assert addresses and all(address.ignore_changes == ("description",) for address in addresses)

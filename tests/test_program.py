@@ -35,3 +35,33 @@ def test_a_bad_config_registers_nothing_and_says_which_key() -> None:
     assert type(caught.value).__name__ == "RunError"
     assert record.resources == []
     assert record.outputs == {}
+
+
+def test_plan_stack_shows_the_controls_warnings() -> None:
+    """`sep-egress plan --stack` warns as the preview does: GCP's enforcement order, shared NAT addresses."""
+    import json
+    import subprocess
+    import sys
+
+    from support import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sep_egress", "plan", "--stack", "gcp-cloud", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    codes = {item["code"] for item in json.loads(result.stdout)["control_warnings"]}
+    assert {"gcp-enforcement-order", "gcp-nat-shared-addresses"} <= codes
+    text = subprocess.run(
+        [sys.executable, "-m", "sep_egress", "plan", "--stack", "gcp-cloud"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert "[gcp-enforcement-order]" in text.stdout

@@ -94,3 +94,38 @@ def test_the_accepted_forms_still_pass() -> None:
         subnetworks=(url.replace("global/networks", "regions/europe-west1/subnetworks"),),
     )
     RoleTarget.parse("targets.clients", {"secure_tags": ["tagValues/123"]})
+
+
+@pytest.mark.parametrize(
+    ("args", "argument"),
+    [
+        ({"secure_tags": {"parent": "projects/p", "network": "p/n\nx"}}, "secure_tags.network"),
+        ({"secure_tags": {"parent": "projects/p", "network": "other/vpc"}}, "secure_tags.network"),
+        ({"secure_tags": {"parent": "projects/p", "network": "p/n", "key": "Bad Key!"}}, "secure_tags.key"),
+        ({"secure_tags": {"parent": "projects/p\n", "network": "p/n"}}, "secure_tags.parent"),
+    ],
+)
+def test_secure_tag_settings_are_checked(args: dict[str, Any], argument: str) -> None:
+    from sep_egress.gcp import EgressFirewallPolicy
+
+    given = {
+        "selection": {"version": "14.3 RU1", "mode": "cloud"},
+        "targets": {"clients": {"secure_tags": ["created:clients"]}},
+        "options": {"networks": ["projects/p/global/networks/n"]},
+        **args,
+    }
+    with pytest.raises(GcpSpecError, match=rf"^{re.escape(argument)}"):
+        EgressFirewallPolicy.prepare(given)
+
+
+def test_nat_and_private_access_projects_are_project_ids() -> None:
+    from sep_egress.gcp import EgressNat, StoragePrivateAccess
+
+    selection = {"version": "14.3 RU1", "mode": "cloud"}
+    nat = {"region": "europe-west1", "network": "projects/p/global/networks/n", "subnetworks": ["s"]}
+    with pytest.raises(GcpSpecError, match=r"^options\.project"):
+        EgressNat.prepare({"selection": selection, "options": {**nat, "project": "x\ny"}})
+    with pytest.raises(GcpSpecError, match=r"^options\.project"):
+        StoragePrivateAccess.prepare(
+            {"selection": selection, "options": {"networks": ["projects/p/global/networks/n"], "project": "a b"}}
+        )

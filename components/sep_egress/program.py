@@ -98,6 +98,28 @@ class Deployment:
         return created
 
 
+def control_warnings(deployment: Deployment) -> list[dict[str, Any]]:
+    """What each control of the stack adds to know (the ``warnings`` the program exports after the plan's own),
+    compiled without registering anything: ``sep-egress plan --stack`` shows them too."""
+    warnings: list[dict[str, Any]] = []
+    if deployment.aws is not None:
+        notes = compile_args(deployment.aws).notes
+        warnings += [{"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"} for note in notes]
+    firewall_args = deployment.gcp.get("firewall")
+    if isinstance(firewall_args, EgressFirewallPolicyArgs):
+        spec = EgressFirewallPolicy.prepare(firewall_args)[0]
+        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in spec.warnings]
+    nat_args = deployment.gcp.get("nat")
+    if isinstance(nat_args, EgressNatArgs):
+        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in EgressNat.prepare(nat_args)[0].warnings]
+    access_args = deployment.gcp.get("private_access")
+    if isinstance(access_args, StoragePrivateAccessArgs):
+        access_spec = StoragePrivateAccess.prepare(access_args)[0]
+        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access_spec.warnings]
+    unique = {(item["code"], item["message"]): item for item in warnings}
+    return list(unique.values())
+
+
 def _selection_inside(block: Mapping[str, Any], where: str) -> tuple[str, str] | None:
     """A selection key inside a cloud block: the stack's own keys decide the selection for every component."""
     given = [key for key in SELECTION_KEYS if key in block]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
 
 from ..compile.escape import plain_text
 from .output import to_table
@@ -15,10 +17,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["table", "json"], default="table")
 
 
+def stack_control_warnings(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """With ``--stack``: what the stack's controls add to know (GCP enforcement order, shared NAT addresses, internal
+    names in FQDN rules, AWS notes), as its preview and ``pulumi up`` export them; the controls are validated too."""
+    if not args.stack:
+        return []
+    from ..settings import read_stack_file
+
+    config = read_stack_file(args.project_dir, args.stack)
+    if config.settings.aws is None and config.settings.gcp is None:
+        return []  # a consumer project's stack: its own program decides the controls
+    from ..program import control_warnings, prepare_deployment  # imports pulumi and the cloud SDKs
+
+    return control_warnings(prepare_deployment(config))
+
+
 def run(args: argparse.Namespace) -> int:
     plan = plan_from_args(args)
+    controls = stack_control_warnings(args)
     if args.format == "json":
-        sys.stdout.write(plan.to_json())
+        if not controls:
+            sys.stdout.write(plan.to_json())
+        else:
+            document = {**plan.to_dict(), "control_warnings": controls}
+            sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         return 0
     rows: list[tuple[str, int, str, str, str]] = [
         (
@@ -49,5 +71,9 @@ def run(args: argparse.Namespace) -> int:
             out += f"- [{warning.code}] {plain_text(warning.message)}\n"
             if warning.code == "tls-inspection-bypass":
                 out += "".join(f"    {host}\n" for host in warning.hosts)
+    if controls:
+        out += "\nWarnings of the stack's controls:\n"
+        for item in controls:
+            out += f"- [{item['code']}] {plain_text(item['message'])}\n"
     sys.stdout.write(out)
     return 0

@@ -42,6 +42,7 @@ from .gcp_model import (
     KIND_ROLES,
     MACHINE_KINDS,
     PRIORITY_BAND_SIZE,
+    UNKNOWN_PROJECT,
     FirewallOptions,
     GcpSpecError,
     GcpWarning,
@@ -562,7 +563,14 @@ def compile_firewall_policy(
         # AFTER_CLASSIC_FIREWALL ("Defaults to AFTER_CLASSIC_FIREWALL if the field is not specified",
         # https://cloud.google.com/compute/docs/reference/rest/v1/networks), under which a classic egress allow
         # rule decides before the policy's deny. Every plan and preview says so.
-        networks = ", ".join(options.networks) or f"the networks of policy {options.existing_policy}"
+        # A network given as a pulumi.Output is a stand-in here (projects/pulumi-output/...): not a name to print.
+        known = [network for network in options.networks if f"projects/{UNKNOWN_PROJECT}/" not in network]
+        if known and len(known) == len(options.networks):
+            networks = ", ".join(known)
+        elif options.networks:
+            networks = ", ".join([*known, "the associated networks"]) if known else "the associated networks"
+        else:
+            networks = f"the networks of policy {options.existing_policy}"
         if options.enforcement_order == "AFTER_CLASSIC_FIREWALL":
             message = (
                 "enforcement_order AFTER_CLASSIC_FIREWALL: classic VPC firewall rules are evaluated first, so any "
