@@ -65,3 +65,27 @@ def test_plan_stack_shows_the_controls_warnings() -> None:
         check=False,
     )
     assert "[gcp-enforcement-order]" in text.stdout
+
+
+def test_numbers_written_by_config_set_path_are_text_where_the_components_expect_text() -> None:
+    """`pulumi config set --path 'sep-egress:aws.distribution.principals[0]' 123456789012` stores an integer; the
+    engine passes it as a number inside the JSON. Account ids, tag values and policy ids are text to the components."""
+    import json
+
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import parse_stack_config
+
+    aws = {
+        "source_cidrs": {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]},
+        "distribution": {"method": "ram", "principals": [123456789012]},
+        "tags": {"cost-center": 1234},
+        "headroom_percent": 25,
+    }
+    config = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1", "sep-egress:aws": json.dumps(aws)}
+    deployment = prepare_deployment(parse_stack_config(config, "engine", ROOT))
+    assert deployment.aws is not None
+    assert deployment.aws.distribution is not None and deployment.aws.distribution.principals == ["123456789012"]
+    assert deployment.aws.tags == {"cost-center": "1234"} and deployment.aws.headroom_percent == 25
+    wrong = {**aws, "headroom_percent": "many"}
+    with pytest.raises(Exception, match="headroom_percent"):
+        prepare_deployment(parse_stack_config({**config, "sep-egress:aws": json.dumps(wrong)}, "engine", ROOT))

@@ -358,7 +358,9 @@ def _fms_scope_note(distribution: DistributionSettings, spec: AwsEgressSpec) -> 
     return (
         f"Firewall Manager: default actions {', '.join(actions) or 'none (nothing dropped by default)'} apply to every "
         f"VPC in scope ({scope}), remediation {'ON' if distribution.remediation_enabled else 'off (audit)'}; the "
-        f"pass rules only cover the declared sources ({', '.join(spec.home_net)}). Roll out audit-first "
+        f"pass rules only cover the declared sources ({', '.join(spec.home_net)}), and the guard refuses "
+        "everything else from those sources (their UDP and DNS included) in every VPC in scope, whatever the "
+        "default actions: other workloads there with the same addresses are filtered too. Roll out audit-first "
         "(docs/aws.md)."
     )
 

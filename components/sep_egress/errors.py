@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def _one_line(text: str) -> str:
+    """A file name, entry or key from the user's input, as one line (a newline in a file name must not start a
+    line of its own in the message: it could forge another message, or a CI workflow command)."""
+    from .compile.escape import plain_text  # imported late: the escape module reads the catalog's character rules
+
+    return plain_text(text)
+
+
 class SepEgressError(Exception):
     """Base of every error caused by user input: the CLI prints ``str(error)`` and exits with ``exit_code``."""
 
@@ -20,7 +28,10 @@ class CatalogError(SepEgressError):
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = [f"{source}: {where}: {message}" if where else f"{source}: {message}" for where, message in problems]
+        shown = _one_line(source)
+        lines = [
+            f"{shown}: {_one_line(where)}: {message}" if where else f"{shown}: {message}" for where, message in problems
+        ]
         super().__init__("\n".join(lines))
 
 
@@ -42,5 +53,5 @@ class ConfigError(SepEgressError):
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = [f"{source}: {key}: {message}" for key, message in problems]
+        lines = [f"{_one_line(source)}: {_one_line(key)}: {message}" for key, message in problems]
         super().__init__("\n".join(lines))

@@ -656,7 +656,7 @@ class EgressNat(pulumi.ComponentResource):
                 )
         chosen = [
             {
-                "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork_ranges-{index}")),
+                "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork-ranges-{index}")),
                 "primary_range": item.primary_range,
                 "secondary_ranges": item.secondary_ranges,
                 # subnetwork_ranges chooses ranges: an entry that names none is refused, never read as "every range"

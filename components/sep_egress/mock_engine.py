@@ -205,23 +205,31 @@ def _reset_root() -> None:
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def run_project(project_dir: str, stack: str, config: Mapping[str, str], project: str = "sep-egress") -> MockRun:
-    """Run the ``__main__.py`` of a Pulumi project directory under the mock engine, as ``pulumi preview`` would;
-    ``project`` is its name (the namespace of its unqualified config keys)."""
+def run_project(
+    project_dir: str,
+    stack: str,
+    config: Mapping[str, str],
+    project: str = "sep-egress",
+    program: str | None = None,
+) -> MockRun:
+    """Run a Pulumi project's Python program under the mock engine, as ``pulumi preview`` would: ``program`` (the
+    file ``main:`` of Pulumi.yaml names, by default the project's ``__main__.py``), from its own folder; ``project``
+    is the project's name (the namespace of its unqualified config keys)."""
     import os
     import runpy
     import sys
 
-    program = os.path.join(project_dir, "__main__.py")
+    program = program or os.path.join(project_dir, "__main__.py")
+    folder = os.path.dirname(os.path.abspath(program))
     previous_cwd = os.getcwd()
-    os.chdir(project_dir)
-    sys.path.insert(0, project_dir)
+    os.chdir(folder)
+    sys.path.insert(0, folder)
     try:
         return run_program(
             lambda: runpy.run_path(program, run_name="__main__"), project=project, stack=stack, config=config
         )
     finally:
-        sys.path.remove(project_dir)
+        sys.path.remove(folder)
         os.chdir(previous_cwd)
 
 
@@ -236,5 +244,11 @@ def _worker() -> None:
     from dataclasses import asdict
 
     request = json.load(sys.stdin)
-    run = run_project(request["project_dir"], request["stack"], request["config"], request.get("project", "sep-egress"))
+    run = run_project(
+        request["project_dir"],
+        request["stack"],
+        request["config"],
+        request.get("project", "sep-egress"),
+        request.get("program"),
+    )
     json.dump({"resources": [asdict(resource) for resource in run.resources], "outputs": run.outputs}, sys.stdout)

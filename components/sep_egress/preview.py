@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .compile.escape import markdown_code, markdown_code_span, markdown_text
+from .compile.escape import markdown_code, markdown_code_span, markdown_text, plain_text
 from .errors import ConfigError, SepEgressError
 from .settings import (
     NAMESPACE,
@@ -241,8 +241,14 @@ def run_preview(project_dir: Path, stack: str) -> Preview:
     from .mock_engine import run_project
 
     config = engine_config(project_dir, stack)
+    project = read_project(project_dir.resolve())
+    if not project.program.is_file():
+        raise PreviewError(
+            f"{project.directory}: no Python program to preview at {project.program} (Pulumi.yaml main: "
+            f"{project.main!r}); the offline preview runs a project's __main__.py or the .py file main names"
+        )
     try:
-        run = run_project(str(project_dir.resolve()), stack, config, project=read_project(project_dir).name)
+        run = run_project(str(project_dir.resolve()), stack, config, project=project.name, program=str(project.program))
     except SepEgressError:
         raise
     except Exception as error:
@@ -288,11 +294,23 @@ def preview_at_revision(project_dir: Path, stack: str, revision: str) -> Preview
         )
         # The revision's own package comes first: components/ is its source root (sep_egress), and older revisions
         # kept the package at the top level.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(base_dir / "components"), str(base_dir)])}
+        # The library comes from that revision's repository root (a consumer project inside the repository, such
+        # as examples/python-consumer, must not get the working tree's sep_egress), then the project's folder.
+        root = Path(folder)
+        paths = [str(root / "components")] if (root / "components" / "sep_egress").is_dir() else []
+        paths += [str(root)] if (root / "components" / "__init__.py").is_file() else []  # the 0.1 layout
+        paths.append(str(base_dir))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
         result = subprocess.run(
             [sys.executable, "-c", worker],
             input=json.dumps(
-                {"project_dir": str(base_dir), "stack": stack, "config": config, "project": base_project.name}
+                {
+                    "project_dir": str(base_dir),
+                    "stack": stack,
+                    "config": config,
+                    "project": base_project.name,
+                    "program": str(base_project.program) if base_project.program.is_file() else None,
+                }
             ),
             capture_output=True,
             text=True,
@@ -523,17 +541,25 @@ def _tree(preview: Preview) -> list[tuple[int, PreviewResource]]:
 
 
 def render_text(preview: Preview, diff: dict[str, Any] | None = None) -> str:
-    lines = [f"Stack {preview.stack}: {len(preview.resources)} resources (offline preview, Pulumi mock engine)", ""]
+    """The preview as plain text for a terminal; every value goes out through ``escape.plain_text`` (one line, no
+    control, separator or bidirectional character)."""
+    text = plain_text
+    lines = [
+        f"Stack {text(preview.stack)}: {len(preview.resources)} resources (offline preview, Pulumi mock engine)",
+        "",
+    ]
     for depth, resource in _tree(preview):
-        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}")
-        lines += [f"{'  ' * (depth + 2)}{line}" for line in review_lines(resource)]
+        lines.append(f"{'  ' * depth}+ {text(resource.type)}  {text(resource.name)}")
+        lines += [f"{'  ' * (depth + 2)}{text(line)}" for line in review_lines(resource)]
     counts = Counter(resource.type for resource in preview.resources)
-    lines += ["", "Counts:"] + [f"  {count:4d}  {type_}" for type_, count in sorted(counts.items())]
+    lines += ["", "Counts:"] + [f"  {count:4d}  {text(type_)}" for type_, count in sorted(counts.items())]
     if preview.warnings:
-        lines += ["", "Warnings:"] + [f"  - [{item.get('code')}] {item.get('message')}" for item in preview.warnings]
+        lines += ["", "Warnings:"] + [
+            f"  - [{text(item.get('code'))}] {text(item.get('message'))}" for item in preview.warnings
+        ]
     if diff is not None:
         lines += ["", _diff_summary(diff)]
-        lines += _diff_lines(diff, bullet="  ")
+        lines += [text(line) for line in _diff_lines(diff, bullet="  ")]
     return "\n".join(lines) + "\n"
 
 

@@ -17,11 +17,14 @@ Stack configuration of the cloud blocks (keys as in the components' Python argum
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pydantic import BaseModel
 
 from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
@@ -120,6 +123,49 @@ def control_warnings(deployment: Deployment) -> list[dict[str, Any]]:
     return list(unique.values())
 
 
+def config_strings(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with whole numbers turned into text wherever ``model`` expects text and no number.
+
+    ``pulumi config set --path 'sep-egress:aws.distribution.principals[0]' 123456789012`` stores an integer (Pulumi
+    reads digits as a number under ``--path``), and the engine passes it as one; an account id, a numeric tag value
+    or a hierarchical policy id is text to the components. Booleans and anything the model types as a number stay
+    as they are; the strict models still refuse every other mismatch."""
+    return {
+        key: _as_config_text(model.model_fields[key].annotation, value) if key in model.model_fields else value
+        for key, value in data.items()
+    }
+
+
+def _leaves(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _leaves(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [leaf for argument in typing.get_args(annotation) for leaf in _leaves(argument)]
+    return [annotation]
+
+
+def _as_config_text(annotation: Any, value: Any) -> Any:
+    leaves = _leaves(annotation)
+    if isinstance(value, int) and not isinstance(value, bool):
+        plain = {leaf for leaf in leaves if isinstance(leaf, type)}
+        return str(value) if str in plain and not plain & {int, float} else value
+    if isinstance(value, list):
+        for leaf in leaves:
+            if typing.get_origin(leaf) is list:
+                (item,) = typing.get_args(leaf)
+                return [_as_config_text(item, element) for element in value]
+        return value
+    if isinstance(value, Mapping):
+        for leaf in leaves:
+            if isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                return config_strings(leaf, value)
+            if typing.get_origin(leaf) is dict:
+                item = typing.get_args(leaf)[1]
+                return {key: _as_config_text(item, element) for key, element in value.items()}
+    return value
+
+
 def _selection_inside(block: Mapping[str, Any], where: str) -> tuple[str, str] | None:
     """A selection key inside a cloud block: the stack's own keys decide the selection for every component."""
     given = [key for key in SELECTION_KEYS if key in block]
@@ -147,7 +193,8 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             problems.append(selection)
         else:
             try:
-                args = NetworkFirewallAllowlistArgs.parse({**settings.aws, "plan": plan})
+                aws_config = config_strings(NetworkFirewallAllowlistArgs, settings.aws)
+                args = NetworkFirewallAllowlistArgs.parse({**aws_config, "plan": plan})
                 compile_args(args)
                 deployment.aws = args
             except SepEgressError as error:
@@ -175,7 +222,7 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
                 problems.append(selection)
                 continue
             try:
-                part_args = kind.parse({**value, "plan": plan})
+                part_args = kind.parse({**config_strings(kind, value), "plan": plan})
                 prepare(part_args)
                 deployment.gcp[part] = part_args
             except SepEgressError as error:

@@ -207,6 +207,14 @@ class PulumiProject:
     name: str
     stack_config_dir: Path
     config: Mapping[str, Any]
+    #: ``main:`` of Pulumi.yaml: the program's folder (or Python file), relative to the project; default the project.
+    main: str = "."
+
+    @property
+    def program(self) -> Path:
+        """The Python file ``pulumi preview`` runs: ``main`` when it is a ``.py`` file, else its ``__main__.py``."""
+        target = self.directory / self.main
+        return target if target.suffix == ".py" else target / "__main__.py"
 
     def stack_path(self, stack: str) -> Path:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
@@ -255,9 +263,12 @@ def read_project(project_dir: Path) -> PulumiProject:
         raise ConfigError(source, [("name", "a Pulumi project file names its project (name: ...)")])
     config_dir = document.get("stackConfigDir") or "."
     config = document.get("config") or {}
-    if not isinstance(config_dir, str) or not isinstance(config, Mapping):
-        raise ConfigError(source, [("stackConfigDir", "a folder name"), ("config", "a mapping of keys")])
-    return PulumiProject(project_dir, document["name"], project_dir / config_dir, config)
+    main = document.get("main") or "."
+    if not isinstance(config_dir, str) or not isinstance(config, Mapping) or not isinstance(main, str):
+        raise ConfigError(
+            source, [("stackConfigDir", "a folder name"), ("config", "a mapping of keys"), ("main", "a path")]
+        )
+    return PulumiProject(project_dir, document["name"], project_dir / config_dir, config, main)
 
 
 def stack_file(project_dir: Path, stack: str) -> Path:
@@ -305,4 +316,8 @@ def read_stack_file(project_dir: Path, stack: str) -> StackConfig:
     if not isinstance(config, dict):
         raise ConfigError(source, [("config", "the stack file has no 'config' mapping")])
     values = {**project.defaults(), **{project.qualified(key): value for key, value in config.items()}}
-    return parse_stack_config(values, source, project_dir, project=project.name, environments=environments)
+    namespace = project.name
+    if namespace != NAMESPACE and any(key.startswith(f"{NAMESPACE}:") for key in values):
+        # Another project that sets sep-egress: keys: those are the settings; its own keys are its program's.
+        namespace = NAMESPACE
+    return parse_stack_config(values, source, project_dir, project=namespace, environments=environments)

@@ -82,7 +82,14 @@ def _loader() -> Any:
             seen.add(key)
         return loader.construct_mapping(node, deep=deep)
 
+    def refuse_binary(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        # Every sep-egress file holds text: base64 bytes (!!binary) would carry what a text check never saw.
+        raise yaml.constructor.ConstructorError(
+            None, None, "binary data (!!binary) is not accepted; write the text itself", node.start_mark
+        )
+
     BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    BoundedLoader.add_constructor("tag:yaml.org,2002:binary", refuse_binary)
     return BoundedLoader
 
 

@@ -106,7 +106,9 @@ def check_host(host: str, *, allow_suffix: bool = False) -> tuple[str, bool]:
             raise HostError(
                 f"{host!r} is not a valid host name (RFC 1123: labels of 1-63 letters, digits and inner hyphens)"
             )
-    if labels[-1].isdigit():
+    # The WHATWG URL parser (browsers, curl, Squid) reads a name whose last label is a number, decimal or 0x hex,
+    # as an IPv4 address: 1.2.3.0x4 is 1.2.3.4.
+    if labels[-1].isdigit() or re.fullmatch(r"0[xX][0-9a-fA-F]*", labels[-1]):
         raise HostError(f"{host!r} looks like an IP address; declare addresses under 'cidrs'")
     return name, suffix
 

@@ -56,6 +56,8 @@ Cidr = Annotated[IPNetwork, BeforeValidator(_parse_cidr), PlainSerializer(str, r
 
 def _safe_text(value: Any) -> Any:
     # Free text ends up in comments, messages and previews: one line, no controls, whatever the YAML escapes hid.
+    if isinstance(value, bytes | bytearray):
+        raise ValueError("binary data is not text")  # pydantic would decode it and skip the check below
     if isinstance(value, str):
         problem = unsafe_text(value)
         if problem:

@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from ..catalog.load import load_catalog
 from ..catalog.models import CATALOG_VERSION, catalog_version_key
+from ..compile.escape import plain_text
 from ..errors import SelectionError
 from .output import to_json
 from .selection import add_catalog_argument
@@ -36,12 +37,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = []
     for change in reversed(changes):
-        out.append(f"{change.version} ({change.date}): {change.summary}")
+        out.append(f"{change.version} ({plain_text(change.date)}): {plain_text(change.summary)}")
         for label, ids in (("added", change.added), ("removed", change.removed), ("changed", change.changed)):
             if ids:
-                out.append(f"  {label}: {', '.join(ids)}")
+                out.append(f"  {label}: {', '.join(plain_text(item) for item in ids)}")
         for detail in change.details:
-            note = f": {detail.note}" if detail.note else ""
+            note = f": {plain_text(detail.note)}" if detail.note else ""
             out.append(f"    {detail.id} [{detail.disposition}; {', '.join(detail.impact)}]{note}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -181,7 +181,7 @@ def _validate_sources(
             if not isinstance(value, str):
                 raise AwsFirewallError(f"{where}[{index}]: a CIDR is text such as '10.1.0.0/16'")
             try:
-                network = parse_cidr(value.strip())  # no IPv6 zone id: ipaddress keeps any text after "%"
+                network = parse_cidr(value)  # written exactly: no spaces, no IPv6 zone id
             except HostError as exc:
                 raise AwsFirewallError(f"{where}[{index}]: {exc}") from None
             if network.prefixlen == 0 and not options.allow_any_source:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..catalog.plan import EgressPlan
 from .gcp_firewall import stable_hash
-from .gcp_model import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork
+from .gcp_model import UNKNOWN_PROJECT, GcpSpecError, GcpWarning, NatOptions, NatSubnetwork
 
 MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
 # Destinations reached without public NAT (VPC, VPN, Interconnect, the host itself). Documentation ranges are not
@@ -127,6 +127,11 @@ class NatGatewaySpec:
         return {"name": self.router_name, "network": self.network, "nats": [self.nat_to_api()]}
 
 
+def _shown(name: str) -> str:
+    """A subnetwork as a message names it: a stand-in for a ``pulumi.Output`` is not a name to print."""
+    return "a subnetwork given as a pulumi.Output" if f"projects/{UNKNOWN_PROJECT}/" in name else name
+
+
 def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec:
     """Compile the gateway. Overlapping destinations and clashing rule numbers are refused with the entries named."""
     region = options.region
@@ -182,7 +187,8 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
             code="gcp-nat-shared-addresses",
             message=(
                 "Cloud NAT cannot select VMs by tag or service account: every VM of the translated subnet ranges "
-                f"({', '.join(subnetwork.name for subnetwork in options.subnetworks)}) uses these addresses, SEP "
+                f"({', '.join(_shown(subnetwork.name) for subnetwork in options.subnetworks)}) uses these "
+                "addresses, SEP "
                 "machines or not. An upstream allowlist of them admits all those VMs; list only the subnets and "
                 "ranges of the SEP machines."
             ),

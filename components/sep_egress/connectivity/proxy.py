@@ -59,7 +59,9 @@ def _proxy_host(hostname: str | None, netloc: str, problem: str) -> str:
             raise CheckError(problem) from None
     name = hostname.lower().removesuffix(".")
     labels = name.split(".")
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+    # A last label that is a number (decimal or 0x hex) makes the name an IPv4 address to URL parsers.
+    numeric = labels[-1].isdigit() or re.fullmatch(r"0x[0-9a-f]*", labels[-1])
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or numeric:
         raise CheckError(problem)
     return name
 

@@ -1,0 +1,80 @@
+"""Cases an independent review of the field work found: base64 text, input line breaks in error messages, a
+program named by Pulumi.yaml's main, hosts that URL parsers read as addresses, another project's stack."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import ROOT
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sep_egress", *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
+    )
+
+
+SELECTION = ("--mode", "on-prem", "--version", "14.3 RU1")
+
+
+def test_binary_yaml_text_is_refused(tmp_path: Path) -> None:
+    """`!!binary` decodes to bytes that pydantic would turn into text after the free-text check."""
+    hidden = base64.b64encode(b"x\nhttp_access allow all").decode()
+    overlay = tmp_path / "binary.yaml"
+    overlay.write_text(
+        "entries:\n  - id: bin\n    role: agent\n    usage: {en: x}\n    urls: [https://a.example.com]\n"
+        f"    shared_host: !!binary {hidden}\n",
+        encoding="utf-8",
+    )
+    result = run("plan", *SELECTION, "--overlay", str(overlay), "--format", "json")
+    assert result.returncode == 2 and "!!binary" in result.stderr and "http_access" not in result.stdout
+
+
+def test_a_line_break_in_a_file_name_stays_on_its_line(tmp_path: Path) -> None:
+    overlay = tmp_path / "z\n::error::INJECTED\n.yaml"
+    overlay.write_text("entries:\n  - id: bad\n", encoding="utf-8")
+    result = run("plan", *SELECTION, "--overlay", str(overlay))
+    assert result.returncode == 2
+    assert not any(line.startswith("::error::") for line in result.stderr.splitlines()), result.stderr
+    stack = run("plan", "--stack", "dev\n::error::X")
+    assert stack.returncode == 2 and not any(line.startswith("::error::") for line in stack.stderr.splitlines())
+
+
+@pytest.mark.parametrize("host", ["1.2.3.0x4", "0x7f.0x0.0x0.0x1", "a.0X1F"])
+def test_a_host_that_url_parsers_read_as_an_address_is_refused(tmp_path: Path, host: str) -> None:
+    overlay = tmp_path / "hex.yaml"
+    overlay.write_text(
+        f"entries:\n  - id: hex\n    role: agent\n    usage: {{en: x}}\n    urls: [https://{host}]\n", encoding="utf-8"
+    )
+    result = run("plan", *SELECTION, "--overlay", str(overlay))
+    assert result.returncode == 2 and "looks like an IP address" in result.stderr
+
+
+def test_the_preview_runs_the_program_main_names_and_says_when_there_is_none(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text("name: other\nruntime: python\nmain: app/\n", encoding="utf-8")
+    shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", project / "Pulumi.dev.yaml")
+    missing = run("preview", "--stack", "dev", "--project-dir", str(project))
+    assert missing.returncode == 2 and "no Python program" in missing.stderr and "Traceback" not in missing.stderr
+    shutil.copy(ROOT / "__main__.py", project / "app" / "__main__.py")
+    found = run("preview", "--stack", "dev", "--project-dir", str(project), "--format", "json")
+    assert found.returncode == 0, found.stderr
+    assert '"aws:networkfirewall/ruleGroup:RuleGroup"' in found.stdout
+
+
+def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "Pulumi.mixed.yaml").write_text(
+        'config:\n  consumer:vpcCidr: 10.0.0.0/16\n  sep-egress:mode: on-prem\n  sep-egress:version: "14.3 RU1"\n',
+        encoding="utf-8",
+    )
+    result = run("plan", "--stack", "mixed", "--project-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "roles agent, sepm" in result.stdout
