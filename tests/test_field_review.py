@@ -78,3 +78,14 @@ def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path)
     result = run("plan", "--stack", "mixed", "--project-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "roles agent, sepm" in result.stdout
+
+
+def test_a_key_with_another_colon_is_refused_not_ignored() -> None:
+    from sep_egress.errors import ConfigError
+    from sep_egress.settings import parse_stack_config
+
+    base = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1"}
+    with pytest.raises(ConfigError, match=r"sep-egress:aws:style: unknown field"):
+        parse_stack_config({**base, "sep-egress:aws:style": "suricata"}, "s", ROOT)
+    legacy = {"sep-egress:mode": "on-prem", "sep-egress:config:version": "14.3 RU1"}  # Pulumi's legacy spelling
+    assert str(parse_stack_config(legacy, "s", ROOT).settings.version) == "14.3 RU1"

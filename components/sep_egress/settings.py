@@ -149,8 +149,12 @@ def parse_stack_config(
     spelled: dict[str, str] = {}
     problems: list[tuple[str, str]] = []
     for key, value in values.items():
-        namespace, _, name = key.rpartition(":")
-        namespace = namespace or project
+        # The namespace is what precedes the first colon (a provider's keys, `aws:region`, are not ours); a name
+        # with another colon is refused below as an unknown setting, except Pulumi's legacy `<ns>:config:<name>`.
+        namespace, colon, name = key.partition(":")
+        if not colon:
+            namespace, name = project, key
+        name = name.removeprefix("config:")
         if namespace not in namespaces:
             continue
         spelled[name] = f"{namespace}:{name}"
@@ -174,7 +178,7 @@ def parse_stack_config(
             for where, message in validation_problems(ours, exc):
                 key = where.removeprefix("field ").strip("'")
                 top = key.split(".")[0].split("[")[0]
-                full = spelled.get(top, f"{project}:{top}").rpartition(":")[0] + ":" + key
+                full = spelled.get(top, f"{project}:{top}").partition(":")[0] + ":" + key
                 problems.append((full, message))
         else:
             return StackConfig(source=source, base_dir=base_dir, settings=settings)
