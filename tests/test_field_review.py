@@ -89,3 +89,17 @@ def test_a_key_with_another_colon_is_refused_not_ignored() -> None:
         parse_stack_config({**base, "sep-egress:aws:style": "suricata"}, "s", ROOT)
     legacy = {"sep-egress:mode": "on-prem", "sep-egress:config:version": "14.3 RU1"}  # Pulumi's legacy spelling
     assert str(parse_stack_config(legacy, "s", ROOT).settings.version) == "14.3 RU1"
+
+
+def test_google_served_addresses_get_no_nat_rule() -> None:
+    """The Windows activation host and the Google Access VIPs are reached through Private Google Access."""
+    from sep_egress.gcp import EgressNat
+
+    overlay = str(ROOT / "examples" / "overlays" / "gcp-default-deny-vm.yaml")
+    args = {
+        "selection": {"version": "14.3 RU1", "mode": "cloud", "overlays": [overlay]},
+        "options": {"region": "europe-west1", "network": "projects/p/global/networks/n", "subnetworks": ["s"]},
+    }
+    spec = EgressNat.prepare(args)[0]
+    assert not any("35.190.247.13" in rule.match for rule in spec.rules)
+    assert "gcp-nat-google-served" in {warning.code for warning in spec.warnings}

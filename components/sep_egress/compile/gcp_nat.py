@@ -34,6 +34,15 @@ NOT_NATTED = tuple(
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
 )
 
+# Google-served destinations that VMs without external addresses reach through Private Google Access (the subnet's
+# privateIpGoogleAccess), not through Cloud NAT: the Windows activation host kms.windows.googlecloud.com ("If you have
+# Windows instances without external IP addresses, you must also enable Private Google Access ... to send traffic
+# to the external IP address for kms.windows.googlecloud.com", Google's compute-create-route-windows-activation
+# sample) and the Google Access VIPs. A NAT rule with its own static address for them would be dead weight.
+GOOGLE_SERVED = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("35.190.247.13/32", "199.36.153.8/30", "199.36.153.4/30")
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AddressSpec:
@@ -147,10 +156,14 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
     )
     ids_by_range: dict[str, set[str]] = {}
     skipped: set[str] = set()
+    google: set[str] = set()
     for cidr_rule in plan.cidrs:
         network = ipaddress.ip_network(cidr_rule.cidr)
         if not isinstance(network, ipaddress.IPv4Network) or any(network.subnet_of(n) for n in NOT_NATTED):
             skipped.add(cidr_rule.cidr)
+            continue
+        if any(network.subnet_of(n) for n in GOOGLE_SERVED):
+            google.add(cidr_rule.cidr)
             continue
         ids_by_range.setdefault(cidr_rule.cidr, set()).update(cidr_rule.ids)
     groups = nat_groups(ids_by_range)
@@ -214,6 +227,18 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
                 message=(
                     "No NAT rule for these declared ranges: Cloud NAT rules match public IPv4 destinations only; "
                     f"private and IPv6 ranges are reached without public NAT: {', '.join(ordered_skips)}."
+                ),
+            )
+        )
+    if google:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-google-served",
+                message=(
+                    f"No NAT rule for {', '.join(sorted(google, key=ipaddress.ip_network))}: Google serves these "
+                    "addresses (the Windows activation host, the Google Access VIPs) to VMs without external "
+                    "addresses through Private Google Access. Turn on privateIpGoogleAccess on the workloads' "
+                    "subnets, and keep a route to them through the default internet gateway."
                 ),
             )
         )
