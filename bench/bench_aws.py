@@ -75,6 +75,29 @@ def until_replacement(used: int, capacity: int, options: AwsFirewallOptions) -> 
     return added
 
 
+MARGIN_CAP = 20000
+
+
+def measured_margin(hosts: int, sources: dict[str, list[str]], options: AwsFirewallOptions, spec: Any) -> int | None:
+    """The most hosts that can be added while every rule group keeps its name (so none is replaced), found by
+    compiling: doubling, then bisection. ``None`` when no rename happens within ``MARGIN_CAP`` hosts."""
+    names = {group.name for group in spec.groups}
+
+    def renames(extra: int) -> bool:
+        grown = compile_network_firewall(plan_with(hosts + extra), sources, options)
+        return {group.name for group in grown.groups} != names
+
+    low, high = 0, 1
+    while not renames(high):
+        low, high = high, high * 2
+        if high > MARGIN_CAP:
+            return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if renames(middle) else (middle, high)
+    return low
+
+
 def measure(label: str, hosts: int, style: str, additions: int = SINGLE_ADDITIONS) -> None:
     plan = plan_with(hosts)
     sources = {role: SOURCES[role] for role in plan.roles}
@@ -108,6 +131,14 @@ def measure(label: str, hosts: int, style: str, additions: int = SINGLE_ADDITION
     print(
         f"capacity reserved {spec.capacity} of the policy's {options.max_policy_capacity} for {spec.used_capacity} "
         f"used, guard included (slack {spec.capacity - spec.used_capacity}: {how})"
+    )
+
+    margin = measured_margin(hosts, sources, options, spec)
+    print(
+        "measured: "
+        + (f"{margin} hosts can be added before a group is renamed (replaced)" if margin is not None else "")
+        + (f"no rename within {MARGIN_CAP} added hosts" if margin is None else "")
+        + " (compiled, not the ladder: the rules-string bytes and the split can force a rename first)"
     )
 
     before = registrations(plan, style)
