@@ -567,3 +567,33 @@ def test_the_json_example_of_the_docs_is_the_real_output(capsys: pytest.CaptureF
     path.write_text(move_row(SEED.read_text(encoding="utf-8"), "french-text"), encoding="utf-8")
     assert main(["catalog", "verify", str(path), "--format", "json"]) == 1
     assert capsys.readouterr().out == block
+
+
+def test_a_table_under_a_reworded_heading_is_not_given_to_the_table_above(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The agent-cloud heading reworded: its rows must not become agent rows (a proposal would widen agent);
+    they are unread, the table is missing, and no proposal is written."""
+    text = replace_once(
+        SEED.read_text(encoding="utf-8"),
+        "URL supplémentaires pour autoriser l’agent Symantec géré de manière hybride ou gérée par le Cloud",
+        "URL supplémentaires pour l’agent Symantec en mode hybride ou Cloud",
+    )
+    article = tmp_path / "reworded.txt"
+    article.write_text(text, encoding="utf-8")
+    code, report = verify(capsys, str(article))
+    assert code == 1
+    assert report["edition"]["missing_tables"] == ["agent-cloud"]  # type: ignore[index]
+    assert report["changed"] == [] and report["added"] == []
+    assert {item["role"] for item in report["removed"]} == {"agent-cloud"}  # type: ignore[attr-defined]
+    proposal = tmp_path / "proposal.yaml"
+    assert main(["catalog", "verify", str(article), "--propose", str(proposal)]) == 2
+    assert "no proposal" in capsys.readouterr().err and not proposal.exists()
+
+
+def test_a_url_repeated_in_one_cell_is_one_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = "https://ent-shasta-rrs.symantec.com\n"
+    article = tmp_path / "repeated.txt"
+    article.write_text(replace_once(SEED.read_text(encoding="utf-8"), line, line + line), encoding="utf-8")
+    code, report = verify(capsys, str(article))
+    assert code == 0, report

@@ -555,3 +555,15 @@ def test_catalog_internal_lists_every_path_with_its_id() -> None:
     assert table.returncode == 0 and "sepm-agent-https" in table.stdout and "Not transcribed" in table.stdout
     csv_out = run("catalog", "internal", "--format", "csv")
     assert csv_out.stdout.splitlines()[0].startswith("id,from_role,to,protocol,ports")
+
+
+def test_exports_name_the_internal_catalog_version() -> None:
+    from sep_egress.catalog.internal import load_internal_catalog
+
+    version = load_internal_catalog().version
+    csv_out = run("export", "csv", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    assert csv_out.returncode == 0, csv_out.stderr
+    [row] = [line for line in csv_out.stdout.splitlines() if line.startswith(SEPM)]
+    assert row.endswith(f",internal {version}")
+    squid = run("export", "squid", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    assert f"and internal catalog {version}." in squid.stdout.splitlines()[0]

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from ..errors import SepEgressError
 from .hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
@@ -456,6 +457,32 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             urls.extend(_row_urls(row))
         row = None
 
+    opened: set[Role] = set()
+
+    def labels_follow(position: int, first: str) -> bool:
+        """Whether ``first`` and the next two non-empty lines are this edition's column labels (a table starts)."""
+        if first.lower() not in edition.columns[0]:
+            return False
+        following = [_normalise(item).lower() for item in lines[position : position + 4] if item not in _TOKENS]
+        following = [item for item in following if item][:2]
+        return len(following) == 2 and following[0] in edition.columns[1] and following[1] in edition.columns[2]
+
+    def open_table() -> bool:
+        """A table starts under the current heading; a second one under the same heading has lost its own heading
+        (reworded): its rows belong to no role sep-egress can name, so they are not read (the catalog's URLs of
+        that table are then reported removed, and the heading missing)."""
+        nonlocal role
+        assert role is not None
+        if role in opened:
+            problem(
+                f"a second table after the {role} table, under a heading sep-egress does not recognise: its rows "
+                "are not read (has the heading changed? see docs/catalog.md)"
+            )
+            role = None
+            return False
+        opened.add(role)
+        return True
+
     def start(title_text: str) -> _Row:
         nonlocal row_count
         assert role is not None
@@ -478,7 +505,7 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
         if token == TABLE_START:
             # In HTML a table under a role's heading is that role's table, with or without a row of labels.
             close()
-            in_table = role is not None
+            in_table = role is not None and open_table()
             continue
         if token == TABLE_END:
             close()
@@ -503,12 +530,19 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
             continue
         if role is None:
             continue
+        if in_table and not explicit_rows and labels_follow(index, line):
+            # A second label block while a table is open: a new table whose heading was not recognised.
+            close()
+            in_table = False
+            open_table()
+            if role is None:
+                continue
         if not in_table:
             if line.lower() in edition.columns[0]:
-                following = [_normalise(item).lower() for item in lines[index : index + 4] if item not in _TOKENS]
-                following = [item for item in following if item][:2]
-                if len(following) == 2 and following[0] in edition.columns[1] and following[1] in edition.columns[2]:
-                    in_table = True
+                if labels_follow(index, line):
+                    in_table = open_table()
+                    if not in_table:
+                        continue
                     # Skip the two labels (and, in HTML, nothing else: the next ROW starts the first row).
                     skipped = 0
                     while index < len(lines) and skipped < 2:
@@ -614,7 +648,14 @@ def _read(lines: Sequence[str], form: str, raw_title: str, source: str) -> Artic
 
 
 def _row_urls(row: _Row) -> Iterator[ArticleUrl]:
-    for parsed, starred, minimum, maximum, condition in row.urls:
+    seen: set[tuple[Any, ...]] = set()
+    for item in row.urls:
+        # The same URL with the same conditions twice in one cell says nothing more (a copy-paste on the page).
+        key = (item[0].raw, *item[1:])
+        if key in seen:
+            continue
+        seen.add(key)
+        parsed, starred, minimum, maximum, condition = item
         scheme_port = DEFAULT_PORTS[parsed.scheme or "https"]
         if parsed.port is not None:
             ports: tuple[int, ...] = (parsed.port,)

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import CatalogError
 from .article import Article, ArticleUrl, plain_text
 from .drift import UrlFacts, article_facts, catalog_facts, comparable_path, compare
-from .models import Catalog, Entry, catalog_version_key
+from .models import ROLES, Catalog, Entry, catalog_version_key
 
 Signature = tuple[Any, ...]
 
@@ -326,6 +326,20 @@ def propose(article: Article, catalog: Catalog, text: str, source: str, day: dat
     from .load import validate_document
     from .schema import CatalogDocument
 
+    missing = [role for role in ROLES if role not in article.tables]
+    if missing:
+        # A table the reader did not find (a reworded heading) is unread, not emptied: proposing would drop its
+        # entries, or give its rows to the table above it.
+        raise CatalogError(
+            source,
+            [
+                (
+                    "",
+                    f"no proposal: the article's table(s) for {', '.join(missing)} were not found (a heading "
+                    "sep-egress does not recognise?); check the article by hand (docs/catalog.md)",
+                )
+            ],
+        )
     raw = parse_yaml(text.encode("utf-8"), source)
     raw_entries = {item["id"]: item for item in raw["entries"]}
     groups = _groups(article)
