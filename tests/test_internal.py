@@ -567,3 +567,15 @@ def test_exports_name_the_internal_catalog_version() -> None:
     assert row.endswith(f",internal {version}")
     squid = run("export", "squid", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
     assert f"and internal catalog {version}." in squid.stdout.splitlines()[0]
+
+
+def test_check_names_the_address_ranges_it_does_not_probe() -> None:
+    """`check` probes names (DNS, TCP, TLS); the internal rules are address ranges: they are listed as not checked
+    rather than silently left out. The one probed name goes to a closed loopback port."""
+    args = ("check", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    probe = ("--only", "ent-shasta-rrs.symantec.com", "--resolve", "*:127.0.0.1", "--timeout", "2")
+    result = run(*args, *probe, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["ranges_not_checked"] == [f"{SEPM}:443/tcp"]
+    text = run(*args, *probe)
+    assert "Not checked: 1 address range rule(s)" in text.stdout and f"{SEPM}:443/tcp" in text.stdout

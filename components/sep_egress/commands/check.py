@@ -189,8 +189,19 @@ def run(args: argparse.Namespace) -> int:
             "public_roots": plain_text(trust.public_name),
             "local_roots": plain_text(args.ca_file or "system"),
             "proxy": None if proxy is None else {"url": proxy.url, "authenticated": proxy.authenticated},
+            # Address ranges (overlay CIDRs, SEP's internal paths) have no name to resolve nor a certificate to
+            # verify: `check` names them instead of silently leaving them out.
+            "ranges_not_checked": [f"{rule.cidr}:{rule.port}/{rule.protocol}" for rule in plan.cidrs],
         }
         sys.stdout.write(to_json(report(results, document)))
     else:
-        sys.stdout.write(_table(results, proxy))
+        out = _table(results, proxy)
+        if plan.cidrs:
+            out += (
+                f"Not checked: {len(plan.cidrs)} address range rule(s) of the plan (no name to resolve nor a "
+                "certificate to verify): "
+                + ", ".join(f"{rule.cidr}:{rule.port}/{rule.protocol}" for rule in plan.cidrs)
+                + ".\n"
+            )
+        sys.stdout.write(out)
     return 0 if all(result.ok for result in results) else 1
