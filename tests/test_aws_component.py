@@ -756,3 +756,16 @@ def test_shared_groups_are_protected_unless_replacement_is_allowed(on_prem_plan:
         run = run_component(args_for(on_prem_plan, **extra))
         groups = run.of_type("aws:networkfirewall/ruleGroup:RuleGroup")
         assert groups and all(group.protect is protected for group in groups), extra
+
+
+def test_the_server_directed_app_layer_default_is_offered(on_prem_plan: EgressPlan) -> None:
+    """botocore lists aws:drop_established_app_layer_to_server with its alert twin; the component offers it."""
+    spec = compile_args(args_for(on_prem_plan, default_actions="drop_established_app_layer_to_server"))
+    arns = {
+        group.key: f"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/{group.name}"
+        for group in spec.groups
+    }
+    assert spec.firewall_policy(arns)["StatefulDefaultActions"] == [
+        "aws:drop_established_app_layer_to_server",
+        "aws:alert_established_app_layer_to_server",
+    ]

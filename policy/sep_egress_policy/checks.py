@@ -547,7 +547,13 @@ def _policy_defaults(props: Mapping[str, Any]) -> list[str]:
     defaults = _get(policy, "statefulDefaultActions")
     if order == "STRICT_ORDER" and defaults is not UNKNOWN:
         actions = set(_strings(defaults))
-        if not actions & {"aws:drop_strict", "aws:drop_established", "aws:drop_established_app_layer"}:
+        drops = {
+            "aws:drop_strict",
+            "aws:drop_established",
+            "aws:drop_established_app_layer",
+            "aws:drop_established_app_layer_to_server",
+        }
+        if not actions & drops:
             violations.append(
                 "firewallPolicy.statefulDefaultActions: under STRICT_ORDER, traffic no rule matches passes unless a "
                 "default action drops it; add aws:drop_established_app_layer (with aws:alert_established_app_layer)"

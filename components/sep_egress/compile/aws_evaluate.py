@@ -61,12 +61,16 @@ Action = Literal["pass", "drop", "reject"]
 
 #: IP protocol numbers of the transports a ``Connection`` can use, and the names ``ip_proto`` accepts for them.
 IP_PROTOCOLS: dict[str, int] = {"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50}
-#: Every default action the model knows (botocore's documentation of ``StatefulDefaultActions``, less the
-#: ``_to_server`` variants, which the groups do not rely on).
+#: Every default action the model knows (botocore's documentation of ``StatefulDefaultActions``): a consumer's
+#: policy may use any of them around these groups.
 DEFAULT_ACTION_MODELS: dict[str, tuple[str, ...]] = {
     "drop_strict": ("aws:drop_strict", "aws:alert_strict"),
     "drop_established": ("aws:drop_established", "aws:alert_established"),
     "drop_established_app_layer": ("aws:drop_established_app_layer", "aws:alert_established_app_layer"),
+    "drop_established_app_layer_to_server": (
+        "aws:drop_established_app_layer_to_server",
+        "aws:alert_established_app_layer_to_server",
+    ),
     "none": (),
 }
 
@@ -367,10 +371,16 @@ class NetworkFirewallModel:
             return "drop", "aws:drop_established", alert or "aws:alert_established" in actions
         if "aws:drop_established_app_layer" in actions and packet.established and app_decided:
             return "drop", "aws:drop_established_app_layer", alert or "aws:alert_established_app_layer" in actions
+        # The server-directed variant: the same, for packets from the client only (replies are not dropped).
+        to_server_app = packet.established and app_decided and packet.to_server
+        if "aws:drop_established_app_layer_to_server" in actions and to_server_app:
+            alerted = alert or "aws:alert_established_app_layer_to_server" in actions
+            return "drop", "aws:drop_established_app_layer_to_server", alerted
         alerting = (
             "aws:alert_strict" in actions
             or ("aws:alert_established" in actions and packet.established)
             or ("aws:alert_established_app_layer" in actions and packet.established and app_decided)
+            or ("aws:alert_established_app_layer_to_server" in actions and to_server_app)
         )
         return "pass", f"no rule, no default drop ({packet.stage})", alert or alerting
 

@@ -32,7 +32,9 @@ Style = Literal["suricata", "domain-list"]
 STYLES: tuple[Style, ...] = get_args(Style)
 BlockAction = Literal["reject", "drop"]
 BLOCK_ACTIONS: tuple[BlockAction, ...] = get_args(BlockAction)
-DefaultActions = Literal["drop_established_app_layer", "drop_established", "drop_strict", "none"]
+DefaultActions = Literal[
+    "drop_established_app_layer", "drop_established_app_layer_to_server", "drop_established", "drop_strict", "none"
+]
 DEFAULT_ACTION_CHOICES: tuple[DefaultActions, ...] = get_args(DefaultActions)
 #: botocore's model of ``StatefulEngineOptions.StreamExceptionPolicy`` (network-firewall service-2.json).
 StreamExceptionPolicy = Literal["REJECT", "DROP", "CONTINUE"]
@@ -58,6 +60,10 @@ DEFAULT_TCP_IDLE_TIMEOUT = 350
 #: firewall-policy-configuration). Valid values: botocore's documentation of ``FirewallPolicy.StatefulDefaultActions``.
 DEFAULT_ACTION_SETS: dict[DefaultActions, tuple[str, ...]] = {
     "drop_established_app_layer": ("aws:drop_established_app_layer", "aws:alert_established_app_layer"),
+    "drop_established_app_layer_to_server": (
+        "aws:drop_established_app_layer_to_server",
+        "aws:alert_established_app_layer_to_server",
+    ),
     "drop_established": ("aws:drop_established", "aws:alert_established"),
     "drop_strict": ("aws:drop_strict", "aws:alert_strict"),
     "none": (),
