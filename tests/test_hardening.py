@@ -542,14 +542,16 @@ MARKER_NAME = "unpickled-marker"
 
 
 def test_the_catalog_cache_never_unpickles(tmp_path: Path) -> None:
+    """Both caches (the vendor's list, and the internal paths an --internal destination loads)."""
     cache = tmp_path / "cache"
     env = {**os.environ, "SEP_EGRESS_CACHE_DIR": str(cache)}
     env.pop("SEP_EGRESS_NO_CACHE", None)
-    command = [sys.executable, "-m", "sep_egress", "plan", *SELECTION, "--format", "json"]
+    internal = ("--internal", "sepm=10.20.0.10/32")
+    command = [sys.executable, "-m", "sep_egress", "plan", *SELECTION, *internal, "--format", "json"]
     first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=60, check=False)
     assert first.returncode == 0, first.stderr
     entries = [path for path in cache.iterdir() if path.is_file()]
-    assert entries
+    assert {path.name.split("-")[0] for path in entries} == {"catalog", "internal"}
     for path in entries:
         path.write_bytes(pickle.dumps(_Marker()))
     second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=60, check=False)

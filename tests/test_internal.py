@@ -152,6 +152,10 @@ def raw_file() -> dict[str, Any]:
         (lambda d: d["destinations"].update({"ports": {"en": "x"}}), "'ports' is reserved"),
         (lambda d: d["changes"][0]["added"].pop(), "paths never recorded as added: clients-push-mac"),
         (lambda d: d["sources"]["kb-158445"].update(url="http://x"), "field 'sources.kb-158445.url'"),
+        # Texts reach plan warnings and `catalog internal`: one line, no controls, like the vendor catalog's.
+        (lambda d: d["paths"][0].update(caveat="x\u2028http_access allow all"), "field 'caveat'"),
+        (lambda d: d["paths"][0]["usage"].update(en="x\ny"), "field 'usage.en'"),
+        (lambda d: d["sources"]["kb-158445"].update(language="fr\n"), "two-letter language code"),
     ],
 )
 def test_a_broken_file_is_refused_naming_the_file_and_the_problem(tmp_path: Path, edit: Any, words: str) -> None:
@@ -449,9 +453,14 @@ def test_the_internal_catalog_is_cached_and_a_warm_run_skips_pydantic(tmp_path: 
         for _ in range(2)
     ]
     assert [run.stdout.strip() for run in runs] == ["True", "False"]
-    (entry,) = (tmp_path / "cache").glob("internal-*.pickle")
+    (entry,) = (tmp_path / "cache").glob("internal-*.json")
     assert oct(entry.stat().st_mode & 0o777) == "0o600"
-    entry.write_bytes(b"not a pickle")  # a corrupt entry is validated again
+    # A tampered entry (a line break smuggled into a text) is refused and the file validated again.
+    tampered = entry.read_text(encoding="utf-8").replace(
+        "Symantec Endpoint Protection Manager", "x\\nhttp_access allow all", 1
+    )
+    assert tampered != entry.read_text(encoding="utf-8")
+    entry.write_text(tampered, encoding="utf-8")
     assert (
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from .hosts import HostError, ParsedUrl, check_text, parse_cidr, parse_url
 from .models import (
@@ -32,6 +32,9 @@ from .models import (
     Text,
 )
 from .versions import ProductVersion, VersionError
+
+if TYPE_CHECKING:
+    from .internal import InternalCatalog
 
 FORMAT = 2
 _PROTOCOLS = get_args(Protocol)
@@ -194,6 +197,33 @@ def _detail_from_json(value: Any) -> ChangeDetail:
     )
 
 
+def _change_to_json(change: Change) -> list[Any]:
+    return [
+        change.version,
+        change.date,
+        change.summary,
+        list(change.added),
+        list(change.removed),
+        list(change.changed),
+        [_detail_to_json(detail) for detail in change.details],
+    ]
+
+
+def _change_from_json(value: Any) -> Change:
+    change_version, date, summary, added, removed, changed, details = _list(value)
+    if not isinstance(change_version, str) or not CATALOG_VERSION.fullmatch(change_version):
+        raise CacheFormatError("change version expected")
+    return Change(
+        change_version,
+        _text(date),
+        _text(summary),
+        tuple(_entry_id(entry_id) for entry_id in _list(added)),
+        tuple(_entry_id(entry_id) for entry_id in _list(removed)),
+        tuple(_text(text) for text in _list(changed)),
+        tuple(_detail_from_json(detail) for detail in _list(details)),
+    )
+
+
 def _edition_to_json(edition: Edition) -> list[Any]:
     return [edition.language, edition.url, edition.retrieved, edition.read, edition.title, edition.kb, edition.note]
 
@@ -296,18 +326,7 @@ def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
         "notices": {key: {"en": text.en, "fr": text.fr} for key, text in catalog.notices.items()},
         "readings": [[reading.id, reading.fr, reading.reading] for reading in catalog.readings],
         "entries": [_entry_to_json(entry) for entry in catalog.entries],
-        "changes": [
-            [
-                change.version,
-                change.date,
-                change.summary,
-                change.added,
-                change.removed,
-                change.changed,
-                [_detail_to_json(detail) for detail in change.details],
-            ]
-            for change in catalog.changes
-        ],
+        "changes": [_change_to_json(change) for change in catalog.changes],
         "editions": [_edition_to_json(edition) for edition in catalog.editions],
     }
 
@@ -324,22 +343,7 @@ def catalog_from_json(document: Any) -> Catalog:
     notices = document.get("notices")
     if not isinstance(source, dict) or not isinstance(roles, dict) or not isinstance(notices, dict):
         raise CacheFormatError("source, roles and notices expected")
-    changes = []
-    for item in _list(document.get("changes")):
-        change_version, date, summary, added, removed, changed, details = _list(item)
-        if not isinstance(change_version, str) or not CATALOG_VERSION.fullmatch(change_version):
-            raise CacheFormatError("change version expected")
-        changes.append(
-            Change(
-                change_version,
-                _text(date),
-                _text(summary),
-                tuple(_entry_id(entry_id) for entry_id in _list(added)),
-                tuple(_entry_id(entry_id) for entry_id in _list(removed)),
-                tuple(_text(text) for text in _list(changed)),
-                tuple(_detail_from_json(detail) for detail in _list(details)),
-            )
-        )
+    changes = [_change_from_json(item) for item in _list(document.get("changes"))]
     readings = []
     for item in _list(document.get("readings")):
         reading_id, french, reading = _list(item)
@@ -355,3 +359,107 @@ def catalog_from_json(document: Any) -> Catalog:
         editions=tuple(_edition_from_json(edition) for edition in _list(document.get("editions"))),
         **_extras_from_json(Catalog, document.get("extra")),
     )
+
+
+# --- the internal-paths catalog (``internal.py``) ------------------------------------------------------------------
+
+
+def internal_to_json(catalog: InternalCatalog) -> dict[str, Any]:
+    """The internal catalog as JSON-ready data (``internal_from_json`` reads it back)."""
+    return {
+        "format": FORMAT,
+        "version": catalog.version,
+        "sources": {key: dataclasses.asdict(source) for key, source in catalog.sources.items()},
+        "destinations": dict(catalog.destinations),
+        "readings": [dataclasses.asdict(reading) for reading in catalog.readings],
+        "paths": [
+            {
+                **{name: getattr(path, name) for name in _PATH_TEXT_FIELDS},
+                "protocol": path.protocol,
+                "ports": list(path.ports),
+                "configurable": path.configurable,
+                "optional": path.optional,
+                "quote": [path.quote.language, path.quote.text],
+                **{name: None if getattr(path, name) is None else str(getattr(path, name)) for name in _BOUNDS},
+            }
+            for path in catalog.paths
+        ],
+        "not_transcribed": [list(item) for item in catalog.not_transcribed],
+        "changes": [_change_to_json(change) for change in catalog.changes],
+    }
+
+
+_PATH_TEXT_FIELDS = ("id", "from_role", "to", "usage", "blocked", "caveat", "source")
+_BOUNDS = ("min_version", "max_version", "before_version")
+
+
+def internal_from_json(document: Any) -> InternalCatalog:
+    """An ``InternalCatalog`` from ``internal_to_json`` data, every value checked again; else ``CacheFormatError``."""
+    from .internal import DESTINATION_KIND, InternalCatalog, InternalPath, InternalReading, InternalSource, Quote
+
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CacheFormatError("not an internal catalog cache of this format")
+    version = document.get("version")
+    if not isinstance(version, str) or not CATALOG_VERSION.fullmatch(version):
+        raise CacheFormatError("catalog version expected")
+
+    def mapping(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise CacheFormatError("mapping expected")
+        return value
+
+    def kind(value: Any) -> str:
+        if not isinstance(value, str) or not DESTINATION_KIND.fullmatch(value):
+            raise CacheFormatError("destination kind expected")
+        return value
+
+    def flag(value: Any) -> bool:
+        if type(value) is not bool:
+            raise CacheFormatError("boolean expected")
+        return value
+
+    sources = {
+        _entry_id(key): InternalSource(**{name: _text(mapping(item).get(name)) for name in _SOURCE_FIELDS})
+        for key, item in mapping(document.get("sources")).items()
+    }
+    paths = []
+    for item in _list(document.get("paths")):
+        item = mapping(item)
+        language, quote = _list(item.get("quote"))
+        paths.append(
+            InternalPath(
+                id=_entry_id(item.get("id")),
+                from_role=_choice(item.get("from_role"), ROLES, optional=False),
+                to=kind(item.get("to")),
+                protocol=_choice(item.get("protocol"), ("tcp", "udp"), optional=False),
+                ports=tuple(_port(port) for port in _list(item.get("ports"))),
+                configurable=flag(item.get("configurable")),
+                optional=flag(item.get("optional")),
+                usage=_text(item.get("usage")),
+                blocked=_text(item.get("blocked")),
+                caveat=_optional_text(item.get("caveat")),
+                source=_entry_id(item.get("source")),
+                quote=Quote(_text(language), _text(quote)),
+                **{name: _version(item.get(name)) for name in _BOUNDS},
+            )
+        )
+    return InternalCatalog(
+        version=version,
+        sources=sources,
+        destinations={kind(key): _text(text) for key, text in mapping(document.get("destinations")).items()},
+        readings=tuple(
+            InternalReading(**{name: _text(mapping(item).get(name)) for name in ("id", "source", "text", "reading")})
+            for item in _list(document.get("readings"))
+        ),
+        paths=tuple(paths),
+        not_transcribed=tuple(_text_pair(pair) for pair in _list(document.get("not_transcribed"))),
+        changes=tuple(_change_from_json(change) for change in _list(document.get("changes"))),
+    )
+
+
+_SOURCE_FIELDS = ("title", "publisher", "kind", "language", "url", "read")
+
+
+def _text_pair(value: Any) -> tuple[str, str]:
+    first, second = _list(value)
+    return _text(first), _text(second)

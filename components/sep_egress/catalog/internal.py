@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import os
-import pickle
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import __version__
-from ..errors import SelectionError
-from .load import DATA_DIR, NO_CACHE_ENV, cache_dir, read_yaml, validate_document
+from ..errors import CatalogError, SelectionError
+from .bounded_yaml import MAX_CATALOG_BYTES, read_bounded
+from .load import DATA_DIR, MAX_CACHE_BYTES, NO_CACHE_ENV, cache_dir, read_yaml, validate_document, write_cache_file
 from .models import Change, Role
 from .versions import ProductVersion
 
@@ -171,7 +172,6 @@ def _packaged_internal_catalog() -> InternalCatalog:
 
 
 def _validate(path: Path, source: str, content: bytes) -> InternalCatalog:
-    from ..errors import CatalogError
     from .internal_schema import InternalCatalogDocument
 
     raw = read_yaml(path, source, content)
@@ -199,49 +199,30 @@ def _name_path(raw: Any, where: str) -> str:
 
 def _cached_internal_catalog(path: Path, source: str) -> InternalCatalog:
     """Validate the file, or reuse the validated result of the very same bytes and code (see ``load.py``)."""
-    from ..errors import CatalogError
-
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(source, [("", f"cannot read the file ({exc.strerror or exc})")]) from None
+    content = read_bounded(path, source, MAX_CATALOG_BYTES)
     if os.environ.get(NO_CACHE_ENV):
         return _validate(path, source, content)
+    # The same cache as the vendor's list (load.py): JSON in the user's cache folder, every value checked again
+    # when read back, never pickle (the folder is configurable, so its files are untrusted).
+    from .cache_format import CacheFormatError, internal_from_json, internal_to_json
+
     digest = hashlib.sha256(b"\0".join([content, __version__.encode(), _code_fingerprint()])).hexdigest()
-    entry = cache_dir() / f"internal-{digest[:32]}.pickle"
+    entry = cache_dir() / f"internal-{digest[:32]}.json"
     try:
-        with entry.open("rb") as handle:
-            cached = pickle.load(handle)  # noqa: S301 - our own file in a private folder, keyed by content
-        if isinstance(cached, InternalCatalog):
-            return cached
-    except Exception:  # noqa: S110 - any unusable cache entry is simply rebuilt
-        pass
+        return internal_from_json(json.loads(read_bounded(entry, str(entry), MAX_CACHE_BYTES).decode("utf-8")))
+    except (CatalogError, CacheFormatError, ValueError, TypeError, KeyError, RecursionError):
+        pass  # any unusable cache entry is simply rebuilt
     catalog = _validate(path, source, content)
-    _write_cache(entry, catalog)
+    write_cache_file(entry, json.dumps(internal_to_json(catalog), ensure_ascii=True, sort_keys=True))
     return catalog
 
 
 def _code_fingerprint() -> bytes:
     folder = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("internal.py", "internal_schema.py", "schema.py", "models.py", "versions.py"):
+    for name in ("internal.py", "internal_schema.py", "schema.py", "models.py", "versions.py", "cache_format.py"):
         digest.update((folder / name).read_bytes())
     return digest.hexdigest().encode()
-
-
-def _write_cache(entry: Path, catalog: InternalCatalog) -> None:
-    import tempfile
-
-    temporary: str | None = None
-    try:
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".internal-", delete=False) as handle:
-            temporary = handle.name
-            pickle.dump(catalog, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, entry)
-    except OSError:
-        if temporary:  # a read-only or full disk only costs speed
-            Path(temporary).unlink(missing_ok=True)
 
 
 # --- the user's destinations ---------------------------------------------------------------------------------

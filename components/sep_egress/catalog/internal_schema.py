@@ -6,40 +6,30 @@ validated document into the plain runtime objects of ``internal.py``, which load
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 
 from . import models
 from .internal import DESTINATION_KIND, InternalCatalog, InternalPath, InternalReading, InternalSource, Quote
-from .models import CATALOG_VERSION, ENTRY_ID, Role, catalog_version_key
-from .schema import ChangeDocument, Port, Strict, Version
-
-_LANGUAGE = re.compile(r"^[a-z]{2}$")
+from .models import CATALOG_VERSION, ENTRY_ID, Role
+from .schema import ChangeDocument, FreeText, LanguageCode, Port, Strict, Version, check_change_history
 
 
 class InternalSourceDocument(Strict):
     """A document the paths are transcribed from, and how much of it could be read."""
 
-    title: str
-    publisher: str
-    kind: str
-    language: str
+    title: FreeText
+    publisher: FreeText
+    kind: FreeText
+    language: LanguageCode
     url: str = Field(pattern=r"^https://[^\s]+$")
-    also: str | None = None
-    read: str = Field(description="What part of the document was read; facts outside it are not transcribed.")
-
-    @field_validator("language")
-    @classmethod
-    def _language_code(cls, value: str) -> str:
-        if not _LANGUAGE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a two-letter language code")
-        return value
+    also: FreeText | None = None
+    read: FreeText = Field(description="What part of the document was read; facts outside it are not transcribed.")
 
 
 class DestinationDocument(Strict):
-    en: str
+    en: FreeText
 
 
 class InternalReadingDocument(Strict):
@@ -47,26 +37,19 @@ class InternalReadingDocument(Strict):
 
     id: str
     source: str
-    text: str
-    reading: str
+    text: FreeText
+    reading: FreeText
 
 
 class QuoteDocument(Strict):
     """The source's own words for a path, in the language they were read in."""
 
-    language: str
-    text: str
-
-    @field_validator("language")
-    @classmethod
-    def _language_code(cls, value: str) -> str:
-        if not _LANGUAGE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a two-letter language code")
-        return value
+    language: LanguageCode
+    text: FreeText
 
 
 class UsageDocument(Strict):
-    en: str
+    en: FreeText
 
 
 class PathDocument(Strict):
@@ -80,8 +63,8 @@ class PathDocument(Strict):
     configurable: StrictBool = Field(description="Whether the source says the port can be changed.")
     optional: StrictBool = Field(default=False, description="Selected only when the user names the path.")
     usage: UsageDocument
-    blocked: str = Field(description="What breaks when this path is blocked.")
-    caveat: str | None = Field(default=None, description="A plan warning shown whenever the path is selected.")
+    blocked: FreeText = Field(description="What breaks when this path is blocked.")
+    caveat: FreeText | None = Field(default=None, description="A plan warning shown whenever the path is selected.")
     source: str
     quote: QuoteDocument
     min_version: Version | None = None
@@ -135,8 +118,8 @@ class PathDocument(Strict):
 
 
 class NotTranscribedDocument(Strict):
-    subject: str
-    why: str
+    subject: FreeText
+    why: FreeText
 
 
 class InternalCatalogDocument(Strict):
@@ -181,27 +164,7 @@ class InternalCatalogDocument(Strict):
         for reading in self.readings:
             if reading.source not in self.sources:
                 raise ValueError(f"reading {reading.id!r}: source {reading.source!r} is not under 'sources'")
-        versions = [change.version for change in self.changes]
-        if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
-            raise ValueError("changes: versions must be unique and in ascending order")
-        if not versions or versions[-1] != self.version:
-            raise ValueError(f"changes: the last change must be for version {self.version}")
-        alive: set[str] = set()
-        for change in self.changes:
-            for added in change.added:
-                if added in alive:
-                    raise ValueError(f"changes {change.version}: {added!r} is added twice")
-                alive.add(added)
-            for removed in change.removed:
-                if removed not in alive:
-                    raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
-                alive.discard(removed)
-        if alive != set(ids):
-            raise ValueError(
-                "changes do not match paths: "
-                f"in history only: {', '.join(sorted(alive - set(ids))) or 'none'}; "
-                f"paths never recorded as added: {', '.join(sorted(set(ids) - alive)) or 'none'}"
-            )
+        check_change_history(self.changes, self.version, ids, "paths")
         return self
 
     def to_model(self) -> InternalCatalog:

@@ -33,6 +33,8 @@ CACHE_ENV = "SEP_EGRESS_CACHE_DIR"
 NO_CACHE_ENV = "SEP_EGRESS_NO_CACHE"
 
 M = TypeVar("M", bound="BaseModel")
+#: A cache entry is at most this large (JSON of a validated catalog; anything larger is not ours).
+MAX_CACHE_BYTES = 4 * MAX_CATALOG_BYTES
 
 
 def read_yaml(path: Path, source: str, content: bytes | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
@@ -181,7 +183,7 @@ def _cached_catalog(path: Path, source: str) -> Catalog:
     key = hashlib.sha256(b"\0".join([content, __version__.encode(), _schema_fingerprint()])).hexdigest()
     entry = cache_dir() / f"catalog-{key[:32]}.json"
     try:
-        cached = bounded_yaml.read_bounded(entry, str(entry), 4 * MAX_CATALOG_BYTES)
+        cached = bounded_yaml.read_bounded(entry, str(entry), MAX_CACHE_BYTES)
         return catalog_from_json(json.loads(cached.decode("utf-8")))
     except (CatalogError, CacheFormatError, ValueError, TypeError, KeyError, RecursionError):
         pass  # any unusable cache entry is simply rebuilt
@@ -200,21 +202,27 @@ def _schema_fingerprint() -> bytes:
 
 
 def _write_cache(entry: Path, catalog: Catalog) -> None:
-    import tempfile
-
     try:
         document = catalog_to_json(catalog)
     except CacheFormatError:  # a field this format cannot hold: validate on every run rather than lose it
         return
+    write_cache_file(entry, json.dumps(document, ensure_ascii=True, sort_keys=True))
+
+
+def write_cache_file(entry: Path, text: str) -> None:
+    """Write a cache entry atomically in the private cache folder (0700, files 0600); a read-only or full disk only
+    costs speed."""
+    import tempfile
+
     temporary: str | None = None
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".catalog-", delete=False) as handle:
+        with tempfile.NamedTemporaryFile(dir=entry.parent, prefix=".cache-", delete=False) as handle:
             temporary = handle.name
-            handle.write(json.dumps(document, ensure_ascii=True, sort_keys=True).encode("ascii"))
+            handle.write(text.encode("utf-8"))
         os.replace(temporary, entry)
     except OSError:
-        if temporary:  # a read-only or full disk only costs speed
+        if temporary:
             Path(temporary).unlink(missing_ok=True)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -67,6 +69,42 @@ def _safe_text(value: Any) -> Any:
 
 #: Free text: any characters but controls, format characters, line/paragraph separators and surrogates.
 FreeText = Annotated[str, BeforeValidator(_safe_text)]
+
+
+def check_change_history(changes: Sequence[ChangeDocument], version: str, ids: Sequence[str], what: str) -> None:
+    """A catalog file's ``changes``: unique versions in ascending order, the last one the file's ``version``, no id
+    added twice or removed before it was added, and what the history leaves alive is exactly ``ids`` (the file's
+    entries or paths). Raises ``ValueError`` naming the first problem."""
+    versions = [change.version for change in changes]
+    if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
+        raise ValueError("changes: versions must be unique and in ascending order")
+    if not versions or versions[-1] != version:
+        raise ValueError(f"changes: the last change must be for version {version}")
+    alive: set[str] = set()
+    for change in changes:
+        for added in change.added:
+            if added in alive:
+                raise ValueError(f"changes {change.version}: {added!r} is added twice")
+            alive.add(added)
+        for removed in change.removed:
+            if removed not in alive:
+                raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
+            alive.discard(removed)
+    only_history, never_added = sorted(alive - set(ids)), sorted(set(ids) - alive)
+    if only_history or never_added:
+        parts = [f"in history only: {', '.join(only_history)}" if only_history else ""]
+        parts.append(f"{what} never recorded as added: {', '.join(never_added)}" if never_added else "")
+        raise ValueError(f"changes do not match {what}: " + "; ".join(part for part in parts if part))
+
+
+def _language_code(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[a-z]{2}", value):
+        raise ValueError(f"{value!r} is not a two-letter language code")
+    return value
+
+
+#: A two-letter language code (``fr``, ``en``).
+LanguageCode = Annotated[str, AfterValidator(_language_code)]
 
 
 class Strict(BaseModel):
@@ -362,38 +400,10 @@ class CatalogDocument(Strict):
         for entry in self.entries:
             if entry.footnote and entry.footnote not in self.notices:
                 raise ValueError(f"entry {entry.id!r}: footnote {entry.footnote!r} is not a notice")
-        versions = [change.version for change in self.changes]
-        for change_version in versions:
-            if not CATALOG_VERSION.fullmatch(change_version):
-                raise ValueError(f"changes: {change_version!r} is not a catalog version")
-        if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
-            raise ValueError("changes: versions must be unique and in ascending order")
-        if not versions or versions[-1] != self.version:
-            raise ValueError(f"changes: the last change must be for version {self.version}")
-        alive: set[str] = set()
         for change in self.changes:
-            for added in change.added:
-                if added in alive:
-                    raise ValueError(f"changes {change.version}: {added!r} is added twice")
-                alive.add(added)
-            for removed in change.removed:
-                if removed not in alive:
-                    raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
-                alive.discard(removed)
-        if alive != set(ids):
-            only_history = sorted(alive - set(ids))
-            only_entries = sorted(set(ids) - alive)
-            raise ValueError(
-                "changes do not match entries: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"in history only: {', '.join(only_history)}" if only_history else "",
-                        f"entries never recorded as added: {', '.join(only_entries)}" if only_entries else "",
-                    )
-                    if part
-                )
-            )
+            if not CATALOG_VERSION.fullmatch(change.version):
+                raise ValueError(f"changes: {change.version!r} is not a catalog version")
+        check_change_history(self.changes, self.version, ids, "entries")
         return self
 
     def to_model(self) -> models.Catalog:
