@@ -103,3 +103,20 @@ def test_google_served_addresses_get_no_nat_rule() -> None:
     spec = EgressNat.prepare(args)[0]
     assert not any("35.190.247.13" in rule.match for rule in spec.rules)
     assert "gcp-nat-google-served" in {warning.code for warning in spec.warnings}
+
+
+def test_edition_fields_are_checked_once_for_the_file_and_the_cache() -> None:
+    """The schema and the cache share models.py's checks: a knowledge-base number in other digits is refused by
+    both (the schema accepted it before, as str.isdigit() does)."""
+    from sep_egress.catalog.cache_format import CacheFormatError, catalog_from_json, catalog_to_json
+    from sep_egress.catalog.load import load_catalog
+    from sep_egress.catalog.schema import EditionDocument
+
+    arabic = "\u0661\u0662\u0663"
+    fields = {"language": "fr", "url": "unverified", "retrieved": "unverified", "read": False}
+    with pytest.raises(ValueError, match="knowledge-base article number"):
+        EditionDocument(**fields, kb=arabic)
+    document = catalog_to_json(load_catalog())
+    document["editions"][0][5] = arabic
+    with pytest.raises(CacheFormatError, match="knowledge-base article number"):
+        catalog_from_json(document)

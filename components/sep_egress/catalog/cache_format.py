@@ -10,8 +10,6 @@ A file that fails any check raises ``CacheFormatError``; the caller then validat
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import re
 from typing import TYPE_CHECKING, Any, get_args
 
 from .hosts import HostError, ParsedUrl, check_text, parse_cidr, parse_url
@@ -30,6 +28,10 @@ from .models import (
     Reading,
     StorageProvider,
     Text,
+    check_edition_url,
+    check_kb,
+    check_language_tag,
+    check_retrieved,
 )
 from .versions import ProductVersion, VersionError
 
@@ -231,26 +233,13 @@ def _edition_to_json(edition: Edition) -> list[Any]:
 def _edition_from_json(value: Any) -> Edition:
     """The same checks as the catalog schema's ``EditionDocument``, without pydantic."""
     language, url, retrieved, read, title, kb, note = _list(value)
-    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}(?:-[A-Z]{2})?", language):
-        raise CacheFormatError("language tag expected")
-    if url != _UNVERIFIED:
-        try:
-            parsed = parse_url(_text(url))
-        except HostError as exc:
-            raise CacheFormatError(str(exc)) from None
-        if parsed.scheme != "https":
-            raise CacheFormatError("an edition's URL is https")
-    if retrieved != _UNVERIFIED:
-        if not isinstance(retrieved, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", retrieved):
-            raise CacheFormatError("date expected")
-        try:
-            datetime.date.fromisoformat(retrieved)
-        except ValueError:
-            raise CacheFormatError("calendar date expected") from None
     if type(read) is not bool:
         raise CacheFormatError("read flag expected")
-    if kb is not None and not (isinstance(kb, str) and kb.isascii() and kb.isdigit()):
-        raise CacheFormatError("knowledge-base article number expected")
+    try:
+        language, url, retrieved = check_language_tag(language), check_edition_url(url), check_retrieved(retrieved)
+        kb = check_kb(kb)
+    except ValueError as exc:
+        raise CacheFormatError(str(exc)) from None
     return Edition(
         language=language,
         url=url,

@@ -7,11 +7,12 @@ validate first.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .hosts import DEFAULT_PORTS, ParsedUrl
+from .hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
 from .versions import ProductVersion
 
 Role = Literal["agent", "agent-cloud", "sepm", "sepm-cloud", "console"]
@@ -131,6 +132,48 @@ class Change:
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     details: tuple[ChangeDetail, ...] = ()
+
+
+#: An edition's URL or retrieval date the project could not confirm.
+UNVERIFIED = "unverified"
+
+
+# The checks of an edition's fields, shared by the catalog schema (pydantic) and the catalog cache (without it): each
+# returns the value or raises ValueError.
+def check_language_tag(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2}(?:-[A-Z]{2})?", value):
+        raise ValueError(f"{value!r} is not a language tag such as 'fr' or 'pt-BR'")
+    return value
+
+
+def check_edition_url(value: object) -> str:
+    if value == UNVERIFIED:
+        return UNVERIFIED
+    try:
+        parsed = parse_url(value) if isinstance(value, str) else None
+    except HostError as exc:
+        raise ValueError(str(exc)) from None
+    if parsed is None or parsed.scheme != "https":
+        raise ValueError(f"{value!r}: an edition's URL is https:// (or 'unverified')")
+    return str(value)
+
+
+def check_retrieved(value: object) -> str:
+    if value == UNVERIFIED:
+        return UNVERIFIED
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or 'unverified'")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a calendar date") from None
+    return value
+
+
+def check_kb(value: object) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise ValueError(f"{value!r} is not a knowledge-base article number")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -288,68 +288,34 @@ class ChangeDocument(Strict):
         return self
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-UNVERIFIED = "unverified"
+UNVERIFIED = models.UNVERIFIED
 
 
 class EditionDocument(Strict):
     """One language edition of the article: where it is, when it was read, and whether the catalog comes from it."""
 
-    language: str = Field(description="BCP 47 language tag of the edition: fr, en, es, pt-BR, ja.")
+    # The checks come from models.py: the catalog cache applies the same ones without pydantic.
+    language: Annotated[str, AfterValidator(models.check_language_tag)] = Field(
+        description="BCP 47 language tag of the edition: fr, en, es, pt-BR, ja."
+    )
     title: FreeText | None = Field(default=None, description="The edition's title as the page writes it.")
-    url: str = Field(description="The page's https:// URL, or 'unverified'.")
-    kb: str | None = Field(default=None, description="Broadcom knowledge-base article number, when the page is one.")
-    retrieved: str = Field(
+    url: Annotated[str, AfterValidator(models.check_edition_url)] = Field(
+        description="The page's https:// URL, or 'unverified'."
+    )
+    kb: Annotated[str | None, AfterValidator(models.check_kb)] = Field(
+        default=None, description="Broadcom knowledge-base article number, when the page is one."
+    )
+    retrieved: Annotated[str, AfterValidator(models.check_retrieved)] = Field(
         description="Date (YYYY-MM-DD) the copy the catalog was read from was taken, or 'unverified'"
     )
     read: StrictBool = Field(description="True if the catalog's entries were read from this edition.")
     note: FreeText | None = None
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z]{2}(?:-[A-Z]{2})?", value):
-            raise ValueError(f"{value!r} is not a language tag such as 'fr' or 'pt-BR'")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if value == UNVERIFIED:
-            return value
-        try:
-            parsed = parse_url(value)
-        except HostError as exc:
-            raise ValueError(str(exc)) from None
-        if parsed.scheme != "https":
-            raise ValueError(f"{value!r}: an edition's URL is https:// (or 'unverified')")
-        return value
 
     @field_validator("retrieved", mode="before")
     @classmethod
     def _retrieved_date(cls, value: Any) -> Any:
         # YAML reads an unquoted 2026-11-28 as a date; it means the same as the quoted text.
         return value.isoformat() if isinstance(value, datetime.date) else value
-
-    @field_validator("retrieved")
-    @classmethod
-    def _retrieved(cls, value: str) -> str:
-        if value == UNVERIFIED:
-            return value
-        if not _DATE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or 'unverified'")
-        try:
-            datetime.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a calendar date") from None
-        return value
-
-    @field_validator("kb")
-    @classmethod
-    def _kb(cls, value: str | None) -> str | None:
-        if value is not None and not value.isdigit():
-            raise ValueError(f"{value!r} is not a knowledge-base article number")
-        return value
 
     def to_model(self) -> models.Edition:
         return models.Edition(

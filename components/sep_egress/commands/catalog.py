@@ -200,15 +200,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json({"version": catalog.version, "source": provenance(catalog), "endpoints": records}))
         return 0
 
-    def cell(record: dict[str, Any], column: str) -> str:
-        value = record[column]
-        if isinstance(value, list):
-            return " ".join(str(item) for item in value)
-        if isinstance(value, bool):
-            return "yes" if value else ""
-        return "" if value is None else str(value)
-
-    rows = [[cell(record, column) for column in COLUMNS] for record in records]
+    rows = [[_cell(record, column) for column in COLUMNS] for record in records]
     if args.format == "csv":
         sys.stdout.write(to_csv(COLUMNS, rows))
     else:
