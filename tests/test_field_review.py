@@ -120,3 +120,27 @@ def test_edition_fields_are_checked_once_for_the_file_and_the_cache() -> None:
     document["editions"][0][5] = arabic
     with pytest.raises(CacheFormatError, match="knowledge-base article number"):
         catalog_from_json(document)
+
+
+def test_warnings_never_name_the_stand_in_of_an_output() -> None:
+    import pulumi
+
+    from sep_egress.gcp import EgressFirewallPolicy, EgressNat
+
+    network = pulumi.Output.from_input("projects/p/global/networks/n")
+    subnetwork = pulumi.Output.from_input("projects/p/regions/europe-west1/subnetworks/s")
+    selection = {"version": "14.3 RU1", "mode": "cloud"}
+    firewall = EgressFirewallPolicy.prepare(
+        {
+            "selection": selection,
+            "targets": {"clients": {"service_accounts": ["a@p.iam.gserviceaccount.com"]}},
+            "options": {"networks": [network]},
+        }
+    )[0]
+    nat = EgressNat.prepare(
+        {"selection": selection, "options": {"region": "europe-west1", "network": network, "subnetworks": [subnetwork]}}
+    )[0]
+    messages = [warning.message for warning in (*firewall.warnings, *nat.warnings)]
+    assert any("the associated networks" in message for message in messages)
+    assert any("a subnetwork given as a pulumi.Output" in message for message in messages)
+    assert not any("pulumi-output" in message for message in messages), messages

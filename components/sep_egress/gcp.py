@@ -56,7 +56,7 @@ from .compile.gcp import (
     parse_targets,
 )
 from .compile.gcp_firewall import FirewallRule, compile_firewall_policy
-from .compile.gcp_model import CREATED_TAG, KIND_ROLES, NETWORK_PROJECT, PROJECT_ID, UNKNOWN_PROJECT
+from .compile.gcp_model import CREATED_TAG, KIND_ROLES, UNKNOWN_PROJECT, check_project, check_secure_tags
 from .compile.gcp_nat import compile_nat_gateway
 from .compile.gcp_pga import compile_private_access
 
@@ -76,20 +76,6 @@ class RoleTargetArgs(GcpArgs):
         default_factory=list, description="Secure tag values (tagValues/N, or created:<kind> for a created one)."
     )
     service_accounts: list[str] = Field(default_factory=list, description="Service account e-mail addresses.")
-
-
-# Resource Manager TagKey: parent projects/<id or number> or organizations/<number>; short_name 1-63 characters,
-# alphanumeric at both ends, [A-Za-z0-9_.-] between; purpose_data network "<project>/<vpc>" (a GCE_FIREWALL key is
-# made for one network). Matched whole.
-_TAG_PARENT = re.compile(r"projects/[a-z0-9](?:[-a-z0-9.:]{0,61}[a-z0-9])?|organizations/[0-9]{1,20}")
-_TAG_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?")
-_TAG_NETWORK = re.compile(r"[a-z0-9](?:[-a-z0-9.:]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
-
-
-def _check_project(project: Any) -> None:
-    """A plain ``options.project`` is a project id (an Output passes through)."""
-    if isinstance(project, str) and not PROJECT_ID.fullmatch(project):
-        raise GcpSpecError("options.project", f"{project!r} is not a project id")
 
 
 class SecureTagsArgs(GcpArgs):
@@ -353,32 +339,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         tags = args.secure_tags
         created: list[str] = []
         if tags is not None:
-            if isinstance(tags.parent, str) and not _TAG_PARENT.fullmatch(tags.parent):
-                raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
-            if not _TAG_KEY.fullmatch(tags.key):
-                raise GcpSpecError(
-                    "secure_tags.key",
-                    f"{tags.key!r} is not a tag key short name (1-63 letters, digits, '_', '-', '.', starting and "
-                    "ending with a letter or digit)",
-                )
-            if isinstance(tags.network, str) and not _TAG_NETWORK.fullmatch(tags.network):
-                raise GcpSpecError("secure_tags.network", f"{tags.network!r} is not '<project>/<vpc>'")
-            # A GCE_FIREWALL key made for one network is usable only there: it must be one the policy applies to.
-            networks = list(args.options.networks) if isinstance(args.options.networks, list) else []
-            plain = [item for item in networks if isinstance(item, str)]
-            pairs = set()
-            for item in plain:
-                found = NETWORK_PROJECT.fullmatch(item)
-                if found:
-                    pairs.add(f"{found.group(1)}/{item.rsplit('/', 1)[-1]}")
-            if isinstance(tags.network, str) and plain and len(plain) == len(networks) and tags.network not in pairs:
-                raise GcpSpecError(
-                    "secure_tags.network",
-                    f"{tags.network!r} is not one of the policy's networks ({', '.join(sorted(pairs))}): a firewall "
-                    "tag key made for another network cannot be bound to these machines",
-                )
-            if isinstance(tags.parent, str) and tags.parent.startswith("projects/") and tags.network is None:
-                raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
+            check_secure_tags(tags.parent, tags.key, tags.network, args.options.networks)
             # One value per machine kind, never per role: a VM carries one value of the key. Stacks created with
             # per-role values keep them (same resources, so VMs bound to them stay bound); the kind's rules then
             # target every one of them, so a VM bound to any gets the kind's union.
@@ -643,7 +604,7 @@ class EgressNat(pulumi.ComponentResource):
         args = EgressNatArgs.parse(args)
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
-        _check_project(args.options.project)
+        check_project(args.options.project)
         given = args.options.given("project", "subnetwork_ranges")
         given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
         whole = placeholders.items(args.options.subnetworks, _SUBNETWORK.format(argument="subnetworks"))
@@ -807,7 +768,7 @@ class StoragePrivateAccess(pulumi.ComponentResource):
         args = StoragePrivateAccessArgs.parse(args)
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
-        _check_project(args.options.project)
+        check_project(args.options.project)
         given = args.options.given("project")
         given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
         if "subnetworks" in given:

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
 from .catalog.plan import EgressPlan
+from .compile.aws import AwsEgressSpec
 from .errors import ConfigError, SepEgressError
 from .gcp import (
     EgressFirewallPolicy,
@@ -53,6 +54,8 @@ class Deployment:
     plan: EgressPlan
     aws: NetworkFirewallAllowlistArgs | None = None
     gcp: dict[str, ComponentArgs] = field(default_factory=dict)
+    #: What validation compiled (the AWS spec, the GCP specs), kept for the warnings ``plan --stack`` shows.
+    specs: list[Any] = field(default_factory=list)
 
     def register(self) -> dict[str, pulumi.ComponentResource]:
         """Create the components (children of the stack) and export what other teams need."""
@@ -63,7 +66,7 @@ class Deployment:
         pulumi.export("allow", [rule.to_dict() for rule in plan.allow])
         pulumi.export("tlsInspectionBypass", list(plan.tls_inspection_bypass))
         # One list for reviewers: what the plan is wider than the vendor asks, then what each control adds.
-        warnings: list[dict[str, Any]] = [{**warning.to_dict(), "source": "plan"} for warning in plan.warnings]
+        specs: list[Any] = []
         if self.aws is not None:
             allowlist = NetworkFirewallAllowlist(self.name, self.aws)
             created["aws"] = allowlist
@@ -71,15 +74,12 @@ class Deployment:
             pulumi.export("awsFirewallPolicyArn", allowlist.firewall_policy_arn)
             pulumi.export("awsAllowedHosts", allowlist.allowed_hosts)
             pulumi.export("awsSkippedRoles", allowlist.skipped_roles)
-            warnings += [
-                {"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"}
-                for note in allowlist.spec.notes
-            ]
+            specs.append(allowlist.spec)
         firewall_args = self.gcp.get("firewall")
         if isinstance(firewall_args, EgressFirewallPolicyArgs):
             policy = EgressFirewallPolicy(self.name, firewall_args)
             created["gcp-firewall"] = policy
-            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in policy.spec.warnings]
+            specs.append(policy.spec)
             pulumi.export("gcpFirewallPolicyId", policy.policy_id)
             pulumi.export("gcpFirewallPolicyName", policy.policy_name)
             pulumi.export("gcpSecureTagValues", policy.secure_tag_values)
@@ -87,40 +87,41 @@ class Deployment:
         if isinstance(nat_args, EgressNatArgs):
             nat = EgressNat(self.name, nat_args)
             created["gcp-nat"] = nat
-            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in nat.spec.warnings]
+            specs.append(nat.spec)
             pulumi.export("gcpEgressAddresses", nat.egress_addresses)
             pulumi.export("gcpNatRuleAddresses", nat.rule_addresses)
         access_args = self.gcp.get("private_access")
         if isinstance(access_args, StoragePrivateAccessArgs):
             access = StoragePrivateAccess(self.name, access_args)
             created["gcp-private-access"] = access
-            warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access.spec.warnings]
-        # Two components may state the same fact (the bucket warning of the policy and of Private Google Access).
-        unique = {(item["code"], item["message"]): item for item in warnings}
-        pulumi.export("warnings", list(unique.values()))
+            specs.append(access.spec)
+        plan_warnings = [{**warning.to_dict(), "source": "plan"} for warning in plan.warnings]
+        pulumi.export("warnings", _unique([*plan_warnings, *_spec_warnings(specs)]))
         return created
 
 
 def control_warnings(deployment: Deployment) -> list[dict[str, Any]]:
-    """What each control of the stack adds to know (the ``warnings`` the program exports after the plan's own),
-    compiled without registering anything: ``sep-egress plan --stack`` shows them too."""
-    warnings: list[dict[str, Any]] = []
-    if deployment.aws is not None:
-        notes = compile_args(deployment.aws).notes
-        warnings += [{"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"} for note in notes]
-    firewall_args = deployment.gcp.get("firewall")
-    if isinstance(firewall_args, EgressFirewallPolicyArgs):
-        spec = EgressFirewallPolicy.prepare(firewall_args)[0]
-        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in spec.warnings]
-    nat_args = deployment.gcp.get("nat")
-    if isinstance(nat_args, EgressNatArgs):
-        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in EgressNat.prepare(nat_args)[0].warnings]
-    access_args = deployment.gcp.get("private_access")
-    if isinstance(access_args, StoragePrivateAccessArgs):
-        access_spec = StoragePrivateAccess.prepare(access_args)[0]
-        warnings += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in access_spec.warnings]
-    unique = {(item["code"], item["message"]): item for item in warnings}
-    return list(unique.values())
+    """What each control of the stack adds to know (the ``warnings`` the program exports after the plan's own), from
+    what ``prepare_deployment`` compiled, without registering anything: ``sep-egress plan --stack`` shows them."""
+    return _unique(_spec_warnings(deployment.specs))
+
+
+def _spec_warnings(specs: list[Any]) -> list[dict[str, Any]]:
+    """The warnings of compiled controls, as the stack exports them: the AWS spec's notes, the GCP specs' warnings."""
+    found: list[dict[str, Any]] = []
+    for spec in specs:
+        if isinstance(spec, AwsEgressSpec):
+            found += [
+                {"code": "aws-note", "message": note, "hosts": [], "ids": [], "source": "aws"} for note in spec.notes
+            ]
+        else:
+            found += [{**item.to_dict(), "ids": [], "source": "gcp"} for item in spec.warnings]
+    return found
+
+
+def _unique(warnings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two components may state the same fact (the bucket warning of the policy and of Private Google Access)."""
+    return list({(item["code"], item["message"]): item for item in warnings}.values())
 
 
 def config_strings(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             try:
                 aws_config = config_strings(NetworkFirewallAllowlistArgs, settings.aws)
                 args = NetworkFirewallAllowlistArgs.parse({**aws_config, "plan": plan})
-                compile_args(args)
+                deployment.specs.append(compile_args(args))
                 deployment.aws = args
             except SepEgressError as error:
                 problems.append((f"{NAMESPACE}:aws", str(error)))
@@ -223,7 +224,7 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
                 continue
             try:
                 part_args = kind.parse({**config_strings(kind, value), "plan": plan})
-                prepare(part_args)
+                deployment.specs.append(prepare(part_args)[0])
                 deployment.gcp[part] = part_args
             except SepEgressError as error:
                 problems.append((f"{NAMESPACE}:gcp.{part}", str(error)))

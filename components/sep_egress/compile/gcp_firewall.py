@@ -42,12 +42,12 @@ from .gcp_model import (
     KIND_ROLES,
     MACHINE_KINDS,
     PRIORITY_BAND_SIZE,
-    UNKNOWN_PROJECT,
     FirewallOptions,
     GcpSpecError,
     GcpWarning,
     MachineKind,
     RoleTarget,
+    is_stand_in,
     machine_targets,
 )
 
@@ -564,7 +564,7 @@ def compile_firewall_policy(
         # https://cloud.google.com/compute/docs/reference/rest/v1/networks), under which a classic egress allow
         # rule decides before the policy's deny. Every plan and preview says so.
         # A network given as a pulumi.Output is a stand-in here (projects/pulumi-output/...): not a name to print.
-        known = [network for network in options.networks if f"projects/{UNKNOWN_PROJECT}/" not in network]
+        known = [network for network in options.networks if not is_stand_in(network)]
         if known and len(known) == len(options.networks):
             networks = ", ".join(known)
         elif options.networks:

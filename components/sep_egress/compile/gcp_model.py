@@ -66,6 +66,13 @@ PROJECT_ID = re.compile(r"^[a-z](?:[-a-z0-9.:]{0,61}[a-z0-9])?$")
 # The project of a stand-in for a network whose value is not known when compiling (a ``pulumi.Output``): it takes
 # no part in the one-project check.
 UNKNOWN_PROJECT = "pulumi-output"
+
+
+def is_stand_in(name: str) -> bool:
+    """Whether a network or subnetwork is the stand-in of a ``pulumi.Output`` (not a name to print in a message)."""
+    return f"projects/{UNKNOWN_PROJECT}/" in name
+
+
 # A network: its path, or its full URL (https://cloud.google.com/compute/docs/reference/rest/v1/networks); matched
 # whole, so nothing but the network reaches the API (a trailing newline or a prefix is refused).
 NETWORK_PROJECT = re.compile(
@@ -367,6 +374,49 @@ class FirewallOptions:
     def existing_policy_name(self) -> str | None:
         """The existing policy's short name (network policies) or numeric id (hierarchical), without its path."""
         return None if self.existing_policy is None else self.existing_policy.rsplit("/", 1)[-1]
+
+
+def check_project(project: Any, argument: str = "options.project") -> None:
+    """A plain project is a project id (an Output's stand-in is not a string and passes through)."""
+    if isinstance(project, str) and not PROJECT_ID.fullmatch(project):
+        raise GcpSpecError(argument, f"{project!r} is not a project id")
+
+
+# Resource Manager TagKey: parent projects/<id or number> or organizations/<number>; short_name 1-63 characters,
+# alphanumeric at both ends, [A-Za-z0-9_.-] between; purpose_data network "<project>/<vpc>" (a GCE_FIREWALL key is
+# made for one network). Matched whole.
+TAG_PARENT = re.compile(r"projects/[a-z0-9](?:[-a-z0-9.:]{0,61}[a-z0-9])?|organizations/[0-9]{1,20}")
+TAG_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?")
+TAG_NETWORK = re.compile(r"[a-z0-9](?:[-a-z0-9.:]{0,61}[a-z0-9])?/[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def check_secure_tags(parent: Any, key: str, network: Any, networks: Any) -> None:
+    """The TagKey the firewall component creates: its parent, short name and network, and that network is one the
+    policy applies to (a GCE_FIREWALL key made for one network is usable only there). Outputs pass through."""
+    if isinstance(parent, str) and not TAG_PARENT.fullmatch(parent):
+        raise GcpSpecError("secure_tags.parent", "'projects/<id>' or 'organizations/<id>' is required")
+    if not TAG_KEY.fullmatch(key):
+        raise GcpSpecError(
+            "secure_tags.key",
+            f"{key!r} is not a tag key short name (1-63 letters, digits, '_', '-', '.', starting and ending with a "
+            "letter or digit)",
+        )
+    if isinstance(parent, str) and parent.startswith("projects/") and network is None:
+        raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
+    if not isinstance(network, str):
+        return
+    if not TAG_NETWORK.fullmatch(network):
+        raise GcpSpecError("secure_tags.network", f"{network!r} is not '<project>/<vpc>'")
+    given = list(networks) if isinstance(networks, list | tuple) else []
+    if not given or not all(isinstance(item, str) and NETWORK_PROJECT.fullmatch(item) for item in given):
+        return  # no networks, or some only known at deployment
+    pairs = {f"{network_project(item)}/{item.rsplit('/', 1)[-1]}" for item in given}
+    if network not in pairs:
+        raise GcpSpecError(
+            "secure_tags.network",
+            f"{network!r} is not one of the policy's networks ({', '.join(sorted(pairs))}): a firewall tag key made "
+            "for another network cannot be bound to these machines",
+        )
 
 
 def network_project(network: str) -> str:

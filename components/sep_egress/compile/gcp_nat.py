@@ -24,7 +24,7 @@ from typing import Any
 
 from ..catalog.plan import EgressPlan
 from .gcp_firewall import stable_hash
-from .gcp_model import UNKNOWN_PROJECT, GcpSpecError, GcpWarning, NatOptions, NatSubnetwork
+from .gcp_model import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork, is_stand_in
 
 MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
 # Destinations reached without public NAT (VPC, VPN, Interconnect, the host itself). Documentation ranges are not
@@ -138,7 +138,7 @@ class NatGatewaySpec:
 
 def _shown(name: str) -> str:
     """A subnetwork as a message names it: a stand-in for a ``pulumi.Output`` is not a name to print."""
-    return "a subnetwork given as a pulumi.Output" if f"projects/{UNKNOWN_PROJECT}/" in name else name
+    return "a subnetwork given as a pulumi.Output" if is_stand_in(name) else name
 
 
 def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec:
