@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import ROOT, run_cli
 
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sep_egress", *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
-    )
+run = run_cli
 
 
 def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:

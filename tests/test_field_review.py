@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import base64
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import ROOT, run_cli
 
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sep_egress", *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
-    )
+run = run_cli
 
 
 SELECTION = ("--mode", "on-prem", "--version", "14.3 RU1")

@@ -32,7 +32,7 @@ from sep_egress.compile.gcp_model import FirewallOptions, parse_targets
 from sep_egress.errors import CatalogError, ConfigError, SelectionError
 from sep_egress.settings import parse_stack_config, read_stack_file
 
-from support import ROOT
+from support import ROOT, run_cli
 
 TECHDOCS = (
     "https://techdocs.broadcom.com/fr/fr/symantec-security-software/endpoint-security-and-management/"
@@ -415,10 +415,7 @@ def test_a_stack_key_mistake_names_the_full_key() -> None:
     assert {rule.ids for rule in plan.cidrs} == {("sepm-agent-https",)}
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sep_egress", *args], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
-    )
+run = run_cli
 
 
 def test_plan_command_lists_internal_rules_under_cidrs() -> None:

@@ -40,31 +40,14 @@ def test_a_bad_config_registers_nothing_and_says_which_key() -> None:
 def test_plan_stack_shows_the_controls_warnings() -> None:
     """`sep-egress plan --stack` warns as the preview does: GCP's enforcement order, shared NAT addresses."""
     import json
-    import subprocess
-    import sys
 
-    from support import ROOT
+    from support import run_cli
 
-    result = subprocess.run(
-        [sys.executable, "-m", "sep_egress", "plan", "--stack", "gcp-cloud", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("plan", "--stack", "gcp-cloud", "--format", "json")
     assert result.returncode == 0, result.stderr
     codes = {item["code"] for item in json.loads(result.stdout)["control_warnings"]}
     assert {"gcp-enforcement-order", "gcp-nat-shared-addresses"} <= codes
-    text = subprocess.run(
-        [sys.executable, "-m", "sep_egress", "plan", "--stack", "gcp-cloud"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
-    assert "[gcp-enforcement-order]" in text.stdout
+    assert "[gcp-enforcement-order]" in run_cli("plan", "--stack", "gcp-cloud").stdout
 
 
 def test_numbers_written_by_config_set_path_are_text_where_the_components_expect_text() -> None:
