@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from .. import __version__
 from ..errors import CatalogError, SelectionError
+from . import hosts
 from .bounded_yaml import MAX_CATALOG_BYTES, read_bounded
 from .load import DATA_DIR, MAX_CACHE_BYTES, NO_CACHE_ENV, cache_dir, read_yaml, validate_document, write_cache_file
 from .models import Change, Role
@@ -34,7 +35,6 @@ from .versions import ProductVersion
 INTERNAL_CATALOG_PATH = DATA_DIR / "internal.yaml"
 DESTINATION_KIND = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 # A CIDR exactly as written: an address, a slash and a prefix length; whitespace or anything else is refused.
-_CIDR_TEXT = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)/\d{1,3}")
 _CONFIG_KEYS = ("ports", "paths")
 
 
@@ -239,12 +239,10 @@ def parse_cidr(value: Any, where: str) -> str:
     """A destination range as canonical text; refuses loose text, host bits, and any allow-all (``/0``)."""
     if not isinstance(value, str):
         raise _Problem(where, f"a CIDR is text such as '10.20.0.10/32', not {type(value).__name__}")
-    if not _CIDR_TEXT.fullmatch(value):
-        raise _Problem(where, f"{value!r} is not a CIDR (an address, '/' and a prefix length, e.g. '10.20.0.10/32')")
     try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise _Problem(where, f"{value!r} is not a valid CIDR ({exc})") from None
+        network = hosts.parse_cidr(value)  # the catalog's and overlays' own CIDR rule
+    except hosts.HostError as exc:
+        raise _Problem(where, str(exc)) from None
     if network.prefixlen == 0:
         raise _Problem(where, f"{value!r} is every address; sep-egress never allows all destinations")
     return str(network)
