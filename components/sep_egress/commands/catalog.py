@@ -185,7 +185,7 @@ def run_internal(args: argparse.Namespace) -> int:
     sys.stdout.write(to_table([column.upper() for column in INTERNAL_COLUMNS], rows))
     if catalog.not_transcribed:
         sys.stdout.write("\nNot transcribed (describe them with an overlay): ")
-        sys.stdout.write(", ".join(key for key, _ in catalog.not_transcribed) + "\n")
+        sys.stdout.write(plain_text(", ".join(key for key, _ in catalog.not_transcribed)) + "\n")
     return 0
 
 
@@ -275,7 +275,7 @@ def _verify_text(drift: Any, catalog: Catalog) -> str:
     ]
     if drift.agrees:
         out.append("The catalog agrees with the article: every URL, role, port and condition matches.")
-        return "\n".join(out) + "\n"
+        return _lines(out)
     out.append(
         f"Drift: {len(drift.added)} added, {len(drift.removed)} removed, {len(drift.changed)} changed"
         + (f", {len(article.problems)} unreadable" if article.problems else "")
@@ -299,4 +299,9 @@ def _verify_text(drift: Any, catalog: Catalog) -> str:
         )
     out.append("")
     out.append("To update the catalog: sep-egress catalog verify ARTICLE --propose OUT.yaml (see docs/catalog.md).")
-    return "\n".join(out) + "\n"
+    return _lines(out)
+
+
+def _lines(lines: list[str]) -> str:
+    """Terminal text: each line through ``plain_text``, since titles and messages carry text read from the page."""
+    return "".join(plain_text(line) + "\n" for line in lines)
