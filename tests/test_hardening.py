@@ -7,16 +7,12 @@ are in ``test_output_roundtrip.py``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
-import socket
 import ssl
 import subprocess
 import sys
 import textwrap
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pacparser
@@ -445,46 +441,10 @@ def test_a_password_on_the_command_line_is_never_repeated(via: str, capsys: pyte
     ), err
 
 
-class _RudeProxy:
-    """Answers every request with a fixed head: terminal escape sequences in the reason phrase and headers."""
-
-    def __init__(self, head: bytes) -> None:
-        self.head = head
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with conn, contextlib.suppress(OSError):
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
-                    data += chunk
-                conn.sendall(self.head)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.listener.close()
-
-
-@contextlib.contextmanager
-def rude_proxy(head: bytes) -> Iterator[_RudeProxy]:
-    proxy = _RudeProxy(head)
-    try:
-        yield proxy
-    finally:
-        proxy.close()
+def rude_proxy(head: bytes) -> LoopbackOrigin:
+    """A "proxy" that answers every request with a fixed head (terminal escape sequences in its reason phrase and
+    headers): the loopback origin, which reads the request head and answers ``reply``."""
+    return LoopbackOrigin(reply=head)
 
 
 def test_terminal_escapes_from_a_proxy_are_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
