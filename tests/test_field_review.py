@@ -138,3 +138,24 @@ def test_warnings_never_name_the_stand_in_of_an_output() -> None:
     assert any("the associated networks" in message for message in messages)
     assert any("a subnetwork given as a pulumi.Output" in message for message in messages)
     assert not any("pulumi-output" in message for message in messages), messages
+
+
+def test_a_subnetwork_ranges_entry_must_choose_its_ranges() -> None:
+    """An entry naming no range would translate every range of the subnet (a GKE subnet's pod ranges too)."""
+    import pulumi
+
+    from sep_egress.compile.gcp_model import GcpSpecError
+    from sep_egress.gcp import EgressNat
+
+    def args(entry: dict[str, object]) -> dict[str, object]:
+        options = {"region": "europe-west1", "network": "projects/p/global/networks/n", "subnetwork_ranges": [entry]}
+        return {"selection": {"version": "14.3 RU1", "mode": "cloud"}, "options": options}
+
+    with pytest.raises(GcpSpecError, match=r"^options\.subnetwork_ranges\[0\]: choose the ranges"):
+        EgressNat.prepare(args({"name": "gke-nodes"}))
+    spec = EgressNat.prepare(args({"name": "gke-nodes", "primary_range": True}))[0]
+    assert [subnetwork.to_api() for subnetwork in spec.subnetworks] == [
+        {"name": "gke-nodes", "sourceIpRangesToNat": ["PRIMARY_IP_RANGE"]}
+    ]
+    # A name only known at deployment (an Output) is accepted, as its type says.
+    EgressNat.prepare(args({"name": pulumi.Output.from_input("gke-nodes"), "primary_range": True}))

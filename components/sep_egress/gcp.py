@@ -608,22 +608,18 @@ class EgressNat(pulumi.ComponentResource):
         given = args.options.given("project", "subnetwork_ranges")
         given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
         whole = placeholders.items(args.options.subnetworks, _SUBNETWORK.format(argument="subnetworks"))
-        for index, item in enumerate(args.options.subnetwork_ranges):
-            if not item.primary_range and not item.secondary_ranges:
-                raise GcpSpecError(
-                    f"options.subnetwork_ranges[{index}]",
-                    "choose the ranges to translate (primary_range and/or secondary_ranges); a whole subnet goes in "
-                    "subnetworks",
-                )
+        # subnetwork_ranges chooses ranges: the model's parse refuses an entry that names none (never read as "every
+        # range", which would translate a GKE subnet's pod ranges too), naming the argument the user wrote.
         chosen = [
-            {
-                "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork-ranges-{index}")),
-                "primary_range": item.primary_range,
-                "secondary_ranges": item.secondary_ranges,
-                # subnetwork_ranges chooses ranges: an entry that names none is refused, never read as "every range"
-                # (which would translate a GKE subnet's pod ranges too); whole subnets go in `subnetworks`.
-                "all_ranges": False,
-            }
+            NatSubnetwork.parse(
+                f"options.subnetwork_ranges[{index}]",
+                {
+                    "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork-ranges-{index}")),
+                    "primary_range": item.primary_range,
+                    "secondary_ranges": item.secondary_ranges,
+                    "all_ranges": False,
+                },
+            )
             for index, item in enumerate(args.options.subnetwork_ranges)
         ]
         if placeholders.whole_list(whole) is not None and chosen:
