@@ -8,4 +8,8 @@ The package is layered so that each layer can be used alone:
 - ``sep_egress.aws`` / ``sep_egress.gcp``: thin Pulumi components over the compilers.
 """
 
+from .moved import install as _install_moved_modules
+
 __version__ = "0.2.0"
+
+_install_moved_modules()
