@@ -54,6 +54,11 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
         moved = getattr(parent, "MOVED_MODULES", None)
         if not isinstance(moved, dict) or child not in moved:
             return None
+        existing = getattr(parent, child, None)
+        if existing is not None and not isinstance(existing, types.ModuleType):
+            # Python binds an imported submodule on its parent: an alias named like a function the package exports
+            # (``sep_egress.catalog.select``) would replace that function for everyone.
+            return None
         return importlib.machinery.ModuleSpec(fullname, _Alias(moved[child]))
 
 
