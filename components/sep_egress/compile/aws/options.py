@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..catalog.models import Role
-from ..errors import SepEgressError
+from ...catalog.models import Role
+from ...errors import SepEgressError
 
 Style = Literal["suricata", "domain-list"]
 STYLES: tuple[Style, ...] = get_args(Style)

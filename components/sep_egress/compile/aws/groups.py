@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..catalog.models import ROLES, Role
-from .aws_options import (
+from ...catalog.models import ROLES, Role
+from .options import (
     MAX_RULE_GROUP_NAME,
     MAX_STATEFUL_GROUPS_PER_POLICY,
     ROLE_VARIABLES,
@@ -22,7 +22,7 @@ from .aws_options import (
     AwsFirewallError,
     AwsFirewallOptions,
 )
-from .aws_spec import RuleGroupSpec, SuricataRule
+from .spec import RuleGroupSpec, SuricataRule
 
 #: Keys of the groups whose capacity may be narrowed to share the policy budget (the allow lists). The guard and
 #: the address-range group are small and keep their ladder capacity.

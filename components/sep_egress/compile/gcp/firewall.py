@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalog.models import Role
-from ..catalog.plan import EgressPlan
-from .gcp_model import (
+from ...catalog.models import Role
+from ...catalog.plan import EgressPlan
+from .options import (
     GOOGLE_ACCESS_RANGES,
     KIND_ROLES,
     MACHINE_KINDS,

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-from ..catalog.hosts import unsafe_text
-from ..catalog.models import ROLES, Role
-from ..errors import SepEgressError
+from ...catalog.hosts import unsafe_text
+from ...catalog.models import ROLES, Role
+from ...errors import SepEgressError
 
 MachineKind = Literal["clients", "managers", "admin-workstations"]
 MACHINE_KINDS: tuple[MachineKind, ...] = get_args(MachineKind)

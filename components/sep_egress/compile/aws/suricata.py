@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..catalog.models import Role
-from ..catalog.plan import AllowRule, CidrRule
-from .aws_capacity import Sized, bucket, check_priorities, guard_priority, split_count, suricata_group
-from .aws_options import AwsFirewallOptions
-from .aws_rules import allow_rule_draft, assign_sids, cidr_rule_drafts, finish, guard_drafts, tcp_ports_by_role
-from .aws_spec import RuleGroupSpec, SuricataRule
+from ...catalog.models import Role
+from ...catalog.plan import AllowRule, CidrRule
+from .groups import Sized, bucket, check_priorities, guard_priority, split_count, suricata_group
+from .options import AwsFirewallOptions
+from .rules import allow_rule_draft, assign_sids, cidr_rule_drafts, finish, guard_drafts, tcp_ports_by_role
+from .spec import RuleGroupSpec, SuricataRule
 
 
 def suricata_groups(

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ..catalog.models import ROLES, Role
-from ..catalog.plan import AllowRule, CidrRule
-from .aws_capacity import Sized, bucket, check_priorities, group_name, guard_priority, split_count, suricata_group
-from .aws_options import AwsFirewallError, AwsFirewallOptions
-from .aws_rules import assign_sids, cidr_rule_drafts, finish, guard_drafts, host_label
-from .aws_spec import RuleGroupSpec
+from ...catalog.models import ROLES, Role
+from ...catalog.plan import AllowRule, CidrRule
+from .groups import Sized, bucket, check_priorities, group_name, guard_priority, split_count, suricata_group
+from .options import AwsFirewallError, AwsFirewallOptions
+from .rules import assign_sids, cidr_rule_drafts, finish, guard_drafts, host_label
+from .spec import RuleGroupSpec
 
 TargetType = Literal["TLS_SNI", "HTTP_HOST"]
 
