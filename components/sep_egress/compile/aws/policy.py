@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from ...catalog.hosts import HostError, parse_cidr
 from ...catalog.models import ROLES, Role
 from ...catalog.plan import AllowRule, CidrRule, EgressPlan
-from .domain_list import domain_list_groups
-from .groups import check_policy_limits, reserve
+from .groups import check_policy_limits, domain_list_groups, reserve, suricata_groups
 from .options import DEFAULT_ACTION_SETS, AwsFirewallError, AwsFirewallOptions
 from .rules import host_label
 from .spec import AwsEgressSpec
-from .suricata import suricata_groups
 
 
 def compile_network_firewall(
