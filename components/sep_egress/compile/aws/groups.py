@@ -51,10 +51,6 @@ from .rules import (
 )
 from .spec import RuleGroupSpec, SuricataRule
 
-#: Keys of the groups whose capacity may be narrowed to share the policy budget (the allow lists). The guard and
-#: the address-range group are small and keep their ladder capacity.
-_ELASTIC_PREFIXES = ("allow-", "tls-domains", "http-domains")
-
 # --- the suricata style (one pass rule per plan rule, spread over allow-N groups, then the guard) ----------------
 
 
@@ -296,6 +292,11 @@ def check_priorities(groups: Sequence[RuleGroupSpec]) -> None:
 
 
 # --- the policy's capacity budget (applied by policy to all the groups together) ---------------------------------
+
+
+#: Keys of the groups whose capacity may be narrowed to share the policy budget (the allow lists). The guard and
+#: the address-range group are small and keep their ladder capacity.
+_ELASTIC_PREFIXES = ("allow-", "tls-domains", "http-domains")
 
 
 def reserve(groups: Sequence[RuleGroupSpec], options: AwsFirewallOptions) -> list[RuleGroupSpec]:
