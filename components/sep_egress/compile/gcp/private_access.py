@@ -16,9 +16,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog.plan import EgressPlan
-from .gcp_firewall import STORAGE_HOST, stable_hash
-from .gcp_model import GOOGLE_ACCESS_RANGES, GcpWarning, PrivateAccessOptions
+from ...catalog.plan import EgressPlan
+from .firewall import STORAGE_HOST, stable_hash
+from .options import GOOGLE_ACCESS_RANGES, GcpWarning, PrivateAccessOptions
 
 PRIVATE_GOOGLE_ACCESS_ADDRESSES = ("199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11")
 DEFAULT_INTERNET_GATEWAY = "global/gateways/default-internet-gateway"

@@ -50,8 +50,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .aws_options import STATEFUL_DEFAULT_ACTIONS
-from .aws_spec import AwsEgressSpec
+from .options import STATEFUL_DEFAULT_ACTIONS
+from .spec import AwsEgressSpec
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressTest = Callable[[Address], bool]

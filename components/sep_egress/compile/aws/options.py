@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..catalog.models import Role
-from ..errors import SepEgressError
+from ...catalog.models import Role
+from ...errors import SepEgressError
 
 Style = Literal["suricata", "domain-list"]
 STYLES: tuple[Style, ...] = get_args(Style)
@@ -111,7 +111,7 @@ class AwsFirewallOptions:
     Capacity is fixed at creation, so this slack is what lets a group take new hosts as an in-place update
     instead of a replacement. When the ladder would reserve more than ``max_policy_capacity`` for all groups
     together (guard included), the allow groups share what the policy has left instead (see
-    ``aws_capacity.reserve``). Set ``min_capacity`` to the deployed capacity to rule out a replacement until the
+    ``groups.reserve``). Set ``min_capacity`` to the deployed capacity to rule out a replacement until the
     group outgrows it.
 
     ``block_action``: ``reject`` (default; a TCP reset, so a refused client fails over at once, as AWS recommends

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalog.plan import EgressPlan
-from .gcp_firewall import FirewallPolicySpec, FirewallRule, Layer4, stable_hash
-from .gcp_model import CREATED_TAG, GOOGLE_ACCESS_RANGES, KIND_ROLES, GcpSpecError, RoleTarget
+from ...catalog.plan import EgressPlan
+from .firewall import FirewallPolicySpec, FirewallRule, Layer4, stable_hash
+from .options import CREATED_TAG, GOOGLE_ACCESS_RANGES, KIND_ROLES, GcpSpecError, RoleTarget
 
 Verdict = Literal["allow", "deny", "no-match"]
 # Names resolve into TEST-NET-1 in the model, so a declared range in tests never contains them by accident.

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog.plan import EgressPlan
-from .gcp_firewall import stable_hash
-from .gcp_model import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork, is_stand_in
+from ...catalog.plan import EgressPlan
+from .firewall import stable_hash
+from .options import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork, is_stand_in
 
 MAX_RULE_NUMBER = 65000  # Compute API: "a positive value between 0 and 65000", unique within a NAT
 # Destinations reached without public NAT (VPC, VPN, Interconnect, the host itself). Documentation ranges are not

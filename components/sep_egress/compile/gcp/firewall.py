@@ -8,7 +8,7 @@ A policy's rules are keyed by priority, so a priority must mean the same rule fr
 priority is computed from its own identity alone, never from a position in a list:
 
 - the *target group*: the set of machine kinds that share identical targets, as a bit mask of ``MACHINE_KINDS``
-  (1..7); its rules carry the union of the hosts of every role those machines play (``gcp_model``);
+  (1..7); its rules carry the union of the hosts of every role those machines play (``options``);
 - the *port key*: the port itself for a single port, or 65536 + a 16-bit hash of a multi-port set;
 - the *bucket*: FQDNs are split by the leading bits of ``sha256(name)``. A bucket holding more than 100 names is
   split on its next bit, so a bucket is a hash prefix and its number is the prefix's heap index
@@ -35,9 +35,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..catalog.models import Role
-from ..catalog.plan import EgressPlan
-from .gcp_model import (
+from ...catalog.models import Role
+from ...catalog.plan import EgressPlan
+from .options import (
     GOOGLE_ACCESS_RANGES,
     KIND_ROLES,
     MACHINE_KINDS,

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
-from ..catalog.hosts import unsafe_text
-from ..catalog.models import ROLES, Role
-from ..errors import SepEgressError
+from ...catalog.hosts import unsafe_text
+from ...catalog.models import ROLES, Role
+from ...errors import SepEgressError
 
 MachineKind = Literal["clients", "managers", "admin-workstations"]
 MACHINE_KINDS: tuple[MachineKind, ...] = get_args(MachineKind)
@@ -49,7 +49,7 @@ GOOGLE_ACCESS_VIPS: tuple[GoogleAccessVip, ...] = get_args(GoogleAccessVip)
 # most Google APIs; restricted.googleapis.com only the APIs VPC Service Controls supports.
 GOOGLE_ACCESS_RANGES: dict[GoogleAccessVip, str] = {"private": "199.36.153.8/30", "restricted": "199.36.153.4/30"}
 # An existing policy receives the rules in a reserved band of this many priorities from ``priority_band_start``
-# (see gcp_firewall.PriorityLayout); the default start keeps clear of the 0..65535 range teams write by hand and of
+# (see firewall.PriorityLayout); the default start keeps clear of the 0..65535 range teams write by hand and of
 # the policy's own default rules at 2147483548 and above.
 PRIORITY_BAND_SIZE = 1 << 22
 DEFAULT_PRIORITY_BAND_START = 1_000_000_000

@@ -33,9 +33,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 
-from ..catalog.models import ROLES, Role
-from ..catalog.plan import AllowRule, CidrRule
-from .aws_options import (
+from ...catalog.models import ROLES, Role
+from ...catalog.plan import AllowRule, CidrRule
+from .options import (
     MAX_SURICATA_RULE_CHARS,
     ROLE_VARIABLES,
     SID_BASE,
@@ -43,7 +43,7 @@ from .aws_options import (
     AwsFirewallError,
     AwsFirewallOptions,
 )
-from .aws_spec import SuricataRule
+from .spec import SuricataRule
 
 #: Flowbits of the guard. ``pending``: a TLS ClientHello or HTTP request of this flow is not complete yet.
 #: ``blocked``: the guard refused the flow (keeps the pending mark from being set on it afterwards).

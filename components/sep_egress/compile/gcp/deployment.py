@@ -1,13 +1,8 @@
-"""GCP compiler: one ``EgressPlan`` -> a Cloud NGFW firewall policy, a Cloud NAT gateway, Private Google Access.
+"""GCP compiler, the last step: one ``EgressPlan`` -> every GCP control it asks for, and how a policy changes.
 
-Pure and deterministic: the same plan and options give byte-identical ``to_json()``. Typical use::
-
-    from sep_egress.compile.gcp import compile_gcp, FirewallOptions, parse_targets
-    spec = compile_gcp(plan, parse_targets({"clients": {"secure_tags": ["tagValues/123"]}}),
-                       FirewallOptions(networks=("projects/p/global/networks/vpc",)))
-
-The pieces live in ``gcp_firewall`` (rules, priorities), ``gcp_nat`` (router, NAT rules), ``gcp_pga`` (the storage
-migration), ``gcp_schema`` (discovery-document validation) and ``gcp_eval`` (a semantic model of the policy).
+``compile_gcp`` checks that the firewall and Private Google Access options agree, then puts the firewall policy,
+the Cloud NAT gateway and Private Google Access together in a ``GcpEgressSpec``; ``diff_rules`` says which rules
+of a policy a new compilation creates, deletes and updates.
 """
 
 from __future__ import annotations
@@ -17,44 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog.plan import EgressPlan
-from .gcp_firewall import FirewallPolicySpec, compile_firewall_policy
-from .gcp_model import (
-    MACHINE_KINDS,
-    FirewallOptions,
-    GcpSpecError,
-    GcpWarning,
-    NatOptions,
-    NatRuleNumber,
-    NatSubnetwork,
-    PrivateAccessOptions,
-    RoleTarget,
-    machine_targets,
-    parse_targets,
-)
-from .gcp_nat import NatGatewaySpec, compile_nat_gateway
-from .gcp_pga import PrivateAccessSpec, compile_private_access
-
-__all__ = [
-    "MACHINE_KINDS",
-    "FirewallOptions",
-    "FirewallPolicySpec",
-    "GcpEgressSpec",
-    "GcpSpecError",
-    "GcpWarning",
-    "NatGatewaySpec",
-    "NatOptions",
-    "NatRuleNumber",
-    "NatSubnetwork",
-    "PolicyChange",
-    "PrivateAccessOptions",
-    "PrivateAccessSpec",
-    "RoleTarget",
-    "compile_gcp",
-    "diff_rules",
-    "machine_targets",
-    "parse_targets",
-]
+from ...catalog.plan import EgressPlan
+from .firewall import FirewallPolicySpec, compile_firewall_policy
+from .nat import NatGatewaySpec, compile_nat_gateway
+from .options import FirewallOptions, GcpSpecError, GcpWarning, NatOptions, PrivateAccessOptions, RoleTarget
+from .private_access import PrivateAccessSpec, compile_private_access
 
 
 @dataclass(frozen=True, slots=True)

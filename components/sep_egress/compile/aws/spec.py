@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..catalog.models import Role
-from .aws_options import STATEFUL_DEFAULT_ACTIONS, STATELESS_DEFAULT_ACTIONS, Style
+from ...catalog.models import Role
+from .options import STATEFUL_DEFAULT_ACTIONS, STATELESS_DEFAULT_ACTIONS, Style
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,8 @@
-"""AWS Network Firewall: from an ``EgressPlan`` to stateful rule groups and a firewall policy.
+"""AWS Network Firewall compiler, the last step: the policy.
 
-The output is shaped like the AWS API request bodies (``CreateRuleGroup``'s ``RuleGroup``, ``CreateFirewallPolicy``'s
-``FirewallPolicy``) so it can be checked against the service model and mapped one to one onto Pulumi resources.
-Everything here is pure and deterministic: the same plan, sources and options give byte-identical rules.
-
-Two styles:
-
-- ``suricata`` (default): one ``pass`` rule per plan rule, pinned to its port, its protocol (``tls.sni`` or
-  ``http.host``) and the source variables of the roles that need it; a *guard* group, last, passes the TCP
-  handshake in both directions on the ports a role needs, waits for a complete ClientHello or HTTP request before
-  refusing a name, and refuses (``reject`` by default) the rest from those sources.
-- ``domain-list``: Network Firewall's own ``RulesSourceList`` allowlists (``TLS_SNI``; ``HTTP_HOST`` only where the
-  plan has clear-text HTTP). Under strict order they only pass; the same guard does the refusing. Simpler to
-  review, but it keeps neither ports (beyond the plan's set) nor per-role sources.
-
-The modules, by concern: ``aws_options`` (limits, options), ``aws_spec`` (the request bodies), ``aws_rules``
-(Suricata text, the guard), ``aws_capacity`` (splitting, the policy budget, names), ``aws_suricata`` and
-``aws_domain_list`` (the two styles), ``aws_evaluate`` (a model of the stateful engine for the tests). This
-module validates the inputs and puts them together; it re-exports what callers used to import from here.
+``compile_network_firewall`` validates its inputs (the per-role sources), has ``groups`` build the rule groups of
+the chosen style, fits them into the policy's capacity budget and puts them together, with the notes and the
+policy's engine settings, into an ``AwsEgressSpec``.
 """
 
 from __future__ import annotations
@@ -25,69 +10,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 
-from ..catalog.hosts import HostError, parse_cidr
-from ..catalog.models import ROLES, Role
-from ..catalog.plan import AllowRule, CidrRule, EgressPlan
-from .aws_capacity import check_policy_limits, reserve
-from .aws_domain_list import domain_list_groups
-from .aws_options import (
-    BLOCK_ACTIONS,
-    DEFAULT_ACTION_CHOICES,
-    DEFAULT_ACTION_SETS,
-    MAX_POLICY_STATEFUL_CAPACITY,
-    MAX_RULE_GROUP_NAME,
-    MAX_RULES_STRING_BYTES,
-    MAX_STATEFUL_GROUP_CAPACITY,
-    MAX_STATEFUL_GROUPS_PER_POLICY,
-    MAX_SURICATA_RULE_CHARS,
-    ROLE_VARIABLES,
-    SID_BASE,
-    SID_SPAN,
-    STATEFUL_DEFAULT_ACTIONS,
-    STATELESS_DEFAULT_ACTIONS,
-    STREAM_EXCEPTION_POLICIES,
-    STYLES,
-    AwsFirewallError,
-    AwsFirewallOptions,
-    BlockAction,
-    DefaultActions,
-    StreamExceptionPolicy,
-    Style,
-)
-from .aws_rules import (
-    host_label,
-)
-from .aws_spec import AwsEgressSpec, RuleGroupSpec, SuricataRule
-from .aws_suricata import suricata_groups
-
-__all__ = [
-    "BLOCK_ACTIONS",
-    "DEFAULT_ACTION_CHOICES",
-    "DEFAULT_ACTION_SETS",
-    "MAX_POLICY_STATEFUL_CAPACITY",
-    "MAX_RULES_STRING_BYTES",
-    "MAX_RULE_GROUP_NAME",
-    "MAX_STATEFUL_GROUPS_PER_POLICY",
-    "MAX_STATEFUL_GROUP_CAPACITY",
-    "MAX_SURICATA_RULE_CHARS",
-    "ROLE_VARIABLES",
-    "SID_BASE",
-    "SID_SPAN",
-    "STATEFUL_DEFAULT_ACTIONS",
-    "STATELESS_DEFAULT_ACTIONS",
-    "STREAM_EXCEPTION_POLICIES",
-    "STYLES",
-    "AwsEgressSpec",
-    "AwsFirewallError",
-    "AwsFirewallOptions",
-    "BlockAction",
-    "DefaultActions",
-    "RuleGroupSpec",
-    "StreamExceptionPolicy",
-    "Style",
-    "SuricataRule",
-    "compile_network_firewall",
-]
+from ...catalog.hosts import HostError, parse_cidr
+from ...catalog.models import ROLES, Role
+from ...catalog.plan import AllowRule, CidrRule, EgressPlan
+from .groups import check_policy_limits, domain_list_groups, reserve, suricata_groups
+from .options import DEFAULT_ACTION_SETS, AwsFirewallError, AwsFirewallOptions
+from .rules import host_label
+from .spec import AwsEgressSpec
 
 
 def compile_network_firewall(

@@ -1,0 +1,87 @@
+"""AWS Network Firewall: from an ``EgressPlan`` to stateful rule groups and a firewall policy.
+
+The files, in the order the data flows through them (each imports only from the ones before it):
+
+1. ``options``: the service's limits, the compile options and their validation.
+2. ``rules``: the Suricata rule text (pass rules, the guard, sids, rule lengths).
+3. ``groups``: the rules spread over rule groups in either style, each group's capacity and name, the policy's
+   capacity budget.
+4. ``policy``: ``compile_network_firewall``, which validates the inputs and puts the groups together.
+
+``spec`` holds the output shapes (the request bodies) the steps build; ``evaluate`` is a model of the stateful
+engine, for the tests, that reads a spec.
+
+The output is shaped like the AWS API request bodies (``CreateRuleGroup``'s ``RuleGroup``, ``CreateFirewallPolicy``'s
+``FirewallPolicy``) so it can be checked against the service model and mapped one to one onto Pulumi resources.
+Everything here is pure and deterministic: the same plan, sources and options give byte-identical rules.
+
+Two styles:
+
+- ``suricata`` (default): one ``pass`` rule per plan rule, pinned to its port, its protocol (``tls.sni`` or
+  ``http.host``) and the source variables of the roles that need it; a *guard* group, last, passes the TCP
+  handshake in both directions on the ports a role needs, waits for a complete ClientHello or HTTP request before
+  refusing a name, and refuses (``reject`` by default) the rest from those sources.
+- ``domain-list``: Network Firewall's own ``RulesSourceList`` allowlists (``TLS_SNI``; ``HTTP_HOST`` only where the
+  plan has clear-text HTTP). Under strict order they only pass; the same guard does the refusing. Simpler to
+  review, but it keeps neither ports (beyond the plan's set) nor per-role sources.
+
+This package re-exports what callers import from ``sep_egress.compile.aws``.
+"""
+
+from __future__ import annotations
+
+from .options import (
+    BLOCK_ACTIONS,
+    DEFAULT_ACTION_CHOICES,
+    DEFAULT_ACTION_SETS,
+    MAX_POLICY_STATEFUL_CAPACITY,
+    MAX_RULE_GROUP_NAME,
+    MAX_RULES_STRING_BYTES,
+    MAX_STATEFUL_GROUP_CAPACITY,
+    MAX_STATEFUL_GROUPS_PER_POLICY,
+    MAX_SURICATA_RULE_CHARS,
+    ROLE_VARIABLES,
+    SID_BASE,
+    SID_SPAN,
+    STATEFUL_DEFAULT_ACTIONS,
+    STATELESS_DEFAULT_ACTIONS,
+    STREAM_EXCEPTION_POLICIES,
+    STYLES,
+    AwsFirewallError,
+    AwsFirewallOptions,
+    BlockAction,
+    DefaultActions,
+    StreamExceptionPolicy,
+    Style,
+)
+from .policy import compile_network_firewall
+from .spec import AwsEgressSpec, RuleGroupSpec, SuricataRule
+
+__all__ = [
+    "BLOCK_ACTIONS",
+    "DEFAULT_ACTION_CHOICES",
+    "DEFAULT_ACTION_SETS",
+    "MAX_POLICY_STATEFUL_CAPACITY",
+    "MAX_RULES_STRING_BYTES",
+    "MAX_RULE_GROUP_NAME",
+    "MAX_STATEFUL_GROUPS_PER_POLICY",
+    "MAX_STATEFUL_GROUP_CAPACITY",
+    "MAX_SURICATA_RULE_CHARS",
+    "ROLE_VARIABLES",
+    "SID_BASE",
+    "SID_SPAN",
+    "STATEFUL_DEFAULT_ACTIONS",
+    "STATELESS_DEFAULT_ACTIONS",
+    "STREAM_EXCEPTION_POLICIES",
+    "STYLES",
+    "AwsEgressSpec",
+    "AwsFirewallError",
+    "AwsFirewallOptions",
+    "BlockAction",
+    "DefaultActions",
+    "RuleGroupSpec",
+    "StreamExceptionPolicy",
+    "Style",
+    "SuricataRule",
+    "compile_network_firewall",
+]

@@ -1,0 +1,61 @@
+"""GCP compiler: one ``EgressPlan`` -> a Cloud NGFW firewall policy, a Cloud NAT gateway, Private Google Access.
+
+The files, in the order the data flows through them (each imports only from the ones before it):
+
+1. ``options``: what the compilers take besides the plan (targets per machine kind, options), validated, and the
+   errors and warnings they raise.
+2. ``firewall``: plan -> firewall policy (rules, priorities, associations).
+3. ``nat`` (plan -> Cloud NAT gateway, router, NAT rules) and ``private_access`` (plan -> Private Google Access:
+   the storage migration), side by side.
+4. ``deployment``: ``compile_gcp`` puts the three together in a ``GcpEgressSpec``; ``diff_rules``.
+
+``discovery`` checks request bodies against a Google API discovery document and the limits it states in prose;
+``evaluate`` is a semantic model of a compiled policy, for the tests. Neither is needed to compile.
+
+Pure and deterministic: the same plan and options give byte-identical ``to_json()``. Typical use::
+
+    from sep_egress.compile.gcp import compile_gcp, FirewallOptions, parse_targets
+    spec = compile_gcp(plan, parse_targets({"clients": {"secure_tags": ["tagValues/123"]}}),
+                       FirewallOptions(networks=("projects/p/global/networks/vpc",)))
+"""
+
+from __future__ import annotations
+
+from .deployment import GcpEgressSpec, PolicyChange, compile_gcp, diff_rules
+from .firewall import FirewallPolicySpec
+from .nat import NatGatewaySpec
+from .options import (
+    MACHINE_KINDS,
+    FirewallOptions,
+    GcpSpecError,
+    GcpWarning,
+    NatOptions,
+    NatRuleNumber,
+    NatSubnetwork,
+    PrivateAccessOptions,
+    RoleTarget,
+    machine_targets,
+    parse_targets,
+)
+from .private_access import PrivateAccessSpec
+
+__all__ = [
+    "MACHINE_KINDS",
+    "FirewallOptions",
+    "FirewallPolicySpec",
+    "GcpEgressSpec",
+    "GcpSpecError",
+    "GcpWarning",
+    "NatGatewaySpec",
+    "NatOptions",
+    "NatRuleNumber",
+    "NatSubnetwork",
+    "PolicyChange",
+    "PrivateAccessOptions",
+    "PrivateAccessSpec",
+    "RoleTarget",
+    "compile_gcp",
+    "diff_rules",
+    "machine_targets",
+    "parse_targets",
+]
