@@ -5,6 +5,9 @@ code (a serialised Python object could), and ``catalog_from_json`` checks every 
 output again with the catalog's own light validators (host names and URLs, CIDRs, ids, ports, roles, versions,
 text), without pydantic; the readers it shares with the internal catalog's codec are in ``json_fields.py``.
 A file that fails any check raises ``CacheFormatError``; the caller then validates the YAML again.
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/cache_format.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, get_args
 
-from ..cache import CacheFormatError
+from ..cache import CacheFormatError as CacheFormatError
 from ..history import CATALOG_VERSION
 from ..hosts import HostError, ParsedUrl, parse_cidr, parse_url
+from ..json_fields import FORMAT as FORMAT
 from ..json_fields import (
-    FORMAT,
     change_from_json,
     change_to_json,
     read_choice,

@@ -6,6 +6,9 @@ it, so the CLI does not pay for YAML parsing and schema building on every run (s
 is JSON, never serialised Python objects: its folder is configurable (``SEP_EGRESS_CACHE_DIR``), and a file there
 must not be able to run code or bring in a value the validators would refuse (``vendor/codec.py`` checks every
 canonical value again).
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/load.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from .. import bounded_yaml
 from ..bounded_yaml import MAX_CATALOG_BYTES
 from ..cache import CACHE_ENV as CACHE_ENV
 from ..cache import MAX_CACHE_BYTES as MAX_CACHE_BYTES
-from ..cache import NO_CACHE_ENV, CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
+from ..cache import NO_CACHE_ENV as NO_CACHE_ENV
+from ..cache import CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
 from ..cache import cache_dir as cache_dir
 from ..cache import write_cache_file as write_cache_file
-from ..validation import read_yaml, validate_document
+from ..validation import read_yaml as read_yaml
+from ..validation import validate_document as validate_document
 from ..validation import validation_problems as validation_problems
 from .codec import catalog_from_json, catalog_to_json
 from .models import Catalog, Overlay

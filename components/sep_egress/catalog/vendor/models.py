@@ -3,6 +3,9 @@
 They carry no validation of their own and import nothing heavy, so a run served from the catalog cache never
 loads pydantic or YAML. Build them through ``load_catalog`` / ``load_overlay`` / ``parse_overlay``, which
 validate first. Roles (``roles.py``) and the change history (``history.py``) are shared with the internal catalog.
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/models.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from typing import Literal
 
 from ..history import CATALOG_VERSION as CATALOG_VERSION
 from ..history import ENTRY_ID as ENTRY_ID
-from ..history import Change
+from ..history import Change as Change
 from ..history import ChangeDetail as ChangeDetail
 from ..history import Disposition as Disposition
 from ..history import Impact as Impact
 from ..history import catalog_version_key as catalog_version_key
 from ..hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
 from ..roles import ROLES as ROLES
-from ..roles import Role
+from ..roles import Role as Role
 from ..versions import ProductVersion
 
 StorageProvider = Literal["aws", "gcp"]

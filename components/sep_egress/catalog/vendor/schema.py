@@ -4,6 +4,9 @@ These pydantic models describe the files as written; ``to_model()`` turns a vali
 runtime objects of ``vendor/models.py``, which the rest of the package uses (and which load without pydantic). The
 field types and the change-history documents it shares with the internal catalog's schema are in
 ``schema_fields.py``.
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/schema.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
@@ -23,13 +26,18 @@ from pydantic import (
     model_validator,
 )
 
-from ..history import CATALOG_VERSION, ENTRY_ID, Change, check_change_history
+from ..history import CATALOG_VERSION, ENTRY_ID, Change
 from ..history import Impact as Impact
+from ..history import check_change_history as check_change_history
 from ..hosts import HostError, ParsedUrl, parse_cidr, parse_url
 from ..roles import ROLES, Role
 from ..schema_fields import ChangeDetailDocument as ChangeDetailDocument
-from ..schema_fields import ChangeDocument, FreeText, Port, Strict, Version
+from ..schema_fields import ChangeDocument as ChangeDocument
+from ..schema_fields import FreeText as FreeText
 from ..schema_fields import LanguageCode as LanguageCode
+from ..schema_fields import Port as Port
+from ..schema_fields import Strict as Strict
+from ..schema_fields import Version as Version
 from . import models
 from .models import Protocol, StorageProvider
 
