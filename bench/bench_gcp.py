@@ -16,8 +16,8 @@ import time
 from collections import defaultdict
 
 from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, select
-from sep_egress.catalog.load import parse_overlay
-from sep_egress.catalog.plan import AllowRule
+from sep_egress.catalog.vendor.load import parse_overlay
+from sep_egress.catalog.vendor.plan import AllowRule
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, NatOptions, compile_gcp, diff_rules, parse_targets
 from sep_egress.compile.gcp.firewall import FirewallPolicySpec
 from sep_egress.compile.gcp.nat import compile_nat_gateway

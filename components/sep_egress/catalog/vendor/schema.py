@@ -1,44 +1,47 @@
-"""The catalog's file schema: what a valid catalog or overlay file contains. Validation happens once, here.
+"""The vendor catalog's file schema: what a valid catalog or overlay file contains. Validation happens once, here.
 
 These pydantic models describe the files as written; ``to_model()`` turns a validated document into the plain
-runtime objects of ``models.py``, which the rest of the package uses (and which load without pydantic).
+runtime objects of ``vendor/models.py``, which the rest of the package uses (and which load without pydantic). The
+field types and the change-history documents it shares with the internal catalog's schema are in
+``schema_fields.py``.
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/schema.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
-import re
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     StrictBool,
-    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from ..history import CATALOG_VERSION, ENTRY_ID, Change
+from ..history import Impact as Impact
+from ..history import check_change_history as check_change_history
+from ..hosts import HostError, ParsedUrl, parse_cidr, parse_url
+from ..roles import ROLES, Role
+from ..schema_fields import ChangeDetailDocument as ChangeDetailDocument
+from ..schema_fields import ChangeDocument as ChangeDocument
+from ..schema_fields import FreeText as FreeText
+from ..schema_fields import LanguageCode as LanguageCode
+from ..schema_fields import Port as Port
+from ..schema_fields import Strict as Strict
+from ..schema_fields import Version as Version
 from . import models
-from .hosts import HostError, ParsedUrl, parse_cidr, parse_url, unsafe_text
-from .models import CATALOG_VERSION, ENTRY_ID, ROLES, Protocol, Role, StorageProvider, catalog_version_key
-from .versions import ProductVersion
+from .models import Protocol, StorageProvider
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-Version = Annotated[
-    ProductVersion,
-    BeforeValidator(ProductVersion.parse),
-    PlainSerializer(str, return_type=str),
-]
-Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
 
 def _parse_cidr(value: Any) -> IPNetwork:
@@ -54,61 +57,6 @@ def _parse_cidr(value: Any) -> IPNetwork:
 
 
 Cidr = Annotated[IPNetwork, BeforeValidator(_parse_cidr), PlainSerializer(str, return_type=str)]
-
-
-def _safe_text(value: Any) -> Any:
-    # Free text ends up in comments, messages and previews: one line, no controls, whatever the YAML escapes hid.
-    if isinstance(value, bytes | bytearray):
-        raise ValueError("binary data is not text")  # pydantic would decode it and skip the check below
-    if isinstance(value, str):
-        problem = unsafe_text(value)
-        if problem:
-            raise ValueError(problem)
-    return value
-
-
-#: Free text: any characters but controls, format characters, line/paragraph separators and surrogates.
-FreeText = Annotated[str, BeforeValidator(_safe_text)]
-
-
-def check_change_history(changes: Sequence[ChangeDocument], version: str, ids: Sequence[str], what: str) -> None:
-    """A catalog file's ``changes``: unique versions in ascending order, the last one the file's ``version``, no id
-    added twice or removed before it was added, and what the history leaves alive is exactly ``ids`` (the file's
-    entries or paths). Raises ``ValueError`` naming the first problem."""
-    versions = [change.version for change in changes]
-    if versions != sorted(versions, key=catalog_version_key) or len(set(versions)) != len(versions):
-        raise ValueError("changes: versions must be unique and in ascending order")
-    if not versions or versions[-1] != version:
-        raise ValueError(f"changes: the last change must be for version {version}")
-    alive: set[str] = set()
-    for change in changes:
-        for added in change.added:
-            if added in alive:
-                raise ValueError(f"changes {change.version}: {added!r} is added twice")
-            alive.add(added)
-        for removed in change.removed:
-            if removed not in alive:
-                raise ValueError(f"changes {change.version}: {removed!r} is removed but was never added")
-            alive.discard(removed)
-    only_history, never_added = sorted(alive - set(ids)), sorted(set(ids) - alive)
-    if only_history or never_added:
-        parts = [f"in history only: {', '.join(only_history)}" if only_history else ""]
-        parts.append(f"{what} never recorded as added: {', '.join(never_added)}" if never_added else "")
-        raise ValueError(f"changes do not match {what}: " + "; ".join(part for part in parts if part))
-
-
-def _language_code(value: Any) -> Any:
-    if isinstance(value, str) and not re.fullmatch(r"[a-z]{2}", value):
-        raise ValueError(f"{value!r} is not a two-letter language code")
-    return value
-
-
-#: A two-letter language code (``fr``, ``en``).
-LanguageCode = Annotated[str, AfterValidator(_language_code)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class LocalizedDocument(Strict):
@@ -249,52 +197,13 @@ class ReadingDocument(Strict):
     reading: FreeText
 
 
-Impact = models.Impact
-
-
-class ChangeDetailDocument(Strict):
-    """One entry's part in a change (Microsoft 365 style): disposition and impact."""
-
-    id: str
-    disposition: models.Disposition
-    impact: tuple[Impact, ...] = Field(min_length=1)
-    note: FreeText | None = None
-
-    def to_model(self) -> models.ChangeDetail:
-        return models.ChangeDetail(self.id, self.disposition, self.impact, self.note)
-
-
-class ChangeDocument(Strict):
-    """What one catalog version added, removed or changed, and why."""
-
-    version: str
-    date: FreeText
-    summary: FreeText
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[FreeText, ...] = ()
-    details: tuple[ChangeDetailDocument, ...] = ()
-
-    @model_validator(mode="after")
-    def _details_match_lists(self) -> ChangeDocument:
-        lists = {"add": self.added, "change": self.changed, "remove": self.removed}
-        seen: set[str] = set()
-        for detail in self.details:
-            if detail.id in seen:
-                raise ValueError(f"details: {detail.id!r} is described twice")
-            seen.add(detail.id)
-            if detail.id not in lists[detail.disposition]:
-                raise ValueError(f"details: {detail.id!r} has disposition {detail.disposition} but is not listed there")
-        return self
-
-
 UNVERIFIED = models.UNVERIFIED
 
 
 class EditionDocument(Strict):
     """One language edition of the article: where it is, when it was read, and whether the catalog comes from it."""
 
-    # The checks come from models.py: the catalog cache applies the same ones without pydantic.
+    # The checks come from vendor/models.py: the catalog cache applies the same ones without pydantic.
     language: Annotated[str, AfterValidator(models.check_language_tag)] = Field(
         description="BCP 47 language tag of the edition: fr, en, es, pt-BR, ja."
     )
@@ -381,7 +290,7 @@ class CatalogDocument(Strict):
             readings=tuple(models.Reading(reading.id, reading.fr, reading.reading) for reading in self.readings),
             entries=tuple(entry.to_model() for entry in self.entries),
             changes=tuple(
-                models.Change(
+                Change(
                     change.version,
                     change.date,
                     change.summary,

@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .article import Article, ArticleUrl
-from .models import ROLES, Catalog, Role
-from .versions import ProductVersion
+from ..roles import ROLES, Role
+from ..vendor.models import Catalog
+from ..versions import ProductVersion
+from .reader import Article, ArticleUrl
 
 FIELDS = ("ports", "min_version", "max_version", "before_version", "proxy", "storage", "footnote", "path")
 _LOCALIZED_PATH = re.compile(r"^/[a-z]{2}/[a-z]{2}$")

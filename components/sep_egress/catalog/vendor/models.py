@@ -1,8 +1,11 @@
-"""The catalog at run time: plain, immutable objects built from validated files (see ``schema.py``).
+"""The vendor's catalog at run time: plain, immutable objects built from validated files (see ``vendor/schema.py``).
 
 They carry no validation of their own and import nothing heavy, so a run served from the catalog cache never
 loads pydantic or YAML. Build them through ``load_catalog`` / ``load_overlay`` / ``parse_overlay``, which
-validate first.
+validate first. Roles (``roles.py``) and the change history (``history.py``) are shared with the internal catalog.
+
+Imports written ``X as X`` re-export what the old flat module ``catalog/models.py`` held, for its old path
+(``MOVED_MODULES`` in ``catalog/__init__.py``).
 """
 
 from __future__ import annotations
@@ -12,22 +15,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
-from .versions import ProductVersion
+from ..history import CATALOG_VERSION as CATALOG_VERSION
+from ..history import ENTRY_ID as ENTRY_ID
+from ..history import Change as Change
+from ..history import ChangeDetail as ChangeDetail
+from ..history import Disposition as Disposition
+from ..history import Impact as Impact
+from ..history import catalog_version_key as catalog_version_key
+from ..hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
+from ..roles import ROLES as ROLES
+from ..roles import Role as Role
+from ..versions import ProductVersion
 
-Role = Literal["agent", "agent-cloud", "sepm", "sepm-cloud", "console"]
-ROLES: tuple[Role, ...] = ("agent", "agent-cloud", "sepm", "sepm-cloud", "console")
 StorageProvider = Literal["aws", "gcp"]
 Protocol = Literal["tls", "http", "tcp", "udp"]
-
-#: Use with ``fullmatch`` only (``match`` with ``$`` would accept a trailing newline).
-ENTRY_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
-CATALOG_VERSION = re.compile(r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}(?:\.[0-9]{1,6})?")
-
-
-def catalog_version_key(version: str) -> tuple[int, ...]:
-    """Sort key of a catalog version such as ``2026.11.28`` or ``2026.11.28.1``."""
-    return tuple(int(part) for part in version.split("."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,48 +91,6 @@ class Reading:
     id: str
     fr: str
     reading: str
-
-
-Disposition = Literal["add", "change", "remove"]
-#: What a change did to an entry (the ``impact`` of a change's ``details``).
-Impact = Literal[
-    "added-entry",
-    "removed-entry",
-    "added-url",
-    "removed-url",
-    "changed-role",
-    "changed-ports",
-    "changed-min-version",
-    "changed-max-version",
-    "changed-before-version",
-    "changed-proxy",
-    "changed-storage",
-    "changed-footnote",
-    "changed-path",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeDetail:
-    """One entry's part in a change: ``add``, ``change`` or ``remove``, what it changed, and a note."""
-
-    id: str
-    disposition: Disposition
-    impact: tuple[str, ...]
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one catalog version added, removed or changed, and why."""
-
-    version: str
-    date: str
-    summary: str
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    details: tuple[ChangeDetail, ...] = ()
 
 
 #: An edition's URL or retrieval date the project could not confirm.

@@ -23,10 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CatalogError
-from .article import Article, ArticleUrl, plain_text
+from ...errors import CatalogError
+from ..history import catalog_version_key
+from ..roles import ROLES
+from ..vendor.models import Catalog, Entry
 from .drift import UrlFacts, article_facts, catalog_facts, comparable_path, compare
-from .models import ROLES, Catalog, Entry, catalog_version_key
+from .reader import Article, ArticleUrl, plain_text
 
 Signature = tuple[Any, ...]
 
@@ -322,9 +324,9 @@ def _detail(entry_id: str, disposition: str, impact: list[str], note: str) -> di
 
 def propose(article: Article, catalog: Catalog, text: str, source: str, day: datetime.date | None = None) -> Proposal:
     """The catalog file (text) that agrees with ``article``, built from ``catalog`` and its file ``text``."""
-    from .bounded_yaml import parse_yaml
-    from .load import validate_document
-    from .schema import CatalogDocument
+    from ..bounded_yaml import parse_yaml
+    from ..validation import validate_document
+    from ..vendor.schema import CatalogDocument
 
     missing = [role for role in ROLES if role not in article.tables]
     if missing:
@@ -500,7 +502,7 @@ _KEY_LINE = re.compile(r"^(?:  - |    )(?P<key>[a-z_]+):")
 def _patch_block(body: list[str], original: dict[str, Any], new: dict[str, Any]) -> list[str] | None:
     """The entry's original lines with only the changed keys rewritten (or None when the block is not in the
     shape this can patch): comments, texts and line breaks the proposal did not touch stay as they were."""
-    from .bounded_yaml import parse_yaml
+    from ..bounded_yaml import parse_yaml
 
     segments: list[tuple[str | None, list[str]]] = []
     for line in body:

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .internal import InternalDestinations
-from .models import Role
+from ..internal.models import InternalDestinations
+from ..roles import Role
 
 Match = Literal["exact", "suffix"]
 

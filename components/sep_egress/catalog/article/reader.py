@@ -27,10 +27,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from ..errors import SepEgressError
-from .hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
-from .models import Role
-from .versions import ProductVersion, VersionError
+from ...errors import SepEgressError
+from ..hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
+from ..roles import Role
+from ..versions import ProductVersion, VersionError
 
 #: A saved techdocs page is a few hundred kilobytes; anything far larger is not the article.
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024

@@ -1,7 +1,7 @@
 """The file schema of the internal-paths catalog (``data/internal.yaml``): validation happens once, here.
 
-Like ``schema.py`` for the vendor's list, these pydantic models describe the file as written; ``to_model()`` turns a
-validated document into the plain runtime objects of ``internal.py``, which load without pydantic.
+Like ``vendor/schema.py`` for the vendor's list, these pydantic models describe the file as written; ``to_model()``
+turns a validated document into the plain runtime objects of ``internal/models.py``, which load without pydantic.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 
-from . import models
-from .internal import DESTINATION_KIND, InternalCatalog, InternalPath, InternalReading, InternalSource, Quote
-from .models import CATALOG_VERSION, ENTRY_ID, Role
-from .schema import ChangeDocument, FreeText, LanguageCode, Port, Strict, Version, check_change_history
+from ..history import CATALOG_VERSION, ENTRY_ID, Change, check_change_history
+from ..roles import Role
+from ..schema_fields import ChangeDocument, FreeText, LanguageCode, Port, Strict, Version
+from .models import DESTINATION_KIND, InternalCatalog, InternalPath, InternalReading, InternalSource, Quote
 
 
 class InternalSourceDocument(Strict):
@@ -191,7 +191,7 @@ class InternalCatalogDocument(Strict):
             paths=tuple(path.to_model() for path in self.paths),
             not_transcribed=tuple((item.subject, item.why) for item in self.not_transcribed),
             changes=tuple(
-                models.Change(change.version, change.date, change.summary, change.added, change.removed, change.changed)
+                Change(change.version, change.date, change.summary, change.added, change.removed, change.changed)
                 for change in self.changes
             ),
         )

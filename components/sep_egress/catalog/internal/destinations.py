@@ -1,228 +1,25 @@
-"""The product's internal paths and the user's internal destinations.
+"""The user's internal destinations, and the internal rules a selection allows towards them.
 
-``data/internal.yaml`` lists how SEP's own machines talk to each other (client to manager, client to Group Update
-Provider, console to manager, manager to push-deployment targets), transcribed from Broadcom's documentation. A
-path is a direction (from a role to a *kind* of internal destination: ``sepm``, ``gup``, ``clients``), a transport
-and its ports. Nothing is allowed until the user declares the addresses of a destination kind
-(``sep-egress:internal`` in a stack, ``--internal KIND=CIDR`` on the command line); then ``select()`` turns every
-applicable path into ordinary ``CidrRule``s of the plan, so every compiler handles them like overlay CIDRs.
-
-This module loads without pydantic or YAML when the validated file is in the cache (as ``load.py`` does for the
-vendor's list); ``internal_schema.py`` holds the file schema.
+A user declares the addresses of a destination kind (``sep-egress:internal`` in a stack, ``--internal KIND=CIDR``
+on the command line): ``destinations_from_config`` and ``destinations_from_flags`` validate them against the
+internal catalog into ``InternalDestinations``; ``internal_rules`` gives every (path, range, port) a selection allows,
+which ``select()`` (``vendor/select.py``) turns into ``CidrRule``s of the plan.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import json
-import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from .. import __version__
-from ..errors import CatalogError, SelectionError
-from . import hosts
-from .bounded_yaml import MAX_CATALOG_BYTES, read_bounded
-from .load import DATA_DIR, MAX_CACHE_BYTES, NO_CACHE_ENV, cache_dir, read_yaml, validate_document, write_cache_file
-from .models import Change, Role
-from .versions import ProductVersion
+from ...errors import SelectionError
+from .. import hosts
+from ..versions import ProductVersion
+from .load import load_internal_catalog
+from .models import InternalCatalog, InternalDestinations, InternalRule
 
-INTERNAL_CATALOG_PATH = DATA_DIR / "internal.yaml"
-DESTINATION_KIND = re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 # A CIDR exactly as written: an address, a slash and a prefix length; whitespace or anything else is refused.
 _CONFIG_KEYS = ("ports", "paths")
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """The source's own words for a path, and the language they were read in."""
-
-    language: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class InternalSource:
-    """A document the paths are transcribed from; ``read`` says how much of it could be read."""
-
-    title: str
-    publisher: str
-    kind: str
-    language: str
-    url: str
-    read: str
-
-
-@dataclass(frozen=True, slots=True)
-class InternalReading:
-    """How the file reads an ambiguous passage (``text``) of a source."""
-
-    id: str
-    source: str
-    text: str
-    reading: str
-
-
-@dataclass(frozen=True, slots=True)
-class InternalPath:
-    """One internal path: connections from ``from_role`` machines to a kind of destination (``to``).
-
-    ``configurable`` says whether the source documents the port as changeable (only then may the user override
-    it); ``optional`` paths are selected only when the user names them. ``blocked`` says what breaks without it,
-    ``caveat`` is a plan warning shown whenever it is selected.
-    """
-
-    id: str
-    from_role: Role
-    to: str
-    protocol: Literal["tcp", "udp"]
-    ports: tuple[int, ...]
-    configurable: bool
-    optional: bool
-    usage: str
-    blocked: str
-    caveat: str | None
-    source: str
-    quote: Quote
-    min_version: ProductVersion | None = None
-    max_version: ProductVersion | None = None
-    before_version: ProductVersion | None = None
-
-    def applies_to(self, version: ProductVersion) -> bool:
-        """Whether release ``version`` needs this path (inclusive min/max, exclusive ``before_version``)."""
-        if self.min_version is not None and version < self.min_version:
-            return False
-        if self.max_version is not None and self.max_version < version:
-            return False
-        return self.before_version is None or version < self.before_version
-
-
-@dataclass(frozen=True, slots=True)
-class InternalCatalog:
-    """The internal-paths file: its version, sources, destination kinds, readings, paths and history."""
-
-    version: str
-    sources: dict[str, InternalSource]
-    destinations: dict[str, str]
-    readings: tuple[InternalReading, ...]
-    paths: tuple[InternalPath, ...]
-    not_transcribed: tuple[tuple[str, str], ...]
-    changes: tuple[Change, ...]
-
-    def path(self, path_id: str) -> InternalPath | None:
-        return next((path for path in self.paths if path.id == path_id), None)
-
-
-@dataclass(frozen=True, slots=True)
-class InternalDestinations:
-    """Validated internal destinations: canonical CIDRs per destination kind, port overrides, optional paths.
-
-    Build it with ``destinations_from_config`` or ``destinations_from_flags``, which validate against the internal
-    catalog; every tuple is sorted, so the same declaration always gives the same plan.
-    """
-
-    addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    ports: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    paths: tuple[str, ...] = ()
-
-    def addresses_of(self, kind: str) -> tuple[str, ...]:
-        return next((cidrs for name, cidrs in self.addresses if name == kind), ())
-
-    def ports_of(self, path: InternalPath) -> tuple[int, ...]:
-        return next((ports for name, ports in self.ports if name == path.id), path.ports)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The declaration as the stack key writes it (``{kind: [cidr], "ports": {...}, "paths": [...]}``)."""
-        out: dict[str, Any] = {kind: list(cidrs) for kind, cidrs in self.addresses}
-        if self.ports:
-            out["ports"] = {path_id: list(ports) for path_id, ports in self.ports}
-        if self.paths:
-            out["paths"] = list(self.paths)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class InternalRule:
-    """One (path, destination range, port) a selection allows."""
-
-    path: InternalPath
-    cidr: str
-    port: int
-
-
-# --- loading -------------------------------------------------------------------------------------------------
-
-
-def load_internal_catalog(path: Path | str | None = None) -> InternalCatalog:
-    """Load and validate the internal-paths file (the packaged one by default); errors name the file and path."""
-    if path is None:
-        return _packaged_internal_catalog()
-    file = Path(path)
-    return _cached_internal_catalog(file, str(file))
-
-
-@lru_cache(maxsize=1)
-def _packaged_internal_catalog() -> InternalCatalog:
-    return _cached_internal_catalog(INTERNAL_CATALOG_PATH, "catalog internal.yaml")
-
-
-def _validate(path: Path, source: str, content: bytes) -> InternalCatalog:
-    from .internal_schema import InternalCatalogDocument
-
-    raw = read_yaml(path, source, content)
-    try:
-        return validate_document(InternalCatalogDocument, raw, source).to_model()
-    except CatalogError as error:
-        raise CatalogError(source, [(_name_path(raw, where), message) for where, message in error.problems]) from None
-
-
-_PATH_FIELD = re.compile(r"^field 'paths\[(\d+)\]\.?(.*)'$")
-
-
-def _name_path(raw: Any, where: str) -> str:
-    """``field 'paths[3].ports[0]'`` becomes ``path 'sepm-agent-https', field 'ports[0]'``."""
-    match = _PATH_FIELD.match(where)
-    paths = raw.get("paths") if isinstance(raw, dict) else None
-    if not match or not isinstance(paths, list) or int(match[1]) >= len(paths):
-        return where
-    item = paths[int(match[1])]
-    label = (
-        f"path {item['id']!r}" if isinstance(item, dict) and isinstance(item.get("id"), str) else f"paths[{match[1]}]"
-    )
-    return f"{label}, field {match[2]!r}" if match[2] else label
-
-
-def _cached_internal_catalog(path: Path, source: str) -> InternalCatalog:
-    """Validate the file, or reuse the validated result of the very same bytes and code (see ``load.py``)."""
-    content = read_bounded(path, source, MAX_CATALOG_BYTES)
-    if os.environ.get(NO_CACHE_ENV):
-        return _validate(path, source, content)
-    # The same cache as the vendor's list (load.py): JSON in the user's cache folder, every value checked again
-    # when read back, never pickle (the folder is configurable, so its files are untrusted).
-    from .cache_format import CacheFormatError, internal_from_json, internal_to_json
-
-    digest = hashlib.sha256(b"\0".join([content, __version__.encode(), _code_fingerprint()])).hexdigest()
-    entry = cache_dir() / f"internal-{digest[:32]}.json"
-    try:
-        return internal_from_json(json.loads(read_bounded(entry, str(entry), MAX_CACHE_BYTES).decode("utf-8")))
-    except (CatalogError, CacheFormatError, ValueError, TypeError, KeyError, RecursionError):
-        pass  # any unusable cache entry is simply rebuilt
-    catalog = _validate(path, source, content)
-    write_cache_file(entry, json.dumps(internal_to_json(catalog), ensure_ascii=True, sort_keys=True))
-    return catalog
-
-
-def _code_fingerprint() -> bytes:
-    folder = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in ("internal.py", "internal_schema.py", "schema.py", "models.py", "versions.py", "cache_format.py"):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest().encode()
 
 
 # --- the user's destinations ---------------------------------------------------------------------------------

@@ -7,18 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
-from ..errors import CatalogError, SelectionError
-from .internal import (
-    InternalCatalog,
-    InternalDestinations,
-    InternalRule,
-    destinations_from_config,
-    internal_rules,
-    load_internal_catalog,
-)
-from .models import ROLES, Catalog, Entry, Overlay, Role
+from ...errors import CatalogError, SelectionError
+from ..internal.destinations import destinations_from_config, internal_rules
+from ..internal.load import load_internal_catalog
+from ..internal.models import InternalCatalog, InternalDestinations, InternalRule
+from ..roles import ROLES, Role
+from ..versions import ProductVersion, VersionError
+from .models import Catalog, Entry, Overlay
 from .plan import AllowRule, CidrRule, EgressPlan, PlanWarning
-from .versions import ProductVersion, VersionError
 
 Mode = Literal["on-prem", "hybrid", "cloud"]
 StoragePhase = Literal["both", "gcp", "aws"]
