@@ -57,7 +57,7 @@ def test_wheel_holds_the_package_and_its_data_only(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "sep_egress/catalog/data/endpoints.yaml" in names
     assert "sep_egress/py.typed" in names
-    assert {"sep_egress/aws.py", "sep_egress/gcp.py", "sep_egress/catalog/__init__.py"} <= set(names)
+    assert {"sep_egress/aws/__init__.py", "sep_egress/gcp/__init__.py", "sep_egress/catalog/__init__.py"} <= set(names)
     top_levels = {name.split("/", 1)[0] for name in names}
     assert top_levels == {"sep_egress", next(name for name in top_levels if name.endswith(".dist-info"))}
     assert not [name for name in names if name.startswith(("tests/", "stacks/", "policy/", "examples/", "bench/"))]

@@ -1,0 +1,65 @@
+"""Pulumi component for AWS Network Firewall: the compiled allowlist as rule groups, a policy, and optionally the
+firewall, its logs and an organization-wide distribution.
+
+No host or port logic lives here: ``sep_egress.compile.aws`` decides every rule, capacity, name and priority;
+this package maps those specs one to one onto ``pulumi_aws`` resources. Use it from any Python Pulumi program::
+
+    from sep_egress.arguments import SelectionArgs
+    from sep_egress.aws import FirewallSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
+
+    allowlist = NetworkFirewallAllowlist(
+        "sep",
+        NetworkFirewallAllowlistArgs(
+            selection=SelectionArgs(mode="hybrid", version="14.3 RU1"),
+            source_cidrs={"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]},
+            firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[subnet.id for subnet in firewall_subnets]),
+        ),
+    )
+    pulumi.export("rule_group_arns", allowlist.rule_group_arns)
+
+See docs/aws.md for every option, its default, and what it protects or costs.
+
+The files, in the order the data flows through them: ``args.py`` (the argument models) -> ``spec.py`` (every
+check, then the compiler: ``compile_args``; physical names from ``names.py``) -> ``resources.py`` (the specs as
+``pulumi_aws`` inputs) -> ``network_firewall_allowlist.py`` (the component, which registers the resources).
+"""
+
+from __future__ import annotations
+
+from .args import (
+    AwsArgs,
+    DistributionMethod,
+    DistributionSettings,
+    FirewallSettings,
+    FmsDefaultActions,
+    LogDestinationType,
+    LoggingSettings,
+    NetworkFirewallAllowlistArgs,
+)
+from .names import LEGACY_NAME_PREFIX, default_name_prefix, name_prefix
+from .network_firewall_allowlist import OUTPUTS, TYPE_TOKEN, NetworkFirewallAllowlist
+from .resources import firewall_policy_inputs, log_destinations, rule_group_inputs
+from .spec import SHARED_MIN_CAPACITY, compile_args, shared_groups
+
+__all__ = [
+    "LEGACY_NAME_PREFIX",
+    "OUTPUTS",
+    "SHARED_MIN_CAPACITY",
+    "TYPE_TOKEN",
+    "AwsArgs",
+    "DistributionMethod",
+    "DistributionSettings",
+    "FirewallSettings",
+    "FmsDefaultActions",
+    "LogDestinationType",
+    "LoggingSettings",
+    "NetworkFirewallAllowlist",
+    "NetworkFirewallAllowlistArgs",
+    "compile_args",
+    "default_name_prefix",
+    "firewall_policy_inputs",
+    "log_destinations",
+    "name_prefix",
+    "rule_group_inputs",
+    "shared_groups",
+]

@@ -1,0 +1,134 @@
+"""``StoragePrivateAccess``: Private Google Access for storage.googleapis.com, registered in this order: the routes
+to the Google Access range, the private ``googleapis.com.`` zone, then its record sets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi_gcp as gcp
+
+from ..arguments import resolve_plan
+from ..compile.gcp import GcpSpecError, PrivateAccessOptions, PrivateAccessSpec
+from ..compile.gcp_model import check_project
+from ..compile.gcp_pga import compile_private_access
+from .args import StoragePrivateAccessArgs
+from .placeholders import _NETWORK, _SUBNETWORK, Placeholders
+
+
+class StoragePrivateAccess(pulumi.ComponentResource):
+    """Route and private ``googleapis.com.`` zone so that storage.googleapis.com goes through Private Google Access.
+
+    Pair it with ``EgressFirewallPolicy`` option ``private_google_access: true`` (the egress rule to
+    199.36.153.8/30). The subnets are usually owned by another stack: ``required_subnet_settings`` lists the
+    ``private_ip_google_access=True`` each of them must set. Nothing is created when the plan has no
+    storage.googleapis.com (storage phase ``aws``). Outputs (``pulumi.Output`` attributes, registered under the same
+    names): ``enabled``, ``zone_name``, ``routes``, ``required_subnet_settings``, ``warnings``.
+    """
+
+    spec: PrivateAccessSpec
+    enabled: pulumi.Output[bool]
+    zone_name: pulumi.Output[str | None]
+    routes: pulumi.Output[list[dict[str, Any]]]
+    required_subnet_settings: pulumi.Output[list[dict[str, Any]]]
+    warnings: pulumi.Output[list[dict[str, Any]]]
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = ("enabled", "zone_name", "routes", "required_subnet_settings", "warnings")
+
+    def __init__(
+        self,
+        name: str,
+        args: StoragePrivateAccessArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        args = StoragePrivateAccessArgs.parse(args)
+        spec, placeholders = self.prepare(args)  # validates and compiles, before anything is registered
+        self.spec = spec
+        super().__init__("sep-egress:gcp:StoragePrivateAccess", name, None, opts)
+        project = args.options.project
+        zone_name: pulumi.Input[str | None] = None
+        if spec.enabled:
+            self._register_routes(name, spec, project, placeholders)
+            zone = self._register_zone(name, spec, project, placeholders)
+            self._register_records(name, spec, project, zone)
+            zone_name = zone.name
+        self._set_outputs(spec, placeholders, zone_name)
+        self.register_outputs({output: getattr(self, output) for output in self.OUTPUTS})
+
+    @staticmethod
+    def prepare(args: StoragePrivateAccessArgs | Mapping[str, Any]) -> tuple[PrivateAccessSpec, Placeholders]:
+        """Validate ``args`` and compile the route and zone without registering anything (raises ``GcpSpecError``)."""
+        args = StoragePrivateAccessArgs.parse(args)
+        resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
+        placeholders = Placeholders()
+        check_project(args.options.project)
+        given = args.options.given("project")
+        given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
+        if "subnetworks" in given:
+            given["subnetworks"] = placeholders.items(given["subnetworks"], _SUBNETWORK.format(argument="subnetworks"))
+        return compile_private_access(resolved, PrivateAccessOptions(**given)), placeholders
+
+    def _register_routes(self, name: str, spec: PrivateAccessSpec, project: Any, placeholders: Placeholders) -> None:
+        """One route per network to the Google Access range, through the default internet gateway."""
+        for route in spec.routes:
+            body = route.to_api()
+            gcp.compute.Route(
+                f"{name}-{route.name}",
+                name=route.name,
+                description=body["description"],
+                network=placeholders.restore(route.network),
+                dest_range=body["destRange"],
+                next_hop_gateway=body["nextHopGateway"],
+                priority=route.priority,
+                project=project,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _register_zone(
+        self, name: str, spec: PrivateAccessSpec, project: Any, placeholders: Placeholders
+    ) -> gcp.dns.ManagedZone:
+        """The private ``googleapis.com.`` zone, visible to every network."""
+        zone_body = spec.zone_to_api()
+        return gcp.dns.ManagedZone(
+            f"{name}-zone",
+            name=spec.zone_name,
+            dns_name=zone_body["dnsName"],
+            description=zone_body["description"],
+            visibility="private",
+            private_visibility_config={
+                "networks": [{"network_url": placeholders.restore(network)} for network in spec.networks],
+            },
+            project=project,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _register_records(self, name: str, spec: PrivateAccessSpec, project: Any, zone: gcp.dns.ManagedZone) -> None:
+        """The zone's record sets: the Google Access addresses and the wildcard CNAME to them."""
+        for record in spec.record_sets:
+            gcp.dns.RecordSet(
+                f"{name}-{'wildcard' if record.type == 'CNAME' else 'private'}",
+                managed_zone=zone.name,
+                name=record.name,
+                type=record.type,
+                ttl=record.to_api()["ttl"],
+                rrdatas=list(record.rrdatas),
+                project=project,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _set_outputs(
+        self, spec: PrivateAccessSpec, placeholders: Placeholders, zone_name: pulumi.Input[str | None]
+    ) -> None:
+        """Every output attribute; ``required_subnet_settings`` resolves a whole-list Output of subnets."""
+        self.enabled = pulumi.Output.from_input(spec.enabled)
+        self.zone_name = pulumi.Output.from_input(zone_name)
+        self.routes = pulumi.Output.from_input(placeholders.restore([route.to_api() for route in spec.routes]))
+        whole = placeholders.whole_list(spec.subnetworks)
+        if whole is not None:
+            self.required_subnet_settings = pulumi.Output.from_input(whole).apply(
+                lambda subnets: [{"subnetwork": subnet, "privateIpGoogleAccess": True} for subnet in subnets]
+            )
+        else:
+            self.required_subnet_settings = pulumi.Output.from_input(placeholders.restore(spec.subnet_settings()))
+        self.warnings = pulumi.Output.from_input([warning.to_dict() for warning in spec.warnings])
