@@ -116,8 +116,9 @@ class Wrapped:
 class PackageComponent(pulumi.ComponentResource):
     """Base of the package components: ``class X(PackageComponent, wraps=<Python component>, validate=<check>)``.
 
-    Every attribute declared here starts with ``_``: the analyzer reads annotations through the whole MRO and keeps
-    those that do not, as outputs.
+    A subclass declares its outputs and an ``__init__`` that names its input type and calls this one (the analyzer
+    reads ``args`` from the class's own ``__init__``; see the module docstring). Every attribute declared here starts
+    with ``_``: the analyzer reads annotations through the whole MRO and keeps those that do not, as outputs.
     """
 
     _wrapped: ClassVar[Wrapped]
