@@ -173,12 +173,12 @@ def test_a_new_python_argument_appears_in_the_package() -> None:
 
     models: dict[str, type[BaseModel]] = {}
     provider._collect(Extended, models)
-    original = provider.ARGS_MODELS
+    original = provider.inputs.ARGS_MODELS
     try:
-        provider.ARGS_MODELS = (Extended,)
+        provider.inputs.ARGS_MODELS = (Extended,)
         source = provider.package_args_source()
     finally:
-        provider.ARGS_MODELS = original
+        provider.inputs.ARGS_MODELS = original
     assert "    block_action: NotRequired[str]" in source
     assert "    existing_policy: NotRequired[pulumi.Input[str]]" in source
     assert "    pins: NotRequired[list[int]]" in source
