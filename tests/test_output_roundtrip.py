@@ -376,7 +376,7 @@ FEW = settings(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.real_program
 @FEW
 @given(overlay=overlays())
 def test_squid_parses_exactly_the_plans_directives(
