@@ -1,4 +1,5 @@
-"""The component selection arguments (SelectionArgs and friends) that the Python components and the component package share."""
+"""The component selection arguments (SelectionArgs and friends) that the Python components and the component package
+share."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def hybrid(
     return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
 
 
+@pytest.mark.pulumi
 def test_the_component_selection_takes_internal_destinations(catalog: Catalog) -> None:
     """Components (Python and the component package) select internal paths as the stack key does."""
     from sep_egress.arguments import InternalSelectionArgs, SelectionArgs

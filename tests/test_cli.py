@@ -12,6 +12,8 @@ import pytest
 from loopback import free_port
 from support import run_cli
 
+pytestmark = pytest.mark.real_program
+
 run = run_cli
 
 

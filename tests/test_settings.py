@@ -13,6 +13,8 @@ from sep_egress.settings import parse_stack_config, read_stack_file
 
 from support import ROOT, run_cli
 
+pytestmark = pytest.mark.pulumi
+
 
 def write_stack(tmp_path: Path, name: str, config: dict[str, object]) -> Path:
     (tmp_path / "stacks").mkdir(exist_ok=True)
@@ -218,6 +220,7 @@ def test_a_project_with_its_own_namespace_and_config_dir(tmp_path: Path) -> None
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n", encoding="utf-8")
     (tmp_path / "Pulumi.mixed.yaml").write_text(

@@ -30,6 +30,8 @@ from sep_egress.settings import parse_stack_config
 
 from support import ROOT
 
+pytestmark = pytest.mark.pulumi
+
 RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
 POLICY = "aws:networkfirewall/firewallPolicy:FirewallPolicy"
@@ -720,6 +722,7 @@ def test_every_argument_is_in_the_documented_options_table() -> None:
     assert "`distribution.default_actions`" in distribution
 
 
+@pytest.mark.real_program
 def test_firewall_manager_default_actions_are_those_its_model_accepts(hybrid_plan: EgressPlan) -> None:
     """botocore's fms model lists drop_strict and drop_established (and alert twins), not the app-layer variants."""
     import botocore.session

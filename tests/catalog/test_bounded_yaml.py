@@ -1,4 +1,5 @@
-"""The bounded YAML reader every sep-egress file goes through: a size limit, no aliases that multiply, no merge keys, no binary data, repeated keys named with their line."""
+"""The bounded YAML reader every sep-egress file goes through: a size limit, no aliases that multiply, no merge keys, no
+binary data, repeated keys named with their line."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ LAUGHS = (
 )
 
 
+@pytest.mark.real_program
 def test_a_billion_laughs_stack_file_is_refused_quickly(tmp_path: Path) -> None:
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.laughs.yaml").write_text(LAUGHS, encoding="utf-8")
@@ -79,6 +81,7 @@ def test_a_billion_laughs_stack_file_is_refused_quickly(tmp_path: Path) -> None:
     assert "alias" in result.stderr and "Pulumi.laughs.yaml" in result.stderr
 
 
+@pytest.mark.real_program
 def test_billion_laughs_in_an_overlay_is_refused(tmp_path: Path) -> None:
     text = LAUGHS.replace("config:", "other:").replace("sep-egress:aws", "z")
     path = overlay(tmp_path, text)
@@ -87,6 +90,7 @@ def test_billion_laughs_in_an_overlay_is_refused(tmp_path: Path) -> None:
     assert "alias" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("flag", ["--overlay", "--catalog"])
 def test_an_endless_file_is_refused_by_its_size(flag: str, tmp_path: Path) -> None:
     result = run_limited(["plan", *SELECTION, flag, "/dev/zero"], tmp_path)
@@ -102,6 +106,7 @@ def test_yaml_merge_keys_give_one_clear_message(tmp_path: Path, capsys: pytest.C
     assert "merge key" in err
 
 
+@pytest.mark.pulumi
 def test_yaml_merge_keys_in_a_base_revision_stack_file_do_not_raise(tmp_path: Path) -> None:
     from sep_egress.errors import SepEgressError
     from sep_egress.preview import engine_config
@@ -114,6 +119,7 @@ def test_yaml_merge_keys_in_a_base_revision_stack_file_do_not_raise(tmp_path: Pa
         engine_config(tmp_path, "x", validate=False)
 
 
+@pytest.mark.real_program
 def test_binary_yaml_text_is_refused(tmp_path: Path) -> None:
     """`!!binary` decodes to bytes that pydantic would turn into text after the free-text check."""
     hidden = base64.b64encode(b"x\nhttp_access allow all").decode()

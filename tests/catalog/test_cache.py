@@ -65,6 +65,7 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path, monkeypatch: pytes
     assert load_catalog(copy_catalog(tmp_path)).version
 
 
+@pytest.mark.real_program
 def test_a_cached_plan_run_imports_neither_pydantic_nor_yaml(cache: Path) -> None:
     code = (
         "import sys\n"
@@ -91,6 +92,7 @@ class _Marker:
 MARKER_NAME = "unpickled-marker"
 
 
+@pytest.mark.real_program
 def test_the_catalog_cache_never_unpickles(tmp_path: Path) -> None:
     """Both caches (the vendor's list, and the internal paths an --internal destination loads)."""
     cache = tmp_path / "cache"
@@ -113,6 +115,7 @@ def test_the_catalog_cache_never_unpickles(tmp_path: Path) -> None:
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_the_internal_catalog_is_cached_and_a_warm_run_skips_pydantic(tmp_path: Path) -> None:
     code = (
         "import sys\n"

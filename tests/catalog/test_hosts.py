@@ -107,6 +107,7 @@ def test_an_overlay_url_that_is_not_canonical_is_refused(
     assert len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("host", ["1.2.3.0x4", "0x7f.0x0.0x0.0x1", "a.0X1F"])
 def test_a_host_that_url_parsers_read_as_an_address_is_refused(tmp_path: Path, host: str) -> None:
     overlay = tmp_path / "hex.yaml"

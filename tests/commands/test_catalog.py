@@ -1,4 +1,5 @@
-"""sep-egress catalog: the listing in JSON, CSV and table form, where the catalog was read from, and the internal catalog's paths."""
+"""sep-egress catalog: the listing in JSON, CSV and table form, where the catalog was read from, and the internal
+catalog's paths."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from support import SEED, run_cli
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:
     result = run("catalog", "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -38,6 +40,7 @@ def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:
     assert (symqual["min_version"], symqual["max_version"]) == (None, "14.3 MP1")
 
 
+@pytest.mark.real_program
 def test_catalog_csv_and_table() -> None:
     rows = list(csv.DictReader(io.StringIO(run("catalog", "--format", "csv").stdout)))
     assert len(rows) == 51  # every URL occurrence of the article
@@ -51,6 +54,7 @@ def internal() -> InternalCatalog:
     return load_internal_catalog()
 
 
+@pytest.mark.real_program
 def test_catalog_internal_lists_every_path_with_its_id() -> None:
     from sep_egress.catalog.internal import load_internal_catalog
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support import run_cli
 
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_changes_lists_history_and_since_filters() -> None:
     full = run("changes")
     assert full.returncode == 0 and "2026.11.28" in full.stdout and "added:" in full.stdout

@@ -80,16 +80,6 @@ def test_terminal_escapes_in_certificate_names_are_not_printed(
 HOST = "liveupdate.symantec.com"
 
 
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA(organization_name="Corp Inspection")
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    return write_ca(ca, tmp_path / "corp-ca.pem")
-
-
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["check", *SELECTION, *argv])
     captured = capsys.readouterr()
@@ -179,6 +169,7 @@ def test_progress_line_counts_and_clears() -> None:
 SEPM = "10.20.0.10/32"
 
 
+@pytest.mark.real_program
 def test_check_names_the_address_ranges_it_does_not_probe() -> None:
     """`check` probes names (DNS, TCP, TLS); the internal rules are address ranges: they are listed as not checked
     rather than silently left out. The one probed name goes to a closed loopback port."""

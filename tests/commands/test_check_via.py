@@ -27,9 +27,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 USER, PASSWORD = "alice", "s3cret-Pa55"
 
 
-WAIT = 5.0
-
-
 @pytest.fixture
 def ca() -> trustme.CA:
     return trustme.CA(organization_name="Vendor Public CA")

@@ -107,6 +107,7 @@ def test_output_to_a_fifo_writes_through_it(capsys: pytest.CaptureFixture[str], 
     assert "liveupdate.symantec.com" in received[0]
 
 
+@pytest.mark.real_program
 def test_export_does_not_import_pulumi(tmp_path: Path) -> None:
     """The house rule: export is a pure command and must not pay for the cloud SDKs."""
     arguments = ["export", "squid", *SELECTION, "--output", str(tmp_path / "out.conf")]
@@ -129,6 +130,7 @@ SEPM = "10.20.0.10/32"
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_exports_name_the_internal_catalog_version() -> None:
 
     version = load_internal_catalog().version

@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from sep_egress.catalog.internal import (
     load_internal_catalog,
 )
 
 from support import ROOT, run_cli
+
+pytestmark = pytest.mark.real_program
 
 run = run_cli
 

@@ -7,6 +7,7 @@ import io
 import json
 
 import pacparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -36,6 +37,7 @@ TEXT = st.text(
 )
 
 
+@pytest.mark.property
 @settings(max_examples=300)
 @given(TEXT)
 def test_plain_text_is_one_line_without_controls(text: str) -> None:
@@ -52,6 +54,8 @@ def test_terminal_text_removes_escape_sequences() -> None:
     assert "\x1b" not in terminal_text("\x1b") and "\x1b" not in terminal_text("\x1b[")
 
 
+@pytest.mark.property
+@pytest.mark.real_program
 @settings(max_examples=200)
 @given(TEXT)
 def test_a_js_comment_stays_a_comment_and_a_js_string_a_string(text: str) -> None:
@@ -68,6 +72,7 @@ def test_a_js_comment_stays_a_comment_and_a_js_string_a_string(text: str) -> Non
     assert json.loads(js_string(text).replace("<\\/", "</")) == text
 
 
+@pytest.mark.property
 @settings(max_examples=200)
 @given(TEXT)
 def test_squid_comment_and_gcp_description_are_one_bounded_line(text: str) -> None:
@@ -76,6 +81,7 @@ def test_squid_comment_and_gcp_description_are_one_bounded_line(text: str) -> No
     assert len(squid_comment(text * 50)) <= SQUID_COMMENT_MAX
 
 
+@pytest.mark.property
 @settings(max_examples=200)
 @given(TEXT)
 def test_suricata_msg_cannot_end_the_option(text: str) -> None:
@@ -85,6 +91,7 @@ def test_suricata_msg_cannot_end_the_option(text: str) -> None:
     assert not any(char in value for char in SEPARATORS)
 
 
+@pytest.mark.property
 @settings(max_examples=200)
 @given(TEXT)
 def test_csv_cells_round_trip_and_never_start_a_formula(text: str) -> None:
@@ -100,6 +107,7 @@ def test_csv_cells_round_trip_and_never_start_a_formula(text: str) -> None:
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
+@pytest.mark.property
 @settings(max_examples=300)
 @given(TEXT)
 def test_markdown_text_renders_as_the_text_itself(text: str) -> None:
@@ -120,6 +128,7 @@ def test_markdown_text_renders_as_the_text_itself(text: str) -> None:
         assert "".join(child.content for child in children).strip() == plain_text(text).strip()
 
 
+@pytest.mark.property
 @settings(max_examples=200)
 @given(st.lists(TEXT, max_size=4), TEXT)
 def test_markdown_code_holds_any_lines_and_span_any_text(lines: list[str], text: str) -> None:

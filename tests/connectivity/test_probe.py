@@ -11,7 +11,6 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
 import trustme
 
 from sep_egress.connectivity import (
@@ -26,16 +25,6 @@ from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
 HOST = "liveupdate.symantec.com"
 OTHER = "telemetry.broadcom.com"
-
-
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA(organization_name="Corp Inspection")
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    return write_ca(ca, tmp_path / "corp-ca.pem")
 
 
 def no_dns(host: str, port: int, timeout: float) -> list[tuple[str, int]]:

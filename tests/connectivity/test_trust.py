@@ -21,16 +21,6 @@ from loopback import LoopbackOrigin, tls_context, write_ca
 HOST = "liveupdate.symantec.com"
 
 
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA(organization_name="Corp Inspection")
-
-
-@pytest.fixture
-def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
-    return write_ca(ca, tmp_path / "corp-ca.pem")
-
-
 def test_der_names_match_cryptography(ca: trustme.CA) -> None:
     pem = ca.issue_cert(HOST).cert_chain_pems[0].bytes()
     der = ssl.PEM_cert_to_DER_cert(pem.decode())

@@ -1,4 +1,5 @@
-"""The arguments of the GCP components (EgressFirewallPolicy, EgressNat, StoragePrivateAccess): every value is checked before any resource is registered."""
+"""The arguments of the GCP components (EgressFirewallPolicy, EgressNat, StoragePrivateAccess): every value is checked
+before any resource is registered."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sep_egress.compile.gcp_model import (
 from sep_egress.errors import SepEgressError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
+
+pytestmark = pytest.mark.pulumi
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from sep_egress.compile.gcp_model import KIND_ROLES
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
+pytestmark = pytest.mark.pulumi
+
 NETWORK = "projects/p/global/networks/vpc"
 POLICY = "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules"
 ASSOCIATION = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"
@@ -243,6 +245,7 @@ def assert_conforms_to_sdk(inputs: dict[str, Any], typed_dict: str) -> None:
     assert set(inputs) <= camel, (typed_dict, set(inputs) - camel)
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize(
     ("stack", "machines"),
     [

@@ -1,4 +1,5 @@
-"""EgressNat under Pulumi's mock engine and its arguments: addresses, router, NAT rules for declared destinations, the subnetwork ranges it translates."""
+"""EgressNat under Pulumi's mock engine and its arguments: addresses, router, NAT rules for declared destinations, the
+subnetwork ranges it translates."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sep_egress.gcp import EgressNat
 from sep_egress.mock_engine import run_program
 
 from support import ROOT
+
+pytestmark = pytest.mark.pulumi
 
 
 def test_google_served_addresses_get_no_nat_rule() -> None:

@@ -13,6 +13,8 @@ from sep_egress.compile.gcp import GcpSpecError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
+pytestmark = pytest.mark.pulumi
+
 VPC = "projects/p/global/networks/from-another-stack"
 
 

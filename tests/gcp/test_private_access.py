@@ -1,4 +1,5 @@
-"""StoragePrivateAccess under Pulumi's mock engine: Private Google Access routes, DNS and firewall rule, one Google Access VIP per stack."""
+"""StoragePrivateAccess under Pulumi's mock engine: Private Google Access routes, DNS and firewall rule, one Google
+Access VIP per stack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sep_egress.compile.gcp import GcpSpecError
 from sep_egress.errors import SepEgressError
 from sep_egress.gcp import StoragePrivateAccess
 from sep_egress.mock_engine import run_program
+
+pytestmark = pytest.mark.pulumi
 
 NETWORK = "projects/p/global/networks/vpc"
 

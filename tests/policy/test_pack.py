@@ -78,6 +78,7 @@ SNI_CATALOG = (
 # --- the catalog export ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.real_program
 def test_catalog_export_is_current() -> None:
     export = runpy.run_path(str(POLICY_DIR / "export_catalog.py"))
     assert checks.CATALOG_EXPORT.read_text(encoding="utf-8") == export["render"](), (
@@ -93,6 +94,7 @@ def test_catalog_export_holds_every_catalog_host(catalog: Any) -> None:
     assert not exported.hosts["liveupdate.symantec.com"].shared
 
 
+@pytest.mark.real_program
 def test_overlays_become_policy_config() -> None:
     export = runpy.run_path(str(POLICY_DIR / "export_catalog.py"))
     config = export["policy_config"](sorted(str(path) for path in (ROOT / "examples" / "overlays").glob("*.yaml")))
@@ -435,6 +437,7 @@ def test_enforcement_level_in_config_is_not_a_problem() -> None:
     assert checks.PackConfig.from_mapping({"enforcementLevel": "advisory"}).problems == ()
 
 
+@pytest.mark.property
 @given(
     st.lists(st.sampled_from(sorted(checks.load_catalog_hosts().hosts)), min_size=1, max_size=20),
     st.from_regex(r"[a-z]{1,12}\.example\.(com|net|org)", fullmatch=True),
@@ -715,6 +718,7 @@ def stub_pulumi_policy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return packs
 
 
+@pytest.mark.real_program
 def test_entry_point_builds_one_pack_with_every_policy(stub_pulumi_policy: list[dict[str, Any]]) -> None:
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
     [pack] = stub_pulumi_policy
@@ -756,6 +760,7 @@ def registrations_of(program: Any) -> list[Any]:
     return run_program(program).resources
 
 
+@pytest.mark.pulumi
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_sep_egress_components_pass_the_pack() -> None:
     from sep_egress.arguments import SelectionArgs
@@ -811,6 +816,7 @@ def test_sep_egress_components_pass_the_pack() -> None:
     assert names and names <= set(checks.load_catalog_hosts().hosts)
 
 
+@pytest.mark.pulumi
 def test_a_sep_egress_firewall_without_logging_fails_the_stack_check() -> None:
     from sep_egress.arguments import SelectionArgs
     from sep_egress.aws import FirewallSettings, NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs
@@ -831,6 +837,7 @@ def test_a_sep_egress_firewall_without_logging_fails_the_stack_check() -> None:
     assert urn.endswith("::sep-firewall")
 
 
+@pytest.mark.pulumi
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pulumi_aws/pulumi_gcp import-time notices
 def test_plain_provider_resources_are_read_by_their_engine_names() -> None:
     import pulumi_aws as aws
@@ -906,6 +913,7 @@ def test_policy_dir_is_importable_without_pulumi_policy() -> None:
     assert Path(checks.__file__).parent == POLICY_DIR / "sep_egress_policy"
 
 
+@pytest.mark.real_program
 def test_pack_against_the_real_sdk_when_its_environment_exists() -> None:
     """policy/selftest.py in the pack's own virtualenv (created by `make policy-test`; never installed here)."""
     import subprocess
@@ -919,6 +927,7 @@ def test_pack_against_the_real_sdk_when_its_environment_exists() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.real_program
 def test_the_config_example_of_docs_reuse_is_what_the_generator_writes() -> None:
     import re
 

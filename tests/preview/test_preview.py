@@ -22,6 +22,8 @@ from sep_egress.settings import read_stack_file
 
 from support import ROOT, run_cli
 
+pytestmark = pytest.mark.pulumi
+
 STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 NFW_RULE_GROUP = "aws:networkfirewall/ruleGroup:RuleGroup"
 NGFW_POLICY = "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules"
@@ -31,6 +33,7 @@ def test_the_required_stacks_exist() -> None:
     assert {"dev", "prod", "gcp-cloud"} <= set(STACKS)
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_control_allows_exactly_the_plan(stack: str) -> None:
     config = read_stack_file(ROOT, stack)
@@ -67,6 +70,7 @@ def test_each_control_allows_exactly_the_plan(stack: str) -> None:
         )
 
 
+@pytest.mark.real_program
 def test_preview_json_contract() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", "--format", "json"],
@@ -88,6 +92,7 @@ def test_preview_json_contract() -> None:
     assert {child["parent"] for child in children} == {"sep-egress:aws:NetworkFirewallAllowlist::sep-egress"}
 
 
+@pytest.mark.real_program
 def test_preview_is_byte_identical_across_runs() -> None:
     command = [sys.executable, "-m", "sep_egress", "preview", "--stack", "gcp-cloud", "--format", "markdown"]
     first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=True).stdout
@@ -134,6 +139,7 @@ BAD_CONFIGS = [
 ]
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize(("extra", "key", "words"), BAD_CONFIGS)
 def test_a_bad_config_names_its_key_and_registers_nothing(
     tmp_path: Path, extra: dict[str, object], key: str, words: str
@@ -152,6 +158,7 @@ def test_a_bad_config_names_its_key_and_registers_nothing(
     assert record.resources == []
 
 
+@pytest.mark.real_program
 def test_the_cli_reports_a_bad_stack_in_one_message(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     write_stack(
@@ -200,6 +207,7 @@ def preview_cli(project: Path, *args: str) -> str:
     return result.stdout
 
 
+@pytest.mark.real_program
 def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     git(project, "init", "-q", "-b", "main")
@@ -239,6 +247,7 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
     assert "allows new.corp.example.com:443" in markdown
 
 
+@pytest.mark.real_program
 def test_an_unknown_base_revision_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sep_egress", "preview", "--stack", "dev", "--base", "no-such-ref"],
@@ -252,6 +261,7 @@ def test_an_unknown_base_revision_is_a_clear_error(tmp_path: Path) -> None:
     assert "--base no-such-ref: cannot read that revision" in result.stderr
 
 
+@pytest.mark.real_program
 def test_the_program_runs_in_a_copied_project(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     run = run_project(str(project), "dev", engine_config(project, "dev"))
@@ -260,6 +270,7 @@ def test_the_program_runs_in_a_copied_project(tmp_path: Path) -> None:
         engine_config(project, "missing")
 
 
+@pytest.mark.real_program
 def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod"],
@@ -281,6 +292,7 @@ def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
     )
 
 
+@pytest.mark.real_program
 def test_a_stack_written_by_pulumi_config_set_previews_as_its_typed_twin(tmp_path: Path) -> None:
     """`pulumi config set` stores top-level values as strings (objects as JSON text): the offline preview reads
     them as the engine does, and registers exactly what the hand-typed stack file registers."""
@@ -296,6 +308,7 @@ def test_a_stack_written_by_pulumi_config_set_previews_as_its_typed_twin(tmp_pat
     assert second.outputs["selection"]["proxy"] is True
 
 
+@pytest.mark.real_program
 def test_settings_only_esc_would_provide_get_a_clear_message(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     (project / "stacks" / "Pulumi.esc.yaml").write_text(
@@ -324,6 +337,7 @@ def test_an_address_description_change_replaces_unless_the_program_ignores_it() 
     assert diff_previews(one(old), one(new, ("description",)))["changed"] == []
 
 
+@pytest.mark.real_program
 def test_the_nat_component_ignores_address_description_changes() -> None:
     from sep_egress.gcp import EgressNat
     from sep_egress.mock_engine import run_program
@@ -356,6 +370,7 @@ def test_overlay_text_cannot_close_the_markdown_details() -> None:
 run = run_cli
 
 
+@pytest.mark.real_program
 def test_the_preview_runs_the_program_main_names_and_says_when_there_is_none(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "app").mkdir(parents=True)
@@ -369,6 +384,7 @@ def test_the_preview_runs_the_program_main_names_and_says_when_there_is_none(tmp
     assert '"aws:networkfirewall/ruleGroup:RuleGroup"' in found.stdout
 
 
+@pytest.mark.real_program
 def test_the_prod_preview_shows_agent_to_sepm_allowed_on_both_clouds() -> None:
     from sep_egress.preview import render_text, run_preview
 

@@ -107,6 +107,8 @@ def test_shell_commands_run(block: Block, checkout: Path) -> None:
     assert result.returncode == 0, f"{block}: {result.stderr[-2000:]}"
 
 
+@pytest.mark.pulumi
+@pytest.mark.real_program
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "python" and b.reason is None], ids=str)
 def test_python_examples_run_under_the_mock_engine(
     block: Block, checkout: Path, monkeypatch: pytest.MonkeyPatch
@@ -153,6 +155,8 @@ def apply_config_set(config: dict[str, Any], arguments: list[str]) -> None:
         node = node[part]
 
 
+@pytest.mark.pulumi
+@pytest.mark.real_program
 def test_the_readmes_pulumi_config_set_commands_make_a_stack_that_plans_and_previews(checkout: Path) -> None:
     from sep_egress.preview import run_preview
     from sep_egress.program import prepare_deployment

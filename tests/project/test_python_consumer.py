@@ -16,6 +16,8 @@ from sep_egress.mock_engine import MockRun, run_program
 
 from support import PROJECT_SCHEMA, ROOT
 
+pytestmark = pytest.mark.pulumi
+
 EXAMPLE = ROOT / "examples" / "python-consumer"
 PROJECT = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text(encoding="utf-8"))
 
@@ -37,6 +39,7 @@ def test_project_file_is_valid() -> None:
     assert set(PROJECT["config"]) == {"version", "agentCidrs", "managerCidrs"}
 
 
+@pytest.mark.real_program
 def test_example_deploys_the_allowlist_from_its_plan() -> None:
     run = run_example()
     [component] = run.of_type("sep-egress:aws:NetworkFirewallAllowlist")
@@ -50,6 +53,7 @@ def test_example_deploys_the_allowlist_from_its_plan() -> None:
     assert "$SEP_AGENT_NET" in rules and "$SEPM_NET" in rules
 
 
+@pytest.mark.real_program
 def test_example_reads_its_configuration() -> None:
     run = run_example({"version": "14.3 MP1", "agentCidrs": ["172.16.0.0/12"], "managerCidrs": ["172.16.5.5/32"]})
     [policy] = run.of_type("aws:networkfirewall/firewallPolicy:FirewallPolicy")
@@ -57,6 +61,7 @@ def test_example_reads_its_configuration() -> None:
     assert variables == [{"key": "HOME_NET", "ipSet": {"definitions": ["172.16.0.0/12", "172.16.5.5/32"]}}]
 
 
+@pytest.mark.real_program
 def test_example_passes_the_policy_pack() -> None:
     sys.path.insert(0, str(ROOT / "policy"))
     try:
@@ -69,6 +74,7 @@ def test_example_passes_the_policy_pack() -> None:
         assert checks.logging_off(resource.type, resource.inputs, urn=resource.urn, parent=resource.parent) == []
 
 
+@pytest.mark.real_program
 def test_a_bad_version_stops_the_example_before_any_resource() -> None:
     record = MockRun()
     with pytest.raises(Exception, match="not a product version"):
@@ -94,6 +100,7 @@ def test_the_python_snippet_of_docs_reuse_runs(monkeypatch: pytest.MonkeyPatch) 
     assert firewall.inputs["vpcId"] == "inspection-id"  # the VPC's id, an Output, passed through
 
 
+@pytest.mark.real_program
 def test_sep_egress_preview_runs_the_example_with_its_own_namespace(tmp_path: Any) -> None:
     """`sep-egress preview --project-dir examples/python-consumer --stack dev`: the project's name is the namespace
     of its settings, its stack file is beside its Pulumi.yaml (no stackConfigDir), its program is its own."""

@@ -28,6 +28,8 @@ from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 
 from support import ROOT
 
+pytestmark = pytest.mark.pulumi
+
 PLUGIN_DIR = ROOT / "provider"
 TOKENS = {
     "sep-egress:index:NetworkFirewallAllowlist",
@@ -263,6 +265,7 @@ def test_plugin_manifest_names_runtime_python() -> None:
     assert "venv/" in (PLUGIN_DIR / ".gitignore").read_text(encoding="utf-8").split()
 
 
+@pytest.mark.real_program
 def test_the_entry_point_prints_the_same_schema(schema: dict[str, Any]) -> None:
     """The plugin's own __main__.py, in a subprocess (``--schema`` starts no server and opens no socket)."""
     result = subprocess.run(

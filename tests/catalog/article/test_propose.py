@@ -1,4 +1,5 @@
-"""sep-egress catalog propose: a catalog that agrees with the article, the change recorded, only the lines that differ rewritten."""
+"""sep-egress catalog propose: a catalog that agrees with the article, the change recorded, only the lines that differ
+rewritten."""
 
 from __future__ import annotations
 

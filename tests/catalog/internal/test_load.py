@@ -1,4 +1,5 @@
-"""The internal catalog as shipped: every path the documentation states, its sources, what it could not transcribe, and ids that never collide with the vendor catalog's."""
+"""The internal catalog as shipped: every path the documentation states, its sources, what it could not transcribe, and
+ids that never collide with the vendor catalog's."""
 
 from __future__ import annotations
 

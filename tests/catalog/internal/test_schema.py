@@ -1,4 +1,5 @@
-"""The internal catalog's validation: a broken file, and the user's destinations from stack config or flags, each mistake named with its key or flag."""
+"""The internal catalog's validation: a broken file, and the user's destinations from stack config or flags, each
+mistake named with its key or flag."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from sep_egress.catalog.load import _write_cache
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 
 
+@pytest.mark.real_program
 def test_a_tampered_cache_entry_cannot_smuggle_a_host(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     env = {**os.environ, "SEP_EGRESS_CACHE_DIR": str(cache)}

@@ -235,6 +235,7 @@ def domain_list_oracle(plan: EgressPlan, sources: dict[str, list[str]], spec: Aw
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.property
 @FAST
 @given(
     scenario=scenarios(),
@@ -258,6 +259,7 @@ def test_suricata_style_passes_exactly_what_the_plan_grants_under_every_default_
     assert failures == [], failures[:5]
 
 
+@pytest.mark.property
 @FAST
 @given(scenario=scenarios(), extra_name=domains, default=st.sampled_from(DEFAULTS), segments=st.integers(1, 4))
 def test_domain_list_style_keeps_names_and_plan_ports_but_not_roles_under_every_default_and_split(
@@ -352,6 +354,7 @@ def test_the_previous_guard_fails_the_properties(hybrid_plan: EgressPlan) -> Non
     assert check_style(hybrid_plan, sources, spec, "drop_strict", 1, "attacker.example.org", expected) == []
 
 
+@pytest.mark.property
 def test_the_hypothesis_property_finds_the_previous_guard_on_random_overlays(catalog: Catalog) -> None:
     """The same property the suricata hypothesis test runs, searched by hypothesis over random overlays, default
     actions and split points, finds a counterexample as soon as the guard is put back to the earlier rules."""

@@ -1,4 +1,5 @@
-"""Spreading the rules over rule groups: capacity with headroom, splits by size and by name, group names, and the two styles (Suricata rules, domain lists)."""
+"""Spreading the rules over rule groups: capacity with headroom, splits by size and by name, group names, and the two
+styles (Suricata rules, domain lists)."""
 
 from __future__ import annotations
 
@@ -40,11 +41,6 @@ def with_overlay(catalog: Catalog, entries: list[dict[str, Any]], **selection: A
     overlay = SourcedOverlay("test-overlay.yaml", parse_overlay({"entries": entries}, "test-overlay.yaml"))
     arguments: dict[str, Any] = {"mode": "hybrid", "version": "14.3 RU1", "roles": ["console"], **selection}
     return select(catalog, overlays=[overlay], **arguments)
-
-
-@pytest.fixture(params=["on_prem_plan", "hybrid_plan", "cloud_plan"])
-def plan(request: pytest.FixtureRequest) -> EgressPlan:
-    return request.getfixturevalue(request.param)
 
 
 def test_adding_one_host_changes_one_line_of_one_group(catalog: Catalog) -> None:

@@ -1,4 +1,5 @@
-"""The AWS compiler's options: source CIDRs per role, capacity, names, policy settings; every value is checked before a rule is written."""
+"""The AWS compiler's options: source CIDRs per role, capacity, names, policy settings; every value is checked before a
+rule is written."""
 
 from __future__ import annotations
 

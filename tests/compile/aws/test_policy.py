@@ -1,8 +1,7 @@
-"""compile_network_firewall: the firewall policy around the rule groups (strict order, app-layer defaults, stream exceptions, HOME_NET) and what it reports."""
+"""compile_network_firewall: the firewall policy around the rule groups (strict order, app-layer defaults, stream
+exceptions, HOME_NET) and what it reports."""
 
 from __future__ import annotations
-
-import pytest
 
 from sep_egress.catalog import EgressPlan
 from sep_egress.compile.aws import (
@@ -28,11 +27,6 @@ def sources_for(plan: EgressPlan) -> dict[str, list[str]]:
 
 def arns(spec: AwsEgressSpec) -> dict[str, str]:
     return {group.key: FAKE_ARN.format(group.name) for group in spec.groups}
-
-
-@pytest.fixture(params=["on_prem_plan", "hybrid_plan", "cloud_plan"])
-def plan(request: pytest.FixtureRequest) -> EgressPlan:
-    return request.getfixturevalue(request.param)
 
 
 def test_policy_is_strict_with_app_layer_defaults_reject_on_stream_exceptions_and_home_net(

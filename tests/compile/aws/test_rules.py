@@ -48,6 +48,7 @@ def plan(request: pytest.FixtureRequest) -> EgressPlan:
     return request.getfixturevalue(request.param)
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize(
     "options",
     [
@@ -80,6 +81,7 @@ def test_rules_parse_with_suricataparser_and_stay_within_limits(plan: EgressPlan
     assert len(sids) == len(set(sids)), "sids must be unique across every group"
 
 
+@pytest.mark.real_program
 def test_each_host_is_pinned_to_its_port_protocol_and_roles(hybrid_plan: EgressPlan) -> None:
     spec = compile_network_firewall(hybrid_plan, sources_for(hybrid_plan))
     lines = [line for group in spec.groups for line in group.rules_string.splitlines()]
@@ -101,6 +103,7 @@ def test_same_inputs_give_byte_identical_output(hybrid_plan: EgressPlan) -> None
     assert [group.create_request() for group in first.groups] == [group.create_request() for group in second.groups]
 
 
+@pytest.mark.real_program
 def test_sids_come_from_content_not_position(on_prem_plan: EgressPlan, hybrid_plan: EgressPlan) -> None:
     def sid_by_host(spec: AwsEgressSpec) -> dict[str, int]:
         found: dict[str, int] = {}

@@ -16,6 +16,8 @@ from sep_egress.compile.aws import (
     compile_network_firewall,
 )
 
+pytestmark = pytest.mark.real_program
+
 SOURCES: dict[str, list[str]] = {
     "agent": ["10.10.0.0/16", "10.12.0.0/16"],
     "agent-cloud": ["10.11.0.0/16"],

@@ -75,6 +75,7 @@ def nat_options() -> list[NatOptions]:
     ]
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("fixture", ["on_prem_plan", "hybrid_plan", "cloud_plan"])
 @pytest.mark.parametrize("kind", ["secure_tags", "service_accounts"])
 def test_bodies_validate_against_the_discovery_documents(
@@ -124,6 +125,7 @@ def test_bodies_validate_against_the_discovery_documents(
             assert compute.errors("Subnetwork", body) == []
 
 
+@pytest.mark.real_program
 def test_the_validator_catches_what_the_api_would_refuse() -> None:
     compute = validator("compute.v1.json")
     rule = {

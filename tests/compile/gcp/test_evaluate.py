@@ -111,6 +111,7 @@ def stand_ins(plan: EgressPlan, targets: dict[str, RoleTarget]) -> dict[str, lis
     return {kind: machines_of(targets[kind].values, keys) for kind in targets}
 
 
+@pytest.mark.property
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     mode=st.sampled_from(MODES),

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +34,8 @@ from sep_egress.compile.gcp_firewall import (
     port_keys,
 )
 from sep_egress.compile.gcp_model import KIND_ROLES
+
+from support import ROOT
 
 NETWORK = "projects/p/global/networks/vpc"
 
@@ -161,10 +162,11 @@ DETERMINISM_PROGRAM = textwrap.dedent(
 )
 
 
+@pytest.mark.real_program
 def test_specs_are_byte_identical_across_processes_hash_seeds_and_input_orders() -> None:
     """``hash()`` is salted per process, and sets and dicts built from plan tuples follow input order: compile in
     fresh interpreters with different PYTHONHASHSEED values, the plan's tuples and the targets shuffled."""
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     outputs = {}
     for seed, shuffle in (("0", "none"), ("1", "1"), ("4242", "2"), ("random", "3")):
         result = subprocess.run(

@@ -1,4 +1,5 @@
-"""The GCP compiler's options (scope, networks, targets, NAT and Private Google Access settings): every value that reaches an API body is checked, and names and ids are matched whole."""
+"""The GCP compiler's options (scope, networks, targets, NAT and Private Google Access settings): every value that
+reaches an API body is checked, and names and ids are matched whole."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def test_gcp_text_options_refuse_line_breaks_and_controls(description: str) -> N
         FirewallOptions(description=description)
 
 
+# Identifiers that reach a cloud API are matched whole: Python's ``$`` also matches before a final line break, so
+# a pattern checked with ``re.match`` would let ``"123456789012\n"`` (or text around an id) through into the API
+# body. Every such value is refused with the argument's name.
 SUFFIXES = ["\n", " ", "\nextra", "/../x"]
 
 

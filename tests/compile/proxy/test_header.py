@@ -1,4 +1,5 @@
-"""What the three proxy exports share: the header that names the catalog, the selection and the overlay files, and the checks of role sources."""
+"""What the three proxy exports share: the header that names the catalog, the selection and the overlay files, and the
+checks of role sources."""
 
 from __future__ import annotations
 

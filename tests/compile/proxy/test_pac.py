@@ -53,6 +53,7 @@ def suffix_plan(tmp_path_factory: pytest.TempPathFactory) -> EgressPlan:
     return select(load_catalog(), mode="hybrid", version="14.3 RU1", overlays=[overlay])
 
 
+@pytest.mark.real_program
 @pytest.mark.usefixtures("engine")
 def test_catalog_hosts_go_to_the_proxy_and_others_direct(hybrid_plan: EgressPlan) -> None:
     pac = pac_file(hybrid_plan, route="proxy.corp.example:3128")
@@ -63,6 +64,7 @@ def test_catalog_hosts_go_to_the_proxy_and_others_direct(hybrid_plan: EgressPlan
         assert route(pac, f"https://{other}/") == "DIRECT", other
 
 
+@pytest.mark.real_program
 @pytest.mark.usefixtures("engine")
 def test_exact_names_never_match_lookalikes(hybrid_plan: EgressPlan) -> None:
     """``dnsDomainIs`` is a bare string suffix test; the PAC must not let it widen an exact name."""
@@ -76,6 +78,7 @@ def test_exact_names_never_match_lookalikes(hybrid_plan: EgressPlan) -> None:
         assert route(pac, f"https://{lookalike}/") == "DIRECT", lookalike
 
 
+@pytest.mark.real_program
 @pytest.mark.usefixtures("engine")
 def test_suffix_names_match_subdomains_only(suffix_plan: EgressPlan) -> None:
     pac = pac_file(suffix_plan, route="DIRECT", default="PROXY inspect.corp.example:8080")
@@ -87,6 +90,7 @@ def test_suffix_names_match_subdomains_only(suffix_plan: EgressPlan) -> None:
     assert '"sep.securitycloud.symantec.com"' not in pac
 
 
+@pytest.mark.real_program
 @pytest.mark.usefixtures("engine")
 def test_pac_file_on_disk_parses(tmp_path: Path, on_prem_plan: EgressPlan) -> None:
     path = tmp_path / "sep-egress.pac"
@@ -138,6 +142,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
+@pytest.mark.real_program
 def test_the_pac_cannot_be_taken_over_through_shared_host_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,6 +164,7 @@ def test_the_pac_cannot_be_taken_over_through_shared_host_text(
     assert "\u2028" not in out and "SOCKS attacker" not in out
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("route", ["proxy.example:\u0663\u0661\u0662\u0668", "PROXY proxy.example:\u00b3"])
 def test_unicode_digits_in_a_pac_route_are_refused(route: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["export", "pac", *SELECTION, "--proxy-url", route], capsys)

@@ -1,4 +1,6 @@
-"""The generated Squid configuration, checked by the real Squid: ``squid -k parse``, then a live proxy on loopback.
+"""The generated Squid configuration. The proxy compiler alone: pure text from a plan, deterministic, and never
+wider than the plan. Then checked by the real Squid (the tests marked ``real_program``): ``squid -k parse``, then
+a live proxy on loopback.
 
 Squid resolves the catalog names to 127.0.0.1 through its ``hosts_file`` and sends its DNS queries to 127.0.0.1
 (where nothing answers), so no test traffic leaves the machine. Debian's plain ``squid`` package is built with
@@ -337,6 +339,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
+@pytest.mark.real_program
 def test_the_reported_squid_injection_through_a_path_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -356,6 +359,7 @@ def test_the_reported_squid_injection_through_a_path_is_refused(
     assert "http_access allow all" not in out
 
 
+@pytest.mark.real_program
 def test_a_long_comment_cannot_spill_into_a_squid_directive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Squid reads a configuration line into a fixed buffer: an overlong comment line would continue as a
     directive. Comment lines stay short whatever the input."""
@@ -369,6 +373,7 @@ def test_a_long_comment_cannot_spill_into_a_squid_directive(tmp_path: Path, caps
     assert all(len(line) < 1024 for line in out.splitlines())
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("listen", ["\u0663\u0661\u0662\u0668", "127.0.0.1:\u0663\u0661\u0662\u0668", "\U0001d7d1"])
 def test_unicode_digits_in_listen_are_refused(listen: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["export", "squid", *SELECTION, "--squid-mode", "full", "--listen", listen], capsys)
@@ -501,6 +506,7 @@ def test_bad_listen_is_refused(on_prem_plan: EgressPlan, listen: str) -> None:
         squid_config(on_prem_plan, SquidOptions(mode="full", listen=listen))
 
 
+@pytest.mark.property
 @settings(max_examples=40, deadline=None)
 @given(
     roles=st.sets(st.sampled_from(ROLES), min_size=1),
