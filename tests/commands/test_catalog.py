@@ -16,6 +16,7 @@ from sep_egress.catalog.internal import (
 )
 from sep_egress.cli import main
 
+from renderings import add_url
 from support import SEED, run_cli
 
 run = run_cli
@@ -70,27 +71,6 @@ def test_catalog_internal_lists_every_path_with_its_id() -> None:
     assert table.returncode == 0 and "sepm-agent-https" in table.stdout and "Not transcribed" in table.stdout
     csv_out = run("catalog", "internal", "--format", "csv")
     assert csv_out.stdout.splitlines()[0].startswith("id,from_role,to,protocol,ports")
-
-
-def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
-    code = main(["catalog", "verify", *args, "--format", "json"])
-    captured = capsys.readouterr()
-    return code, (json.loads(captured.out) if captured.out else {"stderr": captured.err})
-
-
-def between(text: str, form: str, *parts: str) -> str:
-    """The parts as they follow each other in a rendering: lines in text, paragraphs in the HTML table cells."""
-    return ("</p><p>" if form == "french-html" else "\n").join(parts)
-
-
-def replace_once(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
-
-
-def add_url(text: str, form: str) -> str:
-    anchor = "https://ent-shasta-rrs.symantec.com"
-    return replace_once(text, anchor, between(text, form, anchor, "https://new-reputation.symantec.com"))
 
 
 def test_a_catalog_named_before_the_subcommand_is_the_one_compared(

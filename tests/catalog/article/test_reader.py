@@ -6,7 +6,6 @@ URL dropped, moved to another table or given the wrong port in the YAML fails he
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -24,11 +23,10 @@ from sep_egress.catalog.article import (
 from sep_egress.catalog.drift import compare
 from sep_egress.cli import main
 
+from renderings import ENGLISH, HTML, replace_once, verify
 from support import ROOT, SEED, SHARED_SEED
 
 ARTICLE = read_article_file(SEED)
-ENGLISH = ROOT / "tests" / "data" / "vendor-article-en-rendering.txt"
-HTML = ROOT / "tests" / "data" / "vendor-article-fr-rendering.html"
 
 
 def test_the_fixture_is_the_shared_seed() -> None:
@@ -162,17 +160,6 @@ def test_the_english_structure_accepts_common_variants_of_its_wording(catalog: C
     assert article.language == "en" and len(article.tables) == 5
     drift = compare(article, catalog)
     assert drift.agrees, drift.to_json()
-
-
-def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
-    code = main(["catalog", "verify", *args, "--format", "json"])
-    captured = capsys.readouterr()
-    return code, (json.loads(captured.out) if captured.out else {"stderr": captured.err})
-
-
-def replace_once(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from sep_egress.catalog.load import CATALOG_PATH
 from sep_egress.cli import main
 from sep_egress.errors import CatalogError
 
+from renderings import replace_once
+
 GOOD_ENTRY = {
     "id": "corp-updates",
     "role": "agent",
@@ -177,11 +179,6 @@ def test_free_text_with_line_breaks_or_controls_is_refused(
     code, out, err = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
     assert code == 2, out
     assert f"field '{field}'" in err
-
-
-def replace_once(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
 
 
 @pytest.mark.parametrize(

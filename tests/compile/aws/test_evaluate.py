@@ -279,6 +279,7 @@ def test_domain_list_style_keeps_names_and_plan_ports_but_not_roles_under_every_
     assert failures == [], failures[:5]
 
 
+@pytest.mark.property
 @pytest.mark.parametrize("fixture", ["on_prem_plan", "hybrid_plan", "cloud_plan"])
 @pytest.mark.parametrize("default", DEFAULTS)
 def test_catalog_plans_pass_their_hosts_and_refuse_the_rest(
@@ -338,6 +339,7 @@ def previous_guard(spec: AwsEgressSpec, plan: EgressPlan) -> AwsEgressSpec:
     return replace(spec, groups=groups)
 
 
+@pytest.mark.property
 def test_the_previous_guard_fails_the_properties(hybrid_plan: EgressPlan) -> None:
     """The mutation test: the same properties catch a split ClientHello killed before its SNI, and SYN-ACKs dropped
     under a consumer's aws:drop_strict, when the guard is put back to the rules the project used to emit."""
@@ -374,6 +376,7 @@ def test_the_hypothesis_property_finds_the_previous_guard_on_random_overlays(cat
     assert breaks(found)
 
 
+@pytest.mark.property
 def test_the_previous_domain_list_guard_fails_the_properties(hybrid_plan: EgressPlan) -> None:
     """Domain lists under strict order generate no drop: with the guard back to its non-TCP drops only (the design
     that relied on the lists' own drops), other names pass under a policy without a default drop."""
