@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan schema test lint typecheck unit bench policy-test test-pulumi-lowest clean
+.PHONY: preview plan schema test test-fast lint typecheck unit bench policy-test test-pulumi-lowest clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ unit: $(STAMP)
 # The policy pack's own virtualenv is set up first so that the tests also run its self-test with the real SDK.
 test: lint typecheck $(POLICY_VENV)/.installed unit
 
+# The tests without the hypothesis properties and the real programs (Squid, pacparser, subprocess CLI runs, wheel
+# builds, stack programs...): a quick loop while editing; `make test` still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not property and not real_program"
+
 bench: $(STAMP)
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
@@ -55,15 +60,13 @@ policy-test: $(POLICY_VENV)/.installed
 	cd / && $(CURDIR)/$(POLICY_VENV)/bin/python $(CURDIR)/policy/selftest.py
 
 # pyproject.toml allows a range of pulumi releases (the mock engine uses its internals): .venv tests the highest,
-# this the lowest, with the tests that go through Pulumi.
+# this the lowest, with the tests that go through Pulumi (marked `pulumi`).
 PULUMI_LOWEST := 3.255.0
 LOWEST_VENV := .venv-pulumi-lowest
 test-pulumi-lowest:
 	test -x $(LOWEST_VENV)/bin/python || $(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_VENV)/bin/python -m pip install --quiet -r requirements-dev.txt "pulumi==$(PULUMI_LOWEST)"
-	$(LOWEST_VENV)/bin/python -m pytest -q tests/test_aws_component.py tests/test_gcp_component.py \
-		tests/test_component_package.py tests/test_program.py tests/test_urns.py tests/test_preview.py \
-		tests/test_python_consumer.py tests/test_settings.py
+	$(LOWEST_VENV)/bin/python -m pytest -q -m pulumi
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -1,13 +1,18 @@
-"""Shared fixtures: the packaged catalog and the plans of the three management modes."""
+"""Shared fixtures: the packaged catalog, the plans of the three management modes, and the corporate inspection CA
+of the connectivity and check tests (the proxy tests override ``ca`` with a public CA of their own)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
+import trustme
 
 from sep_egress.catalog import Catalog, EgressPlan, load_catalog, select
+
+from loopback import write_ca
 
 # The catalog cache of this test run (subprocesses inherit it), so tests never read or write the user's cache.
 os.environ.setdefault("SEP_EGRESS_CACHE_DIR", tempfile.mkdtemp(prefix="sep-egress-test-cache-"))
@@ -31,3 +36,13 @@ def hybrid_plan(catalog: Catalog) -> EgressPlan:
 @pytest.fixture(scope="session")
 def cloud_plan(catalog: Catalog) -> EgressPlan:
     return select(catalog, mode="cloud", version="14.3 RU1")
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA(organization_name="Corp Inspection")
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    return write_ca(ca, tmp_path / "corp-ca.pem")

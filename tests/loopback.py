@@ -1,14 +1,17 @@
-"""Servers on 127.0.0.1 shared by the connectivity and Squid tests (pytest puts this folder on sys.path).
+"""Servers on 127.0.0.1 shared by the connectivity, check and Squid tests (pytest puts this folder on sys.path).
 
-``LoopbackOrigin`` stands in for a vendor host; ``running_squid`` runs the real Squid from a generated configuration.
+``LoopbackOrigin`` stands in for a vendor host; ``running_squid`` runs the real Squid from a generated configuration;
+``TestProxy`` is a small CONNECT proxy in a thread.
 Nothing here resolves a name or leaves the machine.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import pwd
+import selectors
 import shutil
 import socket
 import ssl
@@ -17,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -238,3 +242,150 @@ def running_squid(binary: str, workdir: Path, text: str, port: int, extra: str =
         yield proxy
     finally:
         proxy.stop()
+
+
+# --- a CONNECT proxy in a thread ----------------------------------------------------------------------------------
+
+PROXY_WAIT = 5.0
+
+
+@dataclass
+class Seen:
+    """One request the proxy received: the request line and its headers (names lower-cased)."""
+
+    line: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class TestProxy:
+    """A CONNECT and absolute-form proxy on 127.0.0.1.
+
+    ``allow`` maps ``host:port`` (as the client writes it) to the loopback address to reach; anything else gets 403.
+    ``credentials`` makes it answer 407 unless the request carries them. ``mode``: ``tunnel`` (relay bytes),
+    ``bump`` (answer 200, then terminate TLS itself with ``bump_context``), ``silent`` (accept, never answer),
+    ``garbage`` (answer something that is not HTTP).
+    """
+
+    __test__ = False  # not a test class, despite its name
+
+    def __init__(
+        self,
+        allow: dict[str, tuple[str, int]] | None = None,
+        *,
+        credentials: tuple[str, str] | None = None,
+        mode: str = "tunnel",
+        bump_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.allow = allow or {}
+        self.credentials = credentials
+        self.mode = mode
+        self.bump_context = bump_context
+        self.seen: list[Seen] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.held: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self.mode == "silent":
+                self.held.append(conn)
+            else:
+                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(PROXY_WAIT)
+        with contextlib.suppress(OSError), conn:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = conn.recv(1)
+                if not chunk:
+                    return
+                head += chunk
+            lines = head.decode("latin-1").split("\r\n")
+            seen = Seen(lines[0])
+            for line in lines[1:]:
+                if line:
+                    name, _, value = line.partition(":")
+                    seen.headers[name.strip().lower()] = value.strip()
+            self.seen.append(seen)
+            if self.mode == "garbage":
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+                return
+            method, target, _ = seen.line.split(" ", 2)
+            if self.credentials is not None:
+                token = base64.b64encode(":".join(self.credentials).encode()).decode()
+                if seen.headers.get("proxy-authorization") != f"Basic {token}":
+                    conn.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b'Proxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
+                    )
+                    return
+            key = target if method == "CONNECT" else target.removeprefix("http://").split("/", 1)[0]
+            if method != "CONNECT" and ":" not in key:
+                key += ":80"
+            upstream = self.allow.get(key)
+            if upstream is None:
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            if method == "CONNECT" and self.mode == "bump":
+                assert self.bump_context is not None
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                with self.bump_context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+                return
+            try:
+                origin = socket.create_connection(upstream, timeout=PROXY_WAIT)
+            except OSError:
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                return
+            with origin:
+                if method == "CONNECT":
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                else:
+                    path = "/" + target.removeprefix("http://").partition("/")[2]
+                    origin.sendall(f"{method} {path} HTTP/1.1\r\nHost: {key}\r\nConnection: close\r\n\r\n".encode())
+                _relay(conn, origin)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(PROXY_WAIT)
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def _relay(left: socket.socket, right: socket.socket) -> None:
+    """Copy bytes both ways until either side closes, or nothing moves for PROXY_WAIT seconds."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(left, selectors.EVENT_READ, right)
+        selector.register(right, selectors.EVENT_READ, left)
+        while events := selector.select(PROXY_WAIT):
+            for key, _ in events:
+                source = key.fileobj
+                assert isinstance(source, socket.socket)
+                data = source.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)
+
+
+@contextlib.contextmanager
+def running(server: TestProxy | LoopbackOrigin) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        server.close()

@@ -34,6 +34,7 @@ def run(args: list[str], seed: str) -> bytes:
     return result.stdout
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_output_does_not_depend_on_the_hash_seed(name: str) -> None:
     first, second = run(COMMANDS[name], "1"), run(COMMANDS[name], "2")

@@ -40,6 +40,8 @@ from sep_egress.preview import Preview, PreviewResource, render_markdown
 
 from loopback import find_squid
 
+pytestmark = pytest.mark.property
+
 PIECES = [
     "a",
     "z",
@@ -218,6 +220,7 @@ def code_lines(text: str, comment: str) -> list[str]:
 PURE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.real_program
 @PURE
 @given(overlay=overlays())
 def test_pac_means_exactly_the_plan(catalog: Catalog, overlay: tuple[str, dict[str, Any]]) -> None:
@@ -252,6 +255,7 @@ def test_squid_text_means_exactly_the_plan(catalog: Catalog, overlay: tuple[str,
     assert hosts == code_lines(host_list(reference(plan)), "#")
 
 
+@pytest.mark.real_program
 @PURE
 @given(overlay=overlays())
 def test_suricata_rules_mean_exactly_the_plan(catalog: Catalog, overlay: tuple[str, dict[str, Any]]) -> None:
@@ -334,6 +338,7 @@ def inline_text(token: Any) -> str:
     return "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
 
 
+@pytest.mark.pulumi
 @PURE
 @given(overlay=overlays(), stack=HOSTILE, resource_name=HOSTILE)
 def test_markdown_means_exactly_the_preview(
@@ -376,7 +381,7 @@ FEW = settings(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.real_program
 @FEW
 @given(overlay=overlays())
 def test_squid_parses_exactly_the_plans_directives(

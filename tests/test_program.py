@@ -12,11 +12,14 @@ from sep_egress.preview import engine_config
 
 from support import ROOT
 
+pytestmark = pytest.mark.pulumi
+
 
 def run_main(config: dict[str, str], stack: str = "dev") -> Any:
     return run_program(lambda: runpy.run_path(str(ROOT / "__main__.py")), stack=stack, config=config)
 
 
+@pytest.mark.real_program
 def test_dev_stack_exports_the_plan() -> None:
     run = run_main(engine_config(ROOT, "dev"))
     hosts = {rule["host"] for rule in run.outputs["allow"]}
@@ -26,6 +29,7 @@ def test_dev_stack_exports_the_plan() -> None:
     assert run.outputs["tlsInspectionBypass"]
 
 
+@pytest.mark.real_program
 def test_a_bad_config_registers_nothing_and_says_which_key() -> None:
     config = engine_config(ROOT, "dev")
     config["sep-egress:version"] = "fourteen"
@@ -37,6 +41,7 @@ def test_a_bad_config_registers_nothing_and_says_which_key() -> None:
     assert record.outputs == {}
 
 
+@pytest.mark.real_program
 def test_plan_stack_shows_the_controls_warnings() -> None:
     """`sep-egress plan --stack` warns as the preview does: GCP's enforcement order, shared NAT addresses."""
     import json

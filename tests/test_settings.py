@@ -11,7 +11,9 @@ import yaml
 from sep_egress.errors import ConfigError
 from sep_egress.settings import parse_stack_config, read_stack_file
 
-from support import ROOT
+from support import ROOT, run_cli
+
+pytestmark = pytest.mark.pulumi
 
 
 def write_stack(tmp_path: Path, name: str, config: dict[str, object]) -> Path:
@@ -213,3 +215,48 @@ def test_a_project_with_its_own_namespace_and_config_dir(tmp_path: Path) -> None
     assert (settings.mode, settings.proxy, settings.storage) == ("cloud", True, "gcp")
     with pytest.raises(ConfigError, match=r"^config/Pulumi\.test\.yaml: stack: no such stack; known stacks: prod"):
         read_stack_file(tmp_path, "test")
+
+
+run = run_cli
+
+
+@pytest.mark.real_program
+def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "Pulumi.mixed.yaml").write_text(
+        'config:\n  consumer:vpcCidr: 10.0.0.0/16\n  sep-egress:mode: on-prem\n  sep-egress:version: "14.3 RU1"\n',
+        encoding="utf-8",
+    )
+    result = run("plan", "--stack", "mixed", "--project-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "roles agent, sepm" in result.stdout
+
+
+def test_a_key_with_another_colon_is_refused_not_ignored() -> None:
+    from sep_egress.errors import ConfigError
+    from sep_egress.settings import parse_stack_config
+
+    base = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1"}
+    with pytest.raises(ConfigError, match=r"sep-egress:aws:style: unknown field"):
+        parse_stack_config({**base, "sep-egress:aws:style": "suricata"}, "s", ROOT)
+    legacy = {"sep-egress:mode": "on-prem", "sep-egress:config:version": "14.3 RU1"}  # Pulumi's legacy spelling
+    assert str(parse_stack_config(legacy, "s", ROOT).settings.version) == "14.3 RU1"
+
+
+SEPM = "10.20.0.10/32"
+
+
+def test_the_prod_stack_declares_its_sepm_and_plans_agent_to_sepm() -> None:
+    plan = read_stack_file(ROOT, "prod").plan()
+    assert any(rule.cidr == SEPM and rule.port == 443 and rule.roles == ("agent",) for rule in plan.cidrs)
+
+
+def test_a_stack_key_mistake_names_the_full_key() -> None:
+    config = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1", "sep-egress:internal": {"sepm": ["x"]}}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, "stacks/Pulumi.t.yaml", ROOT).plan()
+    assert caught.value.problems[0][0] == "sep-egress:internal.sepm[0]"
+    assert str(caught.value).startswith("stacks/Pulumi.t.yaml: sep-egress:internal.sepm[0]: 'x' is not a CIDR")
+    engine = {**config, "sep-egress:internal": json.dumps({"sepm": [SEPM]})}  # as the Pulumi engine passes it
+    plan = parse_stack_config(engine, "engine", ROOT).plan()
+    assert {rule.ids for rule in plan.cidrs} == {("sepm-agent-https",)}

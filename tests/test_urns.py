@@ -17,9 +17,12 @@ from sep_egress.preview import engine_config
 
 from support import ROOT
 
+pytestmark = pytest.mark.pulumi
+
 BEFORE = json.loads((ROOT / "tests" / "data" / "stack-urns-0.1.0.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize("stack", sorted(BEFORE))
 def test_the_shipped_stacks_keep_every_urn(stack: str) -> None:
     run = run_project(str(ROOT), stack, engine_config(ROOT, stack))

@@ -1,0 +1,59 @@
+"""NetworkFirewallAllowlistArgs and compile_args: what the component's arguments accept, checked before any resource is
+registered."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from sep_egress.aws import DistributionSettings, FirewallSettings, NetworkFirewallAllowlistArgs, compile_args
+from sep_egress.catalog import EgressPlan
+from sep_egress.compile.aws import AwsFirewallError
+
+pytestmark = pytest.mark.pulumi
+
+# Identifiers that reach a cloud API are matched whole: Python's ``$`` also matches before a final line break, so
+# a pattern checked with ``re.match`` would let ``"123456789012\n"`` (or text around an id) through into the API
+# body. Every such value is refused with the argument's name.
+SUFFIXES = ["\n", " ", "\nextra", "/../x"]
+
+
+def aws_args(plan: EgressPlan, **extra: Any) -> NetworkFirewallAllowlistArgs:
+    sources = {"agent": ["10.10.0.0/16"], "sepm": ["10.20.0.10/32"]}
+    return NetworkFirewallAllowlistArgs(
+        plan=plan, source_cidrs={role: sources[role] for role in plan.roles}, name_prefix="sep-egress", **extra
+    )
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_aws_ids_are_matched_whole(on_prem_plan: EgressPlan, suffix: str) -> None:
+    cases = [
+        (
+            "firewall.vpc_id",
+            {"firewall": FirewallSettings(vpc_id="vpc-0a1b2c3d" + suffix, subnet_ids=["subnet-0a1b2c3d"])},
+        ),
+        (
+            "firewall.subnet_ids[0]",
+            {"firewall": FirewallSettings(vpc_id="vpc-0a1b2c3d", subnet_ids=["subnet-0a1b2c3d" + suffix])},
+        ),
+        (
+            "distribution.include_accounts[0]",
+            {
+                "distribution": DistributionSettings(
+                    method="firewall-manager",
+                    include_accounts=["123456789012" + suffix],
+                    default_actions="drop_established",
+                ),
+                "create_policy": True,
+            },
+        ),
+        (
+            "distribution.principals[0]",
+            {"distribution": DistributionSettings(method="ram", principals=["123456789012" + suffix])},
+        ),
+    ]
+    for argument, extra in cases:
+        with pytest.raises(AwsFirewallError, match=rf"^{re.escape(argument)}"):
+            compile_args(aws_args(on_prem_plan, **extra))

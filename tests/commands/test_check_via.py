@@ -1,0 +1,121 @@
+"""``sep-egress check --via``: the command through the in-test CONNECT proxy of ``loopback.TestProxy``: its JSON and
+table reports, and the usage errors of --via."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import trustme
+
+from sep_egress.cli import main
+
+from loopback import LoopbackOrigin, TestProxy, free_port, running, tls_context, write_ca
+
+SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+HOST = "liveupdate.symantec.com"
+OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["check", *SELECTION, *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+USER, PASSWORD = "alice", "s3cret-Pa55"
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA(organization_name="Vendor Public CA")
+
+
+@pytest.fixture
+def ca_file(ca: trustme.CA, tmp_path: Path) -> str:
+    return write_ca(ca, tmp_path / "public-ca.pem")
+
+
+def test_cli_json_through_the_proxy(
+    ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEP_EGRESS_PROXY_USER", USER)
+    monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", PASSWORD)
+    origin = LoopbackOrigin(tls_context(ca, HOST))
+    proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
+    with running(origin), running(proxy):
+        code, out, err = run_cli(
+            capsys, "--only", HOST, "--only", OTHER, "--via", proxy.url, "--public-ca-file", ca_file, "--format", "json"
+        )
+    assert code == 1, out  # OTHER is denied
+    assert err == ""
+    document = json.loads(out)
+    assert document["proxy"] == {"url": proxy.url, "authenticated": True}
+    assert document["summary"] == {"targets": 2, "ok": 1, "failed": 1, "intercepted": 0}
+    allowed, denied = document["results"]
+    assert allowed["host"] == HOST
+    assert allowed["ok"] is True
+    assert allowed["dns"] == {"status": "skipped", "error": None, "ms": None, "addresses": [], "source": "proxy"}
+    assert allowed["tcp"]["address"] == f"127.0.0.1:{proxy.port}"
+    assert set(allowed["proxy"]) == {"status", "error", "ms", "url", "request", "code", "reason", "authenticated"}
+    assert (allowed["proxy"]["status"], allowed["proxy"]["code"]) == ("ok", 200)
+    assert allowed["tls"]["intercepted"] is False
+    assert (denied["host"], denied["verdict"], denied["proxy"]["code"]) == (OTHER, "proxy 403", 403)
+    assert PASSWORD not in out
+    assert USER not in out
+
+
+def test_cli_table_says_dns_is_the_proxys(capsys: pytest.CaptureFixture[str]) -> None:
+    proxy = TestProxy()
+    with running(proxy):
+        code, out, _ = run_cli(capsys, "--only", HOST, "--via", proxy.url)
+    assert code == 1
+    assert f"Through the proxy {proxy.url}: names are resolved by the proxy" in out
+    assert "by proxy" in out
+    assert "PROXY" in out
+    assert f"- {HOST}:443: the proxy denies CONNECT {HOST}:443 (403 Forbidden)" in out
+
+
+def test_cli_direct_json_has_an_inert_proxy_phase(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "--only",
+        HOST,
+        "--resolve",
+        f"{HOST}:127.0.0.1",
+        "--connect-to",
+        f"*:443:127.0.0.1:{free_port()}",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    document = json.loads(out)
+    assert document["proxy"] is None
+    assert document["results"][0]["proxy"]["status"] == "not-applicable"
+    assert document["results"][0]["verdict"] == "tcp failed"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--via", "proxy.corp.example:3128"],
+        ["--via", "http://proxy.corp.example"],
+        ["--via", "https://proxy.corp.example:3128"],
+        ["--via", f"http://{USER}:{PASSWORD}@proxy.corp.example:3128"],
+        ["--via", f"http://{USER}@proxy.corp.example:3128"],  # a user, but no password in the environment
+        ["--via", "http://127.0.0.1:3128", "--resolve", f"{HOST}:127.0.0.1"],
+        ["--via", "http://127.0.0.1:3128", "--connect-to", f"{HOST}:443:127.0.0.1:8443"],
+    ],
+)
+def test_cli_bad_via_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.delenv("SEP_EGRESS_PROXY_USER", raising=False)
+    monkeypatch.delenv("SEP_EGRESS_PROXY_PASSWORD", raising=False)
+    code, out, err = run_cli(capsys, "--only", HOST, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("sep-egress check: error: ")
+    assert len(err.strip().splitlines()) == 1
+    assert PASSWORD not in err

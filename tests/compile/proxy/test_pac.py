@@ -1,0 +1,171 @@
+"""The generated PAC file, evaluated by pacparser (a real PAC engine: SpiderMonkey plus the PAC helper functions)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pacparser
+import pytest
+import yaml
+
+from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
+from sep_egress.cli import main
+from sep_egress.compile.proxy import ProxyExportError, pac_file, pac_route
+
+PROXY = "PROXY proxy.corp.example:3128"
+
+
+@pytest.fixture
+def engine() -> Iterator[None]:
+    # pacparser keeps one global JavaScript context: set it up and tear it down around every test.
+    pacparser.init()
+    pacparser.setmyip("10.0.0.5")  # myIpAddress() must not look at the machine's interfaces
+    try:
+        yield
+    finally:
+        pacparser.cleanup()
+
+
+def route(pac: str, url: str) -> str:
+    pacparser.parse_pac_string(pac)
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    return str(pacparser.find_proxy(url, host))
+
+
+@pytest.fixture(scope="module")
+def suffix_plan(tmp_path_factory: pytest.TempPathFactory) -> EgressPlan:
+    document = {
+        "entries": [
+            {
+                "id": "corp-suffix",
+                "role": "agent",
+                "usage": {"en": "test"},
+                "domain_suffix": True,
+                "urls": ["https://*.securitycloud.symantec.com"],
+            }
+        ]
+    }
+    path = tmp_path_factory.mktemp("overlay") / "overlay.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    overlay = SourcedOverlay(str(path), parse_overlay(document, str(path)))
+    return select(load_catalog(), mode="hybrid", version="14.3 RU1", overlays=[overlay])
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_catalog_hosts_go_to_the_proxy_and_others_direct(hybrid_plan: EgressPlan) -> None:
+    pac = pac_file(hybrid_plan, route="proxy.corp.example:3128")
+    for host in hybrid_plan.hosts:
+        assert route(pac, f"https://{host}/") == PROXY, host
+    assert route(pac, "https://LiveUpdate.Symantec.com./x") == PROXY  # case and the root's dot do not matter
+    for other in ("www.example.org", "symantec.com", "intranet", "10.1.2.3"):
+        assert route(pac, f"https://{other}/") == "DIRECT", other
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_exact_names_never_match_lookalikes(hybrid_plan: EgressPlan) -> None:
+    """``dnsDomainIs`` is a bare string suffix test; the PAC must not let it widen an exact name."""
+    pac = pac_file(hybrid_plan, route="proxy.corp.example:3128")
+    for lookalike in (
+        "evil-liveupdate.symantec.com",
+        "x.liveupdate.symantec.com",
+        "liveupdate.symantec.com.evil.example",
+        "eviltelemetry.broadcom.com",
+    ):
+        assert route(pac, f"https://{lookalike}/") == "DIRECT", lookalike
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_suffix_names_match_subdomains_only(suffix_plan: EgressPlan) -> None:
+    pac = pac_file(suffix_plan, route="DIRECT", default="PROXY inspect.corp.example:8080")
+    for inside in ("securitycloud.symantec.com", "a.securitycloud.symantec.com", "a.b.securitycloud.symantec.com"):
+        assert route(pac, f"https://{inside}/") == "DIRECT", inside
+    for outside in ("evil-securitycloud.symantec.com", "securitycloud.symantec.com.evil.example", "example.org"):
+        assert route(pac, f"https://{outside}/") == "PROXY inspect.corp.example:8080", outside
+    # Names under the suffix are not repeated as exact entries.
+    assert '"sep.securitycloud.symantec.com"' not in pac
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_pac_file_on_disk_parses(tmp_path: Path, on_prem_plan: EgressPlan) -> None:
+    path = tmp_path / "sep-egress.pac"
+    path.write_text(pac_file(on_prem_plan, route="DIRECT", default="proxy.corp.example:3128; DIRECT"))
+    pacparser.parse_pac_file(str(path))
+    assert pacparser.find_proxy("https://faults.symantec.com/", "faults.symantec.com") == "DIRECT"
+    assert pacparser.find_proxy("http://example.org/", "example.org") == "PROXY proxy.corp.example:3128; DIRECT"
+
+
+def test_pac_is_deterministic(hybrid_plan: EgressPlan) -> None:
+    assert pac_file(hybrid_plan, route="p:1") == pac_file(hybrid_plan, route="p:1")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("DIRECT", "DIRECT"),
+        ("direct", "DIRECT"),
+        ("proxy.example:3128", "PROXY proxy.example:3128"),
+        ("PROXY proxy.example:3128", "PROXY proxy.example:3128"),
+        ("https proxy.example:443;DIRECT", "HTTPS proxy.example:443; DIRECT"),
+        ("[2001:db8::1]:3128", "PROXY [2001:db8::1]:3128"),
+    ],
+)
+def test_pac_route_normalises(given: str, expected: str) -> None:
+    assert pac_route(given) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "proxy.example", "proxy.example:0", "proxy.example:70000", 'p:1"; alert(1); "', "FTP p:21", "a b c"]
+)
+def test_pac_route_refuses_anything_else(bad: str) -> None:
+    with pytest.raises(ProxyExportError):
+        pac_route(bad)
+
+
+SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+
+
+def overlay(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.real_program
+def test_the_pac_cannot_be_taken_over_through_shared_host_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reported case: U+2028 ends a // comment in JavaScript; the PAC must answer DIRECT for other hosts."""
+    escaped = "x\\u2028return 'SOCKS attacker:1080';//"
+    path = overlay(
+        tmp_path,
+        "entries:\n  - id: corp-x\n    role: agent\n    usage: {en: x}\n    urls: [a.example.com]\n"
+        f'    shared_host: "{escaped}"\n',
+    )
+    code, out, _ = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
+    if code == 0:  # accepted text must be inert
+        pacparser.init()
+        try:
+            pacparser.parse_pac_string(out)
+            assert pacparser.find_proxy("http://unrelated.example/", "unrelated.example") == "DIRECT"
+        finally:
+            pacparser.cleanup()
+    assert "\u2028" not in out and "SOCKS attacker" not in out
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize("route", ["proxy.example:\u0663\u0661\u0662\u0668", "PROXY proxy.example:\u00b3"])
+def test_unicode_digits_in_a_pac_route_are_refused(route: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["export", "pac", *SELECTION, "--proxy-url", route], capsys)
+    assert code == 2, out
