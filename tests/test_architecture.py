@@ -23,7 +23,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 # Lowest first. A module may import its own layer and the layers below it, never one above. The first matching
 # prefix decides (so ``sep_egress.connectivity`` is not taken for a component).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("sep_egress.errors", "sep_egress.moved")),
+    ("base", ("sep_egress.errors", "sep_egress.escape", "sep_egress.moved")),
     ("catalog", ("sep_egress.catalog",)),
     ("compile", ("sep_egress.compile", "sep_egress.connectivity")),
     ("components", ("sep_egress.arguments", "sep_egress.aws", "sep_egress.gcp")),
@@ -256,10 +256,11 @@ def test_a_module_in_no_layer_is_reported(package_copy: Path) -> None:
 
 # --- the map ---------------------------------------------------------------------------------------------------
 
-# Paths in the map are written from the package folder (`compile/aws/`, `catalog/cache.py`) or from the repository
-# (`components/...`, `tests/...`, `docs/...`, top-level files).
+# Paths in the map are written from the package folder (`compile/aws/`, `catalog/cache.py`), or from the repository
+# when they start with one of its folders (`tests/...`, `docs/...`).
 _PATH = re.compile(r"`([A-Za-z0-9_./-]+(?:/|\.py|\.md|\.yaml|\.toml|\.txt))`")
-_REPOSITORY_ROOTS = ("components/", "tests/", "docs/", "stacks/", "examples/", "policy/", "provider/", "bench/", ".")
+# (`provider/` and `__main__.py` exist in both places; in the map they mean the package's.)
+_REPOSITORY_ROOTS = ("components/", "tests/", "docs/", "stacks/", "examples/", "policy/", "bench/", ".ci/", ".github/")
 
 
 def named_paths(text: str) -> list[str]:
@@ -267,7 +268,7 @@ def named_paths(text: str) -> list[str]:
 
 
 def _resolve(name: str) -> Path:
-    if name.startswith(_REPOSITORY_ROOTS) or "/" not in name.rstrip("/") and (ROOT / name).exists():
+    if name.startswith(_REPOSITORY_ROOTS):
         return ROOT / name
     return PACKAGE / name
 
@@ -280,8 +281,8 @@ def test_every_path_the_map_names_exists() -> None:
 
 def test_the_map_names_every_folder_and_top_level_module_of_the_package() -> None:
     named = {_resolve(name).resolve() for name in named_paths(ARCHITECTURE.read_text(encoding="utf-8"))}
-    folders = {
-        path.parent.resolve() for path in PACKAGE.rglob("__init__.py") if "__pycache__" not in path.parts
-    } - {PACKAGE.resolve()}
+    folders = {path.parent.resolve() for path in PACKAGE.rglob("__init__.py") if "__pycache__" not in path.parts} - {
+        PACKAGE.resolve()
+    }
     modules = {path.resolve() for path in PACKAGE.glob("*.py") if path.name != "__init__.py"}
     assert sorted(str(path.relative_to(PACKAGE)) for path in (folders | modules) - named) == []

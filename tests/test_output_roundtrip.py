@@ -31,11 +31,11 @@ from markdown_it import MarkdownIt
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
 from sep_egress.cli import main
 from sep_egress.compile.aws import compile_network_firewall
-from sep_egress.compile.escape import markdown_code, plain_text
 from sep_egress.compile.gcp import FirewallOptions, GcpSpecError, parse_targets
-from sep_egress.compile.gcp_firewall import compile_firewall_policy
+from sep_egress.compile.gcp.firewall import compile_firewall_policy
 from sep_egress.compile.proxy import SquidOptions, csv_list, host_list, pac_file, squid_config
 from sep_egress.errors import SepEgressError
+from sep_egress.escape import markdown_code, plain_text
 from sep_egress.preview import Preview, PreviewResource, render_markdown
 
 from loopback import find_squid

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from . import __version__
-from .compile.escape import plain_text
 from .errors import SepEgressError
+from .escape import plain_text
 
 #: Subcommands in ``--help`` order: name -> (module, one-line help). Only the module of the command being run is
 #: imported, so ``plan`` does not pay for the TLS stack of ``check`` or the Pulumi engine of ``preview``.

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
-from .catalog.plan import EgressPlan
+from .catalog.vendor.plan import EgressPlan
 from .compile.aws import AwsEgressSpec
 from .errors import ConfigError, SepEgressError
 from .gcp import (

@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from .catalog.internal import destinations_from_config
-from .catalog.load import load_catalog, load_overlay, read_yaml, validation_problems
-from .catalog.models import Role
-from .catalog.plan import EgressPlan
-from .catalog.schema import Strict, Version
-from .catalog.select import Mode, SourcedOverlay, StoragePhase, select
+from .catalog.vendor.load import load_catalog, load_overlay, read_yaml, validation_problems
+from .catalog.vendor.models import Role
+from .catalog.vendor.plan import EgressPlan
+from .catalog.vendor.schema import Strict, Version
+from .catalog.vendor.select import Mode, SourcedOverlay, StoragePhase, select
 from .errors import CatalogError, ConfigError, SelectionError
 
 NAMESPACE = "sep-egress"

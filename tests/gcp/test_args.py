@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sep_egress.compile.gcp_model import (
+from sep_egress.compile.gcp.options import (
     GcpSpecError,
 )
 from sep_egress.errors import SepEgressError

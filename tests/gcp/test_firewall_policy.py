@@ -10,7 +10,7 @@ import pytest
 
 from sep_egress.catalog import EgressPlan
 from sep_egress.compile.gcp import MACHINE_KINDS, GcpSpecError
-from sep_egress.compile.gcp_model import KIND_ROLES
+from sep_egress.compile.gcp.options import KIND_ROLES
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
@@ -271,8 +271,8 @@ def test_the_shipped_stacks_give_each_machine_every_host_of_its_roles(
 ) -> None:
     """The previews of gcp-cloud and prod, judged by what they would send (the policy's rule inputs), as the VMs
     users run: each machine reaches every plan host and port of its roles, and nothing else of the plan."""
-    from sep_egress.compile.gcp_eval import Machine, check_machines, policy_from_api
-    from sep_egress.compile.gcp_model import GOOGLE_ACCESS_RANGES
+    from sep_egress.compile.gcp.evaluate import Machine, check_machines, policy_from_api
+    from sep_egress.compile.gcp.options import GOOGLE_ACCESS_RANGES
     from sep_egress.preview import run_preview
     from sep_egress.settings import read_stack_file
 

@@ -34,7 +34,7 @@ def test_google_served_addresses_get_no_nat_rule() -> None:
 def test_a_subnetwork_ranges_entry_must_choose_its_ranges() -> None:
     """An entry naming no range would translate every range of the subnet (a GKE subnet's pod ranges too)."""
 
-    from sep_egress.compile.gcp_model import GcpSpecError
+    from sep_egress.compile.gcp.options import GcpSpecError
     from sep_egress.gcp import EgressNat
 
     def args(entry: dict[str, object]) -> dict[str, object]:
@@ -73,7 +73,7 @@ def test_nat_registers_addresses_router_and_rules(hybrid_plan: EgressPlan) -> No
 
 def test_nat_rules_for_declared_destinations(catalog: Any) -> None:
     from sep_egress.catalog import SourcedOverlay, select
-    from sep_egress.catalog.load import parse_overlay
+    from sep_egress.catalog.vendor.load import parse_overlay
 
     overlay = parse_overlay(
         {

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from sep_egress.catalog.plan import EgressPlan
+from sep_egress.catalog.vendor.plan import EgressPlan
 from sep_egress.errors import ConfigError
 from sep_egress.mock_engine import MockRun, run_program, run_project
 from sep_egress.preview import Preview, destinations, engine_config, render_markdown, run_preview

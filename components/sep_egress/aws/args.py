@@ -16,7 +16,7 @@ from ..arguments import (
     InputStrMap,
     SelectionArgs,
 )
-from ..catalog.plan import EgressPlan
+from ..catalog.vendor.plan import EgressPlan
 from ..compile.aws import (
     MAX_RULES_STRING_BYTES,
     AwsFirewallError,

@@ -10,7 +10,7 @@ letters, digits and hyphens; ports of ASCII digits; URL paths of RFC 3986 path c
 dots, colons and one slash (no IPv6 zone id, which Python's ``ipaddress`` accepts with any text after ``%``).
 Free text (usage, notes) is refused when it holds a character that some reader takes for a line break or that
 changes how text is displayed: controls, format characters (bidirectional overrides), U+2028/U+2029, surrogates
-(see ``unsafe_text``); emitters still escape it for their format (``compile/escape.py``).
+(see ``unsafe_text``); emitters still escape it for their format (``escape.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..escape import UNSAFE_CATEGORIES
+
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _URL = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?P<rest>.*)", re.DOTALL)
 _PORT = re.compile(r"[0-9]{1,5}")
@@ -28,9 +30,6 @@ _PORT = re.compile(r"[0-9]{1,5}")
 _PATH = re.compile(r"(?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+")
 _CIDR = re.compile(r"[0-9A-Fa-f:.]+/[0-9]{1,3}")
 DEFAULT_PORTS = {"https": 443, "http": 80}
-#: Unicode categories refused in any text: controls, format characters (bidi overrides, zero widths), line and
-#: paragraph separators, surrogates (bytes of a non-UTF-8 name), private use and unassigned code points.
-UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
 class HostError(ValueError):

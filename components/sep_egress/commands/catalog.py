@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.internal import InternalCatalog, load_internal_catalog
-from ..catalog.load import CATALOG_PATH, load_catalog
-from ..catalog.models import Catalog
-from ..compile.escape import plain_text
+from ..catalog.vendor.load import CATALOG_PATH, load_catalog
+from ..catalog.vendor.models import Catalog
 from ..errors import CatalogError
+from ..escape import plain_text
 from .output import to_csv, to_json, to_table
 from .selection import add_catalog_argument
 
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
 def verify(args: argparse.Namespace) -> int:
     """``catalog verify``: 0 when the article and the catalog agree, 1 on drift; errors raise (exit 2)."""
     from ..catalog.article import read_article_file
-    from ..catalog.drift import compare
+    from ..catalog.article.drift import compare
 
     catalog = load_catalog(args.catalog)
     article = read_article_file(args.article)
@@ -236,7 +236,7 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def _write_proposal(args: argparse.Namespace, article: Any, catalog: Catalog) -> None:
-    from ..catalog.propose import propose
+    from ..catalog.article.propose import propose
 
     source_path = Path(args.catalog) if args.catalog else CATALOG_PATH
     try:

@@ -7,10 +7,10 @@ import argparse
 import sys
 from dataclasses import asdict
 
-from ..catalog.load import load_catalog
-from ..catalog.models import CATALOG_VERSION, catalog_version_key
-from ..compile.escape import plain_text
+from ..catalog.vendor.load import load_catalog
+from ..catalog.vendor.models import CATALOG_VERSION, catalog_version_key
 from ..errors import SelectionError
+from ..escape import plain_text
 from .output import to_json
 from .selection import add_catalog_argument
 

@@ -11,7 +11,6 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ..compile.escape import plain_text
 from ..connectivity import (
     PASSWORD_ENV,
     USER_ENV,
@@ -23,6 +22,7 @@ from ..connectivity import (
     check_all,
     targets_from_plan,
 )
+from ..escape import plain_text
 from .output import to_json, to_table
 from .selection import add_selection_arguments, plan_from_args
 

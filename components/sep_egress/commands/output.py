@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..compile.escape import csv_cell, plain_text
 from ..errors import SepEgressError
+from ..escape import csv_cell, plain_text
 
 
 class OutputError(SepEgressError):

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..compile.escape import plain_text
+from ..escape import plain_text
 from .output import to_table
 from .selection import add_selection_arguments, plan_from_args
 

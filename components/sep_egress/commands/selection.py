@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 from ..catalog.internal import destinations_from_flags
-from ..catalog.load import load_catalog, load_overlay
-from ..catalog.models import ROLES
-from ..catalog.plan import EgressPlan
-from ..catalog.select import MODES, STORAGE_PHASES, SourcedOverlay, select
-from ..compile.escape import plain_text
+from ..catalog.vendor.load import load_catalog, load_overlay
+from ..catalog.vendor.models import ROLES
+from ..catalog.vendor.plan import EgressPlan
+from ..catalog.vendor.select import MODES, STORAGE_PHASES, SourcedOverlay, select
 from ..errors import SelectionError
+from ..escape import plain_text
 
 
 def add_catalog_argument(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,8 @@ The wings, one per target, each a package whose ``__init__`` says the order its 
 - ``aws/``: AWS Network Firewall rule groups and policy (``compile_network_firewall``).
 - ``gcp/``: Cloud NGFW firewall policy, Cloud NAT, Private Google Access (``compile_gcp``).
 - ``proxy/``: on-premises proxy material: Squid configuration, PAC file, host list, CSV.
-- ``escape.py``: one escaping function per output format, used by every wing and by the CLI.
+
+Free text leaves every wing through ``sep_egress.escape`` (one escaping function per output format).
 
 Layers: this package reads the catalog (``sep_egress.catalog``) and nothing above it; the Pulumi components
 (``sep_egress.aws``, ``sep_egress.gcp``) map its specs onto resources, and nothing here imports pulumi.
@@ -31,4 +32,7 @@ MOVED_MODULES = {
     "gcp_pga": "sep_egress.compile.gcp.private_access",
     "gcp_schema": "sep_egress.compile.gcp.discovery",
     "gcp_eval": "sep_egress.compile.gcp.evaluate",
+    # Every layer escapes free text the same way (errors, the catalog's messages, the CLI), so the module sits at
+    # the bottom of the package, beside errors.py.
+    "escape": "sep_egress.escape",
 }

@@ -9,7 +9,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 
-from ..compile.escape import terminal_text
+from ..escape import terminal_text
 from .proxy import Proxy, authority, head_via, tunnel
 from .resolve import Address, Overrides, Resolver, format_address, system_resolver
 from .results import CheckError, CheckResult, Target, TcpPhase

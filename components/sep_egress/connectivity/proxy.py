@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..compile.escape import terminal_text
+from ..escape import terminal_text
 from .resolve import format_address
 from .results import CheckError, CheckResult, ProxyPhase, Target
 

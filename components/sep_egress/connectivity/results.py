@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..catalog.plan import EgressPlan
+from ..catalog.vendor.plan import EgressPlan
 from ..errors import SepEgressError
 
 Status = Literal["ok", "failed", "timeout", "skipped", "not-applicable"]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compile.escape import terminal_text
+from ..escape import terminal_text
 from .results import CheckError
 
 

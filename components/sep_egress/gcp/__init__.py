@@ -40,8 +40,11 @@ from .args import (
     SecureTagsArgs,
     StoragePrivateAccessArgs,
 )
+from .args import GcpArgs as GcpArgs  # "X as X": a name the 0.2 module had at its top level
 from .firewall_policy import EgressFirewallPolicy
+from .firewall_policy import snake_case_keys as snake_case_keys
 from .nat import EgressNat
+from .placeholders import Placeholders as Placeholders
 from .private_access import StoragePrivateAccess
 
 __all__ = [

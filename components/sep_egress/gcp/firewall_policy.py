@@ -21,8 +21,8 @@ from ..compile.gcp import (
     RoleTarget,
     parse_targets,
 )
-from ..compile.gcp_firewall import FirewallRule, compile_firewall_policy
-from ..compile.gcp_model import CREATED_TAG, KIND_ROLES, check_secure_tags
+from ..compile.gcp.firewall import FirewallRule, compile_firewall_policy
+from ..compile.gcp.options import CREATED_TAG, KIND_ROLES, check_secure_tags
 from .args import EgressFirewallPolicyArgs, FirewallPolicyOptionsArgs, SecureTagsArgs
 from .placeholders import _NETWORK, Placeholders
 

@@ -11,8 +11,8 @@ import pulumi_gcp as gcp
 
 from ..arguments import resolve_plan
 from ..compile.gcp import GcpSpecError, NatGatewaySpec, NatOptions, NatRuleNumber, NatSubnetwork
-from ..compile.gcp_model import check_project
-from ..compile.gcp_nat import compile_nat_gateway
+from ..compile.gcp.nat import compile_nat_gateway
+from ..compile.gcp.options import check_project
 from .args import EgressNatArgs
 from .placeholders import _NETWORK, _SUBNETWORK, Placeholders
 

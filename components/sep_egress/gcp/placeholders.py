@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..arguments import is_output
-from ..compile.gcp_model import UNKNOWN_PROJECT
+from ..compile.gcp.options import UNKNOWN_PROJECT
 
 
 class Placeholders:

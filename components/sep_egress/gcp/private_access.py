@@ -11,8 +11,8 @@ import pulumi_gcp as gcp
 
 from ..arguments import resolve_plan
 from ..compile.gcp import GcpSpecError, PrivateAccessOptions, PrivateAccessSpec
-from ..compile.gcp_model import check_project
-from ..compile.gcp_pga import compile_private_access
+from ..compile.gcp.options import check_project
+from ..compile.gcp.private_access import compile_private_access
 from .args import StoragePrivateAccessArgs
 from .placeholders import _NETWORK, _SUBNETWORK, Placeholders
 

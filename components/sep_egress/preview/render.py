@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from ..compile.escape import markdown_code, markdown_code_span, markdown_text, plain_text
+from ..escape import markdown_code, markdown_code_span, markdown_text, plain_text
 from .controls import review_lines
 from .model import Preview, PreviewResource
 

@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from .. import aws as aws_components
 from .. import gcp as gcp_components
 from ..arguments import ComponentArgs, InputStr, InputStrItems, InputStrList, InputStrMap
-from ..catalog.plan import EgressPlan
+from ..catalog.vendor.plan import EgressPlan
 
 ARGS_MODELS: tuple[type[BaseModel], ...] = (
     aws_components.NetworkFirewallAllowlistArgs,

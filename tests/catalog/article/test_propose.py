@@ -83,7 +83,7 @@ def test_the_proposal_changes_only_the_lines_that_differ(
 ) -> None:
     import difflib
 
-    from sep_egress.catalog.load import CATALOG_PATH
+    from sep_egress.catalog.vendor.load import CATALOG_PATH
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796083200")
     article = tmp_path / "article.txt"

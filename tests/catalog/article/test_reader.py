@@ -20,7 +20,7 @@ from sep_egress.catalog.article import (
     parse_article,
     read_article_file,
 )
-from sep_egress.catalog.drift import compare
+from sep_egress.catalog.article.drift import compare
 from sep_egress.cli import main
 
 from renderings import ENGLISH, HTML, replace_once, verify

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from sep_egress.catalog import load_catalog, load_overlay
-from sep_egress.catalog.load import CATALOG_PATH
+from sep_egress.catalog.vendor.load import CATALOG_PATH
 from sep_egress.errors import CatalogError
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from sep_egress.catalog import load_catalog, load_overlay
-from sep_egress.catalog.load import CATALOG_PATH
+from sep_egress.catalog.vendor.load import CATALOG_PATH
 from sep_egress.cli import main
 from sep_egress.errors import CatalogError
 
@@ -212,7 +212,7 @@ def test_free_text_with_line_breaks_or_controls_is_refused(
 def test_provenance_and_change_details_are_validated(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, edit: tuple[str, str], message: str
 ) -> None:
-    from sep_egress.catalog.load import CATALOG_PATH
+    from sep_egress.catalog.vendor.load import CATALOG_PATH
 
     path = tmp_path / "catalog.yaml"
     path.write_text(replace_once(CATALOG_PATH.read_text(encoding="utf-8"), *edit), encoding="utf-8")
@@ -222,7 +222,7 @@ def test_provenance_and_change_details_are_validated(
 
 
 def test_an_unquoted_retrieval_date_is_a_date(tmp_path: Path) -> None:
-    from sep_egress.catalog.load import CATALOG_PATH
+    from sep_egress.catalog.vendor.load import CATALOG_PATH
 
     path = tmp_path / "catalog.yaml"
     edit = ("retrieved: unverified\n      read: true", "retrieved: 2026-11-28\n      read: true")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sep_egress.catalog import Catalog, EgressPlan, load_catalog, load_overlay, resolve_roles, select
-from sep_egress.catalog.select import SourcedOverlay
+from sep_egress.catalog.vendor.select import SourcedOverlay
 from sep_egress.errors import CatalogError, SelectionError
 
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from sep_egress.catalog import ROLES, Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
-from sep_egress.catalog.plan import AllowRule
+from sep_egress.catalog.vendor.plan import AllowRule
 from sep_egress.compile.aws import ROLE_VARIABLES, AwsEgressSpec, AwsFirewallOptions, compile_network_firewall
-from sep_egress.compile.aws_evaluate import DEFAULT_ACTION_MODELS, Connection, NetworkFirewallModel, Transport, Verdict
+from sep_egress.compile.aws.evaluate import DEFAULT_ACTION_MODELS, Connection, NetworkFirewallModel, Transport, Verdict
 
 #: Disjoint per-role networks, so "a source of another role" is a real negative case.
 ROLE_NETWORKS = {role: f"10.{index + 1}.0.0/24" for index, role in enumerate(ROLES)}

@@ -22,7 +22,7 @@ from sep_egress.compile.aws import (
     AwsFirewallOptions,
     compile_network_firewall,
 )
-from sep_egress.compile.aws_evaluate import Connection, NetworkFirewallModel
+from sep_egress.compile.aws.evaluate import Connection, NetworkFirewallModel
 
 SOURCES: dict[str, list[str]] = {
     "agent": ["10.10.0.0/16", "10.12.0.0/16"],
@@ -204,7 +204,8 @@ def test_pass_alert_makes_every_pass_rule_log(hybrid_plan: EgressPlan) -> None:
 
 
 def test_sid_collisions_are_resolved_deterministically(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sep_egress.compile import aws, aws_rules
+    from sep_egress.compile import aws
+    from sep_egress.compile.aws import rules as aws_rules
 
     monkeypatch.setattr(aws_rules, "SID_SPAN", 4)  # four sids for four identities: collisions are certain
     identities = ["allow|tls|exact|a|443", "allow|tls|exact|b|443", "handshake|agent", "drop-tls|agent"]

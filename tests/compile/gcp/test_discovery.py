@@ -20,8 +20,8 @@ from sep_egress.compile.gcp import (
     compile_gcp,
     parse_targets,
 )
-from sep_egress.compile.gcp_model import KIND_ROLES
-from sep_egress.compile.gcp_schema import DiscoveryValidator, firewall_policy_limit_errors, nat_limit_errors
+from sep_egress.compile.gcp.discovery import DiscoveryValidator, firewall_policy_limit_errors, nat_limit_errors
+from sep_egress.compile.gcp.options import KIND_ROLES
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
 NETWORK = "projects/sep-project/global/networks/vpc"

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from sep_egress.catalog.load import parse_overlay
-from sep_egress.catalog.models import Role
-from sep_egress.compile import gcp_firewall
+from sep_egress.catalog.vendor.load import parse_overlay
+from sep_egress.catalog.vendor.models import Role
+from sep_egress.compile.gcp import firewall as gcp_firewall
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, RoleTarget, parse_targets
-from sep_egress.compile.gcp_eval import (
+from sep_egress.compile.gcp.evaluate import (
     Connection,
     Machine,
     check_machines,
@@ -29,8 +29,8 @@ from sep_egress.compile.gcp_eval import (
     machines_of,
     policy_from_api,
 )
-from sep_egress.compile.gcp_firewall import TargetGroup, compile_firewall_policy
-from sep_egress.compile.gcp_model import KIND_ROLES
+from sep_egress.compile.gcp.firewall import TargetGroup, compile_firewall_policy
+from sep_egress.compile.gcp.options import KIND_ROLES
 
 ROLES: tuple[Role, ...] = ("agent", "agent-cloud", "sepm", "sepm-cloud", "console")
 MODES = ("on-prem", "hybrid", "cloud")

@@ -19,12 +19,12 @@ from sep_egress.catalog.internal import (
     destinations_from_config,
     load_internal_catalog,
 )
-from sep_egress.catalog.load import parse_overlay
-from sep_egress.catalog.plan import AllowRule
+from sep_egress.catalog.vendor.load import parse_overlay
+from sep_egress.catalog.vendor.plan import AllowRule
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, diff_rules, parse_targets
-from sep_egress.compile.gcp_eval import Connection as GcpConnection
-from sep_egress.compile.gcp_eval import Machine, evaluate
-from sep_egress.compile.gcp_firewall import (
+from sep_egress.compile.gcp.evaluate import Connection as GcpConnection
+from sep_egress.compile.gcp.evaluate import Machine, evaluate
+from sep_egress.compile.gcp.firewall import (
     FQDNS_PER_RULE,
     PRIVATE_GOOGLE_ACCESS_RANGE,
     STORAGE_HOST,
@@ -33,7 +33,7 @@ from sep_egress.compile.gcp_firewall import (
     compile_firewall_policy,
     port_keys,
 )
-from sep_egress.compile.gcp_model import KIND_ROLES
+from sep_egress.compile.gcp.options import KIND_ROLES
 
 from support import ROOT
 
@@ -115,7 +115,7 @@ DETERMINISM_PROGRAM = textwrap.dedent(
     """
     import dataclasses, random, sys
     from sep_egress.catalog import SourcedOverlay, load_catalog, select
-    from sep_egress.catalog.load import parse_overlay
+    from sep_egress.catalog.vendor.load import parse_overlay
     from sep_egress.compile.gcp import (
         FirewallOptions, NatOptions, NatRuleNumber, PrivateAccessOptions, compile_gcp, parse_targets,
     )

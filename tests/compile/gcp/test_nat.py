@@ -7,16 +7,16 @@ import dataclasses
 import pytest
 
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from sep_egress.catalog.load import parse_overlay
-from sep_egress.catalog.plan import CidrRule
+from sep_egress.catalog.vendor.load import parse_overlay
+from sep_egress.catalog.vendor.plan import CidrRule
 from sep_egress.compile.gcp import (
     GcpSpecError,
     NatOptions,
     NatRuleNumber,
     PrivateAccessOptions,
 )
-from sep_egress.compile.gcp_nat import NatRuleSpec, check_nat_rules, compile_nat_gateway
-from sep_egress.compile.gcp_schema import nat_limit_errors
+from sep_egress.compile.gcp.discovery import nat_limit_errors
+from sep_egress.compile.gcp.nat import NatRuleSpec, check_nat_rules, compile_nat_gateway
 
 NETWORK = "projects/p/global/networks/vpc"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sep_egress.compile.gcp_model import (
+from sep_egress.compile.gcp.options import (
     FirewallOptions,
     GcpSpecError,
     NatOptions,
@@ -16,7 +16,7 @@ from sep_egress.compile.gcp_model import (
 
 @pytest.mark.parametrize("description", ["x\ny", "x\u2028y", "x\x1b[2Jy"])
 def test_gcp_text_options_refuse_line_breaks_and_controls(description: str) -> None:
-    from sep_egress.compile.gcp_model import FirewallOptions, GcpSpecError
+    from sep_egress.compile.gcp.options import FirewallOptions, GcpSpecError
 
     with pytest.raises(GcpSpecError, match=r"options\.description"):
         FirewallOptions(description=description)

@@ -12,7 +12,7 @@ from sep_egress.compile.gcp import (
     compile_gcp,
     parse_targets,
 )
-from sep_egress.compile.gcp_pga import PRIVATE_GOOGLE_ACCESS_ADDRESSES, compile_private_access
+from sep_egress.compile.gcp.private_access import PRIVATE_GOOGLE_ACCESS_ADDRESSES, compile_private_access
 
 NETWORK = "projects/p/global/networks/vpc"
 

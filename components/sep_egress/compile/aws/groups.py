@@ -30,8 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ...catalog.models import ROLES, Role
-from ...catalog.plan import AllowRule, CidrRule
+from ...catalog.vendor.models import ROLES, Role
+from ...catalog.vendor.plan import AllowRule, CidrRule
 from .options import (
     MAX_RULE_GROUP_NAME,
     MAX_STATEFUL_GROUPS_PER_POLICY,

@@ -11,8 +11,8 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 
 from ...catalog.hosts import HostError, parse_cidr
-from ...catalog.models import ROLES, Role
-from ...catalog.plan import AllowRule, CidrRule, EgressPlan
+from ...catalog.vendor.models import ROLES, Role
+from ...catalog.vendor.plan import AllowRule, CidrRule, EgressPlan
 from .groups import check_policy_limits, domain_list_groups, reserve, suricata_groups
 from .options import DEFAULT_ACTION_SETS, AwsFirewallError, AwsFirewallOptions
 from .rules import host_label

@@ -33,8 +33,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 
-from ...catalog.models import ROLES, Role
-from ...catalog.plan import AllowRule, CidrRule
+from ...catalog.vendor.models import ROLES, Role
+from ...catalog.vendor.plan import AllowRule, CidrRule
 from .options import (
     MAX_SURICATA_RULE_CHARS,
     ROLE_VARIABLES,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.plan import EgressPlan
 from .firewall import FirewallPolicySpec, compile_firewall_policy
 from .nat import NatGatewaySpec, compile_nat_gateway
 from .options import FirewallOptions, GcpSpecError, GcpWarning, NatOptions, PrivateAccessOptions, RoleTarget

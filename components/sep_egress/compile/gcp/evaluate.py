@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.plan import EgressPlan
 from .firewall import FirewallPolicySpec, FirewallRule, Layer4, stable_hash
 from .options import CREATED_TAG, GOOGLE_ACCESS_RANGES, KIND_ROLES, GcpSpecError, RoleTarget
 

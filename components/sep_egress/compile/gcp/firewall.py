@@ -35,8 +35,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...catalog.models import Role
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.models import Role
+from ...catalog.vendor.plan import EgressPlan
 from .options import (
     GOOGLE_ACCESS_RANGES,
     KIND_ROLES,

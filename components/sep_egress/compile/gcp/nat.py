@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.plan import EgressPlan
 from .firewall import stable_hash
 from .options import GcpSpecError, GcpWarning, NatOptions, NatSubnetwork, is_stand_in
 

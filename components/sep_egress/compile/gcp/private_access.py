@@ -16,7 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.plan import EgressPlan
 from .firewall import STORAGE_HOST, stable_hash
 from .options import GOOGLE_ACCESS_RANGES, GcpWarning, PrivateAccessOptions
 

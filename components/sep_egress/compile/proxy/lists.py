@@ -11,8 +11,8 @@ import io
 from collections.abc import Sequence
 from typing import Literal
 
-from ...catalog.plan import EgressPlan
-from ..escape import csv_cell
+from ...catalog.vendor.plan import EgressPlan
+from ...escape import csv_cell
 from .text import ProxyExportError, header, warning_lines
 
 SuffixForm = Literal["dot", "star"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ...catalog.plan import EgressPlan
-from ..escape import js_string
+from ...catalog.vendor.plan import EgressPlan
+from ...escape import js_string
 from .text import ProxyExportError, covered, header, host_port, warning_lines
 
 _PAC_KEYWORDS = ("PROXY", "HTTPS", "SOCKS", "SOCKS4", "SOCKS5")

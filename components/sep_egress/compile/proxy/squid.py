@@ -14,8 +14,8 @@ from typing import Literal
 
 from ...catalog import ROLES, Role
 from ...catalog.hosts import HostError, parse_cidr
-from ...catalog.plan import AllowRule, EgressPlan
-from ..escape import squid_comment
+from ...catalog.vendor.plan import AllowRule, EgressPlan
+from ...escape import squid_comment
 from .text import ProxyExportError, covered, header, host_port, warning_lines
 
 SquidMode = Literal["fragment", "full"]

@@ -13,9 +13,9 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable
 
-from ...catalog.plan import EgressPlan
+from ...catalog.vendor.plan import EgressPlan
 from ...errors import SepEgressError
-from ..escape import js_comment, squid_comment
+from ...escape import js_comment, squid_comment
 
 # ASCII only and matched whole: a proxy or listen address is written into Squid and PAC text as validated here.
 _HOST_PORT = re.compile(r"(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(?P<port>[0-9]{1,5})")

@@ -25,7 +25,8 @@ written as visible escapes (``\\n``, ``\\u2028``, ``\\xff``). A backslash is kep
 stays readable): an escape in the output is only ever a sign, never a way to produce a character. Squid does not
 continue a comment line that ends with a backslash (checked with ``squid -k parse``), but it reads a line into a
 fixed-size buffer and treats the rest of an overlong line as a new line, hence ``SQUID_COMMENT_MAX``.
-Pure functions of their input; no imports beyond the standard library and the catalog's character classes.
+Pure functions of their input; no imports beyond the standard library. The character classes refused in free text
+(``UNSAFE_CATEGORIES``) are defined here and read by the catalog's validators, so input and output agree on them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from ..catalog.hosts import UNSAFE_CATEGORIES
+#: Unicode categories refused in any text: controls, format characters (bidi overrides, zero widths), line and
+#: paragraph separators, surrogates (bytes of a non-UTF-8 name), private use and unassigned code points.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 #: Longest comment text on one line of a Squid configuration (Squid reads a line into a fixed-size buffer, and the
 #: remainder of a longer line would be read as a new line, that is as a directive).

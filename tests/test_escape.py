@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from sep_egress.compile.escape import (
+from sep_egress.escape import (
     SQUID_COMMENT_MAX,
     csv_cell,
     gcp_description,
