@@ -142,9 +142,14 @@ _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~<>&\"':@=")
 def markdown_text(text: object) -> str:
     """Inline markdown that renders as exactly ``plain_text(text)``: every ASCII punctuation character that
     CommonMark or GitHub could read as syntax is backslash-escaped, and ``<``/``>``/``&`` become entities, so no
-    input opens or closes HTML (``</details>``), a link, an emphasis, a table cell or a heading."""
+    input opens or closes HTML (``</details>``), a link, an emphasis, a table cell or a heading. A leading space is
+    written ``&#32;``: after a list marker, four spaces would start an indented code block."""
     out = []
-    for char in plain_text(text):
+    value = plain_text(text)
+    if value.startswith(" "):
+        out.append("&#32;")
+        value = value[1:]
+    for char in value:
         if char == "<":
             out.append("&lt;")
         elif char == ">":
