@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from .catalog.internal import destinations_from_config
-from .catalog.vendor.load import load_catalog, load_overlay, read_yaml, validation_problems
-from .catalog.vendor.models import Role
+from .catalog.roles import Role
+from .catalog.schema_fields import Strict, Version
+from .catalog.validation import read_yaml, validation_problems
+from .catalog.vendor.load import load_catalog, load_overlay
 from .catalog.vendor.plan import EgressPlan
-from .catalog.vendor.schema import Strict, Version
 from .catalog.vendor.select import Mode, SourcedOverlay, StoragePhase, select
 from .errors import CatalogError, ConfigError, SelectionError
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sep_egress.catalog import load_catalog
-from sep_egress.catalog.vendor.load import CATALOG_PATH, NO_CACHE_ENV
+from sep_egress.catalog.cache import NO_CACHE_ENV
+from sep_egress.catalog.vendor.load import CATALOG_PATH
 from sep_egress.errors import CatalogError
 
 from support import ROOT, run_cli

@@ -7,8 +7,8 @@ import argparse
 import sys
 from dataclasses import asdict
 
+from ..catalog.history import CATALOG_VERSION, catalog_version_key
 from ..catalog.vendor.load import load_catalog
-from ..catalog.vendor.models import CATALOG_VERSION, catalog_version_key
 from ..errors import SelectionError
 from ..escape import plain_text
 from .output import to_json

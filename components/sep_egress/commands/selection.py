@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from ..catalog.internal import destinations_from_flags
+from ..catalog.roles import ROLES
 from ..catalog.vendor.load import load_catalog, load_overlay
-from ..catalog.vendor.models import ROLES
 from ..catalog.vendor.plan import EgressPlan
 from ..catalog.vendor.select import MODES, STORAGE_PHASES, SourcedOverlay, select
 from ..errors import SelectionError

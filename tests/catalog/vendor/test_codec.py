@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sep_egress.catalog import Catalog, load_catalog
-from sep_egress.catalog.vendor.codec import CacheFormatError, catalog_from_json, catalog_to_json
+from sep_egress.catalog.cache import CacheFormatError
+from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
 from sep_egress.catalog.vendor.load import _write_cache
 
 SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
@@ -42,7 +43,8 @@ def test_a_tampered_cache_entry_cannot_smuggle_a_host(tmp_path: Path) -> None:
 def test_edition_fields_are_checked_once_for_the_file_and_the_cache() -> None:
     """The schema and the cache share models.py's checks: a knowledge-base number in other digits is refused by
     both (the schema accepted it before, as str.isdigit() does)."""
-    from sep_egress.catalog.vendor.codec import CacheFormatError, catalog_from_json, catalog_to_json
+    from sep_egress.catalog.cache import CacheFormatError
+    from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
     from sep_egress.catalog.vendor.load import load_catalog
     from sep_egress.catalog.vendor.schema import EditionDocument
 
@@ -59,7 +61,8 @@ def test_edition_fields_are_checked_once_for_the_file_and_the_cache() -> None:
 def test_fields_added_later_are_kept_or_the_catalog_is_not_cached() -> None:
     import dataclasses
 
-    from sep_egress.catalog.vendor.codec import CacheFormatError, _extras, _extras_from_json
+    from sep_egress.catalog.cache import CacheFormatError
+    from sep_egress.catalog.vendor.codec import _extras, _extras_from_json
     from sep_egress.catalog.vendor.models import Text
 
     @dataclasses.dataclass(frozen=True)
@@ -85,8 +88,9 @@ def test_change_details_and_editions_survive_the_cache() -> None:
     """Every structured field of the catalog goes through the cache; none is dropped on the way back."""
     import dataclasses
 
+    from sep_egress.catalog.history import ChangeDetail
     from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
-    from sep_egress.catalog.vendor.models import ChangeDetail, Edition
+    from sep_egress.catalog.vendor.models import Edition
 
     catalog = load_catalog()
     assert catalog.editions, "the shipped catalog names the article's editions"
@@ -117,7 +121,8 @@ def test_change_details_and_editions_survive_the_cache() -> None:
     ],
 )
 def test_a_tampered_edition_in_the_cache_is_refused(where: str, value: str) -> None:
-    from sep_egress.catalog.vendor.codec import CacheFormatError, catalog_from_json, catalog_to_json
+    from sep_egress.catalog.cache import CacheFormatError
+    from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
 
     document = json.loads(json.dumps(catalog_to_json(load_catalog())))
     positions = {"language": 0, "url": 1, "retrieved": 2, "read": 3, "title": 4, "kb": 5, "note": 6}
@@ -127,7 +132,8 @@ def test_a_tampered_edition_in_the_cache_is_refused(where: str, value: str) -> N
 
 
 def test_a_tampered_change_detail_in_the_cache_is_refused() -> None:
-    from sep_egress.catalog.vendor.codec import CacheFormatError, catalog_from_json, catalog_to_json
+    from sep_egress.catalog.cache import CacheFormatError
+    from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
 
     document = json.loads(json.dumps(catalog_to_json(load_catalog())))
     document["changes"][0][6] = [["agent-reputation", "add", ["drop-everything"], None]]

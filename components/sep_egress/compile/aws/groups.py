@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ...catalog.vendor.models import ROLES, Role
+from ...catalog.roles import ROLES, Role
 from ...catalog.vendor.plan import AllowRule, CidrRule
 from .options import (
     MAX_RULE_GROUP_NAME,

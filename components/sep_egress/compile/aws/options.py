@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ...catalog.vendor.models import Role
+from ...catalog.roles import Role
 from ...errors import SepEgressError
 
 Style = Literal["suricata", "domain-list"]

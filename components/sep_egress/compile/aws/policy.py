@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Mapping, Sequence
 
 from ...catalog.hosts import HostError, parse_cidr
-from ...catalog.vendor.models import ROLES, Role
+from ...catalog.roles import ROLES, Role
 from ...catalog.vendor.plan import AllowRule, CidrRule, EgressPlan
 from .groups import check_policy_limits, domain_list_groups, reserve, suricata_groups
 from .options import DEFAULT_ACTION_SETS, AwsFirewallError, AwsFirewallOptions

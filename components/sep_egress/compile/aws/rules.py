@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 
-from ...catalog.vendor.models import ROLES, Role
+from ...catalog.roles import ROLES, Role
 from ...catalog.vendor.plan import AllowRule, CidrRule
 from .options import (
     MAX_SURICATA_RULE_CHARS,

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ...catalog.vendor.models import Role
+from ...catalog.roles import Role
 from .options import STATEFUL_DEFAULT_ACTIONS, STATELESS_DEFAULT_ACTIONS, Style
 
 

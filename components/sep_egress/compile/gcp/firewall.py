@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ...catalog.vendor.models import Role
+from ...catalog.roles import Role
 from ...catalog.vendor.plan import EgressPlan
 from .options import (
     GOOGLE_ACCESS_RANGES,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast, get_args
 
 from ...catalog.hosts import unsafe_text
-from ...catalog.vendor.models import ROLES, Role
+from ...catalog.roles import ROLES, Role
 from ...errors import SepEgressError
 
 MachineKind = Literal["clients", "managers", "admin-workstations"]
