@@ -389,3 +389,9 @@ def running(server: TestProxy | LoopbackOrigin) -> Iterator[None]:
         yield
     finally:
         server.close()
+
+
+def rude_proxy(head: bytes) -> LoopbackOrigin:
+    """A "proxy" that answers every request with a fixed head (terminal escape sequences in its reason phrase and
+    headers): the loopback origin, which reads the request head and answers ``reply``."""
+    return LoopbackOrigin(reply=head)

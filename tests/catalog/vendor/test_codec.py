@@ -14,7 +14,7 @@ from sep_egress.catalog import Catalog, load_catalog
 from sep_egress.catalog.vendor.codec import CacheFormatError, catalog_from_json, catalog_to_json
 from sep_egress.catalog.vendor.load import _write_cache
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+from support import SELECTION
 
 
 @pytest.mark.real_program

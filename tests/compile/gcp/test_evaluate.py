@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
 from sep_egress.catalog.vendor.load import parse_overlay
 from sep_egress.catalog.vendor.models import Role
-from sep_egress.compile.gcp import firewall as gcp_firewall
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, RoleTarget, parse_targets
+from sep_egress.compile.gcp import firewall as gcp_firewall
 from sep_egress.compile.gcp.evaluate import (
     Connection,
     Machine,
