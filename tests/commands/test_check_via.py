@@ -10,13 +10,11 @@ import pytest
 import trustme
 
 from loopback import CATALOG_HOST as HOST
+from loopback import OTHER_CATALOG_HOST as OTHER
+from loopback import PROXY_PASSWORD as PASSWORD
+from loopback import PROXY_USER as USER
 from loopback import LoopbackOrigin, TestProxy, free_port, running, tls_context, write_ca
 from support import run_check
-
-OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
-
-
-USER, PASSWORD = "alice", "s3cret-Pa55"
 
 
 @pytest.fixture

@@ -37,10 +37,11 @@ from loopback import (
     tls_context,
     write_ca,
 )
+from loopback import OTHER_CATALOG_HOST as OTHER
+from loopback import PROXY_PASSWORD as PASSWORD
+from loopback import PROXY_USER as USER
 from support import SELECTION, call_main, run_check
 
-OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
-USER, PASSWORD = "alice", "s3cret-Pa55"
 WAIT = 5.0
 
 
