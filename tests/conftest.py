@@ -1,5 +1,6 @@
-"""Shared fixtures: the packaged catalog, the plans of the three management modes, and the corporate inspection CA
-of the connectivity and check tests (the proxy tests override ``ca`` with a public CA of their own)."""
+"""Shared fixtures: the packaged catalog, the plans of the three management modes, the internal catalog, and the
+corporate inspection CA of the connectivity and check tests (the proxy tests override ``ca`` with a public CA of their
+own)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import trustme
 
 from sep_egress.catalog import Catalog, EgressPlan, load_catalog, select
+from sep_egress.catalog.internal import InternalCatalog, load_internal_catalog
 
 from loopback import write_ca
 
@@ -36,6 +38,11 @@ def hybrid_plan(catalog: Catalog) -> EgressPlan:
 @pytest.fixture(scope="session")
 def cloud_plan(catalog: Catalog) -> EgressPlan:
     return select(catalog, mode="cloud", version="14.3 RU1")
+
+
+@pytest.fixture(scope="module")
+def internal() -> InternalCatalog:
+    return load_internal_catalog()
 
 
 @pytest.fixture

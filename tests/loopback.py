@@ -29,8 +29,10 @@ import trustme
 
 WAIT = 15.0  # generous: a loaded CI machine running Squid is slow, and every wait here is bounded by it
 CATALOG_HOST = "liveupdate.symantec.com"  # an agent host of every on-prem plan, on port 443
+OTHER_CATALOG_HOST = "liveupdate.symantecliveupdate.com"  # another one, which the test Squid resolves too
 # The names the test Squid resolves to 127.0.0.1 through its hosts file.
-SQUID_HOSTS = (CATALOG_HOST, "liveupdate.symantecliveupdate.com", "inspect-me.example.org", "not-allowed.example")
+SQUID_HOSTS = (CATALOG_HOST, OTHER_CATALOG_HOST, "inspect-me.example.org", "not-allowed.example")
+PROXY_USER, PROXY_PASSWORD = "alice", "s3cret-Pa55"  # credentials for a TestProxy that asks for them
 
 
 def tls_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
@@ -389,3 +391,9 @@ def running(server: TestProxy | LoopbackOrigin) -> Iterator[None]:
         yield
     finally:
         server.close()
+
+
+def rude_proxy(head: bytes) -> LoopbackOrigin:
+    """A "proxy" that answers every request with a fixed head (terminal escape sequences in its reason phrase and
+    headers): the loopback origin, which reads the request head and answers ``reply``."""
+    return LoopbackOrigin(reply=head)

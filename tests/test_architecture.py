@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from support import ROOT
+from support import PACKAGE, ROOT
 
-PACKAGE = ROOT / "components" / "sep_egress"
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 
 # Lowest first. A module may import its own layer and the layers below it, never one above. The first matching

@@ -3,37 +3,19 @@ share."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from sep_egress.catalog import Catalog, EgressPlan, select
-from sep_egress.catalog.internal import (
-    InternalCatalog,
-    InternalDestinations,
-    load_internal_catalog,
-)
+from sep_egress.catalog import Catalog
+from sep_egress.catalog.internal import load_internal_catalog
 from sep_egress.errors import SelectionError
 
-SEPM = "10.20.0.10/32"
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
-
-
-def hybrid(
-    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
-) -> EgressPlan:
-    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
+from support import SEPM, hybrid
 
 
 @pytest.mark.pulumi
 def test_the_component_selection_takes_internal_destinations(catalog: Catalog) -> None:
     """Components (Python and the component package) select internal paths as the stack key does."""
     from sep_egress.arguments import InternalSelectionArgs, SelectionArgs
-    from sep_egress.catalog.internal import load_internal_catalog
 
     kinds = set(InternalSelectionArgs.model_fields) - {"ports", "paths"}
     assert kinds == set(load_internal_catalog().destinations)

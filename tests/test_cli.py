@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from loopback import free_port
-from support import run_cli
+from support import SELECTION, run_cli
 
 pytestmark = pytest.mark.real_program
-
-run = run_cli
 
 
 @pytest.mark.parametrize(
@@ -31,7 +29,7 @@ run = run_cli
     ],
 )
 def test_user_mistakes_exit_2_with_one_message_and_no_traceback(args: tuple[str, ...], message: str) -> None:
-    result = run(*args)
+    result = run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -39,7 +37,7 @@ def test_user_mistakes_exit_2_with_one_message_and_no_traceback(args: tuple[str,
 
 
 def test_argparse_mistakes_also_exit_2() -> None:
-    result = run("plan", "--mode", "saas", "--version", "14.3")
+    result = run_cli("plan", "--mode", "saas", "--version", "14.3")
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
@@ -47,9 +45,6 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "sep-egress"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0 and result.stdout.startswith("sep-egress ")
-
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
 
 
 def test_non_utf8_paths_never_raise(tmp_path: Path) -> None:
@@ -87,8 +82,8 @@ def test_non_utf8_paths_never_raise(tmp_path: Path) -> None:
 def test_a_line_break_in_a_file_name_stays_on_its_line(tmp_path: Path) -> None:
     overlay = tmp_path / "z\n::error::INJECTED\n.yaml"
     overlay.write_text("entries:\n  - id: bad\n", encoding="utf-8")
-    result = run("plan", *SELECTION, "--overlay", str(overlay))
+    result = run_cli("plan", *SELECTION, "--overlay", str(overlay))
     assert result.returncode == 2
     assert not any(line.startswith("::error::") for line in result.stderr.splitlines()), result.stderr
-    stack = run("plan", "--stack", "dev\n::error::X")
+    stack = run_cli("plan", "--stack", "dev\n::error::X")
     assert stack.returncode == 2 and not any(line.startswith("::error::") for line in stack.stderr.splitlines())

@@ -11,9 +11,7 @@ import warnings
 
 import pytest
 
-from support import ROOT
-
-PACKAGE = ROOT / "components" / "sep_egress"
+from support import PACKAGE, ROOT
 
 
 def _moves() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import yaml
 from sep_egress.errors import ConfigError
 from sep_egress.settings import parse_stack_config, read_stack_file
 
-from support import ROOT, run_cli
+from support import ROOT, SEPM, run_cli
 
 pytestmark = pytest.mark.pulumi
 
@@ -217,9 +217,6 @@ def test_a_project_with_its_own_namespace_and_config_dir(tmp_path: Path) -> None
         read_stack_file(tmp_path, "test")
 
 
-run = run_cli
-
-
 @pytest.mark.real_program
 def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: consumer\nruntime: python\n", encoding="utf-8")
@@ -227,7 +224,7 @@ def test_plan_stack_of_another_project_reads_its_sep_egress_keys(tmp_path: Path)
         'config:\n  consumer:vpcCidr: 10.0.0.0/16\n  sep-egress:mode: on-prem\n  sep-egress:version: "14.3 RU1"\n',
         encoding="utf-8",
     )
-    result = run("plan", "--stack", "mixed", "--project-dir", str(tmp_path))
+    result = run_cli("plan", "--stack", "mixed", "--project-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "roles agent, sepm" in result.stdout
 
@@ -241,9 +238,6 @@ def test_a_key_with_another_colon_is_refused_not_ignored() -> None:
         parse_stack_config({**base, "sep-egress:aws:style": "suricata"}, "s", ROOT)
     legacy = {"sep-egress:mode": "on-prem", "sep-egress:config:version": "14.3 RU1"}  # Pulumi's legacy spelling
     assert str(parse_stack_config(legacy, "s", ROOT).settings.version) == "14.3 RU1"
-
-
-SEPM = "10.20.0.10/32"
 
 
 def test_the_prod_stack_declares_its_sepm_and_plans_agent_to_sepm() -> None:

@@ -12,12 +12,9 @@ from sep_egress.aws import DistributionSettings, FirewallSettings, NetworkFirewa
 from sep_egress.catalog import EgressPlan
 from sep_egress.compile.aws import AwsFirewallError
 
-pytestmark = pytest.mark.pulumi
+from support import SUFFIXES
 
-# Identifiers that reach a cloud API are matched whole: Python's ``$`` also matches before a final line break, so
-# a pattern checked with ``re.match`` would let ``"123456789012\n"`` (or text around an id) through into the API
-# body. Every such value is refused with the argument's name.
-SUFFIXES = ["\n", " ", "\nextra", "/../x"]
+pytestmark = pytest.mark.pulumi
 
 
 def aws_args(plan: EgressPlan, **extra: Any) -> NetworkFirewallAllowlistArgs:

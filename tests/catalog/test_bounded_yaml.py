@@ -7,33 +7,16 @@ import base64
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from sep_egress.catalog import load_overlay
-from sep_egress.cli import main
 from sep_egress.errors import CatalogError
 
-from support import run_cli
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
+from support import SELECTION, call_main, overlay_file, run_cli
 
 LIMITED = 600 * 1024 * 1024  # address space for the subprocess cases that used to eat memory
-
-
-def overlay(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_limited(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -84,7 +67,7 @@ def test_a_billion_laughs_stack_file_is_refused_quickly(tmp_path: Path) -> None:
 @pytest.mark.real_program
 def test_billion_laughs_in_an_overlay_is_refused(tmp_path: Path) -> None:
     text = LAUGHS.replace("config:", "other:").replace("sep-egress:aws", "z")
-    path = overlay(tmp_path, text)
+    path = overlay_file(tmp_path, text)
     result = run_limited(["plan", *SELECTION, "--overlay", str(path)], tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "alias" in result.stderr and "Traceback" not in result.stderr
@@ -100,8 +83,8 @@ def test_an_endless_file_is_refused_by_its_size(flag: str, tmp_path: Path) -> No
 
 
 def test_yaml_merge_keys_give_one_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = overlay(tmp_path, "base: &b {role: agent}\nentries:\n  - <<: *b\n    id: corp-x\n")
-    code, _, err = run(["plan", *SELECTION, "--overlay", str(path)], capsys)
+    path = overlay_file(tmp_path, "base: &b {role: agent}\nentries:\n  - <<: *b\n    id: corp-x\n")
+    code, _, err = call_main(["plan", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2
     assert "merge key" in err
 

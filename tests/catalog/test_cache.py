@@ -15,7 +15,7 @@ from sep_egress.catalog.cache import NO_CACHE_ENV
 from sep_egress.catalog.vendor.load import CATALOG_PATH
 from sep_egress.errors import CatalogError
 
-from support import ROOT, run_cli
+from support import ROOT, SELECTION
 
 
 @pytest.fixture
@@ -82,9 +82,6 @@ def test_a_cached_plan_run_imports_neither_pydantic_nor_yaml(cache: Path) -> Non
     assert warm.stderr.strip() == "[]"
 
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
 class _Marker:
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (os.system, (f"touch {MARKER_NAME}",))
@@ -111,9 +108,6 @@ def test_the_catalog_cache_never_unpickles(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert not (tmp_path / MARKER_NAME).exists()
     assert second.stdout == first.stdout
-
-
-run = run_cli
 
 
 @pytest.mark.real_program

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 
 from sep_egress.catalog.hosts import HostError, check_host, parse_url
-from sep_egress.cli import main
 
-from support import run_cli
+from support import SELECTION, call_main, run_cli
 
 
 def test_url_keeps_scheme_host_and_path() -> None:
@@ -61,15 +60,6 @@ def test_a_suffix_needs_the_entry_to_declare_it() -> None:
         check_host(".example.com")
 
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -100,7 +90,7 @@ def test_an_overlay_url_that_is_not_canonical_is_refused(
         + '"]\n    ports: [443]\n',
         encoding="utf-8",
     )
-    code, out, err = run(["export", "squid", *SELECTION, "--overlay", str(path)], capsys)
+    code, out, err = call_main(["export", "squid", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2, out
     assert out == ""
     assert "corp-x" in err and "urls[0]" in err

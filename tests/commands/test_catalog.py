@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from sep_egress.catalog.internal import (
-    InternalCatalog,
-    load_internal_catalog,
-)
+from sep_egress.catalog.internal import load_internal_catalog
 from sep_egress.cli import main
 
 from renderings import add_url
 from support import SEED, run_cli
 
-run = run_cli
-
 
 @pytest.mark.real_program
 def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:
-    result = run("catalog", "--format", "json")
+    result = run_cli("catalog", "--format", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert set(document) == {"version", "source", "endpoints"}
@@ -43,33 +38,27 @@ def test_catalog_json_is_one_object_per_host_of_an_entry() -> None:
 
 @pytest.mark.real_program
 def test_catalog_csv_and_table() -> None:
-    rows = list(csv.DictReader(io.StringIO(run("catalog", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run_cli("catalog", "--format", "csv").stdout)))
     assert len(rows) == 51  # every URL occurrence of the article
     assert rows[0]["id"] == "agent-install-package"
-    table = run("catalog").stdout
+    table = run_cli("catalog").stdout
     assert "services-prod.symantec.com" in table and table.startswith("catalog ")
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
 
 
 @pytest.mark.real_program
 def test_catalog_internal_lists_every_path_with_its_id() -> None:
-    from sep_egress.catalog.internal import load_internal_catalog
 
     internal = load_internal_catalog()
-    result = run("catalog", "internal", "--format", "json")
+    result = run_cli("catalog", "internal", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["version"] == internal.version
     assert [path["id"] for path in data["paths"]] == [path.id for path in internal.paths]
     https = next(path for path in data["paths"] if path["id"] == "sepm-agent-https")
     assert (https["from_role"], https["to"], https["ports"], https["configurable"]) == ("agent", "sepm", [443], True)
-    table = run("catalog", "internal")
+    table = run_cli("catalog", "internal")
     assert table.returncode == 0 and "sepm-agent-https" in table.stdout and "Not transcribed" in table.stdout
-    csv_out = run("catalog", "internal", "--format", "csv")
+    csv_out = run_cli("catalog", "internal", "--format", "csv")
     assert csv_out.stdout.splitlines()[0].startswith("id,from_role,to,protocol,ports")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import trustme
 
-from sep_egress.cli import main
 from sep_egress.commands.check import _Progress
 from sep_egress.connectivity import (
     CheckResult,
@@ -17,21 +16,9 @@ from sep_egress.connectivity import (
 )
 
 import support
-from loopback import LoopbackOrigin, free_port, tls_context, write_ca
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def rude_proxy(head: bytes) -> LoopbackOrigin:
-    """A "proxy" that answers every request with a fixed head (terminal escape sequences in its reason phrase and
-    headers): the loopback origin, which reads the request head and answers ``reply``."""
-    return LoopbackOrigin(reply=head)
+from loopback import CATALOG_HOST as HOST
+from loopback import LoopbackOrigin, free_port, rude_proxy, tls_context, write_ca
+from support import SELECTION, SEPM, call_main, run_check
 
 
 def test_terminal_escapes_from_a_proxy_are_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,7 +28,7 @@ def test_terminal_escapes_from_a_proxy_are_not_printed(capsys: pytest.CaptureFix
         b"Proxy-Authenticate: \x1b[5mBasic realm=x\r\nContent-Length: 0\r\n\r\n"
     )
     with rude_proxy(head) as proxy:
-        code, out, err = run(
+        code, out, err = call_main(
             ["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", f"http://127.0.0.1:{proxy.port}"],
             capsys,
         )
@@ -55,7 +42,7 @@ def test_terminal_escapes_in_certificate_names_are_not_printed(
 ) -> None:
     hostile = trustme.CA(organization_name="Corp\x1b]0;owned\x07\x1b[2J CA")
     with LoopbackOrigin(tls_context(hostile, "liveupdate.symantec.com")) as origin:
-        code, out, err = run(
+        code, out, err = call_main(
             [
                 "check",
                 *SELECTION,
@@ -77,20 +64,11 @@ def test_terminal_escapes_in_certificate_names_are_not_printed(
     assert "\x1b" not in out + err and "\x07" not in out + err
 
 
-HOST = "liveupdate.symantec.com"
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["check", *SELECTION, *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_exit_0_and_json_when_everything_passes(
     ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with LoopbackOrigin(tls_context(ca, HOST)) as server:
-        code, out, err = run_cli(
+        code, out, err = run_check(
             capsys,
             "--only",
             HOST,
@@ -117,7 +95,7 @@ def test_cli_exit_0_and_json_when_everything_passes(
 
 def test_cli_exit_1_when_intercepted(ca: trustme.CA, ca_file: str, capsys: pytest.CaptureFixture[str]) -> None:
     with LoopbackOrigin(tls_context(ca, HOST)) as server:
-        code, out, _ = run_cli(
+        code, out, _ = run_check(
             capsys, "--only", HOST, "--connect-to", f"{HOST}:443:127.0.0.1:{server.port}", "--ca-file", ca_file
         )
     assert code == 1
@@ -126,7 +104,7 @@ def test_cli_exit_1_when_intercepted(ca: trustme.CA, ca_file: str, capsys: pytes
 
 
 def test_cli_exit_1_when_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
+    code, out, _ = run_check(
         capsys, "--only", HOST, "--resolve", f"{HOST}:127.0.0.1", "--connect-to", f"*:443:127.0.0.1:{free_port()}"
     )
     assert code == 1
@@ -145,7 +123,7 @@ def test_cli_exit_1_when_unreachable(capsys: pytest.CaptureFixture[str]) -> None
     ],
 )
 def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, out, err = run_cli(capsys, *argv)
+    code, out, err = run_check(capsys, *argv)
     assert code == 2
     assert out == ""
     assert err.startswith("sep-egress check: error: ")
@@ -164,9 +142,6 @@ def test_progress_line_counts_and_clears() -> None:
     assert "\rchecked 1/2, 0 failing" in text
     assert "\rchecked 2/2, 1 failing" in text
     assert text.endswith("\r")  # the line is wiped so the shell prompt or table starts clean
-
-
-SEPM = "10.20.0.10/32"
 
 
 @pytest.mark.real_program

@@ -9,22 +9,12 @@ from pathlib import Path
 import pytest
 import trustme
 
-from sep_egress.cli import main
-
+from loopback import CATALOG_HOST as HOST
+from loopback import OTHER_CATALOG_HOST as OTHER
+from loopback import PROXY_PASSWORD as PASSWORD
+from loopback import PROXY_USER as USER
 from loopback import LoopbackOrigin, TestProxy, free_port, running, tls_context, write_ca
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-HOST = "liveupdate.symantec.com"
-OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["check", *SELECTION, *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-USER, PASSWORD = "alice", "s3cret-Pa55"
+from support import run_check
 
 
 @pytest.fixture
@@ -45,7 +35,7 @@ def test_cli_json_through_the_proxy(
     origin = LoopbackOrigin(tls_context(ca, HOST))
     proxy = TestProxy({f"{HOST}:443": ("127.0.0.1", origin.port)}, credentials=(USER, PASSWORD))
     with running(origin), running(proxy):
-        code, out, err = run_cli(
+        code, out, err = run_check(
             capsys, "--only", HOST, "--only", OTHER, "--via", proxy.url, "--public-ca-file", ca_file, "--format", "json"
         )
     assert code == 1, out  # OTHER is denied
@@ -69,7 +59,7 @@ def test_cli_json_through_the_proxy(
 def test_cli_table_says_dns_is_the_proxys(capsys: pytest.CaptureFixture[str]) -> None:
     proxy = TestProxy()
     with running(proxy):
-        code, out, _ = run_cli(capsys, "--only", HOST, "--via", proxy.url)
+        code, out, _ = run_check(capsys, "--only", HOST, "--via", proxy.url)
     assert code == 1
     assert f"Through the proxy {proxy.url}: names are resolved by the proxy" in out
     assert "by proxy" in out
@@ -78,7 +68,7 @@ def test_cli_table_says_dns_is_the_proxys(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_cli_direct_json_has_an_inert_proxy_phase(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(
+    code, out, _ = run_check(
         capsys,
         "--only",
         HOST,
@@ -113,7 +103,7 @@ def test_cli_bad_via_is_a_usage_error(
 ) -> None:
     monkeypatch.delenv("SEP_EGRESS_PROXY_USER", raising=False)
     monkeypatch.delenv("SEP_EGRESS_PROXY_PASSWORD", raising=False)
-    code, out, err = run_cli(capsys, "--only", HOST, *argv)
+    code, out, err = run_check(capsys, "--only", HOST, *argv)
     assert code == 2
     assert out == ""
     assert err.startswith("sep-egress check: error: ")

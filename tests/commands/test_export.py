@@ -18,9 +18,7 @@ from sep_egress.catalog.internal import (
 )
 from sep_egress.cli import main
 
-from support import run_cli
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+from support import SELECTION, SEPM, run_cli
 
 
 def export(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -124,19 +122,13 @@ def test_export_does_not_import_pulumi(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-SEPM = "10.20.0.10/32"
-
-
-run = run_cli
-
-
 @pytest.mark.real_program
 def test_exports_name_the_internal_catalog_version() -> None:
 
     version = load_internal_catalog().version
-    csv_out = run("export", "csv", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    csv_out = run_cli("export", "csv", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
     assert csv_out.returncode == 0, csv_out.stderr
     [row] = [line for line in csv_out.stdout.splitlines() if line.startswith(SEPM)]
     assert row.endswith(f",internal {version}")
-    squid = run("export", "squid", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
+    squid = run_cli("export", "squid", "--mode", "on-prem", "--version", "14.3 RU1", "--internal", f"sepm={SEPM}")
     assert f"and internal catalog {version}." in squid.stdout.splitlines()[0]

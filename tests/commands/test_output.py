@@ -6,20 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from sep_egress.cli import main
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+from support import SELECTION, call_main
 
 
 def test_a_missing_output_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "missing" / "hosts.txt"
-    code, _, err = run(["export", "hosts", *SELECTION, "--output", str(target)], capsys)
+    code, _, err = call_main(["export", "hosts", *SELECTION, "--output", str(target)], capsys)
     assert code == 2
     assert "missing" in err and "directory" in err
 
@@ -33,7 +25,7 @@ def test_output_through_a_symlink_replaces_the_target_atomically(
     real.chmod(0o640)
     link = tmp_path / "squid.conf"
     link.symlink_to(real)
-    code, _, err = run(["export", "squid", *SELECTION, "--output", str(link)], capsys)
+    code, _, err = call_main(["export", "squid", *SELECTION, "--output", str(link)], capsys)
     assert code == 0, err
     assert link.is_symlink() and link.resolve() == real.resolve()
     assert real.read_text(encoding="utf-8").startswith("# Squid include fragment")

@@ -21,9 +21,9 @@ from sep_egress.connectivity import (
     check_target,
 )
 
+from loopback import CATALOG_HOST as HOST
 from loopback import LoopbackOrigin, free_port, tls_context, write_ca
 
-HOST = "liveupdate.symantec.com"
 OTHER = "telemetry.broadcom.com"
 
 

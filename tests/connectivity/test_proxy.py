@@ -24,22 +24,24 @@ import yaml
 from sep_egress.cli import main
 from sep_egress.connectivity import CheckError, Proxy, Target, TrustStores, check_all, check_target
 
+from loopback import CATALOG_HOST as HOST
 from loopback import (
     ORIGIN_REPLY,
     LoopbackOrigin,
     TestProxy,
     find_squid,
     free_port,
+    rude_proxy,
     running,
     running_squid,
     tls_context,
     write_ca,
 )
+from loopback import OTHER_CATALOG_HOST as OTHER
+from loopback import PROXY_PASSWORD as PASSWORD
+from loopback import PROXY_USER as USER
+from support import SELECTION, call_main, run_check
 
-HOST = "liveupdate.symantec.com"
-OTHER = "liveupdate.symantecliveupdate.com"  # in loopback.SQUID_HOSTS, so Squid resolves it too
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-USER, PASSWORD = "alice", "s3cret-Pa55"
 WAIT = 5.0
 
 
@@ -244,12 +246,6 @@ def test_bad_proxy_urls_are_refused(value: str) -> None:
         Proxy.parse(value)
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["check", *SELECTION, *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 # --- the real Squid ------------------------------------------------------------------------------------------------
 
 
@@ -297,7 +293,7 @@ def test_through_squid_the_allowed_host_passes_and_the_other_gets_403(
     try:
         with running(origin), running_squid(squid, workdir, conf.read_text(), proxy_port) as proxy:
             start = time.monotonic()
-            code, out, err = run_cli(
+            code, out, err = run_check(
                 capsys,
                 "--overlay",
                 wide,
@@ -331,12 +327,6 @@ def test_through_squid_the_allowed_host_passes_and_the_other_gets_403(
     assert elapsed < 2 * WAIT
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.parametrize(
     "via",
     [
@@ -349,7 +339,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     ],
 )
 def test_a_bad_proxy_host_is_a_usage_error(via: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", via], capsys)
+    code, _, err = call_main(["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", via], capsys)
     assert code == 2, err
     assert "--via" in err
 
@@ -358,7 +348,7 @@ def test_a_non_utf8_password_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", os.fsdecode(b"pa\xffss"))
-    code, out, err = run(
+    code, out, err = call_main(
         ["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", "http://alice@127.0.0.1:9"], capsys
     )
     assert code == 2, out
@@ -378,17 +368,11 @@ def test_a_non_utf8_password_is_a_usage_error(
     ],
 )
 def test_a_password_on_the_command_line_is_never_repeated(via: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["check", *SELECTION, "--via", via], capsys)
+    code, out, err = call_main(["check", *SELECTION, "--via", via], capsys)
     assert code == 2
     assert "pa" not in (out + err).replace("password", "").replace("SEP_EGRESS_PROXY_PASSWORD", "").replace(
         "path", ""
     ), err
-
-
-def rude_proxy(head: bytes) -> LoopbackOrigin:
-    """A "proxy" that answers every request with a fixed head (terminal escape sequences in its reason phrase and
-    headers): the loopback origin, which reads the request head and answers ``reply``."""
-    return LoopbackOrigin(reply=head)
 
 
 def test_a_proxy_that_echoes_the_credentials_cannot_put_them_in_the_report(
@@ -405,7 +389,7 @@ def test_a_proxy_that_echoes_the_credentials_cannot_put_them_in_the_report(
     monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", password)
     with rude_proxy(head) as proxy:
         for output in ("table", "json"):
-            code, out, err = run(
+            code, out, err = call_main(
                 [
                     "check",
                     *SELECTION,

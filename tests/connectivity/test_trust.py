@@ -16,9 +16,8 @@ from sep_egress.connectivity import (
     der_names,
 )
 
+from loopback import CATALOG_HOST as HOST
 from loopback import LoopbackOrigin, tls_context, write_ca
-
-HOST = "liveupdate.symantec.com"
 
 
 def test_der_names_match_cryptography(ca: trustme.CA) -> None:

@@ -15,6 +15,8 @@ from sep_egress.errors import SepEgressError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
+from support import CLOUD, NAT_OPTIONS, NETWORK
+
 pytestmark = pytest.mark.pulumi
 
 
@@ -51,9 +53,6 @@ def test_nat_and_private_access_projects_are_project_ids() -> None:
         StoragePrivateAccess.prepare(
             {"selection": selection, "options": {"networks": ["projects/p/global/networks/n"], "project": "a b"}}
         )
-
-
-NETWORK = "projects/p/global/networks/vpc"
 
 
 @pytest.mark.parametrize(
@@ -127,12 +126,6 @@ def test_nat_and_pga_inputs_are_validated() -> None:
             record=record,
         )
     assert record.resources == []
-
-
-CLOUD = {"mode": "cloud", "version": "14.3 RU1"}
-
-
-NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
 
 
 @pytest.mark.parametrize(

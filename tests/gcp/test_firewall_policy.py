@@ -14,11 +14,11 @@ from sep_egress.compile.gcp.options import KIND_ROLES
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
+from support import ASSOCIATION, CLOUD, NAT_OPTIONS, NETWORK, assert_conforms_to_sdk
+
 pytestmark = pytest.mark.pulumi
 
-NETWORK = "projects/p/global/networks/vpc"
 POLICY = "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules"
-ASSOCIATION = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"
 
 
 def targets_for(plan: EgressPlan) -> dict[str, Any]:
@@ -118,10 +118,6 @@ def test_regional_and_hierarchical_scopes(
         assert all(rule["targetResources"] == [NETWORK] for rule in policy.inputs["rules"])
     else:
         assert policy.inputs["region"] == "europe-west1"
-
-
-CLOUD = {"mode": "cloud", "version": "14.3 RU1"}
-NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
 
 
 def test_the_default_deny_warning_reaches_the_stack_outputs(cloud_plan: EgressPlan) -> None:
@@ -234,15 +230,6 @@ def test_an_existing_policy_gets_rules_in_its_band_and_nothing_else(
     codes = {warning["code"] for warning in component["warnings"]}
     assert "gcp-existing-policy-band" in codes
     assert ("gcp-enforcement-order" in codes) == (scope != "folder")
-
-
-def assert_conforms_to_sdk(inputs: dict[str, Any], typed_dict: str) -> None:
-    """The registered (camelCase) keys are fields of the pulumi-gcp SDK's input type."""
-    import pulumi_gcp.compute._inputs as sdk_inputs
-
-    fields = getattr(sdk_inputs, typed_dict).__annotations__
-    camel = {name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:]) for name in fields}
-    assert set(inputs) <= camel, (typed_dict, set(inputs) - camel)
 
 
 @pytest.mark.real_program

@@ -12,7 +12,7 @@ from sep_egress.catalog import EgressPlan
 from sep_egress.gcp import EgressNat
 from sep_egress.mock_engine import run_program
 
-from support import ROOT
+from support import NAT_OPTIONS, NETWORK, ROOT, assert_conforms_to_sdk
 
 pytestmark = pytest.mark.pulumi
 
@@ -49,9 +49,6 @@ def test_a_subnetwork_ranges_entry_must_choose_its_ranges() -> None:
     ]
     # A name only known at deployment (an Output) is accepted, as its type says.
     EgressNat.prepare(args({"name": pulumi.Output.from_input("gke-nodes"), "primary_range": True}))
-
-
-NETWORK = "projects/p/global/networks/vpc"
 
 
 def test_nat_registers_addresses_router_and_rules(hybrid_plan: EgressPlan) -> None:
@@ -108,18 +105,6 @@ def test_nat_rules_for_declared_destinations(catalog: Any) -> None:
         "https://www.googleapis.com/compute/v1/projects/test/nat-sep-egress-rule-10-1"
     ]
     assert set(rule["action"]["sourceNatActiveIps"]).isdisjoint(nat.inputs["natIps"])
-
-
-NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
-
-
-def assert_conforms_to_sdk(inputs: dict[str, Any], typed_dict: str) -> None:
-    """The registered (camelCase) keys are fields of the pulumi-gcp SDK's input type."""
-    import pulumi_gcp.compute._inputs as sdk_inputs
-
-    fields = getattr(sdk_inputs, typed_dict).__annotations__
-    camel = {name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:]) for name in fields}
-    assert set(inputs) <= camel, (typed_dict, set(inputs) - camel)
 
 
 def test_an_existing_router_gets_only_the_nat_scoped_to_the_sep_ranges(hybrid_plan: EgressPlan) -> None:

@@ -13,6 +13,8 @@ from sep_egress.compile.gcp import GcpSpecError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
+from support import ASSOCIATION, CLOUD, NAT_OPTIONS, NETWORK
+
 pytestmark = pytest.mark.pulumi
 
 VPC = "projects/p/global/networks/from-another-stack"
@@ -66,18 +68,6 @@ def test_warnings_never_name_the_stand_in_of_an_output() -> None:
     assert any("the associated networks" in message for message in messages)
     assert any("a subnetwork given as a pulumi.Output" in message for message in messages)
     assert not any("pulumi-output" in message for message in messages), messages
-
-
-NETWORK = "projects/p/global/networks/vpc"
-
-
-ASSOCIATION = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"
-
-
-CLOUD = {"mode": "cloud", "version": "14.3 RU1"}
-
-
-NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
 
 
 def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan) -> None:

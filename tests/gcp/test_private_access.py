@@ -13,9 +13,9 @@ from sep_egress.errors import SepEgressError
 from sep_egress.gcp import StoragePrivateAccess
 from sep_egress.mock_engine import run_program
 
-pytestmark = pytest.mark.pulumi
+from support import NETWORK
 
-NETWORK = "projects/p/global/networks/vpc"
+pytestmark = pytest.mark.pulumi
 
 
 @pytest.mark.parametrize(("storage", "count"), [("both", 4), ("gcp", 4), ("aws", 0)])

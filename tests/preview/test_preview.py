@@ -72,14 +72,7 @@ def test_each_control_allows_exactly_the_plan(stack: str) -> None:
 
 @pytest.mark.real_program
 def test_preview_json_contract() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("preview", "--stack", "prod", "--format", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert {"stack", "resources", "warnings"} <= set(document)
@@ -195,14 +188,7 @@ def git(project: Path, *args: str) -> None:
 
 def preview_cli(project: Path, *args: str) -> str:
     """``sep-egress preview --stack prod ARGS`` in ``project``; fails the test with its stderr if it fails."""
-    result = subprocess.run(
-        [sys.executable, "-m", "sep_egress", "preview", "--stack", "prod", *args],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-        check=False,
-    )
+    result = run_cli("preview", "--stack", "prod", *args, cwd=project, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -249,14 +235,7 @@ def test_base_diff_shows_the_host_a_change_adds_and_what_it_replaces(tmp_path: P
 
 @pytest.mark.real_program
 def test_an_unknown_base_revision_is_a_clear_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sep_egress", "preview", "--stack", "dev", "--base", "no-such-ref"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("preview", "--stack", "dev", "--base", "no-such-ref")
     assert result.returncode == 2
     assert "--base no-such-ref: cannot read that revision" in result.stderr
 
@@ -367,19 +346,16 @@ def test_overlay_text_cannot_close_the_markdown_details() -> None:
     assert "Nothing to see" not in html
 
 
-run = run_cli
-
-
 @pytest.mark.real_program
 def test_the_preview_runs_the_program_main_names_and_says_when_there_is_none(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "app").mkdir(parents=True)
     (project / "Pulumi.yaml").write_text("name: other\nruntime: python\nmain: app/\n", encoding="utf-8")
     shutil.copy(ROOT / "stacks" / "Pulumi.dev.yaml", project / "Pulumi.dev.yaml")
-    missing = run("preview", "--stack", "dev", "--project-dir", str(project))
+    missing = run_cli("preview", "--stack", "dev", "--project-dir", str(project))
     assert missing.returncode == 2 and "no Python program" in missing.stderr and "Traceback" not in missing.stderr
     shutil.copy(ROOT / "__main__.py", project / "app" / "__main__.py")
-    found = run("preview", "--stack", "dev", "--project-dir", str(project), "--format", "json")
+    found = run_cli("preview", "--stack", "dev", "--project-dir", str(project), "--format", "json")
     assert found.returncode == 0, found.stderr
     assert '"aws:networkfirewall/ruleGroup:RuleGroup"' in found.stdout
 

@@ -26,7 +26,7 @@ from sep_egress.arguments import INPUT, InputStr, InputStrItems
 from sep_egress.errors import SepEgressError
 from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 
-from support import ROOT
+from support import NETWORK, ROOT
 
 pytestmark = pytest.mark.pulumi
 
@@ -37,7 +37,6 @@ TOKENS = {
     "sep-egress:index:EgressNat",
     "sep-egress:index:StoragePrivateAccess",
 }
-NETWORK = "projects/p/global/networks/vpc"
 
 
 @pytest.fixture(scope="module")

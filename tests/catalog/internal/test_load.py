@@ -3,13 +3,8 @@ ids that never collide with the vendor catalog's."""
 
 from __future__ import annotations
 
-import pytest
-
 from sep_egress.catalog import Catalog
-from sep_egress.catalog.internal import (
-    InternalCatalog,
-    load_internal_catalog,
-)
+from sep_egress.catalog.internal import InternalCatalog
 
 from support import ROOT
 
@@ -49,11 +44,6 @@ DOCUMENTED: tuple[tuple[str, str, str, str, tuple[int, ...], bool, bool, str, tu
     ("clients-push-mac", "sepm", "clients", "tcp", (22,), False, True, "techdocs-ports",
      ("TCP 22", "Mac", "Non configurable", "Toutes")),
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
 
 
 def test_every_documented_path_is_in_the_file_as_the_documentation_states_it(internal: InternalCatalog) -> None:

@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sep_egress.catalog import Catalog, EgressPlan, select
+from sep_egress.catalog import Catalog
 from sep_egress.catalog.internal import (
-    INTERNAL_CATALOG_PATH,
-    InternalCatalog,
     InternalDestinations,
     destinations_from_config,
     destinations_from_flags,
@@ -21,24 +19,7 @@ from sep_egress.catalog.internal import (
 )
 from sep_egress.errors import CatalogError, SelectionError
 
-SEPM = "10.20.0.10/32"
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
-
-
-def hybrid(
-    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
-) -> EgressPlan:
-    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
-
-
-def raw_file() -> dict[str, Any]:
-    data = yaml.safe_load(INTERNAL_CATALOG_PATH.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+from support import SEPM, hybrid, raw_file
 
 
 @pytest.mark.parametrize(

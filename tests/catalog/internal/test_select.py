@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
+from sep_egress.catalog import Catalog, SourcedOverlay, parse_overlay, select
 from sep_egress.catalog.internal import (
-    INTERNAL_CATALOG_PATH,
-    InternalCatalog,
     InternalDestinations,
     destinations_from_config,
     load_internal_catalog,
 )
 from sep_egress.errors import SelectionError
 
-SEPM = "10.20.0.10/32"
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
-
-
-def hybrid(
-    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
-) -> EgressPlan:
-    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
-
-
-def raw_file() -> dict[str, Any]:
-    data = yaml.safe_load(INTERNAL_CATALOG_PATH.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+from support import SEPM, hybrid, raw_file
 
 
 def test_without_internal_destinations_nothing_new_is_allowed(catalog: Catalog) -> None:

@@ -15,7 +15,7 @@ from sep_egress.catalog.cache import CacheFormatError
 from sep_egress.catalog.vendor.codec import catalog_from_json, catalog_to_json
 from sep_egress.catalog.vendor.load import _write_cache
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
+from support import SELECTION
 
 
 @pytest.mark.real_program

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,25 +13,12 @@ from sep_egress.cli import main
 from sep_egress.errors import CatalogError
 
 from renderings import replace_once
-
-GOOD_ENTRY = {
-    "id": "corp-updates",
-    "role": "agent",
-    "usage": {"en": "Internal mirror"},
-    "urls": ["https://updates.corp.example.com"],
-    "ports": [443],
-}
-
-
-def write(tmp_path: Path, document: object, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+from support import GOOD_ENTRY, SELECTION, call_main, overlay_file, write_yaml
 
 
 def overlay_error(tmp_path: Path, **changes: object) -> str:
     entry = {**GOOD_ENTRY, **changes}
-    path = write(tmp_path, {"entries": [entry]})
+    path = write_yaml(tmp_path, {"entries": [entry]})
     with pytest.raises(CatalogError) as caught:
         load_overlay(path)
     message = str(caught.value)
@@ -41,7 +27,7 @@ def overlay_error(tmp_path: Path, **changes: object) -> str:
 
 
 def test_a_good_overlay_loads(tmp_path: Path) -> None:
-    overlay = load_overlay(write(tmp_path, {"entries": [GOOD_ENTRY], "exclude": ["agent-symqual"]}))
+    overlay = load_overlay(write_yaml(tmp_path, {"entries": [GOOD_ENTRY], "exclude": ["agent-symqual"]}))
     assert overlay.entries[0].urls[0].host == "updates.corp.example.com"
 
 
@@ -77,13 +63,13 @@ def test_each_kind_of_bad_entry_is_named(tmp_path: Path, changes: dict[str, obje
 
 def test_an_entry_without_destinations_is_refused(tmp_path: Path) -> None:
     entry = {key: value for key, value in GOOD_ENTRY.items() if key != "urls"}
-    path = write(tmp_path, {"entries": [entry]})
+    path = write_yaml(tmp_path, {"entries": [entry]})
     with pytest.raises(CatalogError, match="needs 'urls' or 'cidrs'"):
         load_overlay(path)
 
 
 def test_duplicate_ids_are_named_with_both_positions(tmp_path: Path) -> None:
-    path = write(tmp_path, {"entries": [GOOD_ENTRY, GOOD_ENTRY]})
+    path = write_yaml(tmp_path, {"entries": [GOOD_ENTRY, GOOD_ENTRY]})
     with pytest.raises(
         CatalogError, match=r"entry 'corp-updates', field 'id': duplicate id \(entries\[0\] and \[1\]\)"
     ):
@@ -93,7 +79,7 @@ def test_duplicate_ids_are_named_with_both_positions(tmp_path: Path) -> None:
 def test_every_problem_of_a_file_is_listed_at_once(tmp_path: Path) -> None:
     bad_one = {**GOOD_ENTRY, "id": "one", "ports": [0]}
     bad_two = {**GOOD_ENTRY, "id": "two", "role": "nobody"}
-    path = write(tmp_path, {"entries": [bad_one, bad_two]})
+    path = write_yaml(tmp_path, {"entries": [bad_one, bad_two]})
     with pytest.raises(CatalogError) as caught:
         load_overlay(path)
     assert len(caught.value.problems) == 2
@@ -103,32 +89,17 @@ def test_every_problem_of_a_file_is_listed_at_once(tmp_path: Path) -> None:
 def test_a_modified_catalog_must_keep_its_history_consistent(tmp_path: Path) -> None:
     document = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
     document["entries"].append({**GOOD_ENTRY, "id": "agent-new"})
-    path = write(tmp_path, document, "catalog.yaml")
+    path = write_yaml(tmp_path, document, "catalog.yaml")
     with pytest.raises(CatalogError, match="entries never recorded as added: agent-new"):
         load_catalog(path)
     document["changes"].append(
         {"version": "2026.12.01", "date": "2026-12-01", "summary": "new mirror", "added": ["agent-new"]}
     )
-    path = write(tmp_path, document, "catalog.yaml")
+    path = write_yaml(tmp_path, document, "catalog.yaml")
     with pytest.raises(CatalogError, match="last change must be for version"):
         load_catalog(path)
     document["version"] = "2026.12.01"
-    assert load_catalog(write(tmp_path, document, "catalog.yaml")).version == "2026.12.01"
-
-
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def overlay(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+    assert load_catalog(write_yaml(tmp_path, document, "catalog.yaml")).version == "2026.12.01"
 
 
 @pytest.mark.parametrize(
@@ -144,12 +115,12 @@ def test_a_cidr_with_a_zone_id_or_any_extra_text_is_refused(
     cidr: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     escaped = cidr.encode("unicode_escape").decode("ascii")
-    path = overlay(
+    path = overlay_file(
         tmp_path,
         "entries:\n  - id: corp-net\n    role: agent\n    usage: {en: x}\n"
         f'    cidrs: ["{escaped}"]\n    ports: [443]\n',
     )
-    code, out, err = run(["plan", *SELECTION, "--overlay", str(path)], capsys)
+    code, out, err = call_main(["plan", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2, out
     assert "corp-net" in err and "cidrs" in err
 
@@ -157,10 +128,10 @@ def test_a_cidr_with_a_zone_id_or_any_extra_text_is_refused(
 @pytest.mark.parametrize("entry_id", ["corp-x\n", "corp-x\u2028", "corp\u0131"])
 def test_an_entry_id_is_matched_whole(entry_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     escaped = entry_id.encode("unicode_escape").decode("ascii")
-    path = overlay(
+    path = overlay_file(
         tmp_path, f'entries:\n  - id: "{escaped}"\n    role: agent\n    usage: {{en: x}}\n    urls: [a.example.com]\n'
     )
-    code, _, err = run(["plan", *SELECTION, "--overlay", str(path)], capsys)
+    code, _, err = call_main(["plan", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 2
     assert "not a valid id" in err
 
@@ -171,12 +142,12 @@ def test_free_text_with_line_breaks_or_controls_is_refused(
     field: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     escaped = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
-    path = overlay(
+    path = overlay_file(
         tmp_path,
         "entries:\n  - id: corp-x\n    role: agent\n    usage: {en: x}\n    urls: [a.example.com]\n"
         f'    {field}: "{escaped}"\n',
     )
-    code, out, err = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
+    code, out, err = call_main(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
     assert code == 2, out
     assert f"field '{field}'" in err
 

@@ -13,6 +13,8 @@ from sep_egress.catalog import Catalog, EgressPlan, load_catalog, load_overlay, 
 from sep_egress.catalog.vendor.select import SourcedOverlay
 from sep_egress.errors import CatalogError, SelectionError
 
+from support import GOOD_ENTRY, write_yaml
+
 
 def hosts(plan: EgressPlan, port: int | None = None) -> set[str]:
     return {rule.host for rule in plan.allow if port is None or rule.port == port}
@@ -237,26 +239,11 @@ def test_a_rule_is_unchanged_when_an_unrelated_entry_changes(catalog: Catalog, t
     assert set(base.allow) <= set(more.allow)
 
 
-GOOD_ENTRY = {
-    "id": "corp-updates",
-    "role": "agent",
-    "usage": {"en": "Internal mirror"},
-    "urls": ["https://updates.corp.example.com"],
-    "ports": [443],
-}
-
-
-def write(tmp_path: Path, document: object, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def test_overlay_ids_and_exclusions_are_checked_against_the_catalog(tmp_path: Path) -> None:
     catalog = load_catalog()
-    clash = load_overlay(write(tmp_path, {"entries": [{**GOOD_ENTRY, "id": "agent-reputation"}]}))
+    clash = load_overlay(write_yaml(tmp_path, {"entries": [{**GOOD_ENTRY, "id": "agent-reputation"}]}))
     with pytest.raises(CatalogError, match="entry 'agent-reputation', field 'id': id already defined in the catalog"):
         select(catalog, mode="on-prem", version="14.3 RU1", overlays=[SourcedOverlay("clash.yaml", clash)])
-    typo = load_overlay(write(tmp_path, {"exclude": ["agent-reputaton"]}))
+    typo = load_overlay(write_yaml(tmp_path, {"exclude": ["agent-reputaton"]}))
     with pytest.raises(CatalogError, match=r"typo.yaml: field 'exclude\[0\]': no entry 'agent-reputaton'"):
         select(catalog, mode="on-prem", version="14.3 RU1", overlays=[SourcedOverlay("typo.yaml", typo)])

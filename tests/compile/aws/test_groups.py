@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
+from sep_egress.catalog import Catalog, EgressPlan, select
 from sep_egress.compile.aws import (
     MAX_RULES_STRING_BYTES,
     MAX_STATEFUL_GROUP_CAPACITY,
@@ -18,29 +18,13 @@ from sep_egress.compile.aws import (
     compile_network_firewall,
 )
 
-SOURCES: dict[str, list[str]] = {
-    "agent": ["10.10.0.0/16", "10.12.0.0/16"],
-    "agent-cloud": ["10.11.0.0/16"],
-    "sepm": ["10.20.0.10/32"],
-    "sepm-cloud": ["10.21.0.0/24"],
-    "console": ["192.168.50.0/24", "2001:db8:50::/48"],
-}
-
-
-def sources_for(plan: EgressPlan) -> dict[str, list[str]]:
-    return {role: SOURCES[role] for role in plan.roles}
+from support import sources_for, with_overlay
 
 
 def host_entry(
     entry_id: str, urls: list[str], role: str = "agent", ports: list[int] | None = None, **extra: Any
 ) -> dict[str, Any]:
     return {"id": entry_id, "role": role, "usage": {"en": "test entry"}, "urls": urls, "ports": ports or [443], **extra}
-
-
-def with_overlay(catalog: Catalog, entries: list[dict[str, Any]], **selection: Any) -> EgressPlan:
-    overlay = SourcedOverlay("test-overlay.yaml", parse_overlay({"entries": entries}, "test-overlay.yaml"))
-    arguments: dict[str, Any] = {"mode": "hybrid", "version": "14.3 RU1", "roles": ["console"], **selection}
-    return select(catalog, overlays=[overlay], **arguments)
 
 
 def test_adding_one_host_changes_one_line_of_one_group(catalog: Catalog) -> None:

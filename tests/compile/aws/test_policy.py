@@ -4,29 +4,9 @@ exceptions, HOME_NET) and what it reports."""
 from __future__ import annotations
 
 from sep_egress.catalog import EgressPlan
-from sep_egress.compile.aws import (
-    AwsEgressSpec,
-    compile_network_firewall,
-)
+from sep_egress.compile.aws import compile_network_firewall
 
-SOURCES: dict[str, list[str]] = {
-    "agent": ["10.10.0.0/16", "10.12.0.0/16"],
-    "agent-cloud": ["10.11.0.0/16"],
-    "sepm": ["10.20.0.10/32"],
-    "sepm-cloud": ["10.21.0.0/24"],
-    "console": ["192.168.50.0/24", "2001:db8:50::/48"],
-}
-
-
-FAKE_ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/{}"
-
-
-def sources_for(plan: EgressPlan) -> dict[str, list[str]]:
-    return {role: SOURCES[role] for role in plan.roles}
-
-
-def arns(spec: AwsEgressSpec) -> dict[str, str]:
-    return {group.key: FAKE_ARN.format(group.name) for group in spec.groups}
+from support import SOURCES, arns, sources_for
 
 
 def test_policy_is_strict_with_app_layer_defaults_reject_on_stream_exceptions_and_home_net(

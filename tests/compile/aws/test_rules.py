@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import suricataparser
 
-from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, parse_overlay, select
-from sep_egress.catalog.internal import (
-    InternalCatalog,
-    InternalDestinations,
-    destinations_from_config,
-    load_internal_catalog,
-)
+from sep_egress.catalog import Catalog, EgressPlan, select
+from sep_egress.catalog.internal import destinations_from_config
 from sep_egress.compile.aws import (
     MAX_RULES_STRING_BYTES,
     MAX_SURICATA_RULE_CHARS,
@@ -24,28 +17,7 @@ from sep_egress.compile.aws import (
 )
 from sep_egress.compile.aws.evaluate import Connection, NetworkFirewallModel
 
-SOURCES: dict[str, list[str]] = {
-    "agent": ["10.10.0.0/16", "10.12.0.0/16"],
-    "agent-cloud": ["10.11.0.0/16"],
-    "sepm": ["10.20.0.10/32"],
-    "sepm-cloud": ["10.21.0.0/24"],
-    "console": ["192.168.50.0/24", "2001:db8:50::/48"],
-}
-
-
-def sources_for(plan: EgressPlan) -> dict[str, list[str]]:
-    return {role: SOURCES[role] for role in plan.roles}
-
-
-def with_overlay(catalog: Catalog, entries: list[dict[str, Any]], **selection: Any) -> EgressPlan:
-    overlay = SourcedOverlay("test-overlay.yaml", parse_overlay({"entries": entries}, "test-overlay.yaml"))
-    arguments: dict[str, Any] = {"mode": "hybrid", "version": "14.3 RU1", "roles": ["console"], **selection}
-    return select(catalog, overlays=[overlay], **arguments)
-
-
-@pytest.fixture(params=["on_prem_plan", "hybrid_plan", "cloud_plan"])
-def plan(request: pytest.FixtureRequest) -> EgressPlan:
-    return request.getfixturevalue(request.param)
+from support import SEPM, hybrid, sources_for, with_overlay
 
 
 @pytest.mark.real_program
@@ -214,10 +186,7 @@ def test_sid_collisions_are_resolved_deterministically(monkeypatch: pytest.Monke
     assert aws_rules.assign_sids(list(reversed(identities))) == first
 
 
-SEPM = "10.20.0.10/32"
-
-
-SOURCES = {
+EVALUATION_SOURCES = {
     "agent": ["10.10.0.0/16"],
     "agent-cloud": ["10.10.0.0/16"],
     "sepm": ["10.20.0.10/32"],
@@ -229,23 +198,12 @@ SOURCES = {
 AGENT, CONSOLE = "10.10.1.5", "10.30.0.5"
 
 
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
-
-
-def hybrid(
-    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
-) -> EgressPlan:
-    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
-
-
 @pytest.mark.parametrize("style", ["suricata", "domain-list"])
 def test_aws_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog, style: str) -> None:
     options = AwsFirewallOptions(style=style)
-    without = NetworkFirewallModel.from_spec(compile_network_firewall(hybrid(catalog), SOURCES, options))
+    without = NetworkFirewallModel.from_spec(compile_network_firewall(hybrid(catalog), EVALUATION_SOURCES, options))
     plan = hybrid(catalog, destinations_from_config({"sepm": [SEPM]}))
-    model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, SOURCES, options))
+    model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, EVALUATION_SOURCES, options))
     granted = [
         Connection(AGENT, 443, "10.20.0.10", "tcp", "tls", "sepm.corp.example"),
         Connection(AGENT, 443, "10.20.0.10", "tcp", "other", None),

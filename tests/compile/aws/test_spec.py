@@ -11,27 +11,13 @@ from botocore.validate import ParamValidator
 
 from sep_egress.catalog import EgressPlan
 from sep_egress.compile.aws import (
-    AwsEgressSpec,
     AwsFirewallOptions,
     compile_network_firewall,
 )
 
+from support import arns, sources_for
+
 pytestmark = pytest.mark.real_program
-
-SOURCES: dict[str, list[str]] = {
-    "agent": ["10.10.0.0/16", "10.12.0.0/16"],
-    "agent-cloud": ["10.11.0.0/16"],
-    "sepm": ["10.20.0.10/32"],
-    "sepm-cloud": ["10.21.0.0/24"],
-    "console": ["192.168.50.0/24", "2001:db8:50::/48"],
-}
-
-
-FAKE_ARN = "arn:aws:network-firewall:us-east-1:123456789012:stateful-rulegroup/{}"
-
-
-def sources_for(plan: EgressPlan) -> dict[str, list[str]]:
-    return {role: SOURCES[role] for role in plan.roles}
 
 
 def model_problems(value: Any, shape: Any, where: str = "") -> list[str]:
@@ -69,18 +55,9 @@ def assert_valid(request: dict[str, Any], shape: Any) -> None:
     assert model_problems(request, shape) == []
 
 
-def arns(spec: AwsEgressSpec) -> dict[str, str]:
-    return {group.key: FAKE_ARN.format(group.name) for group in spec.groups}
-
-
 @pytest.fixture(scope="module")
 def network_firewall_model() -> Any:
     return botocore.session.get_session().get_service_model("network-firewall")
-
-
-@pytest.fixture(params=["on_prem_plan", "hybrid_plan", "cloud_plan"])
-def plan(request: pytest.FixtureRequest) -> EgressPlan:
-    return request.getfixturevalue(request.param)
 
 
 @pytest.mark.parametrize("style", ["suricata", "domain-list"])

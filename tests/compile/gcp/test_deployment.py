@@ -8,17 +8,12 @@ from sep_egress.catalog import EgressPlan
 from sep_egress.compile.gcp import (
     FirewallOptions,
     GcpSpecError,
-    NatOptions,
     PrivateAccessOptions,
     compile_gcp,
     parse_targets,
 )
 
-NETWORK = "projects/p/global/networks/vpc"
-
-
-def nat_options(**changes: object) -> NatOptions:
-    return NatOptions(region="europe-west1", network=NETWORK, subnetworks=("workloads",), **changes)  # type: ignore[arg-type]
+from support import NETWORK, nat_options
 
 
 def test_compile_gcp_keeps_the_pga_rule_and_routes_together(cloud_plan: EgressPlan) -> None:

@@ -58,7 +58,7 @@ def scopes() -> list[FirewallOptions]:
     ]
 
 
-def nat_options() -> list[NatOptions]:
+def nat_cases() -> list[NatOptions]:
     """A new router translating whole subnets, and an existing router translating chosen ranges only."""
     return [
         NatOptions(region="europe-west1", network=NETWORK, subnetworks=("workloads",)),
@@ -90,7 +90,7 @@ def test_bodies_validate_against_the_discovery_documents(
     targets = parse_targets({machine: {kind: [values(index)]} for index, machine in enumerate(kinds)})
     compute = validator("compute.v1.json")
     dns = validator("dns.v1.json")
-    for firewall, nat in itertools.product(scopes(), nat_options()):
+    for firewall, nat in itertools.product(scopes(), nat_cases()):
         spec = compile_gcp(
             plan,
             targets,

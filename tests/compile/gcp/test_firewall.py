@@ -8,17 +8,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from typing import Any
 
 import pytest
 
 from sep_egress.catalog import Catalog, EgressPlan, SourcedOverlay, select
-from sep_egress.catalog.internal import (
-    InternalCatalog,
-    InternalDestinations,
-    destinations_from_config,
-    load_internal_catalog,
-)
+from sep_egress.catalog.internal import destinations_from_config
 from sep_egress.catalog.vendor.load import parse_overlay
 from sep_egress.catalog.vendor.plan import AllowRule
 from sep_egress.compile.gcp import MACHINE_KINDS, FirewallOptions, GcpSpecError, diff_rules, parse_targets
@@ -35,9 +29,7 @@ from sep_egress.compile.gcp.firewall import (
 )
 from sep_egress.compile.gcp.options import KIND_ROLES
 
-from support import ROOT
-
-NETWORK = "projects/p/global/networks/vpc"
+from support import NETWORK, ROOT, SEPM, hybrid
 
 
 def plan_kinds(plan: EgressPlan) -> list[str]:
@@ -485,20 +477,6 @@ def test_internal_looking_overlay_names_warn_about_forwarding_zones(hybrid_plan:
     assert "forwarding zone" in warning.message and "'cidrs' entry" in warning.message
     plain = compile_firewall_policy(hybrid_plan, tag_targets(hybrid_plan), options())
     assert "gcp-fqdn-internal-name" not in {warning.code for warning in plain.warnings}
-
-
-SEPM = "10.20.0.10/32"
-
-
-@pytest.fixture(scope="module")
-def internal() -> InternalCatalog:
-    return load_internal_catalog()
-
-
-def hybrid(
-    catalog: Catalog, internal: InternalDestinations | dict[str, Any] | None = None, **kwargs: Any
-) -> EgressPlan:
-    return select(catalog, mode="hybrid", roles=["console"], version="14.3 RU1", internal=internal, **kwargs)
 
 
 def test_gcp_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog) -> None:

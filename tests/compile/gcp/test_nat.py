@@ -18,11 +18,7 @@ from sep_egress.compile.gcp import (
 from sep_egress.compile.gcp.discovery import nat_limit_errors
 from sep_egress.compile.gcp.nat import NatRuleSpec, check_nat_rules, compile_nat_gateway
 
-NETWORK = "projects/p/global/networks/vpc"
-
-
-def nat_options(**changes: object) -> NatOptions:
-    return NatOptions(region="europe-west1", network=NETWORK, subnetworks=("workloads",), **changes)  # type: ignore[arg-type]
+from support import NETWORK, nat_options
 
 
 def plan_with_destinations(catalog: Catalog, *entries: tuple[str, list[str], list[int]]) -> EgressPlan:

@@ -14,7 +14,7 @@ from sep_egress.compile.gcp import (
 )
 from sep_egress.compile.gcp.private_access import PRIVATE_GOOGLE_ACCESS_ADDRESSES, compile_private_access
 
-NETWORK = "projects/p/global/networks/vpc"
+from support import NETWORK
 
 
 @pytest.mark.parametrize(("storage", "enabled"), [("both", True), ("gcp", True), ("aws", False)])

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
 
-from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, load_overlay, select
-from sep_egress.cli import main
+from sep_egress.catalog import EgressPlan
 from sep_egress.compile.proxy import (
     CSV_COLUMNS,
     csv_list,
     host_list,
 )
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def overlay_file(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+from support import SELECTION, call_main, overlay_file
 
 
 def test_csv_cells_cannot_start_a_formula(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,9 +29,9 @@ def test_csv_cells_cannot_start_a_formula(tmp_path: Path, capsys: pytest.Capture
             urls: ["https://a.example.com/=1+1"]
         """,
     )
-    code, out, err = run(["catalog", "--format", "csv"], capsys)
+    code, out, err = call_main(["catalog", "--format", "csv"], capsys)
     assert code == 0, err
-    code, out, err = run(["export", "csv", *SELECTION, "--overlay", str(path)], capsys)
+    code, out, err = call_main(["export", "csv", *SELECTION, "--overlay", str(path)], capsys)
     assert code == 0, err
     import csv
     import io
@@ -54,35 +39,6 @@ def test_csv_cells_cannot_start_a_formula(tmp_path: Path, capsys: pytest.Capture
     for row in csv.reader(io.StringIO(out)):
         for cell in row:
             assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
-
-
-def overlay(tmp_path: Path, document: dict[str, object]) -> SourcedOverlay:
-    path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return SourcedOverlay(str(path), load_overlay(path))
-
-
-@pytest.fixture
-def suffix_plan(tmp_path: Path) -> EgressPlan:
-    document = {
-        "entries": [
-            {
-                "id": "corp-suffix",
-                "role": "agent",
-                "usage": {"en": "test"},
-                "domain_suffix": True,
-                "urls": ["https://*.symantec.com"],
-            },
-            {
-                "id": "corp-relay",
-                "role": "agent",
-                "usage": {"en": "test"},
-                "cidrs": ["10.8.0.0/24"],
-                "ports": [8443],
-            },
-        ]
-    }
-    return select(load_catalog(), mode="on-prem", version="14.3 RU1", overlays=[overlay(tmp_path, document)])
 
 
 def test_host_list_forms(suffix_plan: EgressPlan) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import pytest
 import yaml
 
 from sep_egress.catalog import EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
-from sep_egress.cli import main
 from sep_egress.compile.proxy import ProxyExportError, pac_file, pac_route
+
+from support import SELECTION, call_main, overlay_file
 
 PROXY = "PROXY proxy.corp.example:3128"
 
@@ -35,7 +35,7 @@ def route(pac: str, url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def suffix_plan(tmp_path_factory: pytest.TempPathFactory) -> EgressPlan:
+def hybrid_suffix_plan(tmp_path_factory: pytest.TempPathFactory) -> EgressPlan:
     document = {
         "entries": [
             {
@@ -80,8 +80,8 @@ def test_exact_names_never_match_lookalikes(hybrid_plan: EgressPlan) -> None:
 
 @pytest.mark.real_program
 @pytest.mark.usefixtures("engine")
-def test_suffix_names_match_subdomains_only(suffix_plan: EgressPlan) -> None:
-    pac = pac_file(suffix_plan, route="DIRECT", default="PROXY inspect.corp.example:8080")
+def test_suffix_names_match_subdomains_only(hybrid_suffix_plan: EgressPlan) -> None:
+    pac = pac_file(hybrid_suffix_plan, route="DIRECT", default="PROXY inspect.corp.example:8080")
     for inside in ("securitycloud.symantec.com", "a.securitycloud.symantec.com", "a.b.securitycloud.symantec.com"):
         assert route(pac, f"https://{inside}/") == "DIRECT", inside
     for outside in ("evil-securitycloud.symantec.com", "securitycloud.symantec.com.evil.example", "example.org"):
@@ -127,33 +127,18 @@ def test_pac_route_refuses_anything_else(bad: str) -> None:
         pac_route(bad)
 
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def overlay(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.real_program
 def test_the_pac_cannot_be_taken_over_through_shared_host_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The reported case: U+2028 ends a // comment in JavaScript; the PAC must answer DIRECT for other hosts."""
     escaped = "x\\u2028return 'SOCKS attacker:1080';//"
-    path = overlay(
+    path = overlay_file(
         tmp_path,
         "entries:\n  - id: corp-x\n    role: agent\n    usage: {en: x}\n    urls: [a.example.com]\n"
         f'    shared_host: "{escaped}"\n',
     )
-    code, out, _ = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
+    code, out, _ = call_main(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
     if code == 0:  # accepted text must be inert
         pacparser.init()
         try:
@@ -167,5 +152,5 @@ def test_the_pac_cannot_be_taken_over_through_shared_host_text(
 @pytest.mark.real_program
 @pytest.mark.parametrize("route", ["proxy.example:\u0663\u0661\u0662\u0668", "PROXY proxy.example:\u00b3"])
 def test_unicode_digits_in_a_pac_route_are_refused(route: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["export", "pac", *SELECTION, "--proxy-url", route], capsys)
+    code, out, _ = call_main(["export", "pac", *SELECTION, "--proxy-url", route], capsys)
     assert code == 2, out

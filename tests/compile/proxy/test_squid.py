@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +28,7 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sep_egress.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, load_overlay, parse_overlay, select
-from sep_egress.cli import main
+from sep_egress.catalog import ROLES, EgressPlan, SourcedOverlay, load_catalog, parse_overlay, select
 from sep_egress.compile.proxy import (
     ProxyExportError,
     SquidOptions,
@@ -50,6 +48,7 @@ from loopback import (
     squid_parse,
     tls_context,
 )
+from support import SELECTION, call_main, overlay_file
 
 
 @pytest.fixture(scope="module")
@@ -324,21 +323,6 @@ def test_intercepting_squid_splices_catalog_hosts_and_bumps_others(
         origin.close()
 
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def overlay_file(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.real_program
 def test_the_reported_squid_injection_through_a_path_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -354,7 +338,7 @@ def test_the_reported_squid_injection_through_a_path_is_refused(
             ports: [443]
         """,
     )
-    code, out, _ = run(["export", "squid", *SELECTION, "--squid-mode", "full", "--overlay", str(path)], capsys)
+    code, out, _ = call_main(["export", "squid", *SELECTION, "--squid-mode", "full", "--overlay", str(path)], capsys)
     assert code == 2
     assert "http_access allow all" not in out
 
@@ -368,7 +352,7 @@ def test_a_long_comment_cannot_spill_into_a_squid_directive(tmp_path: Path, caps
         f"entries:\n  - id: corp-x\n    role: agent\n    usage: {{en: x}}\n"
         f'    urls: ["https://a.example.com/{"a" * 9000}"]\n',
     )
-    code, out, err = run(["export", "squid", *SELECTION, "--overlay", str(path)], capsys)
+    code, out, err = call_main(["export", "squid", *SELECTION, "--overlay", str(path)], capsys)
     assert code in (0, 2), err
     assert all(len(line) < 1024 for line in out.splitlines())
 
@@ -376,38 +360,9 @@ def test_a_long_comment_cannot_spill_into_a_squid_directive(tmp_path: Path, caps
 @pytest.mark.real_program
 @pytest.mark.parametrize("listen", ["\u0663\u0661\u0662\u0668", "127.0.0.1:\u0663\u0661\u0662\u0668", "\U0001d7d1"])
 def test_unicode_digits_in_listen_are_refused(listen: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["export", "squid", *SELECTION, "--squid-mode", "full", "--listen", listen], capsys)
+    code, out, err = call_main(["export", "squid", *SELECTION, "--squid-mode", "full", "--listen", listen], capsys)
     assert code == 2, out
     assert "--listen" in err
-
-
-def overlay(tmp_path: Path, document: dict[str, object]) -> SourcedOverlay:
-    path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return SourcedOverlay(str(path), load_overlay(path))
-
-
-@pytest.fixture
-def suffix_plan(tmp_path: Path) -> EgressPlan:
-    document = {
-        "entries": [
-            {
-                "id": "corp-suffix",
-                "role": "agent",
-                "usage": {"en": "test"},
-                "domain_suffix": True,
-                "urls": ["https://*.symantec.com"],
-            },
-            {
-                "id": "corp-relay",
-                "role": "agent",
-                "usage": {"en": "test"},
-                "cidrs": ["10.8.0.0/24"],
-                "ports": [8443],
-            },
-        ]
-    }
-    return select(load_catalog(), mode="on-prem", version="14.3 RU1", overlays=[overlay(tmp_path, document)])
 
 
 def directives(text: str, name: str) -> list[str]:

@@ -3,13 +3,11 @@ checks of role sources."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from sep_egress.catalog import EgressPlan, load_catalog, select
-from sep_egress.cli import main
 from sep_egress.compile.proxy import (
     SquidOptions,
     csv_list,
@@ -18,29 +16,17 @@ from sep_egress.compile.proxy import (
     squid_config,
 )
 
-SELECTION = ["--mode", "on-prem", "--version", "14.3 RU1"]
-
-
-def overlay(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+from support import SELECTION, call_main, overlay_file
 
 
 def test_an_overlay_file_name_cannot_add_a_directive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "x\nhttp_access allow all\n"
     folder.mkdir()
-    path = overlay(folder, "exclude: []\n")
-    code, out, err = run(["export", "squid", *SELECTION, "--squid-mode", "full", "--overlay", str(path)], capsys)
+    path = overlay_file(folder, "exclude: []\n")
+    code, out, err = call_main(["export", "squid", *SELECTION, "--squid-mode", "full", "--overlay", str(path)], capsys)
     assert code == 0, err
     assert not [line for line in out.splitlines() if line.startswith("http_access allow all")]
-    code, out, err = run(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
+    code, out, err = call_main(["export", "pac", *SELECTION, "--proxy-url", "DIRECT", "--overlay", str(path)], capsys)
     assert code == 0, err
     assert all(line.startswith("//") or not line.startswith("http_access") for line in out.splitlines())
     assert not [line for line in out.splitlines() if line.startswith("http_access")]
