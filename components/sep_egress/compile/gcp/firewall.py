@@ -389,10 +389,45 @@ def compile_firewall_policy(
 ) -> FirewallPolicySpec:
     """Compile the policy. Raises ``GcpSpecError`` naming the argument for anything Cloud NGFW cannot express."""
     groups = target_groups(plan, targets, options)
-    band = options.band
-    layout = PriorityLayout.created() if band is None else PriorityLayout.band(band[0])
-    pga_range = GOOGLE_ACCESS_RANGES[options.google_access_vip]
-    pga_name = f"{options.google_access_vip}.googleapis.com"
+    layout = PriorityLayout.created() if options.band is None else PriorityLayout.band(options.band[0])
+    warnings = _suffix_warnings(plan, options)
+    rules: list[FirewallRule] = []
+    for group in groups:  # each group's rules in turn, so the first group that cannot be compiled is the one named
+        host_ports, storage_ports = _group_ports(plan, group, options)
+        rules.extend(_fqdn_rules(group, host_ports, options, layout))
+        rules.extend(_pga_rules(group, storage_ports, options, layout))
+        rules.extend(_cidr_rules(plan, group, options, layout))
+        rules.extend(_deny_rules(group, options, layout))
+    fqdn_hosts = {name for rule in rules for name in rule.dest_fqdns}
+    pga_hosts = {STORAGE_HOST for rule in rules if rule.kind == "pga"}
+    warnings.extend(_google_access_warnings(plan, options, pga_hosts))
+    warnings.extend(_host_warnings(plan, fqdn_hosts | pga_hosts))
+    warnings.extend(_default_deny_warnings(options))
+    warnings.extend(_band_warnings(options))
+    warnings.extend(_internal_name_warnings(fqdn_hosts))
+    rules.sort(key=lambda rule: rule.priority)
+    _check_rules(rules, layout)
+    return FirewallPolicySpec(
+        name=options.name,
+        scope=options.scope,
+        region=options.region,
+        parent=options.parent,
+        description=options.description,
+        rules=tuple(rules),
+        associations=_associations(options),
+        enforcement_order=None if options.hierarchical else options.enforcement_order,
+        groups=groups,
+        pga_hosts=tuple(sorted(pga_hosts)),
+        warnings=tuple(warnings),
+        project=options.policy_project,
+        existing_policy=options.existing_policy,
+        band=options.band,
+        pga_range=GOOGLE_ACCESS_RANGES[options.google_access_vip],
+    )
+
+
+def _suffix_warnings(plan: EgressPlan, options: FirewallOptions) -> list[GcpWarning]:
+    """Whether plan rules that allow a domain and its subdomains are refused, or allowed as their apex and warned."""
     warnings: list[GcpWarning] = []
     suffix_rules = [rule for rule in plan.allow if rule.match == "suffix"]
     if suffix_rules and options.suffix_policy == "refuse":
@@ -414,96 +449,169 @@ def compile_firewall_policy(
                 hosts=tuple(sorted({rule.host for rule in suffix_rules})),
             )
         )
-    target_resources = options.networks if options.hierarchical else ()
-    prefix = options.name
-    rules: list[FirewallRule] = []
-    pga_hosts: set[str] = set()
-    fqdn_hosts: set[str] = set()
+    return warnings
 
-    for group in groups:
-        host_ports: dict[str, set[int]] = {}
-        storage_ports: set[int] = set()
-        for allow in plan.allow:
-            if not set(allow.roles) & set(group.roles):
-                continue
-            if options.private_google_access and allow.host == STORAGE_HOST:
-                storage_ports.add(allow.port)
-                continue
-            host_ports.setdefault(allow.host, set()).add(allow.port)
-        by_ports: dict[tuple[int, ...], list[str]] = {}
-        for host, host_port_set in host_ports.items():
-            by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
-        keys = layout.port_keys(by_ports)
-        for ports, hosts in sorted(by_ports.items()):
-            key = keys[ports]
-            try:
-                buckets = bucketize(hosts, FQDNS_PER_RULE, layout.fqdn_depth)
-            except OverflowError:
-                raise GcpSpecError(
-                    "plan.allow",
-                    f"{len(hosts)} host names for roles {', '.join(group.roles)} on ports {ports}: more than one "
-                    "policy's FQDN buckets hold; split the workloads across target groups",
-                ) from None
-            fqdn_hosts.update(hosts)
-            for heap, names in buckets:
-                priority = layout.fqdn(group.mask, key, heap)
-                rules.append(
-                    FirewallRule(
-                        priority=priority,
-                        kind="fqdn",
-                        action="allow",
-                        rule_name=f"{prefix}-fqdn-{group.slug}-{_port_slug(ports, key)}-b{heap}",
-                        description=(
-                            f"sep-egress: {', '.join(group.roles)} to {len(names)} vendor host names on tcp "
-                            f"{','.join(map(str, ports))} (hash bucket {heap:b})"
-                        ),
-                        roles=group.roles,
-                        target=group.target,
-                        layer4=(Layer4("tcp", _port_strings(ports)),),
-                        dest_fqdns=names,
-                        target_resources=target_resources,
-                    )
-                )
-        if storage_ports:
-            pga_hosts.add(STORAGE_HOST)
+
+def _target_resources(options: FirewallOptions) -> tuple[str, ...]:
+    """The networks a hierarchical policy's rules are limited to (none for a network policy: it is associated)."""
+    return options.networks if options.hierarchical else ()
+
+
+def _group_ports(
+    plan: EgressPlan, group: TargetGroup, options: FirewallOptions
+) -> tuple[dict[str, set[int]], set[int]]:
+    """The ports of each host name the group's roles reach, and those of storage when it goes through PGA instead."""
+    host_ports: dict[str, set[int]] = {}
+    storage_ports: set[int] = set()
+    for allow in plan.allow:
+        if not set(allow.roles) & set(group.roles):
+            continue
+        if options.private_google_access and allow.host == STORAGE_HOST:
+            storage_ports.add(allow.port)
+            continue
+        host_ports.setdefault(allow.host, set()).add(allow.port)
+    return host_ports, storage_ports
+
+
+def _fqdn_rules(
+    group: TargetGroup, host_ports: Mapping[str, set[int]], options: FirewallOptions, layout: PriorityLayout
+) -> list[FirewallRule]:
+    """The group's FQDN allow rules: host names sharing a port set, split into hash buckets of at most 100."""
+    prefix = options.name
+    by_ports: dict[tuple[int, ...], list[str]] = {}
+    for host, host_port_set in host_ports.items():
+        by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
+    keys = layout.port_keys(by_ports)
+    rules: list[FirewallRule] = []
+    for ports, hosts in sorted(by_ports.items()):
+        key = keys[ports]
+        try:
+            buckets = bucketize(hosts, FQDNS_PER_RULE, layout.fqdn_depth)
+        except OverflowError:
+            raise GcpSpecError(
+                "plan.allow",
+                f"{len(hosts)} host names for roles {', '.join(group.roles)} on ports {ports}: more than one "
+                "policy's FQDN buckets hold; split the workloads across target groups",
+            ) from None
+        for heap, names in buckets:
+            priority = layout.fqdn(group.mask, key, heap)
             rules.append(
                 FirewallRule(
-                    priority=layout.pga(group.mask),
-                    kind="pga",
+                    priority=priority,
+                    kind="fqdn",
                     action="allow",
-                    rule_name=f"{prefix}-pga-{group.slug}",
+                    rule_name=f"{prefix}-fqdn-{group.slug}-{_port_slug(ports, key)}-b{heap}",
                     description=(
-                        f"sep-egress: {', '.join(group.roles)} to {STORAGE_HOST} through Private Google Access "
-                        f"({pga_name})"
+                        f"sep-egress: {', '.join(group.roles)} to {len(names)} vendor host names on tcp "
+                        f"{','.join(map(str, ports))} (hash bucket {heap:b})"
                     ),
                     roles=group.roles,
                     target=group.target,
-                    layer4=(Layer4("tcp", _port_strings(sorted(storage_ports))),),
-                    dest_ip_ranges=(pga_range,),
-                    target_resources=target_resources,
+                    layer4=(Layer4("tcp", _port_strings(ports)),),
+                    dest_fqdns=names,
+                    target_resources=_target_resources(options),
                 )
             )
-        rules.extend(_cidr_rules(plan, group, prefix, target_resources, layout))
-        if options.default_deny:
-            for family, everything in ((0, "0.0.0.0/0"), (1, "::/0")):
-                rules.append(
-                    FirewallRule(
-                        priority=layout.deny(group.mask, family),
-                        kind="deny",
-                        action="deny",
-                        rule_name=f"{prefix}-deny-{group.slug}-v{4 + 2 * family}",
-                        description=(
-                            f"sep-egress: default deny of any other IPv{4 + 2 * family} egress for "
-                            f"{', '.join(group.roles)}"
-                        ),
-                        roles=group.roles,
-                        target=group.target,
-                        layer4=(Layer4("all"),),
-                        dest_ip_ranges=(everything,),
-                        target_resources=target_resources,
-                    )
-                )
+    return rules
 
+
+def _pga_rules(
+    group: TargetGroup, storage_ports: set[int], options: FirewallOptions, layout: PriorityLayout
+) -> list[FirewallRule]:
+    """The group's Private Google Access rule for storage, when storage goes through the Google Access range."""
+    if not storage_ports:
+        return []
+    pga_name = f"{options.google_access_vip}.googleapis.com"
+    return [
+        FirewallRule(
+            priority=layout.pga(group.mask),
+            kind="pga",
+            action="allow",
+            rule_name=f"{options.name}-pga-{group.slug}",
+            description=(
+                f"sep-egress: {', '.join(group.roles)} to {STORAGE_HOST} through Private Google Access ({pga_name})"
+            ),
+            roles=group.roles,
+            target=group.target,
+            layer4=(Layer4("tcp", _port_strings(sorted(storage_ports))),),
+            dest_ip_ranges=(GOOGLE_ACCESS_RANGES[options.google_access_vip],),
+            target_resources=_target_resources(options),
+        )
+    ]
+
+
+def _cidr_rules(
+    plan: EgressPlan, group: TargetGroup, options: FirewallOptions, layout: PriorityLayout
+) -> list[FirewallRule]:
+    """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
+    prefix = options.name
+    ports_by_range: dict[tuple[int, str, str], set[int]] = {}
+    for cidr_rule in plan.cidrs:
+        if not set(cidr_rule.roles) & set(group.roles):
+            continue
+        family = 0 if ipaddress.ip_network(cidr_rule.cidr).version == 4 else 1
+        ports_by_range.setdefault((family, cidr_rule.protocol, cidr_rule.cidr), set()).add(cidr_rule.port)
+    by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
+    for (family, protocol, cidr), range_ports in ports_by_range.items():
+        by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
+    keys = layout.port_keys(ports for _, _, ports in by_key)
+    rules = []
+    for (family, protocol, ports), cidrs in sorted(by_key.items()):
+        key = keys[ports]
+        proto_bit = 0 if protocol == "tcp" else 1
+        for heap, ranges in bucketize(cidrs, RANGES_PER_RULE, CIDR_MAX_DEPTH):
+            ordered = tuple(sorted(ranges, key=lambda text: ipaddress.ip_network(text).network_address.packed))
+            rules.append(
+                FirewallRule(
+                    priority=layout.cidr(group.mask, family, proto_bit, key, heap),
+                    kind="cidr",
+                    action="allow",
+                    rule_name=(
+                        f"{prefix}-cidr-{group.slug}-{protocol}-{_port_slug(ports, key)}-v{4 + 2 * family}-b{heap}"
+                    ),
+                    description=(
+                        f"sep-egress: {', '.join(group.roles)} to {len(ordered)} declared ranges on {protocol} "
+                        f"{','.join(map(str, ports))}"
+                    ),
+                    roles=group.roles,
+                    target=group.target,
+                    layer4=(Layer4(protocol, _port_strings(ports)),),
+                    dest_ip_ranges=ordered,
+                    target_resources=_target_resources(options),
+                )
+            )
+    return rules
+
+
+def _deny_rules(group: TargetGroup, options: FirewallOptions, layout: PriorityLayout) -> list[FirewallRule]:
+    """The group's default deny of any other IPv4 and IPv6 egress, unless ``default_deny`` is off."""
+    if not options.default_deny:
+        return []
+    rules = []
+    for family, everything in ((0, "0.0.0.0/0"), (1, "::/0")):
+        rules.append(
+            FirewallRule(
+                priority=layout.deny(group.mask, family),
+                kind="deny",
+                action="deny",
+                rule_name=f"{options.name}-deny-{group.slug}-v{4 + 2 * family}",
+                description=(
+                    f"sep-egress: default deny of any other IPv{4 + 2 * family} egress for {', '.join(group.roles)}"
+                ),
+                roles=group.roles,
+                target=group.target,
+                layer4=(Layer4("all"),),
+                dest_ip_ranges=(everything,),
+                target_resources=_target_resources(options),
+            )
+        )
+    return rules
+
+
+def _google_access_warnings(plan: EgressPlan, options: FirewallOptions, pga_hosts: set[str]) -> list[GcpWarning]:
+    """What the Private Google Access choice leaves open: no rule at all, every Google API, or a perimeter."""
+    pga_range = GOOGLE_ACCESS_RANGES[options.google_access_vip]
+    warnings = []
     if options.private_google_access and not pga_hosts:
         warnings.append(
             GcpWarning(
@@ -543,7 +651,44 @@ def compile_firewall_policy(
                 hosts=tuple(sorted(pga_hosts)),
             )
         )
-    warnings.extend(_host_warnings(plan, fqdn_hosts | pga_hosts))
+    return warnings
+
+
+def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
+    """Host names an FQDN rule cannot pin down: buckets shared by every customer, CDN-backed names."""
+    warnings = []
+    shared = sorted({rule.host for rule in plan.allow if rule.shared and rule.host in fqdn_hosts})
+    if shared:
+        warnings.append(
+            GcpWarning(
+                code="gcp-shared-bucket",
+                message=(
+                    f"{', '.join(shared)} serves every customer's buckets: an FQDN (or Private Google Access) rule "
+                    "cannot tell the vendor's bucket from any other, so workloads can reach any bucket there."
+                ),
+                hosts=tuple(shared),
+            )
+        )
+    cdn = sorted(host for host in fqdn_hosts if any(host.endswith(suffix) for suffix in CDN_BACKED_SUFFIXES))
+    if cdn:
+        warnings.append(
+            GcpWarning(
+                code="gcp-fqdn-address-limit",
+                message=(
+                    "Cloud NGFW programs at most 32 IPv4 and 32 IPv6 addresses per FQDN object; these CDN-backed "
+                    "names resolve from large rotating pools, so connections to an address not (yet) programmed are "
+                    "denied while DNS rotates. Prefer Private Google Access for storage.googleapis.com and watch "
+                    "the deny logs."
+                ),
+                hosts=tuple(cdn),
+            )
+        )
+    return warnings
+
+
+def _default_deny_warnings(options: FirewallOptions) -> list[GcpWarning]:
+    """Why the default deny may not hold: turned off, or networks still enforcing the classic firewall first."""
+    warnings = []
     if not options.default_deny:
         warnings.append(
             GcpWarning(
@@ -585,110 +730,25 @@ def compile_firewall_policy(
                 "(network_settings)."
             )
         warnings.append(GcpWarning(code="gcp-enforcement-order", message=message))
-    if band is not None:
-        warnings.append(
-            GcpWarning(
-                code="gcp-existing-policy-band",
-                message=(
-                    f"The rules are added to the existing policy {options.existing_policy} in the reserved band "
-                    f"{band[0]}..{band[1]}; rules outside it are untouched. The policy's rules with a lower "
-                    "priority number decide first for these machines: an egress allow there bypasses the default "
-                    "deny, an egress deny there blocks the vendor's hosts. Keep the band free of other rules."
-                ),
-            )
-        )
-    warnings.extend(_internal_name_warnings(fqdn_hosts))
-    rules.sort(key=lambda rule: rule.priority)
-    _check_rules(rules, layout)
-    return FirewallPolicySpec(
-        name=options.name,
-        scope=options.scope,
-        region=options.region,
-        parent=options.parent,
-        description=options.description,
-        rules=tuple(rules),
-        associations=_associations(options),
-        enforcement_order=None if options.hierarchical else options.enforcement_order,
-        groups=groups,
-        pga_hosts=tuple(sorted(pga_hosts)),
-        warnings=tuple(warnings),
-        project=options.policy_project,
-        existing_policy=options.existing_policy,
-        band=band,
-        pga_range=pga_range,
-    )
-
-
-def _cidr_rules(
-    plan: EgressPlan, group: TargetGroup, prefix: str, target_resources: tuple[str, ...], layout: PriorityLayout
-) -> list[FirewallRule]:
-    ports_by_range: dict[tuple[int, str, str], set[int]] = {}
-    for cidr_rule in plan.cidrs:
-        if not set(cidr_rule.roles) & set(group.roles):
-            continue
-        family = 0 if ipaddress.ip_network(cidr_rule.cidr).version == 4 else 1
-        ports_by_range.setdefault((family, cidr_rule.protocol, cidr_rule.cidr), set()).add(cidr_rule.port)
-    by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
-    for (family, protocol, cidr), range_ports in ports_by_range.items():
-        by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
-    keys = layout.port_keys(ports for _, _, ports in by_key)
-    rules = []
-    for (family, protocol, ports), cidrs in sorted(by_key.items()):
-        key = keys[ports]
-        proto_bit = 0 if protocol == "tcp" else 1
-        for heap, ranges in bucketize(cidrs, RANGES_PER_RULE, CIDR_MAX_DEPTH):
-            ordered = tuple(sorted(ranges, key=lambda text: ipaddress.ip_network(text).network_address.packed))
-            rules.append(
-                FirewallRule(
-                    priority=layout.cidr(group.mask, family, proto_bit, key, heap),
-                    kind="cidr",
-                    action="allow",
-                    rule_name=(
-                        f"{prefix}-cidr-{group.slug}-{protocol}-{_port_slug(ports, key)}-v{4 + 2 * family}-b{heap}"
-                    ),
-                    description=(
-                        f"sep-egress: {', '.join(group.roles)} to {len(ordered)} declared ranges on {protocol} "
-                        f"{','.join(map(str, ports))}"
-                    ),
-                    roles=group.roles,
-                    target=group.target,
-                    layer4=(Layer4(protocol, _port_strings(ports)),),
-                    dest_ip_ranges=ordered,
-                    target_resources=target_resources,
-                )
-            )
-    return rules
-
-
-def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
-    warnings = []
-    shared = sorted({rule.host for rule in plan.allow if rule.shared and rule.host in fqdn_hosts})
-    if shared:
-        warnings.append(
-            GcpWarning(
-                code="gcp-shared-bucket",
-                message=(
-                    f"{', '.join(shared)} serves every customer's buckets: an FQDN (or Private Google Access) rule "
-                    "cannot tell the vendor's bucket from any other, so workloads can reach any bucket there."
-                ),
-                hosts=tuple(shared),
-            )
-        )
-    cdn = sorted(host for host in fqdn_hosts if any(host.endswith(suffix) for suffix in CDN_BACKED_SUFFIXES))
-    if cdn:
-        warnings.append(
-            GcpWarning(
-                code="gcp-fqdn-address-limit",
-                message=(
-                    "Cloud NGFW programs at most 32 IPv4 and 32 IPv6 addresses per FQDN object; these CDN-backed "
-                    "names resolve from large rotating pools, so connections to an address not (yet) programmed are "
-                    "denied while DNS rotates. Prefer Private Google Access for storage.googleapis.com and watch "
-                    "the deny logs."
-                ),
-                hosts=tuple(cdn),
-            )
-        )
     return warnings
+
+
+def _band_warnings(options: FirewallOptions) -> list[GcpWarning]:
+    """In an existing policy: the reserved band, and what the policy's other rules can still decide first."""
+    band = options.band
+    if band is None:
+        return []
+    return [
+        GcpWarning(
+            code="gcp-existing-policy-band",
+            message=(
+                f"The rules are added to the existing policy {options.existing_policy} in the reserved band "
+                f"{band[0]}..{band[1]}; rules outside it are untouched. The policy's rules with a lower "
+                "priority number decide first for these machines: an egress allow there bypasses the default "
+                "deny, an egress deny there blocks the vendor's hosts. Keep the band free of other rules."
+            ),
+        )
+    ]
 
 
 def looks_internal(host: str) -> bool:
@@ -701,6 +761,7 @@ def looks_internal(host: str) -> bool:
 
 
 def _internal_name_warnings(fqdn_hosts: set[str]) -> list[GcpWarning]:
+    """The FQDN rules' names that look internal, which Cloud DNS in the targets' network may never resolve."""
     internal = sorted(host for host in fqdn_hosts if looks_internal(host))
     if not internal:
         return []
@@ -719,18 +780,6 @@ def _internal_name_warnings(fqdn_hosts: set[str]) -> list[GcpWarning]:
     ]
 
 
-def _associations(options: FirewallOptions) -> tuple[Association, ...]:
-    if options.existing_policy is not None:
-        return ()
-    if options.parent is not None:
-        name = f"{options.name}-{options.parent.replace('/', '-')}"[:63]
-        return (Association(name=name, attachment_target=options.parent),)
-    return tuple(
-        Association(name=f"{options.name}-{stable_hash(network, 32):08x}", attachment_target=network)
-        for network in sorted(options.networks)
-    )
-
-
 def _check_rules(rules: Sequence[FirewallRule], layout: PriorityLayout) -> None:
     """Invariants no plan may break; a failure here is a compiler bug, reported as such."""
     seen: set[int] = set()
@@ -746,3 +795,16 @@ def _check_rules(rules: Sequence[FirewallRule], layout: PriorityLayout) -> None:
             raise AssertionError(f"{rule.rule_name} exceeds a per-rule limit")
         if rule.action == "allow" and any(ipaddress.ip_network(r).prefixlen == 0 for r in rule.dest_ip_ranges):
             raise AssertionError(f"{rule.rule_name} would allow every address")
+
+
+def _associations(options: FirewallOptions) -> tuple[Association, ...]:
+    """None for an existing policy; else its folder/organization, or each network in sorted order."""
+    if options.existing_policy is not None:
+        return ()
+    if options.parent is not None:
+        name = f"{options.name}-{options.parent.replace('/', '-')}"[:63]
+        return (Association(name=name, attachment_target=options.parent),)
+    return tuple(
+        Association(name=f"{options.name}-{stable_hash(network, 32):08x}", attachment_target=network)
+        for network in sorted(options.networks)
+    )

@@ -143,17 +143,44 @@ def _shown(name: str) -> str:
 
 def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec:
     """Compile the gateway. Overlapping destinations and clashing rule numbers are refused with the entries named."""
-    region = options.region
-    tier = options.network_tier
-    general = tuple(
+    general = _general_addresses(options)
+    ids_by_range, skipped, google = _public_destinations(plan)
+    groups = nat_groups(ids_by_range)
+    numbers, collisions = _rule_numbers(groups, options)
+    rules = _nat_rules(groups, numbers, options)
+    check_nat_rules(rules)
+    warnings = _gateway_warnings(options) + _destination_warnings(skipped, google, collisions)
+    return NatGatewaySpec(
+        router_name=options.router or f"{options.name}-router",
+        nat_name=f"{options.name}-nat",
+        region=options.region,
+        network=options.network,
+        subnetworks=options.subnetworks,
+        addresses=general,
+        rules=tuple(rules),
+        log_filter=options.log_filter,
+        min_ports_per_vm=options.min_ports_per_vm,
+        skipped=tuple(skipped),
+        warnings=tuple(warnings),
+        creates_router=options.router is None,
+    )
+
+
+def _general_addresses(options: NatOptions) -> tuple[AddressSpec, ...]:
+    """The gateway's general pool: ``address_count`` static addresses for every other destination."""
+    return tuple(
         AddressSpec(
             name=f"{options.name}-nat-{index}",
-            region=region,
+            region=options.region,
             description="sep-egress: Cloud NAT source address of the listed subnet ranges (shared by all their VMs)",
-            network_tier=tier,
+            network_tier=options.network_tier,
         )
         for index in range(1, options.address_count + 1)
     )
+
+
+def _public_destinations(plan: EgressPlan) -> tuple[dict[str, set[str]], list[str], set[str]]:
+    """Which declared ranges get a NAT rule (and the entries declaring each), which are skipped, which Google serves."""
     ids_by_range: dict[str, set[str]] = {}
     skipped: set[str] = set()
     google: set[str] = set()
@@ -166,109 +193,12 @@ def compile_nat_gateway(plan: EgressPlan, options: NatOptions) -> NatGatewaySpec
             google.add(cidr_rule.cidr)
             continue
         ids_by_range.setdefault(cidr_rule.cidr, set()).update(cidr_rule.ids)
-    groups = nat_groups(ids_by_range)
-    numbers, collisions = _rule_numbers(groups, options)
-    rules = []
-    for ranges, ids in sorted(groups.items(), key=lambda item: numbers[item[0]]):
-        number = numbers[ranges]
-        rules.append(
-            NatRuleSpec(
-                rule_number=number,
-                entry_ids=ids,
-                ranges=ranges,
-                addresses=tuple(
-                    AddressSpec(
-                        name=f"{options.name}-rule-{number}-{index}",
-                        region=region,
-                        # Constant per rule: an address cannot be updated (every field is immutable), so a
-                        # description naming the entries would replace it, and change the egress IP, whenever an
-                        # entry joins the rule. The NAT rule's own description names them.
-                        description=(
-                            f"sep-egress: Cloud NAT source address of NAT rule {number} (any VM of the translated "
-                            "subnet ranges)"
-                        ),
-                        network_tier=tier,
-                    )
-                    for index in range(1, options.rule_address_count + 1)
-                ),
-            )
-        )
-    check_nat_rules(rules)
-    ordered_skips = sorted(skipped, key=_range_order)
-    warnings = [
-        GcpWarning(
-            code="gcp-nat-shared-addresses",
-            message=(
-                "Cloud NAT cannot select VMs by tag or service account: every VM of the translated subnet ranges "
-                f"({', '.join(_shown(subnetwork.name) for subnetwork in options.subnetworks)}) uses these "
-                "addresses, SEP "
-                "machines or not. An upstream allowlist of them admits all those VMs; list only the subnets and "
-                "ranges of the SEP machines."
-            ),
-        )
-    ]
-    if options.router is not None:
-        warnings.append(
-            GcpWarning(
-                code="gcp-nat-existing-router",
-                message=(
-                    f"The NAT is added to the existing Cloud Router {options.router!r}, which this stack does not "
-                    "manage. A gateway of this network and region set to all subnetworks "
-                    "(ALL_SUBNETWORKS_ALL_IP_RANGES or ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES) admits no other NAT "
-                    "there (Compute API, RouterNat.sourceSubnetworkIpRangesToNat): narrow it to a list of "
-                    "subnetworks without these before deploying, and list these subnets in no other gateway."
-                ),
-            )
-        )
-    if ordered_skips:
-        warnings.append(
-            GcpWarning(
-                code="gcp-nat-skipped-ranges",
-                message=(
-                    "No NAT rule for these declared ranges: Cloud NAT rules match public IPv4 destinations only; "
-                    f"private and IPv6 ranges are reached without public NAT: {', '.join(ordered_skips)}."
-                ),
-            )
-        )
-    if google:
-        warnings.append(
-            GcpWarning(
-                code="gcp-nat-google-served",
-                message=(
-                    f"No NAT rule for {', '.join(sorted(google, key=ipaddress.ip_network))}: Google serves these "
-                    "addresses (the Windows activation host, the Google Access VIPs) to VMs without external "
-                    "addresses through Private Google Access. Turn on privateIpGoogleAccess on the workloads' "
-                    "subnets, and keep a route to them through the default internet gateway."
-                ),
-            )
-        )
-    if collisions:
-        warnings.append(
-            GcpWarning(
-                code="gcp-nat-rule-number-collision",
-                message=(
-                    "The number derived from these NAT rules' destination ranges was taken, so they were given the "
-                    "next free one; adding or removing the rule that holds it would renumber them (and replace "
-                    "their addresses). Pin them to their current numbers with options.rule_numbers: "
-                    + "; ".join(collisions)
-                    + "."
-                ),
-            )
-        )
-    return NatGatewaySpec(
-        router_name=options.router or f"{options.name}-router",
-        nat_name=f"{options.name}-nat",
-        region=region,
-        network=options.network,
-        subnetworks=options.subnetworks,
-        addresses=general,
-        rules=tuple(rules),
-        log_filter=options.log_filter,
-        min_ports_per_vm=options.min_ports_per_vm,
-        skipped=tuple(ordered_skips),
-        warnings=tuple(warnings),
-        creates_router=options.router is None,
-    )
+    return ids_by_range, sorted(skipped, key=_range_order), google
+
+
+def _range_order(cidr: str) -> tuple[int, bytes, int]:
+    network = ipaddress.ip_network(cidr)
+    return (network.version, network.network_address.packed, network.prefixlen)
 
 
 def nat_groups(ids_by_range: dict[str, set[str]]) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -363,9 +293,36 @@ def _rule_numbers(
     return numbers, collisions
 
 
-def _range_order(cidr: str) -> tuple[int, bytes, int]:
-    network = ipaddress.ip_network(cidr)
-    return (network.version, network.network_address.packed, network.prefixlen)
+def _nat_rules(
+    groups: dict[tuple[str, ...], tuple[str, ...]], numbers: dict[tuple[str, ...], int], options: NatOptions
+) -> list[NatRuleSpec]:
+    """One NAT rule per group of ranges, in rule number order, each with its own ``rule_address_count`` addresses."""
+    rules = []
+    for ranges, ids in sorted(groups.items(), key=lambda item: numbers[item[0]]):
+        number = numbers[ranges]
+        rules.append(
+            NatRuleSpec(
+                rule_number=number,
+                entry_ids=ids,
+                ranges=ranges,
+                addresses=tuple(
+                    AddressSpec(
+                        name=f"{options.name}-rule-{number}-{index}",
+                        region=options.region,
+                        # Constant per rule: an address cannot be updated (every field is immutable), so a
+                        # description naming the entries would replace it, and change the egress IP, whenever an
+                        # entry joins the rule. The NAT rule's own description names them.
+                        description=(
+                            f"sep-egress: Cloud NAT source address of NAT rule {number} (any VM of the translated "
+                            "subnet ranges)"
+                        ),
+                        network_tier=options.network_tier,
+                    )
+                    for index in range(1, options.rule_address_count + 1)
+                ),
+            )
+        )
+    return rules
 
 
 def check_nat_rules(rules: Sequence[NatRuleSpec]) -> None:
@@ -391,3 +348,74 @@ def check_nat_rules(rules: Sequence[NatRuleSpec]) -> None:
                 f"{next_cidr} ({', '.join(next_ids)}) overlaps {cidr} ({', '.join(ids)}): Cloud NAT rules need "
                 "non-overlapping destination ranges; declare each destination once",
             )
+
+
+def _gateway_warnings(options: NatOptions) -> list[GcpWarning]:
+    """What the gateway itself implies: addresses shared by every VM it translates, a router this stack does not own."""
+    warnings = [
+        GcpWarning(
+            code="gcp-nat-shared-addresses",
+            message=(
+                "Cloud NAT cannot select VMs by tag or service account: every VM of the translated subnet ranges "
+                f"({', '.join(_shown(subnetwork.name) for subnetwork in options.subnetworks)}) uses these "
+                "addresses, SEP "
+                "machines or not. An upstream allowlist of them admits all those VMs; list only the subnets and "
+                "ranges of the SEP machines."
+            ),
+        )
+    ]
+    if options.router is not None:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-existing-router",
+                message=(
+                    f"The NAT is added to the existing Cloud Router {options.router!r}, which this stack does not "
+                    "manage. A gateway of this network and region set to all subnetworks "
+                    "(ALL_SUBNETWORKS_ALL_IP_RANGES or ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES) admits no other NAT "
+                    "there (Compute API, RouterNat.sourceSubnetworkIpRangesToNat): narrow it to a list of "
+                    "subnetworks without these before deploying, and list these subnets in no other gateway."
+                ),
+            )
+        )
+    return warnings
+
+
+def _destination_warnings(skipped: Sequence[str], google: set[str], collisions: Sequence[str]) -> list[GcpWarning]:
+    """Declared destinations without a NAT rule (private, IPv6, Google-served), and rules moved off their number."""
+    warnings = []
+    if skipped:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-skipped-ranges",
+                message=(
+                    "No NAT rule for these declared ranges: Cloud NAT rules match public IPv4 destinations only; "
+                    f"private and IPv6 ranges are reached without public NAT: {', '.join(skipped)}."
+                ),
+            )
+        )
+    if google:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-google-served",
+                message=(
+                    f"No NAT rule for {', '.join(sorted(google, key=ipaddress.ip_network))}: Google serves these "
+                    "addresses (the Windows activation host, the Google Access VIPs) to VMs without external "
+                    "addresses through Private Google Access. Turn on privateIpGoogleAccess on the workloads' "
+                    "subnets, and keep a route to them through the default internet gateway."
+                ),
+            )
+        )
+    if collisions:
+        warnings.append(
+            GcpWarning(
+                code="gcp-nat-rule-number-collision",
+                message=(
+                    "The number derived from these NAT rules' destination ranges was taken, so they were given the "
+                    "next free one; adding or removing the rule that holds it would renumber them (and replace "
+                    "their addresses). Pin them to their current numbers with options.rule_numbers: "
+                    + "; ".join(collisions)
+                    + "."
+                ),
+            )
+        )
+    return warnings

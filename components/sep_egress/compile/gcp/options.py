@@ -237,12 +237,25 @@ class FirewallOptions:
     description: str = "Symantec Endpoint Protection egress allowlist (sep-egress)"
 
     def __post_init__(self) -> None:
+        self._check_types()
+        self._check_choices()
+        self._check_placement()
+        self._check_networks()
+        self._check_existing_policy()
+        self._check_band()
+        self._check_skip_roles()
+
+    def _check_types(self) -> None:
+        """Each field is of its type: strings without control characters, real booleans."""
         for key in ("name", "scope", "enforcement_order", "suffix_policy", "description", "google_access_vip"):
             check_str(f"options.{key}", getattr(self, key))
         for key in ("region", "parent", "project", "existing_policy"):
             check_str(f"options.{key}", getattr(self, key), optional=True)
         check_bool("options.default_deny", self.default_deny)
         check_bool("options.private_google_access", self.private_google_access)
+
+    def _check_choices(self) -> None:
+        """The name is a short RFC 1035 name and every enumerated field one of its choices."""
         if not RESOURCE_NAME.fullmatch(self.name):
             raise GcpSpecError("options.name", f"{self.name!r} is not an RFC 1035 name (a-z, 0-9, '-', 1-63)")
         if len(self.name) > 40:
@@ -261,6 +274,9 @@ class FirewallOptions:
                 "options.google_access_vip",
                 f"{self.google_access_vip!r}; choose one of {', '.join(GOOGLE_ACCESS_VIPS)}",
             )
+
+    def _check_placement(self) -> None:
+        """Region, parent and project fit the scope, and a new network policy has networks to attach to."""
         if self.scope == "regional":
             if not self.region or not REGION.fullmatch(self.region):
                 raise GcpSpecError("options.region", "a regional policy needs a region such as 'europe-west1'")
@@ -278,6 +294,9 @@ class FirewallOptions:
             raise GcpSpecError("options.parent", f"only folder and organization policies take a parent ({self.scope})")
         elif self.existing_policy is None and not self.networks:
             raise GcpSpecError("options.networks", "a network policy does nothing until associated with a network")
+
+    def _check_networks(self) -> None:
+        """Networks valid and distinct, the project an id, and a new network policy's networks in its project."""
         for index, network in enumerate(self.networks):
             if not isinstance(network, str) or not NETWORK_PROJECT.fullmatch(network):
                 raise GcpSpecError(
@@ -303,6 +322,9 @@ class FirewallOptions:
                     f"the policy would be created in {self.project!r} but the networks are in {projects[0]!r}: a "
                     "network firewall policy can only be associated with networks of its own project",
                 )
+
+    def _check_existing_policy(self) -> None:
+        """An existing policy is named as its scope names one, in the region and project given."""
         if self.existing_policy is not None:
             pattern = EXISTING_HIERARCHICAL_POLICY if self.hierarchical else EXISTING_NETWORK_POLICY
             if not pattern.fullmatch(self.existing_policy):
@@ -324,6 +346,9 @@ class FirewallOptions:
                     raise GcpSpecError(
                         "options.project", f"{self.project!r}, but the existing policy is in {parts[1]!r}"
                     )
+
+    def _check_band(self) -> None:
+        """A priority band is given only for an existing policy, and fits in the rule priorities."""
         if self.priority_band_start is not None:
             check_int("options.priority_band_start", self.priority_band_start)
             if self.existing_policy is None:
@@ -336,6 +361,9 @@ class FirewallOptions:
                     f"{self.priority_band_start}: the band of {PRIORITY_BAND_SIZE} priorities must fit in "
                     f"0..{MAX_RULE_PRIORITY}",
                 )
+
+    def _check_skip_roles(self) -> None:
+        """Every skipped name is a machine kind or a role."""
         for index, role in enumerate(self.skip_roles):
             if role not in ROLES and role not in MACHINE_KINDS:
                 raise GcpSpecError(
