@@ -37,6 +37,71 @@ class SourcedOverlay:
     overlay: Overlay
 
 
+def select(
+    catalog: Catalog,
+    *,
+    version: str | ProductVersion,
+    roles: Iterable[str] = (),
+    mode: str | None = None,
+    proxy: bool = False,
+    storage: str = "both",
+    overlays: Sequence[SourcedOverlay] = (),
+    internal: InternalDestinations | Mapping[str, Any] | None = None,
+    internal_catalog: InternalCatalog | None = None,
+) -> EgressPlan:
+    """Build the plan for one deployment.
+
+    ``roles`` and ``mode`` combine (``mode="on-prem", roles=["console"]``); ``version`` is the SEP/SES release the
+    deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
+    the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
+
+    ``internal`` gives the addresses of SEP's own internal destinations (SEPM, GUP, push targets), as the stack
+    key writes them (``{"sepm": ["10.20.0.10/32"]}``) or as ``destinations_from_config`` /
+    ``destinations_from_flags`` return them: the internal catalog's paths towards them become ``cidrs`` rules whose
+    ids are the path ids. Without it, nothing internal is allowed.
+    """
+    chosen, parsed_version, phase = _checked_selection(roles, mode, version, storage)
+    entries, excluded = merge_overlays(catalog, overlays)
+    selected = _applicable(entries, chosen, parsed_version, proxy, phase)
+    hosts, cidrs, shared_notes = _deduplicated(selected)
+    inner = _internal_selection(internal, internal_catalog, chosen, parsed_version, entries)
+    allow = _allow_rules(hosts)
+    cidr_rules = _cidr_rules(cidrs, inner.rules if inner is not None else ())
+    _require_rules(allow, cidr_rules, chosen, parsed_version, excluded)
+    warnings = _warnings(catalog, allow, cidr_rules, shared_notes, phase, excluded)
+    if inner is not None:
+        warnings += _internal_warnings(inner.catalog, inner.declared, inner.rules, chosen)
+    return EgressPlan(
+        catalog_version=catalog.version,
+        roles=chosen,
+        version=str(parsed_version),
+        proxy=proxy,
+        storage=phase,
+        allow=allow,
+        cidrs=cidr_rules,
+        warnings=warnings,
+        excluded=tuple(excluded),
+        overlays=tuple(sourced.source for sourced in overlays),
+        internal=inner.declared if inner is not None else None,
+        internal_catalog_version=inner.catalog.version if inner is not None else None,
+    )
+
+
+def _checked_selection(
+    roles: Iterable[str], mode: str | None, version: str | ProductVersion, storage: str
+) -> tuple[tuple[Role, ...], ProductVersion, StoragePhase]:
+    """The roles, the release and the storage phase, checked in that order (the first wrong one raises)."""
+    chosen = resolve_roles(roles, mode)
+    try:
+        parsed_version = ProductVersion.parse(version)
+    except VersionError as exc:
+        raise SelectionError(f"version: {exc}", "version") from None
+    if storage not in STORAGE_PHASES:
+        raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}", "storage")
+    phase: StoragePhase = storage
+    return chosen, parsed_version, phase
+
+
 def resolve_roles(roles: Iterable[str] = (), mode: str | None = None) -> tuple[Role, ...]:
     """The roles of a management mode plus any explicit roles, in canonical order.
 
@@ -84,7 +149,15 @@ def merge_overlays(catalog: Catalog, overlays: Sequence[SourcedOverlay]) -> tupl
     return list(entries.values()), sorted(set(excluded))
 
 
+def _applicable(
+    entries: Sequence[Entry], roles: tuple[Role, ...], version: ProductVersion, proxy: bool, storage: StoragePhase
+) -> list[Entry]:
+    """The entries this deployment needs (its roles, its release, its proxy, its storage phase), in their order."""
+    return [entry for entry in entries if _applies(entry, set(roles), version, proxy, storage)]
+
+
 def _applies(entry: Entry, roles: set[str], version: ProductVersion, proxy: bool, storage: StoragePhase) -> bool:
+    """Whether one entry is needed: its role is chosen, the release is within its bounds, proxy and storage fit."""
     if entry.role not in roles:
         return False
     if entry.min_version is not None and version < entry.min_version:
@@ -98,44 +171,17 @@ def _applies(entry: Entry, roles: set[str], version: ProductVersion, proxy: bool
     return entry.storage is None or storage in ("both", entry.storage)
 
 
-def select(
-    catalog: Catalog,
-    *,
-    version: str | ProductVersion,
-    roles: Iterable[str] = (),
-    mode: str | None = None,
-    proxy: bool = False,
-    storage: str = "both",
-    overlays: Sequence[SourcedOverlay] = (),
-    internal: InternalDestinations | Mapping[str, Any] | None = None,
-    internal_catalog: InternalCatalog | None = None,
-) -> EgressPlan:
-    """Build the plan for one deployment.
+#: Plan rules being gathered: per (host, match, port, protocol) or (cidr, port, protocol), the sets of roles and
+#: ids (and for hosts, paths and shared-host ids) of the entries that need it.
+_HostSlots = dict[tuple[str, str, int, str], dict[str, set[str]]]
+_CidrSlots = dict[tuple[str, int, str], dict[str, set[str]]]
 
-    ``roles`` and ``mode`` combine (``mode="on-prem", roles=["console"]``); ``version`` is the SEP/SES release the
-    deployment runs; ``proxy`` says whether agents and managers go through a proxy; ``storage`` is the phase of
-    the vendor's storage move: ``both`` (the article's current text, default), ``gcp`` or ``aws``.
 
-    ``internal`` gives the addresses of SEP's own internal destinations (SEPM, GUP, push targets), as the stack
-    key writes them (``{"sepm": ["10.20.0.10/32"]}``) or as ``destinations_from_config`` /
-    ``destinations_from_flags`` return them: the internal catalog's paths towards them become ``cidrs`` rules whose
-    ids are the path ids. Without it, nothing internal is allowed.
-    """
-    chosen = resolve_roles(roles, mode)
-    try:
-        parsed_version = ProductVersion.parse(version)
-    except VersionError as exc:
-        raise SelectionError(f"version: {exc}", "version") from None
-    if storage not in STORAGE_PHASES:
-        raise SelectionError(f"unknown storage phase {storage!r}; choose one of {', '.join(STORAGE_PHASES)}", "storage")
-    phase: StoragePhase = storage
-    entries, excluded = merge_overlays(catalog, overlays)
-    catalog_ids = {entry.id for entry in catalog.entries}
-    selected = [entry for entry in entries if _applies(entry, set(chosen), parsed_version, proxy, phase)]
-
-    hosts: dict[tuple[str, str, int, str], dict[str, set[str]]] = {}
+def _deduplicated(selected: Sequence[Entry]) -> tuple[_HostSlots, _CidrSlots, dict[str, set[str]]]:
+    """One slot per host rule and per address-range rule the entries need, and the shared-host notes per host."""
+    hosts: _HostSlots = {}
     shared_notes: dict[str, set[str]] = {}
-    cidrs: dict[tuple[str, int, str], dict[str, set[str]]] = {}
+    cidrs: _CidrSlots = {}
     for entry in selected:
         for url in entry.urls:
             for port in entry.url_ports(url):
@@ -154,74 +200,260 @@ def select(
                 cidr_slot = cidrs.setdefault(cidr_key, {"roles": set(), "ids": set()})
                 cidr_slot["roles"].add(entry.role)
                 cidr_slot["ids"].add(entry.id)
+    return hosts, cidrs, shared_notes
+
+
+@dataclass(frozen=True, slots=True)
+class _InternalSelection:
+    """The declared internal destinations, the internal catalog read for them and the rules they allow."""
+
+    declared: InternalDestinations
+    catalog: InternalCatalog
+    rules: tuple[InternalRule, ...]
+
+
+def _internal_selection(
+    internal: InternalDestinations | Mapping[str, Any] | None,
+    internal_catalog: InternalCatalog | None,
+    roles: tuple[Role, ...],
+    version: ProductVersion,
+    entries: Sequence[Entry],
+) -> _InternalSelection | None:
+    """The internal rules towards the declared destinations; None when no destination has an address."""
     if internal is not None and not isinstance(internal, InternalDestinations):
         internal = destinations_from_config(internal, internal_catalog)
-    declared = internal if internal is not None and internal.addresses else None
-    paths = load_internal_catalog() if declared is not None and internal_catalog is None else internal_catalog
-    inner: tuple[InternalRule, ...] = ()
-    if declared is not None and paths is not None:
-        inner = internal_rules(paths, declared, chosen, parsed_version)
-        clashes = sorted({rule.path.id for rule in inner} & {entry.id for entry in entries})
-        if clashes:
-            raise SelectionError(
-                f"internal: the internal path id {clashes[0]} is also an entry id of the catalog or an overlay; "
-                "rename the overlay entry",
-                "overlays",
-            )
-        for rule in inner:
-            cidr_slot = cidrs.setdefault((rule.cidr, rule.port, rule.path.protocol), {"roles": set(), "ids": set()})
-            cidr_slot["roles"].add(rule.path.from_role)
-            cidr_slot["ids"].add(rule.path.id)
+    if internal is None or not internal.addresses:
+        return None
+    paths = load_internal_catalog() if internal_catalog is None else internal_catalog
+    inner = internal_rules(paths, internal, roles, version)
+    clashes = sorted({rule.path.id for rule in inner} & {entry.id for entry in entries})
+    if clashes:
+        raise SelectionError(
+            f"internal: the internal path id {clashes[0]} is also an entry id of the catalog or an overlay; "
+            "rename the overlay entry",
+            "overlays",
+        )
+    return _InternalSelection(internal, paths, inner)
 
-    def role_order(values: set[str]) -> tuple[Role, ...]:
-        return tuple(sorted(cast(set[Role], values), key=_ROLE_ORDER.__getitem__))
 
-    allow = tuple(
+def _role_order(values: set[str]) -> tuple[Role, ...]:
+    """Roles in canonical order."""
+    return tuple(sorted(cast(set[Role], values), key=_ROLE_ORDER.__getitem__))
+
+
+def _allow_rules(hosts: _HostSlots) -> tuple[AllowRule, ...]:
+    """One host rule per slot, sorted by (host, match, port, protocol)."""
+    return tuple(
         AllowRule(
             host=host,
             port=port,
             protocol=cast(Literal["tls", "http"], protocol),
             match=cast(Literal["exact", "suffix"], match),
-            roles=role_order(slot["roles"]),
+            roles=_role_order(slot["roles"]),
             ids=tuple(sorted(slot["ids"])),
             paths=tuple(sorted(slot["paths"])),
             shared=bool(slot["shared"]),
         )
         for (host, match, port, protocol), slot in sorted(hosts.items(), key=lambda item: item[0])
     )
-    cidr_rules = tuple(
+
+
+def _cidr_rules(cidrs: _CidrSlots, inner: tuple[InternalRule, ...]) -> tuple[CidrRule, ...]:
+    """One address-range rule per slot, the internal rules added to the entries' slots, sorted by address."""
+    for rule in inner:
+        cidr_slot = cidrs.setdefault((rule.cidr, rule.port, rule.path.protocol), {"roles": set(), "ids": set()})
+        cidr_slot["roles"].add(rule.path.from_role)
+        cidr_slot["ids"].add(rule.path.id)
+    return tuple(
         CidrRule(
             cidr=cidr,
             port=port,
             protocol=cast(Literal["tcp", "udp"], protocol),
-            roles=role_order(slot["roles"]),
+            roles=_role_order(slot["roles"]),
             ids=tuple(sorted(slot["ids"])),
         )
         for (cidr, port, protocol), slot in sorted(cidrs.items(), key=lambda item: _cidr_sort_key(item[0]))
     )
-    if not allow and not cidr_rules:
+
+
+def _cidr_sort_key(key: tuple[str, int, str]) -> tuple[int, int, int, int, str]:
+    """Address ranges sort by IP version, then address, prefix length, port and protocol."""
+    network = ipaddress.ip_network(key[0])
+    return (network.version, int(network.network_address), network.prefixlen, key[1], key[2])
+
+
+def _require_rules(
+    allow: tuple[AllowRule, ...],
+    cidrs: tuple[CidrRule, ...],
+    roles: tuple[Role, ...],
+    version: ProductVersion,
+    excluded: list[str],
+) -> None:
+    """Refuse a plan that allows nothing, blaming the overlays if they excluded entries, else the roles."""
+    if not allow and not cidrs:
         raise SelectionError(
-            f"nothing to allow for roles {', '.join(chosen)} at version {parsed_version} "
+            f"nothing to allow for roles {', '.join(roles)} at version {version} "
             "(every entry was excluded or out of its version bounds)",
             "overlays" if excluded else "roles",
         )
-    warnings = _warnings(catalog, allow, cidr_rules, catalog_ids, shared_notes, phase, excluded)
-    if declared is not None and paths is not None:
-        warnings += _internal_warnings(paths, declared, inner, chosen)
-    return EgressPlan(
-        catalog_version=catalog.version,
-        roles=chosen,
-        version=str(parsed_version),
-        proxy=proxy,
-        storage=phase,
-        allow=allow,
-        cidrs=cidr_rules,
-        warnings=warnings,
-        excluded=tuple(excluded),
-        overlays=tuple(sourced.source for sourced in overlays),
-        internal=declared,
-        internal_catalog_version=paths.version if declared is not None and paths is not None else None,
+
+
+def _warnings(
+    catalog: Catalog,
+    allow: tuple[AllowRule, ...],
+    cidrs: tuple[CidrRule, ...],
+    shared_notes: dict[str, set[str]],
+    storage: StoragePhase,
+    excluded: list[str],
+) -> tuple[PlanWarning, ...]:
+    """The plan's warnings about the catalog's rules, in the order the plan lists them."""
+    return (
+        *_tls_bypass_warnings(catalog, allow),
+        *_shared_host_warnings(allow, shared_notes),
+        *_widened_path_warnings(allow),
+        *_domain_suffix_warnings(allow),
+        *_clear_text_warnings(allow),
+        *_wide_cidr_warnings(cidrs),
+        *_storage_phase_warnings(storage),
+        *_excluded_warnings(catalog, excluded),
     )
+
+
+def _tls_bypass_warnings(catalog: Catalog, allow: tuple[AllowRule, ...]) -> list[PlanWarning]:
+    """One warning naming every TLS host a catalog entry (not only an overlay) needs: keep it out of inspection."""
+    catalog_ids = {entry.id for entry in catalog.entries}
+    bypass = sorted({rule.host for rule in allow if rule.protocol == "tls" and catalog_ids.intersection(rule.ids)})
+    if not bypass:
+        return []
+    return [
+        PlanWarning(
+            code="tls-inspection-bypass",
+            message=(
+                f"Keep these {len(bypass)} hosts out of any TLS/SSL inspection: the products pin their "
+                "certificates, so decrypting them breaks services such as Insight (vendor's notice)."
+            ),
+            hosts=tuple(bypass),
+        )
+    ]
+
+
+def _shared_host_warnings(allow: tuple[AllowRule, ...], shared_notes: dict[str, set[str]]) -> list[PlanWarning]:
+    """A warning per host rule that also opens services other than the vendor's, with the catalog's notes."""
+    warnings: list[PlanWarning] = []
+    for rule in allow:
+        if rule.shared:
+            notes = " ".join(sorted(shared_notes.get(rule.host, ())))
+            warnings.append(
+                PlanWarning(
+                    code="shared-host",
+                    message=f"{rule.host}:{rule.port} is wider than the vendor's service. {notes}".strip(),
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    return warnings
+
+
+def _widened_path_warnings(allow: tuple[AllowRule, ...]) -> list[PlanWarning]:
+    """A warning per host rule whose vendor URLs name paths: the rule allows every path of the host."""
+    warnings: list[PlanWarning] = []
+    for rule in allow:
+        if rule.paths:
+            warnings.append(
+                PlanWarning(
+                    code="widened-path",
+                    message=(
+                        f"The vendor names only {', '.join(rule.paths)} on {rule.host}; a host rule cannot keep a "
+                        f"path, so every path of {rule.host} is allowed on port {rule.port}."
+                    ),
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    return warnings
+
+
+def _domain_suffix_warnings(allow: tuple[AllowRule, ...]) -> list[PlanWarning]:
+    """A warning per host rule that matches a domain and all its subdomains."""
+    warnings: list[PlanWarning] = []
+    for rule in allow:
+        if rule.match == "suffix":
+            warnings.append(
+                PlanWarning(
+                    code="domain-suffix",
+                    message=f"{rule.host} and every subdomain of it are allowed on port {rule.port}.",
+                    hosts=(rule.host,),
+                    ids=rule.ids,
+                )
+            )
+    return warnings
+
+
+def _clear_text_warnings(allow: tuple[AllowRule, ...]) -> list[PlanWarning]:
+    """One warning naming every host reached over clear-text HTTP."""
+    clear_text = [rule for rule in allow if rule.protocol == "http"]
+    if not clear_text:
+        return []
+    return [
+        PlanWarning(
+            code="clear-text-http",
+            message=(
+                "Clear-text HTTP is allowed to these hosts (matched on the Host header): "
+                + ", ".join(f"{rule.host}:{rule.port}" for rule in clear_text)
+                + "."
+            ),
+            hosts=tuple(sorted({rule.host for rule in clear_text})),
+            ids=tuple(sorted({entry_id for rule in clear_text for entry_id in rule.ids})),
+        )
+    ]
+
+
+def _wide_cidr_warnings(cidrs: tuple[CidrRule, ...]) -> list[PlanWarning]:
+    """A warning per address range wider than /16 (IPv4) or /48 (IPv6)."""
+    warnings: list[PlanWarning] = []
+    for cidr_rule in cidrs:
+        prefix = int(cidr_rule.cidr.rsplit("/", 1)[1])
+        version = 6 if ":" in cidr_rule.cidr else 4
+        if prefix < _WIDE_CIDR_PREFIX[version]:
+            warnings.append(
+                PlanWarning(
+                    code="wide-cidr",
+                    message=f"{cidr_rule.cidr} is a wide range (/{prefix}) allowed on port {cidr_rule.port}.",
+                    ids=cidr_rule.ids,
+                )
+            )
+    return warnings
+
+
+def _storage_phase_warnings(storage: StoragePhase) -> list[PlanWarning]:
+    """A warning when the storage phase leaves out what the article asks to allow now."""
+    if storage != "aws":
+        return []
+    return [
+        PlanWarning(
+            code="storage-phase-aws",
+            message=(
+                "Storage phase 'aws' leaves out storage.googleapis.com, against the article, which moved SEP/SES "
+                "storage to Google Cloud in November 2020 and asks to allow it now."
+            ),
+        )
+    ]
+
+
+def _excluded_warnings(catalog: Catalog, excluded: list[str]) -> list[PlanWarning]:
+    """A warning per entry an overlay excluded, with the catalog's note on what breaks without it."""
+    warnings: list[PlanWarning] = []
+    blocked = {entry.id: entry.blocked for entry in catalog.entries}
+    for entry_id in excluded:
+        impact = blocked.get(entry_id)
+        warnings.append(
+            PlanWarning(
+                code="excluded",
+                message=f"Entry {entry_id} is excluded by an overlay." + (f" Impact: {impact}" if impact else ""),
+                ids=(entry_id,),
+            )
+        )
+    return warnings
 
 
 def _internal_warnings(
@@ -252,115 +484,6 @@ def _internal_warnings(
                     f"Internal destination {kind!r} has addresses but no selected role reaches it (roles "
                     f"{', '.join(roles)}; its paths start from {', '.join(needs) or 'no role'})."
                 ),
-            )
-        )
-    return tuple(warnings)
-
-
-def _cidr_sort_key(key: tuple[str, int, str]) -> tuple[int, int, int, int, str]:
-    network = ipaddress.ip_network(key[0])
-    return (network.version, int(network.network_address), network.prefixlen, key[1], key[2])
-
-
-def _warnings(
-    catalog: Catalog,
-    allow: tuple[AllowRule, ...],
-    cidrs: tuple[CidrRule, ...],
-    catalog_ids: set[str],
-    shared_notes: dict[str, set[str]],
-    storage: StoragePhase,
-    excluded: list[str],
-) -> tuple[PlanWarning, ...]:
-    warnings: list[PlanWarning] = []
-    bypass = sorted({rule.host for rule in allow if rule.protocol == "tls" and catalog_ids.intersection(rule.ids)})
-    if bypass:
-        warnings.append(
-            PlanWarning(
-                code="tls-inspection-bypass",
-                message=(
-                    f"Keep these {len(bypass)} hosts out of any TLS/SSL inspection: the products pin their "
-                    "certificates, so decrypting them breaks services such as Insight (vendor's notice)."
-                ),
-                hosts=tuple(bypass),
-            )
-        )
-    for rule in allow:
-        if rule.shared:
-            notes = " ".join(sorted(shared_notes.get(rule.host, ())))
-            warnings.append(
-                PlanWarning(
-                    code="shared-host",
-                    message=f"{rule.host}:{rule.port} is wider than the vendor's service. {notes}".strip(),
-                    hosts=(rule.host,),
-                    ids=rule.ids,
-                )
-            )
-    for rule in allow:
-        if rule.paths:
-            warnings.append(
-                PlanWarning(
-                    code="widened-path",
-                    message=(
-                        f"The vendor names only {', '.join(rule.paths)} on {rule.host}; a host rule cannot keep a "
-                        f"path, so every path of {rule.host} is allowed on port {rule.port}."
-                    ),
-                    hosts=(rule.host,),
-                    ids=rule.ids,
-                )
-            )
-    for rule in allow:
-        if rule.match == "suffix":
-            warnings.append(
-                PlanWarning(
-                    code="domain-suffix",
-                    message=f"{rule.host} and every subdomain of it are allowed on port {rule.port}.",
-                    hosts=(rule.host,),
-                    ids=rule.ids,
-                )
-            )
-    clear_text = [rule for rule in allow if rule.protocol == "http"]
-    if clear_text:
-        warnings.append(
-            PlanWarning(
-                code="clear-text-http",
-                message=(
-                    "Clear-text HTTP is allowed to these hosts (matched on the Host header): "
-                    + ", ".join(f"{rule.host}:{rule.port}" for rule in clear_text)
-                    + "."
-                ),
-                hosts=tuple(sorted({rule.host for rule in clear_text})),
-                ids=tuple(sorted({entry_id for rule in clear_text for entry_id in rule.ids})),
-            )
-        )
-    for cidr_rule in cidrs:
-        prefix = int(cidr_rule.cidr.rsplit("/", 1)[1])
-        version = 6 if ":" in cidr_rule.cidr else 4
-        if prefix < _WIDE_CIDR_PREFIX[version]:
-            warnings.append(
-                PlanWarning(
-                    code="wide-cidr",
-                    message=f"{cidr_rule.cidr} is a wide range (/{prefix}) allowed on port {cidr_rule.port}.",
-                    ids=cidr_rule.ids,
-                )
-            )
-    if storage == "aws":
-        warnings.append(
-            PlanWarning(
-                code="storage-phase-aws",
-                message=(
-                    "Storage phase 'aws' leaves out storage.googleapis.com, against the article, which moved SEP/SES "
-                    "storage to Google Cloud in November 2020 and asks to allow it now."
-                ),
-            )
-        )
-    blocked = {entry.id: entry.blocked for entry in catalog.entries}
-    for entry_id in excluded:
-        impact = blocked.get(entry_id)
-        warnings.append(
-            PlanWarning(
-                code="excluded",
-                message=f"Entry {entry_id} is excluded by an overlay." + (f" Impact: {impact}" if impact else ""),
-                ids=(entry_id,),
             )
         )
     return tuple(warnings)

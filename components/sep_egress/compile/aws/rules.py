@@ -149,14 +149,25 @@ def guard_drafts(
     incomplete-ClientHello passes are limited to them; other ports are refused at the SYN). ``range_roles`` are the
     roles with address-range passes: the replies of the flows those passes marked are passed here.
     """
-    roles = [role for role in ROLES if role in ports_by_role]
+    ports = {role: sorted(set(ports_by_role[role])) for role in ROLES if role in ports_by_role}
     block = options.block_action
-    stages: list[list[Draft]] = [[] for _ in range(7)]
-    for role in roles:
+    return [
+        *_opening_passes(ports, range_roles),
+        *_application_refusals(ports, block),
+        *_pending_marks(ports),
+        *_pending_passes(ports),
+        *_tcp_refusals(ports, block),
+        *[draft for role in ports for draft in non_tcp_drafts(role)],
+    ]
+
+
+def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection[Role]) -> list[Draft]:
+    """Stage 1, per role: the replies on its address-range flows, and the TCP handshake on its ports."""
+    drafts: list[Draft] = []
+    for role, role_ports in ports.items():
         source = source_expression((role,))
-        ports = sorted(set(ports_by_role[role]))
         if role in range_roles:
-            stages[0].append(
+            drafts.append(
                 (
                     f"range-reply|{role}",
                     f"pass ip {source} any <> any any "
@@ -165,29 +176,37 @@ def guard_drafts(
                     (role,),
                 )
             )
-        if ports:
+        if role_ports:
             # Both directions, as AWS's strict-order sample, but only for connections the role opens: the SYN (and
             # the handshake's ACK) from the role marks the flow, and only a marked flow's SYN-ACK passes back, so
             # an inbound SYN from port 443 elsewhere is not passed by these rules.
-            stages[0].append(
+            drafts.append(
                 (
                     f"handshake|{role}",
-                    f"pass tcp {source} any -> any {ports_expression(ports)} "
+                    f"pass tcp {source} any -> any {ports_expression(role_ports)} "
                     f'(msg:"sep-egress {role}: TCP handshake on its ports"; flow:not_established,to_server; '
                     f"flowbits:set,{OUTBOUND_FLOWBIT};",
                     (role,),
                 )
             )
-            stages[0].append(
+            drafts.append(
                 (
                     f"handshake-reply|{role}",
-                    f"pass tcp {source} any <> any {ports_expression(ports)} "
+                    f"pass tcp {source} any <> any {ports_expression(role_ports)} "
                     f'(msg:"sep-egress {role}: TCP handshake, the reply to it"; flow:not_established,to_client; '
                     f"flowbits:isset,{OUTBOUND_FLOWBIT};",
                     (role,),
                 )
             )
-        stages[1].append(
+    return drafts
+
+
+def _application_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> list[Draft]:
+    """Stage 2, per role: refuse TLS once its ClientHello is complete, HTTP once its headers are; mark the flow."""
+    drafts: list[Draft] = []
+    for role in ports:
+        source = source_expression((role,))
+        drafts.append(
             (
                 f"drop-tls|{role}",
                 f"{block} tls {source} any -> any any "
@@ -196,7 +215,7 @@ def guard_drafts(
                 (role,),
             )
         )
-        stages[1].append(
+        drafts.append(
             (
                 f"drop-http|{role}",
                 f"{block} http {source} any -> any any "
@@ -205,37 +224,59 @@ def guard_drafts(
                 (role,),
             )
         )
-        if ports:
-            for protocol, what in (("tls", "ClientHello"), ("http", "HTTP request")):
-                stages[2].append(
-                    (
-                        f"pending-{protocol}|{role}",
-                        f"alert {protocol} {source} any -> any any "
-                        f'(msg:"sep-egress {role}: {what} not complete yet"; flowbits:isnotset,{BLOCKED_FLOWBIT}; '
-                        f"flowbits:set,{PENDING_FLOWBIT}; noalert; flow:to_server;",
-                        (role,),
-                    )
-                )
-            stages[3].append(
+    return drafts
+
+
+def _pending_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
+    """Stage 3, per role with ports: mark a flow not refused whose ClientHello or request is not complete yet."""
+    drafts: list[Draft] = []
+    for role, role_ports in ports.items():
+        if not role_ports:
+            continue
+        source = source_expression((role,))
+        for protocol, what in (("tls", "ClientHello"), ("http", "HTTP request")):
+            drafts.append(
                 (
-                    f"pending|{role}",
-                    f"pass tcp {source} any <> any {ports_expression(ports)} "
-                    f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
-                    f"flowbits:isset,{PENDING_FLOWBIT}; flow:established;",
+                    f"pending-{protocol}|{role}",
+                    f"alert {protocol} {source} any -> any any "
+                    f'(msg:"sep-egress {role}: {what} not complete yet"; flowbits:isnotset,{BLOCKED_FLOWBIT}; '
+                    f"flowbits:set,{PENDING_FLOWBIT}; noalert; flow:to_server;",
                     (role,),
                 )
             )
-        stages[4].append(
+    return drafts
+
+
+def _pending_passes(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
+    """Stage 4, per role with ports: pass a marked flow's segments on its ports, packet by packet."""
+    drafts: list[Draft] = []
+    for role, role_ports in ports.items():
+        if not role_ports:
+            continue
+        drafts.append(
             (
-                f"drop-tcp|{role}",
-                f"{block} tcp {source} any -> any any "
-                f'(msg:"sep-egress {role}: TCP to a port or protocol it does not need"; '
-                f"flowbits:isnotset,{PENDING_FLOWBIT}; flow:to_server;",
+                f"pending|{role}",
+                f"pass tcp {source_expression((role,))} any <> any {ports_expression(role_ports)} "
+                f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
+                f"flowbits:isset,{PENDING_FLOWBIT}; flow:established;",
                 (role,),
             )
         )
-        stages[5] += non_tcp_drafts(role)
-    return [draft for stage in stages for draft in stage]
+    return drafts
+
+
+def _tcp_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> list[Draft]:
+    """Stage 5, per role: refuse whatever else it sends over TCP, except flows marked pending."""
+    return [
+        (
+            f"drop-tcp|{role}",
+            f"{block} tcp {source_expression((role,))} any -> any any "
+            f'(msg:"sep-egress {role}: TCP to a port or protocol it does not need"; '
+            f"flowbits:isnotset,{PENDING_FLOWBIT}; flow:to_server;",
+            (role,),
+        )
+        for role in ports
+    ]
 
 
 def non_tcp_drafts(role: Role) -> list[Draft]:
