@@ -54,9 +54,15 @@ class Import:
     imported: str
     line: int
     path: Path
+    # Under ``if TYPE_CHECKING:``: never run, so no cycle at run time, but still a dependency between layers.
+    typing_only: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.importer} imports {self.imported}"
+
+
+class ImportError_(ValueError):
+    """A relative import that climbs above the package (Python refuses it at run time)."""
 
 
 def module_name(path: Path, package_dir: Path) -> str:
@@ -73,21 +79,46 @@ def _in_type_checking(node: ast.If) -> bool:
     )
 
 
-def _imports_of(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import the module runs, at any depth (functions included), except under ``if TYPE_CHECKING:``."""
-    found: list[ast.Import | ast.ImportFrom] = []
+_DYNAMIC = {("importlib", "import_module"), ("", "__import__"), ("", "import_module")}
 
-    def visit(node: ast.AST) -> None:
+
+def _dynamic_import(node: ast.Call) -> str | None:
+    """``importlib.import_module("x")`` or ``__import__("x")`` with a literal name: an import all the same."""
+    function = node.func
+    owner, name = "", ""
+    if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name):
+        owner, name = function.value.id, function.attr
+    elif isinstance(function, ast.Name):
+        name = function.id
+    if (owner, name) not in _DYNAMIC or not node.args:
+        return None
+    first = node.args[0]
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+
+
+def _imports_of(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom | ast.Call, bool]]:
+    """Every import the module can run, at any depth (functions included), each with whether it sits under
+    ``if TYPE_CHECKING:``."""
+    found: list[tuple[ast.Import | ast.ImportFrom | ast.Call, bool]] = []
+
+    def visit(node: ast.AST, typing_only: bool) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and _in_type_checking(child):
-                for orelse in child.orelse:
-                    visit(orelse)
+                for statement in child.body:
+                    visit_one(statement, True)
+                for statement in child.orelse:
+                    visit_one(statement, typing_only)
                 continue
-            if isinstance(child, ast.Import | ast.ImportFrom):
-                found.append(child)
-            visit(child)
+            visit_one(child, typing_only)
 
-    visit(tree)
+    def visit_one(child: ast.AST, typing_only: bool) -> None:
+        if isinstance(child, ast.Import | ast.ImportFrom) or (
+            isinstance(child, ast.Call) and _dynamic_import(child) is not None
+        ):
+            found.append((child, typing_only))
+        visit(child, typing_only)
+
+    visit(tree, False)
     return found
 
 
@@ -98,14 +129,19 @@ def imports(package_dir: Path) -> list[Import]:
         importer = module_name(path, package_dir)
         is_package = path.name == "__init__.py"
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in _imports_of(tree):
+        for node, typing_only in _imports_of(tree):
+            if isinstance(node, ast.Call):
+                result.append(Import(importer, _dynamic_import(node) or "", node.lineno, path, typing_only))
+                continue
             if isinstance(node, ast.Import):
-                result.extend(Import(importer, alias.name, node.lineno, path) for alias in node.names)
+                result.extend(Import(importer, alias.name, node.lineno, path, typing_only) for alias in node.names)
                 continue
             if node.level:
                 base = importer.split(".")
                 # A module's own package is one level up; a package's __init__ is its own package.
                 keep = len(base) - node.level + (1 if is_package else 0)
+                if keep < 1:
+                    raise ImportError_(f"{path}:{node.lineno}: a relative import climbs above the package")
                 base = base[:keep]
                 stem = ".".join([*base, node.module] if node.module else base)
             else:
@@ -115,7 +151,7 @@ def imports(package_dir: Path) -> list[Import]:
                 # when it exists, so that layer checks see ``from .. import aws`` as an import of sep_egress.aws.
                 candidate = f"{stem}.{alias.name}"
                 target = candidate if _is_module(candidate, package_dir) else stem
-                result.append(Import(importer, target, node.lineno, path))
+                result.append(Import(importer, target, node.lineno, path, typing_only))
     return result
 
 
@@ -166,6 +202,8 @@ def import_cycles(package_dir: Path) -> list[list[str]]:
     graph: dict[str, set[str]] = {}
     for item in imports(package_dir):
         graph.setdefault(item.importer, set())
+        if item.typing_only:
+            continue  # never runs, so it ties nothing at import time
         if item.imported.startswith(f"{ROOT_MODULE}.") and item.imported != item.importer:
             graph[item.importer].add(item.imported)
     cycles: list[list[str]] = []
@@ -192,8 +230,73 @@ def import_cycles(package_dir: Path) -> list[list[str]]:
     return cycles
 
 
+# Within a layer, parts that must not know each other: (importer prefix, imported prefix, why).
+SEPARATE: tuple[tuple[str, str, str], ...] = (
+    ("sep_egress.catalog.internal", "sep_egress.catalog.vendor", "the vendor selection reads the internal catalog"),
+    ("sep_egress.catalog.internal", "sep_egress.catalog.article", "the article reader never feeds a catalog"),
+    ("sep_egress.catalog.vendor", "sep_egress.catalog.article", "the article reader never feeds a plan"),
+    ("sep_egress.compile.aws", "sep_egress.compile.gcp", "each cloud's compiler stands alone"),
+    ("sep_egress.compile.aws", "sep_egress.compile.proxy", "each output's compiler stands alone"),
+    ("sep_egress.compile.gcp", "sep_egress.compile.aws", "each cloud's compiler stands alone"),
+    ("sep_egress.compile.gcp", "sep_egress.compile.proxy", "each output's compiler stands alone"),
+    ("sep_egress.compile.proxy", "sep_egress.compile.aws", "each output's compiler stands alone"),
+    ("sep_egress.compile.proxy", "sep_egress.compile.gcp", "each output's compiler stands alone"),
+    ("sep_egress.connectivity", "sep_egress.compile", "the checks read the plan, not a compiler's output"),
+    ("sep_egress.aws", "sep_egress.gcp", "each cloud's components stand alone"),
+    ("sep_egress.gcp", "sep_egress.aws", "each cloud's components stand alone"),
+)
+# The pieces at the top of catalog/ are shared by its parts, so they import none of them; the cache knows no
+# catalog's model at all (each catalog hands it JSON through its own codec).
+CATALOG_PARTS = ("sep_egress.catalog.vendor", "sep_egress.catalog.internal", "sep_egress.catalog.article")
+CACHE = "sep_egress.catalog.cache"
+CACHE_MAY_IMPORT = ("sep_egress.catalog.bounded_yaml", "sep_egress.errors", "sep_egress.escape", ROOT_MODULE)
+
+
+def _under(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(f"{prefix}.")
+
+
+def separation_problems(package_dir: Path) -> list[str]:
+    problems = []
+    for item in imports(package_dir):
+        for importer, imported, why in SEPARATE:
+            if _under(item.importer, importer) and _under(item.imported, imported):
+                problems.append(f"{item}: {why}")
+        shared = item.importer.startswith("sep_egress.catalog.") and item.importer.count(".") == 2
+        shared = shared and item.importer not in CATALOG_PARTS
+        if shared and any(_under(item.imported, part) for part in CATALOG_PARTS):
+            problems.append(f"{item}: the shared catalog modules import none of its parts")
+        own = item.imported == ROOT_MODULE or item.imported.startswith(f"{ROOT_MODULE}.")
+        if item.importer == CACHE and own and item.imported not in CACHE_MAY_IMPORT:
+            problems.append(f"{item}: the cache knows no catalog model")
+    return problems
+
+
+def ancestor_imports(package_dir: Path) -> list[str]:
+    """A module that imports a name from a package containing it (other than the root's version) runs that
+    package's ``__init__`` halfway through, which fails as soon as the name is defined after the import."""
+    problems = []
+    for item in imports(package_dir):
+        if item.imported == ROOT_MODULE or item.typing_only:
+            continue
+        if (
+            item.importer.startswith(f"{item.imported}.")
+            and (package_dir.parent / item.imported.replace(".", "/")).is_dir()
+        ):
+            problems.append(f"{item}: imports from a package that contains it")
+    return problems
+
+
 def test_no_module_imports_a_layer_above_its_own() -> None:
     assert upward_imports(PACKAGE) == []
+
+
+def test_parts_of_a_layer_that_stand_alone_import_nothing_of_each_other() -> None:
+    assert separation_problems(PACKAGE) == []
+
+
+def test_no_module_imports_from_a_package_that_contains_it() -> None:
+    assert ancestor_imports(PACKAGE) == []
 
 
 def test_every_module_belongs_to_a_layer() -> None:
@@ -221,7 +324,7 @@ def package_copy(tmp_path: Path) -> Path:
     [
         ("compile/aws/rules.py", "from ...aws import NetworkFirewallAllowlist"),
         ("compile/aws/rules.py", "from sep_egress import aws"),
-        ("catalog/vendor/select.py", "from ...compile.escape import plain_text"),
+        ("catalog/vendor/select.py", "from ...compile.aws.rules import host_label"),
         ("catalog/hosts.py", "import sep_egress.program"),
         ("aws/__init__.py", "from ..settings import StackConfig"),
     ],
@@ -231,6 +334,58 @@ def test_a_planted_upward_import_is_found(package_copy: Path, module: str, state
     path.write_text(path.read_text(encoding="utf-8") + f"\n\ndef planted() -> None:\n    {statement}\n")
     problems = upward_imports(package_copy)
     assert len(problems) == 1 and module in problems[0] and "may not import" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("module", "statement"),
+    [
+        ("compile/aws/rules.py", "if TYPE_CHECKING:\n    from ...aws import NetworkFirewallAllowlist"),
+        ("catalog/hosts.py", "import importlib\nimportlib.import_module('sep_egress.aws')"),
+        ("catalog/hosts.py", "__import__('sep_egress.program')"),
+    ],
+)
+def test_a_planted_upward_import_is_found_however_it_is_written(
+    package_copy: Path, module: str, statement: str
+) -> None:
+    path = package_copy / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\nfrom typing import TYPE_CHECKING\n{statement}\n")
+    problems = upward_imports(package_copy)
+    assert len(problems) == 1 and "may not import" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("module", "statement"),
+    [
+        ("catalog/internal/destinations.py", "from ..vendor.plan import EgressPlan"),
+        ("catalog/vendor/select.py", "from ..article import drift"),
+        ("catalog/roles.py", "from .vendor.models import Entry"),
+        ("catalog/cache.py", "from .history import Change"),
+        ("compile/aws/rules.py", "from ..gcp.firewall import stable_hash"),
+        ("compile/proxy/squid.py", "from ..aws.options import SID_BASE"),
+        ("gcp/nat.py", "from ..aws import NetworkFirewallAllowlist"),
+    ],
+)
+def test_a_planted_import_between_parts_that_stand_alone_is_found(
+    package_copy: Path, module: str, statement: str
+) -> None:
+    path = package_copy / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{statement}\n")
+    assert len(separation_problems(package_copy)) == 1
+
+
+def test_a_planted_import_from_a_containing_package_is_found(package_copy: Path) -> None:
+    # The cycle Python reports as "cannot import name ... from partially initialized module".
+    path = package_copy / "catalog" / "internal" / "destinations.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\nfrom .. import load_catalog\n")
+    problems = ancestor_imports(package_copy)
+    assert len(problems) == 1 and "imports sep_egress.catalog:" in problems[0]
+
+
+def test_a_relative_import_above_the_package_is_refused(package_copy: Path) -> None:
+    path = package_copy / "catalog" / "hosts.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\nfrom .... import anything\n")
+    with pytest.raises(ImportError_, match="climbs above the package"):
+        imports(package_copy)
 
 
 def test_a_planted_cloud_import_in_a_pure_layer_is_found(package_copy: Path) -> None:
