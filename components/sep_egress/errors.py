@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .escape import plain_text
+
 
 def _one_line(text: str) -> str:
     """A file name, entry or key from the user's input, as one line (a newline in a file name must not start a
     line of its own in the message: it could forge another message, or a CI workflow command)."""
-    from .escape import plain_text  # imported late: the escape module reads the catalog's character rules
-
     return plain_text(text)
 
 

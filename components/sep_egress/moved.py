@@ -48,7 +48,7 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
         target: types.ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
         parent_name, _, child = fullname.rpartition(".")
-        if not parent_name.startswith("sep_egress"):
+        if parent_name != "sep_egress" and not parent_name.startswith("sep_egress."):
             return None
         parent = sys.modules.get(parent_name)
         moved = getattr(parent, "MOVED_MODULES", None)

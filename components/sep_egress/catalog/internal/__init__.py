@@ -7,7 +7,8 @@ and its ports. Nothing is allowed until the user declares the addresses of a des
 (``sep-egress:internal`` in a stack, ``--internal KIND=CIDR`` on the command line); then ``select()`` turns every
 applicable path into ordinary ``CidrRule``s of the plan, so every compiler handles them like overlay CIDRs.
 
-The data flows through the files in this order:
+The files, each importing only the ones listed before it (a file is read by ``load.py``, checked by ``schema.py``,
+which builds ``models.py``, kept in the cache as ``codec.py`` writes it):
 
 - ``models.py``: the plain runtime objects (the catalog, its paths, the user's destinations, the rules);
 - ``schema.py``: the pydantic file schema, whose ``to_model()`` builds those objects;

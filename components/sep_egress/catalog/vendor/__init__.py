@@ -1,6 +1,7 @@
 """The vendor's catalog (``data/endpoints.yaml``) and the selection that turns it into an ``EgressPlan``.
 
-The data flows through the files in this order:
+The files, each importing only the ones listed before it (a file is read by ``load.py``, checked by ``schema.py``,
+which builds ``models.py``, kept in the cache as ``codec.py`` writes it):
 
 - ``models.py``: the plain runtime objects (the catalog, its entries, overlays);
 - ``schema.py``: the pydantic file schema of the catalog and of overlays, whose ``to_model()`` builds those objects;

@@ -18,6 +18,8 @@ from typing import Any, get_args
 from ..cache import CacheFormatError as CacheFormatError
 from ..history import CATALOG_VERSION
 from ..hosts import HostError, ParsedUrl, parse_cidr, parse_url
+from ..internal.codec import internal_from_json as internal_from_json
+from ..internal.codec import internal_to_json as internal_to_json
 from ..json_fields import FORMAT as FORMAT
 from ..json_fields import (
     change_from_json,

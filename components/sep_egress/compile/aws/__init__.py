@@ -1,6 +1,6 @@
 """AWS Network Firewall: from an ``EgressPlan`` to stateful rule groups and a firewall policy.
 
-The files, in the order the data flows through them (each imports only from the ones before it):
+The steps, in the order the data flows through them:
 
 1. ``options``: the service's limits, the compile options and their validation.
 2. ``rules``: the Suricata rule text (pass rules, the guard, sids, rule lengths).
@@ -8,8 +8,9 @@ The files, in the order the data flows through them (each imports only from the 
    capacity budget.
 4. ``policy``: ``compile_network_firewall``, which validates the inputs and puts the groups together.
 
-``spec`` holds the output shapes (the request bodies) the steps build; ``evaluate`` is a model of the stateful
-engine, for the tests, that reads a spec.
+``spec`` holds the output shapes (the request bodies) the steps build, so it comes right after ``options`` in the
+order of imports (options <- spec <- rules <- groups <- policy: each file imports only files to its left);
+``evaluate`` is a model of the stateful engine, for the tests, that reads a spec.
 
 The output is shaped like the AWS API request bodies (``CreateRuleGroup``'s ``RuleGroup``, ``CreateFirewallPolicy``'s
 ``FirewallPolicy``) so it can be checked against the service model and mapped one to one onto Pulumi resources.
@@ -30,6 +31,10 @@ This package re-exports what callers import from ``sep_egress.compile.aws``.
 
 from __future__ import annotations
 
+from .groups import check_policy_limits as check_policy_limits  # "X as X": the steps 0.2's module imported
+from .groups import domain_list_groups as domain_list_groups
+from .groups import reserve as reserve
+from .groups import suricata_groups as suricata_groups
 from .options import (
     BLOCK_ACTIONS,
     DEFAULT_ACTION_CHOICES,
@@ -55,6 +60,7 @@ from .options import (
     Style,
 )
 from .policy import compile_network_firewall
+from .rules import host_label as host_label
 from .spec import AwsEgressSpec, RuleGroupSpec, SuricataRule
 
 __all__ = [

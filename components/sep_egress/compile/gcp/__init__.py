@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from .deployment import GcpEgressSpec, PolicyChange, compile_gcp, diff_rules
 from .firewall import FirewallPolicySpec
+from .firewall import compile_firewall_policy as compile_firewall_policy  # "X as X": imported by 0.2's module
 from .nat import NatGatewaySpec
+from .nat import compile_nat_gateway as compile_nat_gateway
 from .options import (
     MACHINE_KINDS,
     FirewallOptions,
@@ -38,6 +40,7 @@ from .options import (
     parse_targets,
 )
 from .private_access import PrivateAccessSpec
+from .private_access import compile_private_access as compile_private_access
 
 __all__ = [
     "MACHINE_KINDS",
