@@ -13,7 +13,7 @@ import yaml
 from sep_egress.catalog import SourcedOverlay, parse_overlay, select
 from sep_egress.catalog.internal import INTERNAL_CATALOG_PATH
 from sep_egress.cli import main
-from sep_egress.compile.gcp import NatOptions
+from sep_egress.compile.gcp import FirewallOptions, NatOptions
 
 if TYPE_CHECKING:
     import pytest
@@ -138,6 +138,10 @@ NETWORK = "projects/p/global/networks/vpc"
 ASSOCIATION = "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation"
 CLOUD = {"mode": "cloud", "version": "14.3 RU1"}
 NAT_OPTIONS = {"region": "europe-west1", "network": NETWORK, "subnetworks": ["workloads"]}
+
+
+def firewall_options(**changes: object) -> FirewallOptions:
+    return FirewallOptions(networks=(NETWORK,), **changes)  # type: ignore[arg-type]
 
 
 def nat_options(**changes: object) -> NatOptions:

@@ -89,7 +89,6 @@ def test_yaml_merge_keys_give_one_clear_message(tmp_path: Path, capsys: pytest.C
     assert "merge key" in err
 
 
-@pytest.mark.pulumi
 def test_yaml_merge_keys_in_a_base_revision_stack_file_do_not_raise(tmp_path: Path) -> None:
     from sep_egress.errors import SepEgressError
     from sep_egress.preview import engine_config

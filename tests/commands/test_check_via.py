@@ -3,7 +3,9 @@ table reports, and the usage errors of --via."""
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,16 @@ from loopback import CATALOG_HOST as HOST
 from loopback import OTHER_CATALOG_HOST as OTHER
 from loopback import PROXY_PASSWORD as PASSWORD
 from loopback import PROXY_USER as USER
-from loopback import LoopbackOrigin, TestProxy, free_port, running, tls_context, write_ca
-from support import run_check
+from loopback import (
+    LoopbackOrigin,
+    TestProxy,
+    free_port,
+    rude_proxy,
+    running,
+    tls_context,
+    write_ca,
+)
+from support import SELECTION, call_main, run_check
 
 
 @pytest.fixture
@@ -109,3 +119,83 @@ def test_cli_bad_via_is_a_usage_error(
     assert err.startswith("sep-egress check: error: ")
     assert len(err.strip().splitlines()) == 1
     assert PASSWORD not in err
+
+
+@pytest.mark.parametrize(
+    "via",
+    [
+        "http://a..b:3128",
+        "http://" + "a" * 64 + ".example:3128",
+        "http://-a.example:3128",
+        "http://a.example:\u0663\u0661\u0662\u0668",
+        "http://fe80::1%25eth0:3128",
+        "http://[fe80::1%25eth0]:3128",
+    ],
+)
+def test_a_bad_proxy_host_is_a_usage_error(via: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = call_main(["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", via], capsys)
+    assert code == 2, err
+    assert "--via" in err
+
+
+def test_a_non_utf8_password_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", os.fsdecode(b"pa\xffss"))
+    code, out, err = call_main(
+        ["check", *SELECTION, "--only", "liveupdate.symantec.com", "--via", "http://alice@127.0.0.1:9"], capsys
+    )
+    assert code == 2, out
+    assert "SEP_EGRESS_PROXY_PASSWORD" in err and "UTF-8" in err
+    assert "pa" not in err.replace("SEP_EGRESS_PROXY_PASSWORD", "")
+
+
+@pytest.mark.parametrize(
+    "via",
+    [
+        "http://alice:pa/ss@127.0.0.1:3128",
+        "http://alice:pa?ss@127.0.0.1:3128",
+        "http://alice:pa#ss@127.0.0.1:3128",
+        "http://alice:pa@ss@127.0.0.1:3128",
+        "alice:pa/ss@127.0.0.1:3128",
+        "http://alice:pa/ss@127.0.0.1:x",
+    ],
+)
+def test_a_password_on_the_command_line_is_never_repeated(via: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = call_main(["check", *SELECTION, "--via", via], capsys)
+    assert code == 2
+    assert "pa" not in (out + err).replace("password", "").replace("SEP_EGRESS_PROXY_PASSWORD", "").replace(
+        "path", ""
+    ), err
+
+
+def test_a_proxy_that_echoes_the_credentials_cannot_put_them_in_the_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    password = "s3cret-Pässword"
+    token = base64.b64encode(f"alice:{password}".encode()).decode("ascii")
+    head = (
+        f"HTTP/1.1 403 Forbidden for alice:{password}\r\nX-Squid-Error: ERR {token}\r\n".encode()
+        + f'Proxy-Status: x; error=denied; details="Basic {token}"\r\n\r\n'.encode()
+    )
+    monkeypatch.setenv("SEP_EGRESS_PROXY_PASSWORD", password)
+    with rude_proxy(head) as proxy:
+        for output in ("table", "json"):
+            code, out, err = call_main(
+                [
+                    "check",
+                    *SELECTION,
+                    "--only",
+                    "liveupdate.symantec.com",
+                    "--format",
+                    output,
+                    "--via",
+                    f"http://alice@127.0.0.1:{proxy.port}",
+                ],
+                capsys,
+            )
+            assert code == 1, err
+            assert "403" in out
+            for secret in (password, token, "s3cret", password.encode().decode("iso-8859-1")):
+                assert secret not in out + err

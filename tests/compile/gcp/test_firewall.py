@@ -30,6 +30,7 @@ from sep_egress.compile.gcp.firewall import (
 from sep_egress.compile.gcp.options import KIND_ROLES
 
 from support import NETWORK, ROOT, SEPM, hybrid
+from support import firewall_options as options
 
 
 def plan_kinds(plan: EgressPlan) -> list[str]:
@@ -41,10 +42,6 @@ def tag_targets(plan: EgressPlan) -> dict:
     return parse_targets(
         {kind: {"secure_tags": [f"tagValues/{index + 1}"]} for index, kind in enumerate(plan_kinds(plan))}
     )
-
-
-def options(**changes: object) -> FirewallOptions:
-    return FirewallOptions(networks=(NETWORK,), **changes)  # type: ignore[arg-type]
 
 
 def with_hosts(plan: EgressPlan, hosts: list[str], roles: tuple = ("agent",), port: int = 443) -> EgressPlan:
@@ -255,45 +252,6 @@ def test_suffix_rules_are_refused_or_reduced_to_the_apex(cloud_plan: EgressPlan)
     assert "gcp-suffix-apex-only" in {warning.code for warning in spec.warnings}
 
 
-def test_targets_are_validated(cloud_plan: EgressPlan) -> None:
-    with pytest.raises(GcpSpecError, match=r"^targets\.agent: .*never both"):
-        parse_targets({"agent": {"secure_tags": ["tagValues/1"], "service_accounts": ["a@p.iam.gserviceaccount.com"]}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.agent: no secure tag"):
-        parse_targets({"agent": {}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.agent\.secure_tags\[0\]"):
-        parse_targets({"agent": {"secure_tags": ["env=prod"]}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.admins: unknown machine kind"):
-        parse_targets({"admins": {"secure_tags": ["tagValues/1"]}})
-    with pytest.raises(GcpSpecError, match=r"^targets\.agent-cloud: no target, but the machines of targets\.agent "):
-        compile_firewall_policy(cloud_plan, parse_targets({"agent": {"secure_tags": ["tagValues/1"]}}), options())
-    with pytest.raises(GcpSpecError, match=r"^targets\.sepm: .*plays no role of the plan"):
-        compile_firewall_policy(
-            cloud_plan,
-            parse_targets({role: {"secure_tags": ["tagValues/1"]} for role in ("agent", "agent-cloud", "sepm")}),
-            options(),
-        )
-    # Skipping works by machine kind: the clients of a cloud plan take both tables or neither.
-    with pytest.raises(GcpSpecError, match=r"^options\.skip_roles: every machine kind of the plan is skipped"):
-        compile_firewall_policy(cloud_plan, parse_targets({}), options(skip_roles=("clients",)))
-    spec = compile_firewall_policy(
-        cloud_plan, parse_targets({"clients": {"secure_tags": ["tagValues/1"]}}), options(skip_roles=("console",))
-    )
-    assert {rule.roles for rule in spec.rules} == {("agent", "agent-cloud")}
-
-
-def test_options_are_validated() -> None:
-    with pytest.raises(GcpSpecError, match=r"^options\.networks: "):
-        FirewallOptions()
-    with pytest.raises(GcpSpecError, match=r"^options\.region: "):
-        FirewallOptions(scope="regional", networks=(NETWORK,))
-    with pytest.raises(GcpSpecError, match=r"^options\.parent: "):
-        FirewallOptions(scope="folder")
-    with pytest.raises(GcpSpecError, match=r"^options\.name: "):
-        FirewallOptions(name="Not_Valid", networks=(NETWORK,))
-    with pytest.raises(GcpSpecError, match=r"^options\.enforcement_order: "):
-        FirewallOptions(networks=(NETWORK,), enforcement_order="FIRST")  # type: ignore[arg-type]
-
-
 def test_default_deny_is_optional_and_the_enforcement_order_is_explained(cloud_plan: EgressPlan) -> None:
     targets = tag_targets(cloud_plan)
     without = compile_firewall_policy(cloud_plan, targets, options(default_deny=False))
@@ -389,21 +347,6 @@ def test_the_private_google_access_rule_warns_that_it_reaches_every_google_api(c
     assert "gcp-pga-all-google-apis" not in {w.code for w in plain.warnings}
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"default_deny": "false"}, r"^options\.default_deny: 'false' is not a boolean"),
-        ({"default_deny": 0}, r"^options\.default_deny: 0 is not a boolean"),
-        ({"private_google_access": "true"}, r"^options\.private_google_access: 'true' is not a boolean"),
-        ({"name": 5}, r"^options\.name: 5 is not a string"),
-        ({"description": None}, r"^options\.description: "),
-    ],
-)
-def test_option_types_are_strict(changes: dict, message: str) -> None:
-    with pytest.raises(GcpSpecError, match=message):
-        options(**changes)
-
-
 def test_priorities_follow_the_shared_targets_groups(hybrid_plan: EgressPlan) -> None:
     """What docs/gcp.md says next to "renumbers nothing": a change of which machine kinds share targets renumbers
     every rule of the kinds involved; a change of target values that keeps the groups only updates rules in place."""
@@ -442,30 +385,6 @@ def test_an_existing_policy_gets_its_rules_in_the_reserved_band_only(catalog: Ca
     for host in ("added-1.example.net", "added-2.example.net"):
         change = diff_rules(spec, compile_firewall_policy(with_hosts(plan, [host]), targets, banded))
         assert change.created == change.deleted == () and len(change.updated) == 1
-
-
-def test_existing_policy_and_project_options_are_checked() -> None:
-    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: only an existing policy"):
-        FirewallOptions(networks=(NETWORK,), priority_band_start=0)
-    with pytest.raises(GcpSpecError, match=r"^options\.priority_band_start: 2147483000: the band"):
-        FirewallOptions(existing_policy="lz", priority_band_start=2147483000)
-    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'folders/1' is not a global policy id"):
-        FirewallOptions(existing_policy="folders/1")
-    with pytest.raises(GcpSpecError, match=r"^options\.existing_policy: 'lz' is not a folder policy id"):
-        FirewallOptions(scope="folder", existing_policy="lz")
-    FirewallOptions(scope="organization", existing_policy="locations/global/firewallPolicies/123456")
-    # "Make sure that the firewall policy and the associated network are in the same project."
-    with pytest.raises(
-        GcpSpecError, match=r"^options\.networks: networks of several projects \(a-project, b-project\)"
-    ):
-        FirewallOptions(networks=("projects/a-project/global/networks/n", "projects/b-project/global/networks/n"))
-    with pytest.raises(GcpSpecError, match=r"^options\.project: the policy would be created in 'other-project'"):
-        FirewallOptions(networks=(NETWORK,), project="other-project")
-    with pytest.raises(GcpSpecError, match=r"^options\.networks\[0\]: 'vpc' is not a network"):
-        FirewallOptions(networks=("vpc",))
-    assert FirewallOptions(networks=(NETWORK,)).policy_project == "p"
-    self_link = "https://www.googleapis.com/compute/v1/projects/sep-project/global/networks/vpc"
-    assert FirewallOptions(networks=(self_link,), project="sep-project").policy_project == "sep-project"
 
 
 def test_internal_looking_overlay_names_warn_about_forwarding_zones(hybrid_plan: EgressPlan) -> None:

@@ -1,5 +1,6 @@
-"""SEP's internal paths (catalog/data/internal.yaml): the documentation's facts, the user's destinations, the plan,
-and what the AWS and GCP evaluators let through with and without an internal SEPM address."""
+"""The selection with internal destinations: the internal paths a stack declares become address-range rules of the
+plan, by role, option, port override and version bound (what the AWS and GCP evaluators let through is checked in
+``tests/compile/aws/test_rules.py`` and ``tests/compile/gcp/test_firewall.py``)."""
 
 from __future__ import annotations
 
