@@ -19,7 +19,7 @@ this package maps those specs one to one onto ``pulumi_aws`` resources. Use it f
 
 See docs/aws.md for every option, its default, and what it protects or costs.
 
-The files, in the order the data flows through them: ``args.py`` (the argument models) -> ``spec.py`` (every
+The files, in the order the data flows through them: ``args.py`` (the argument models) -> ``prepare.py`` (every
 check, then the compiler: ``compile_args``; physical names from ``names.py``) -> ``resources.py`` (the specs as
 ``pulumi_aws`` inputs) -> ``network_firewall_allowlist.py`` (the component, which registers the resources).
 """
@@ -38,8 +38,8 @@ from .args import (
 )
 from .names import LEGACY_NAME_PREFIX, default_name_prefix, name_prefix
 from .network_firewall_allowlist import OUTPUTS, TYPE_TOKEN, NetworkFirewallAllowlist
+from .prepare import SHARED_MIN_CAPACITY, compile_args, shared_groups
 from .resources import firewall_policy_inputs, log_destinations, rule_group_inputs
-from .spec import SHARED_MIN_CAPACITY, compile_args, shared_groups
 
 __all__ = [
     "LEGACY_NAME_PREFIX",

@@ -32,14 +32,14 @@ FmsDefaultActions = Literal["drop_established", "drop_strict", "none"]
 DistributionMethod = Literal["none", "firewall-manager", "ram"]
 
 
-def _aws_error(where: str, message: str) -> AwsFirewallError:
+def aws_error(where: str, message: str) -> AwsFirewallError:
     return AwsFirewallError(f"{where}: {message}")
 
 
 class AwsArgs(ComponentArgs):
     """Args of the AWS component: mistakes raise ``AwsFirewallError``."""
 
-    error: ClassVar[ErrorFactory] = staticmethod(_aws_error)
+    error: ClassVar[ErrorFactory] = staticmethod(aws_error)
 
 
 class FirewallSettings(AwsArgs):

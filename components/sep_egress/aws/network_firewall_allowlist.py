@@ -14,15 +14,15 @@ import pulumi_aws as aws
 from ..compile.aws import DEFAULT_ACTION_SETS, AwsEgressSpec
 from .args import DistributionSettings, FirewallSettings, LoggingSettings, NetworkFirewallAllowlistArgs
 from .names import name_prefix
+from .prepare import compile_args, shared_groups
 from .resources import (
-    _include_map,
-    _subnet_mappings,
-    _with_managed_by,
     firewall_policy_inputs,
+    include_map,
     log_destinations,
     rule_group_inputs,
+    subnet_mappings,
+    with_managed_by,
 )
-from .spec import compile_args, shared_groups
 
 TYPE_TOKEN = "sep-egress:aws:NetworkFirewallAllowlist"  # noqa: S105 - a Pulumi type token, not a secret
 
@@ -79,7 +79,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.spec = spec
         prefix = name_prefix(args)
-        tags = _with_managed_by(args.tags)
+        tags = with_managed_by(args.tags)
         all_arns = self._register_rule_groups(name, args, spec, tags)
         self.firewall_policy_arn = pulumi.Output.from_input(None)
         self.firewall_arn = pulumi.Output.from_input(None)
@@ -163,7 +163,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             name=settings.name or f"{prefix}-firewall",
             firewall_policy_arn=policy.arn,
             vpc_id=settings.vpc_id,
-            subnet_mappings=_subnet_mappings(settings.subnet_ids),
+            subnet_mappings=subnet_mappings(settings.subnet_ids),
             delete_protection=settings.delete_protection,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -199,7 +199,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             exclude_resource_tags=False,
             remediation_enabled=distribution.remediation_enabled,
             delete_all_policy_resources=False,
-            include_map=_include_map(distribution),
+            include_map=include_map(distribution),
             security_service_policy_data={
                 "type": "NETWORK_FIREWALL",
                 "managed_service_data": all_arns.apply(

@@ -13,19 +13,19 @@ from ..compile.aws import RuleGroupSpec
 from .args import DistributionSettings, LoggingSettings
 
 
-def _with_managed_by(tags: Any) -> Any:
+def with_managed_by(tags: Any) -> Any:
     if is_output(tags):
         return pulumi.Output.from_input(tags).apply(lambda values: {"managed-by": "sep-egress", **(values or {})})
     return {"managed-by": "sep-egress", **tags}
 
 
-def _subnet_mappings(subnet_ids: Any) -> Any:
+def subnet_mappings(subnet_ids: Any) -> Any:
     if is_output(subnet_ids):
         return pulumi.Output.from_input(subnet_ids).apply(lambda ids: [{"subnet_id": subnet} for subnet in ids])
     return [{"subnet_id": subnet} for subnet in subnet_ids]
 
 
-def _include_map(distribution: DistributionSettings) -> Any:
+def include_map(distribution: DistributionSettings) -> Any:
     """``include_map`` of the FMS policy: none (every account) when both lists are empty."""
     accounts, units = distribution.include_accounts, distribution.include_org_units
 

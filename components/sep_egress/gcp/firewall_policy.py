@@ -24,7 +24,7 @@ from ..compile.gcp import (
 from ..compile.gcp.firewall import FirewallRule, compile_firewall_policy
 from ..compile.gcp.options import CREATED_TAG, KIND_ROLES, check_secure_tags
 from .args import EgressFirewallPolicyArgs, FirewallPolicyOptionsArgs, SecureTagsArgs
-from .placeholders import _NETWORK, Placeholders
+from .placeholders import NETWORK_STAND_IN, Placeholders
 
 
 class EgressFirewallPolicy(pulumi.ComponentResource):
@@ -283,7 +283,7 @@ def _firewall_options(options: FirewallPolicyOptionsArgs, placeholders: Placehol
     if isinstance(options.project, str):  # checked against the networks; an Output passes through
         given["project"] = options.project
     if "networks" in given:
-        given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
+        given["networks"] = placeholders.items(given["networks"], NETWORK_STAND_IN.format(argument="networks"))
     if "skip_roles" in given:
         given["skip_roles"] = tuple(given["skip_roles"])
     return FirewallOptions(**given)

@@ -14,7 +14,7 @@ from ..compile.gcp import GcpSpecError, NatGatewaySpec, NatOptions, NatRuleNumbe
 from ..compile.gcp.nat import compile_nat_gateway
 from ..compile.gcp.options import check_project
 from .args import EgressNatArgs
-from .placeholders import _NETWORK, _SUBNETWORK, Placeholders
+from .placeholders import NETWORK_STAND_IN, SUBNETWORK_STAND_IN, Placeholders
 
 
 class EgressNat(pulumi.ComponentResource):
@@ -70,7 +70,7 @@ class EgressNat(pulumi.ComponentResource):
         placeholders = Placeholders()
         check_project(args.options.project)
         given = args.options.given("project", "subnetwork_ranges")
-        given["network"] = placeholders.one(given["network"], _NETWORK.format(argument="network"))
+        given["network"] = placeholders.one(given["network"], NETWORK_STAND_IN.format(argument="network"))
         given["subnetworks"] = _nat_subnetworks_given(args, placeholders)
         given["rule_numbers"] = tuple(
             NatRuleNumber(entry_id, number) for entry_id, number in sorted(args.options.rule_numbers.items())
@@ -188,14 +188,14 @@ class EgressNat(pulumi.ComponentResource):
 def _nat_subnetworks_given(args: EgressNatArgs, placeholders: Placeholders) -> tuple[Any, ...]:
     """``subnetworks`` (every range; Outputs as stand-ins) then ``subnetwork_ranges`` (chosen ranges), as the
     compiler's ``subnetworks``."""
-    whole = placeholders.items(args.options.subnetworks, _SUBNETWORK.format(argument="subnetworks"))
+    whole = placeholders.items(args.options.subnetworks, SUBNETWORK_STAND_IN.format(argument="subnetworks"))
     # subnetwork_ranges chooses ranges: the model's parse refuses an entry that names none (never read as "every
     # range", which would translate a GKE subnet's pod ranges too), naming the argument the user wrote.
     chosen = [
         NatSubnetwork.parse(
             f"options.subnetwork_ranges[{index}]",
             {
-                "name": placeholders.one(item.name, _SUBNETWORK.format(argument=f"subnetwork-ranges-{index}")),
+                "name": placeholders.one(item.name, SUBNETWORK_STAND_IN.format(argument=f"subnetwork-ranges-{index}")),
                 "primary_range": item.primary_range,
                 "secondary_ranges": item.secondary_ranges,
                 "all_ranges": False,

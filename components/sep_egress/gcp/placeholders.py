@@ -57,5 +57,5 @@ class Placeholders:
         return value
 
 
-_NETWORK = "projects/" + UNKNOWN_PROJECT + "/global/networks/{argument}-{{index}}"
-_SUBNETWORK = "projects/" + UNKNOWN_PROJECT + "/regions/any/subnetworks/{argument}-{{index}}"
+NETWORK_STAND_IN = "projects/" + UNKNOWN_PROJECT + "/global/networks/{argument}-{{index}}"
+SUBNETWORK_STAND_IN = "projects/" + UNKNOWN_PROJECT + "/regions/any/subnetworks/{argument}-{{index}}"

@@ -14,7 +14,7 @@ from ..compile.gcp import GcpSpecError, PrivateAccessOptions, PrivateAccessSpec
 from ..compile.gcp.options import check_project
 from ..compile.gcp.private_access import compile_private_access
 from .args import StoragePrivateAccessArgs
-from .placeholders import _NETWORK, _SUBNETWORK, Placeholders
+from .placeholders import NETWORK_STAND_IN, SUBNETWORK_STAND_IN, Placeholders
 
 
 class StoragePrivateAccess(pulumi.ComponentResource):
@@ -64,9 +64,11 @@ class StoragePrivateAccess(pulumi.ComponentResource):
         placeholders = Placeholders()
         check_project(args.options.project)
         given = args.options.given("project")
-        given["networks"] = placeholders.items(given["networks"], _NETWORK.format(argument="networks"))
+        given["networks"] = placeholders.items(given["networks"], NETWORK_STAND_IN.format(argument="networks"))
         if "subnetworks" in given:
-            given["subnetworks"] = placeholders.items(given["subnetworks"], _SUBNETWORK.format(argument="subnetworks"))
+            given["subnetworks"] = placeholders.items(
+                given["subnetworks"], SUBNETWORK_STAND_IN.format(argument="subnetworks")
+            )
         return compile_private_access(resolved, PrivateAccessOptions(**given)), placeholders
 
     def _register_routes(self, name: str, spec: PrivateAccessSpec, project: Any, placeholders: Placeholders) -> None:

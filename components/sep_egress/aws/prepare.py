@@ -17,7 +17,7 @@ from ..compile.aws import (
     AwsFirewallOptions,
     compile_network_firewall,
 )
-from .args import DistributionSettings, NetworkFirewallAllowlistArgs, _aws_error
+from .args import DistributionSettings, NetworkFirewallAllowlistArgs, aws_error
 from .names import name_prefix
 
 # Matched whole (``fullmatch``): a value with a trailing newline or anything around it is refused.
@@ -48,7 +48,7 @@ def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsE
     Physical names start with ``name_prefix``, by default from ``pulumi.get_project()`` and ``pulumi.get_stack()``.
     """
     args = NetworkFirewallAllowlistArgs.parse(args)
-    plan = resolve_plan(args.selection, args.plan, _aws_error)
+    plan = resolve_plan(args.selection, args.plan, aws_error)
     _validate_deployment(args)
     shared = shared_groups(args)
     floor = args.min_capacity if args.min_capacity is not None else (SHARED_MIN_CAPACITY if shared else 100)
