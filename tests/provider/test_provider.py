@@ -157,7 +157,7 @@ def test_the_package_inputs_are_the_python_args(schema: dict[str, Any]) -> None:
                 INPUT in getattr(argument, "__metadata__", ()) for argument in typing.get_args(info.annotation)
             )
             prop = properties[camel_case(field)]
-            if provider._field_type(info) == InputStrItems:  # a plain list (one resource per item) of Inputs
+            if provider.inputs._field_type(info) == InputStrItems:  # a plain list (one resource per item) of Inputs
                 assert prop["plain"] is True and "plain" not in prop["items"], f"{name}.{field}"
             else:
                 assert (prop.get("plain") is not True) == accepts_outputs, f"{name}.{field}"
@@ -173,7 +173,7 @@ def test_a_new_python_argument_appears_in_the_package() -> None:
         pins: tuple[int, ...] = Field(default=(), description="Pinned priorities.")
 
     models: dict[str, type[BaseModel]] = {}
-    provider._collect(Extended, models)
+    provider.inputs._collect(Extended, models)
     original = provider.inputs.ARGS_MODELS
     try:
         provider.inputs.ARGS_MODELS = (Extended,)

@@ -35,8 +35,6 @@ from .inputs import (
     EgressNatInputs,
     NetworkFirewallAllowlistInputs,
     StoragePrivateAccessInputs,
-    _collect,
-    _field_type,
     args_model,
     package_args_source,
 )
@@ -72,8 +70,6 @@ __all__ = [
     "StoragePrivateAccessInputs",
     "SubnetSetting",
     "Wrapped",
-    "_collect",
-    "_field_type",
     "args_model",
     "main",
     "package_alias",
