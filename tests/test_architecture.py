@@ -8,6 +8,7 @@ planted mistake, which is how the tests prove it can fail.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import shutil
 from dataclasses import dataclass
@@ -122,36 +123,50 @@ def _imports_of(tree: ast.AST) -> list[tuple[ast.Import | ast.ImportFrom | ast.C
     return found
 
 
+# (statement kind, relative level, module, imported names, line, under TYPE_CHECKING)
+_RawImport = tuple[str, int, str, tuple[str, ...], int, bool]
+
+
+@functools.cache
+def _raw_imports(source: str) -> tuple[_RawImport, ...]:
+    """The imports of one file's text (cached: the planted copies share all files but one with the real tree)."""
+    raw: list[_RawImport] = []
+    for node, typing_only in _imports_of(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            raw.append(("import", 0, "", (_dynamic_import(node) or "",), node.lineno, typing_only))
+        elif isinstance(node, ast.Import):
+            raw.append(("import", 0, "", tuple(alias.name for alias in node.names), node.lineno, typing_only))
+        else:
+            names = tuple(alias.name for alias in node.names)
+            raw.append(("from", node.level, node.module or "", names, node.lineno, typing_only))
+    return tuple(raw)
+
+
 def imports(package_dir: Path) -> list[Import]:
     """Every import in the package, resolved to absolute module names (``from . import x`` gives ``pkg.x``)."""
     result: list[Import] = []
     for path in sorted(package_dir.rglob("*.py")):
         importer = module_name(path, package_dir)
         is_package = path.name == "__init__.py"
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node, typing_only in _imports_of(tree):
-            if isinstance(node, ast.Call):
-                result.append(Import(importer, _dynamic_import(node) or "", node.lineno, path, typing_only))
+        for kind, level, module, names, line, typing_only in _raw_imports(path.read_text(encoding="utf-8")):
+            if kind == "import":
+                result.extend(Import(importer, name, line, path, typing_only) for name in names)
                 continue
-            if isinstance(node, ast.Import):
-                result.extend(Import(importer, alias.name, node.lineno, path, typing_only) for alias in node.names)
-                continue
-            if node.level:
+            if level:
                 base = importer.split(".")
                 # A module's own package is one level up; a package's __init__ is its own package.
-                keep = len(base) - node.level + (1 if is_package else 0)
+                keep = len(base) - level + (1 if is_package else 0)
                 if keep < 1:
-                    raise ImportError_(f"{path}:{node.lineno}: a relative import climbs above the package")
-                base = base[:keep]
-                stem = ".".join([*base, node.module] if node.module else base)
+                    raise ImportError_(f"{path}:{line}: a relative import climbs above the package")
+                stem = ".".join([*base[:keep], module] if module else base[:keep])
             else:
-                stem = node.module or ""
-            for alias in node.names:
+                stem = module
+            for name in names:
                 # ``from pkg import name`` imports pkg.name when that is a module, else pkg: record the module
                 # when it exists, so that layer checks see ``from .. import aws`` as an import of sep_egress.aws.
-                candidate = f"{stem}.{alias.name}"
+                candidate = f"{stem}.{name}"
                 target = candidate if _is_module(candidate, package_dir) else stem
-                result.append(Import(importer, target, node.lineno, path, typing_only))
+                result.append(Import(importer, target, line, path, typing_only))
     return result
 
 

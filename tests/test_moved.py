@@ -31,6 +31,7 @@ def test_the_layout_change_left_aliases() -> None:
     assert ("sep_egress.compile.aws_evaluate", "sep_egress.compile.aws.evaluate") in MOVES
 
 
+@pytest.mark.real_program
 @pytest.mark.parametrize(("old", "new"), MOVES)
 def test_an_old_module_path_gives_the_module_at_its_new_place(old: str, new: str) -> None:
     # In a fresh interpreter: an alias once imported stays in sys.modules, and the warning shows only the first time.
@@ -73,6 +74,7 @@ def test_an_unknown_module_is_still_not_found() -> None:
         importlib.import_module("sep_egress.compile.aws_nothing")
 
 
+@pytest.mark.real_program
 def test_nothing_in_the_repository_imports_an_old_path() -> None:
     olds = {old for old, _ in MOVES}
     pattern = re.compile(r"\bsep_egress(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
