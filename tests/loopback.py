@@ -55,11 +55,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def read_head(sock: socket.socket) -> bytes:
-    """Read until the end of an HTTP head, or until the peer stops sending."""
+HEAD_LIMIT = 65536  # no test sends a longer request head; a peer that does is cut off there
+
+
+def read_head(sock: socket.socket, *, chunk: int = 4096) -> bytes:
+    """Read until the end of an HTTP head, HEAD_LIMIT bytes, or until the peer stops sending. ``chunk=1`` reads
+    nothing past the head (a proxy must not swallow what the client sends next)."""
     data = b""
-    while b"\r\n\r\n" not in data and (chunk := sock.recv(4096)):
-        data += chunk
+    while b"\r\n\r\n" not in data and len(data) < HEAD_LIMIT and (received := sock.recv(chunk)):
+        data += received
     return data
 
 
@@ -67,31 +71,30 @@ def read_head(sock: socket.socket) -> bytes:
 ORIGIN_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin"
 
 
-class LoopbackOrigin:
-    """An origin server on 127.0.0.1 (``port`` 0: a free one), accepting in a thread until ``close()``.
+class LoopbackServer:
+    """A server on 127.0.0.1 (``port`` 0: a free one) accepting in a thread until ``close()``, each connection
+    handled in a thread of its own, or held open and silent while ``silent()`` says so. Subclasses set what their
+    handler reads before calling ``__init__``, which starts accepting."""
 
-    With a ``context`` it completes a TLS handshake on every connection and records the SNI in ``sni``; without one
-    it speaks clear text. Then, with ``reply``, it reads the request head and answers ``reply``; without, a TLS
-    origin reads until the client hangs up, and a clear-text one holds the connection open and silent until
-    ``close()`` (a server that never answers, for timeout tests).
-    """
-
-    def __init__(self, context: ssl.SSLContext | None = None, *, reply: bytes | None = None, port: int = 0) -> None:
+    def __init__(self, *, port: int = 0, wait: float = WAIT) -> None:
         self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(0.1)
         self.port = int(self.listener.getsockname()[1])
-        self.context, self.reply = context, reply
-        self.sni: list[str | None] = []
+        self.wait = wait
         self.held: list[socket.socket] = []
         self.stop = threading.Event()
-        if context is not None:
-
-            def remember(sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: ssl.SSLContext) -> None:
-                self.sni.append(name)
-
-            context.sni_callback = remember
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def silent(self) -> bool:
+        return False
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def _serve(self) -> None:
         while not self.stop.is_set():
@@ -101,37 +104,68 @@ class LoopbackOrigin:
                 continue
             except OSError:
                 return
-            if self.context is None and self.reply is None:
+            if self.silent():
                 self.held.append(conn)
             else:
-                threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+                threading.Thread(target=self._handle_within_bounds, args=(conn,), daemon=True).start()
 
-    def _answer(self, conn: socket.socket) -> None:
-        conn.settimeout(WAIT)
-        with contextlib.suppress(OSError), contextlib.ExitStack() as stack:
-            sock = stack.enter_context(conn)
-            if self.context is not None:
-                sock = stack.enter_context(self.context.wrap_socket(conn, server_side=True))
-            if self.reply is None:
-                sock.recv(1)
-            else:
-                read_head(sock)
-                sock.sendall(self.reply)
+    def _handle_within_bounds(self, conn: socket.socket) -> None:
+        conn.settimeout(self.wait)
+        with contextlib.suppress(OSError), conn:
+            self.handle(conn)
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join(WAIT)
+        self.thread.join(self.wait)
         self.listener.close()
         for conn in self.held:
             conn.close()
 
-    def __enter__(self) -> LoopbackOrigin:
+    def __enter__(self) -> LoopbackServer:
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+
+class LoopbackOrigin(LoopbackServer):
+    """An origin server on 127.0.0.1 (``port`` 0: a free one), accepting in a thread until ``close()``.
+
+    With a ``context`` it completes a TLS handshake on every connection and records the SNI in ``sni``; without one
+    it speaks clear text. Then, with ``reply``, it reads the request head and answers ``reply``; without, a TLS
+    origin reads until the client hangs up, and a clear-text one holds the connection open and silent until
+    ``close()`` (a server that never answers, for timeout tests).
+    """
+
+    def __init__(self, context: ssl.SSLContext | None = None, *, reply: bytes | None = None, port: int = 0) -> None:
+        self.context, self.reply = context, reply
+        self.sni: list[str | None] = []
+        if context is not None:
+
+            def remember(sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, ctx: ssl.SSLContext) -> None:
+                self.sni.append(name)
+
+            context.sni_callback = remember
+        super().__init__(port=port)
+
+    def __enter__(self) -> LoopbackOrigin:
+        return self
+
+    def silent(self) -> bool:
+        return self.context is None and self.reply is None
+
+    def handle(self, conn: socket.socket) -> None:
+        with contextlib.ExitStack() as stack:
+            sock = (
+                conn if self.context is None else stack.enter_context(self.context.wrap_socket(conn, server_side=True))
+            )
+            if self.reply is None:
+                sock.recv(1)
+            else:
+                read_head(sock)
+                sock.sendall(self.reply)
 
 
 # --- the real Squid ------------------------------------------------------------------------------------------------
@@ -259,7 +293,7 @@ class Seen:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class TestProxy:
+class TestProxy(LoopbackServer):
     """A CONNECT and absolute-form proxy on 127.0.0.1.
 
     ``allow`` maps ``host:port`` (as the client writes it) to the loopback address to reach; anything else gets 403.
@@ -283,91 +317,59 @@ class TestProxy:
         self.mode = mode
         self.bump_context = bump_context
         self.seen: list[Seen] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.held: list[socket.socket] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(wait=PROXY_WAIT)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def silent(self) -> bool:
+        return self.mode == "silent"
 
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+    def handle(self, conn: socket.socket) -> None:
+        head = read_head(conn, chunk=1)
+        if b"\r\n\r\n" not in head and len(head) < HEAD_LIMIT:
+            return  # the client hung up before the end of its head
+        lines = head.decode("latin-1").split("\r\n")
+        seen = Seen(lines[0])
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                seen.headers[name.strip().lower()] = value.strip()
+        self.seen.append(seen)
+        if self.mode == "garbage":
+            conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+            return
+        method, target, _ = seen.line.split(" ", 2)
+        if self.credentials is not None:
+            token = base64.b64encode(":".join(self.credentials).encode()).decode()
+            if seen.headers.get("proxy-authorization") != f"Basic {token}":
+                conn.sendall(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                    b'Proxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
+                )
                 return
-            if self.mode == "silent":
-                self.held.append(conn)
-            else:
-                threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        conn.settimeout(PROXY_WAIT)
-        with contextlib.suppress(OSError), conn:
-            head = b""
-            while b"\r\n\r\n" not in head and len(head) < 65536:
-                chunk = conn.recv(1)
-                if not chunk:
-                    return
-                head += chunk
-            lines = head.decode("latin-1").split("\r\n")
-            seen = Seen(lines[0])
-            for line in lines[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    seen.headers[name.strip().lower()] = value.strip()
-            self.seen.append(seen)
-            if self.mode == "garbage":
-                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
-                return
-            method, target, _ = seen.line.split(" ", 2)
-            if self.credentials is not None:
-                token = base64.b64encode(":".join(self.credentials).encode()).decode()
-                if seen.headers.get("proxy-authorization") != f"Basic {token}":
-                    conn.sendall(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-                        b'Proxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
-                    )
-                    return
-            key = target if method == "CONNECT" else target.removeprefix("http://").split("/", 1)[0]
-            if method != "CONNECT" and ":" not in key:
-                key += ":80"
-            upstream = self.allow.get(key)
-            if upstream is None:
-                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-                return
-            if method == "CONNECT" and self.mode == "bump":
-                assert self.bump_context is not None
+        key = target if method == "CONNECT" else target.removeprefix("http://").split("/", 1)[0]
+        if method != "CONNECT" and ":" not in key:
+            key += ":80"
+        upstream = self.allow.get(key)
+        if upstream is None:
+            conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            return
+        if method == "CONNECT" and self.mode == "bump":
+            assert self.bump_context is not None
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            with self.bump_context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+            return
+        try:
+            origin = socket.create_connection(upstream, timeout=PROXY_WAIT)
+        except OSError:
+            conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            return
+        with origin:
+            if method == "CONNECT":
                 conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                with self.bump_context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-                return
-            try:
-                origin = socket.create_connection(upstream, timeout=PROXY_WAIT)
-            except OSError:
-                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-                return
-            with origin:
-                if method == "CONNECT":
-                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                else:
-                    path = "/" + target.removeprefix("http://").partition("/")[2]
-                    origin.sendall(f"{method} {path} HTTP/1.1\r\nHost: {key}\r\nConnection: close\r\n\r\n".encode())
-                _relay(conn, origin)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(PROXY_WAIT)
-        self.listener.close()
-        for conn in self.held:
-            conn.close()
+            else:
+                path = "/" + target.removeprefix("http://").partition("/")[2]
+                origin.sendall(f"{method} {path} HTTP/1.1\r\nHost: {key}\r\nConnection: close\r\n\r\n".encode())
+            _relay(conn, origin)
 
 
 def _relay(left: socket.socket, right: socket.socket) -> None:
