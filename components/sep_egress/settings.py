@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
+from .catalog.bounded_yaml import read_yaml
 from .catalog.internal import destinations_from_config
 from .catalog.roles import Role
 from .catalog.schema_fields import Strict, Version
-from .catalog.validation import read_yaml, validation_problems
+from .catalog.validation import validation_problems
 from .catalog.vendor.load import load_catalog, load_overlay
 from .catalog.vendor.plan import EgressPlan
 from .catalog.vendor.select import Mode, SourcedOverlay, StoragePhase, select

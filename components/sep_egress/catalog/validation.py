@@ -8,23 +8,14 @@ proposals validate through here.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import CatalogError
-from . import bounded_yaml
-from .bounded_yaml import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound="BaseModel")
-
-
-def read_yaml(path: Path, source: str, content: bytes | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> Any:
-    """Parse a YAML file within the bounds of ``bounded_yaml`` (size, alias expansion, nesting, no merge keys, no
-    key written twice), turning every problem into a ``CatalogError`` for ``source``."""
-    return bounded_yaml.read_yaml(path, source, content, max_bytes=max_bytes)
 
 
 def _entry_label(raw: Any, index: int) -> str:

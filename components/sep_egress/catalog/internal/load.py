@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import CatalogError
-from ..bounded_yaml import MAX_CATALOG_BYTES, read_bounded
+from ..bounded_yaml import MAX_CATALOG_BYTES, read_bounded, read_yaml
 from ..cache import NO_CACHE_ENV, cache_entry, code_fingerprint, read_cached, write_cached
-from ..validation import read_yaml, validate_document
+from ..validation import validate_document
 from .codec import internal_from_json, internal_to_json
 from .models import InternalCatalog
 

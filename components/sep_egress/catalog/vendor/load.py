@@ -21,13 +21,13 @@ from typing import Any
 from ...errors import CatalogError
 from .. import bounded_yaml
 from ..bounded_yaml import MAX_CATALOG_BYTES
+from ..bounded_yaml import read_yaml as read_yaml
 from ..cache import CACHE_ENV as CACHE_ENV
 from ..cache import MAX_CACHE_BYTES as MAX_CACHE_BYTES
 from ..cache import NO_CACHE_ENV as NO_CACHE_ENV
 from ..cache import CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
 from ..cache import cache_dir as cache_dir
 from ..cache import write_cache_file as write_cache_file
-from ..validation import read_yaml as read_yaml
 from ..validation import validate_document as validate_document
 from ..validation import validation_problems as validation_problems
 from .codec import catalog_from_json, catalog_to_json
