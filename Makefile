@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan schema test test-fast lint typecheck unit bench policy-test test-pulumi-lowest clean
+.PHONY: preview plan schema test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The policy pack's own virtualenv is set up first so that the tests also run its self-test with the real SDK.
-test: lint typecheck $(POLICY_VENV)/.installed unit
+test: lint typecheck $(POLICY_VENV)/.installed engines unit
+
+# Suricata 7 (AWS Network Firewall's engine) for the replay suite: from Debian's bookworm-backports suite, whose
+# entry .ci/install-suricata derives from the machine's own sources (root or sudo; nothing when it is there).
+engines:
+	.ci/install-suricata
 
 # The tests without the hypothesis properties and the real programs (Squid, pacparser, subprocess CLI runs, wheel
 # builds, stack programs...): a quick loop while editing; `make test` still runs everything.
