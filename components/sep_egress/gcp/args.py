@@ -88,6 +88,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
         default="Symantec Endpoint Protection egress allowlist (sep-egress)", description="Policy description."
     )
     project: InputStr | None = Field(default=None, description="Project of a network policy (provider default).")
+    secure_web_proxy: dict[str, str | int] | None = Field(
+        default=None,
+        description="{address, port, names}: names a Secure Web Proxy serves leave the FQDN rules for an allow to it.",
+    )
 
 
 class EgressFirewallPolicyArgs(GcpArgs):

@@ -238,7 +238,7 @@ class ProxyRoute:
             raise GcpSpecError(f"{argument}.port", f"{port} is out of 1..65535")
         if names not in PROXY_NAMES:
             raise GcpSpecError(f"{argument}.names", f"{names!r}; choose one of {', '.join(PROXY_NAMES)}")
-        return cls(address=address, port=port, names=cast(ProxyNames, names))
+        return cls(address=address, port=port, names=names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,9 +123,7 @@ class SecureWebProxyOptions:
         self._check_proxy_only_range()
         for index, kind in enumerate(self.skip_roles):
             if kind not in MACHINE_KINDS:
-                raise GcpSpecError(
-                    f"options.skip_roles[{index}]", f"{kind!r}; choose among {', '.join(MACHINE_KINDS)}"
-                )
+                raise GcpSpecError(f"options.skip_roles[{index}]", f"{kind!r}; choose among {', '.join(MACHINE_KINDS)}")
 
     def _check_subnetwork(self) -> None:
         found = re.fullmatch(SUBNETWORK_PATH, self.subnetwork)
@@ -163,7 +161,8 @@ class SecureWebProxyOptions:
             )
         if ipaddress.IPv4Address(self.address) in network:
             raise GcpSpecError(
-                "options.address", f"{self.address} lies in the proxy-only subnet; give an address of options.subnetwork"
+                "options.address",
+                f"{self.address} lies in the proxy-only subnet; give an address of options.subnetwork",
             )
 
     @property
@@ -372,8 +371,8 @@ def _group_rules(plan: EgressPlan, group: ProxyGroup, served: frozenset[str]) ->
             item = f".{allow.host}" if allow.match == "suffix" else allow.host
             item_ports.setdefault(item, set()).add(allow.port)
     by_ports: dict[tuple[int, ...], list[str]] = {}
-    for item, ports in item_ports.items():
-        by_ports.setdefault(tuple(sorted(ports)), []).append(item)
+    for item, item_port_set in item_ports.items():
+        by_ports.setdefault(tuple(sorted(item_port_set)), []).append(item)
     keys = port_keys(by_ports)
     source = source_matcher(group.target)
     rules = []

@@ -89,7 +89,11 @@ Expression = Node | Test
 
 def quoted(value: str) -> str:
     """``value`` as a CEL string literal; refused when it would need an escape (the compiler emits none)."""
-    if not value or any(char in value for char in "'\\\"") or any(ord(char) < 0x20 or ord(char) > 0x7E for char in value):
+    if (
+        not value
+        or any(char in value for char in "'\\\"")
+        or any(ord(char) < 0x20 or ord(char) > 0x7E for char in value)
+    ):
         raise MatcherError(f"{value!r} cannot be written as a plain single-quoted CEL string")
     return f"'{value}'"
 
@@ -122,7 +126,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         found = _TOKEN.match(text, position)
         if found is None or found.end() == position:
-            raise MatcherError(f"cannot read {text[position:position + 20]!r} in {text!r}")
+            raise MatcherError(f"cannot read {text[position : position + 20]!r} in {text!r}")
         kind = found.lastgroup or ""
         tokens.append((kind, found.group(kind)))
         position = found.end()
