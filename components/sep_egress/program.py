@@ -32,7 +32,7 @@ from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
 from .catalog.vendor.plan import EgressPlan
 from .compile.aws import AwsEgressSpec
-from .compile.gcp import FirewallPolicySpec
+from .compile.gcp import FirewallPolicySpec, ProxyRoute
 from .errors import ConfigError, SepEgressError
 from .gcp import (
     EgressFirewallPolicy,
@@ -238,6 +238,8 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             value = gcp_block[part]
             if part == "secure_web_proxy" and isinstance(value, Mapping):
                 value = proxy_with_firewall_targets(value, deployment)
+                if value is None:
+                    continue
             if not isinstance(value, Mapping):
                 problems.append((f"{NAMESPACE}:gcp.{part}", "a mapping of arguments is expected"))
                 continue
@@ -307,18 +309,24 @@ def secure_web_proxy_block(
             )
         ]
     route = {key: proxy_options[key] for key in ("address", "port", "names") if key in proxy_options}
+    try:
+        ProxyRoute.parse("options", route)
+    except SepEgressError:
+        return block, []  # the proxy part reports it, under its own name
     block["firewall"] = {**firewall, "options": {**firewall_options, "secure_web_proxy": route}}
     pga = firewall_options.get("private_google_access", False)
     block["secure_web_proxy"] = {**proxy, "options": {**proxy_options, "private_google_access": pga}}
     return block, []
 
 
-def proxy_with_firewall_targets(value: Mapping[str, Any], deployment: Deployment) -> Mapping[str, Any]:
+def proxy_with_firewall_targets(value: Mapping[str, Any], deployment: Deployment) -> Mapping[str, Any] | None:
     """The proxy part with ``targets`` (when it gives none) from the compiled firewall policy's machine kinds: the
     same machines, created tag values included (their ids are filled in at registration)."""
     specs = [spec for spec in deployment.specs if isinstance(spec, FirewallPolicySpec)]
-    if "targets" in value or not specs:
+    if "targets" in value:
         return value
+    if not specs:
+        return None  # the firewall part failed and says why; the proxy's machines are its machines
     targets: dict[str, Any] = {}
     created: dict[str, str] = {}
     for group in specs[0].groups:
