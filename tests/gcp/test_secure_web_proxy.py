@@ -144,7 +144,10 @@ def test_created_tag_values_become_their_ids_in_the_matchers(cloud_plan: EgressP
         ({"targets": {"clients": {"secure_tags": ["created:clients"]}}}, r"^created_tag_values: the targets use"),
         ({"options": {**OPTIONS, "address": "10.0.0"}}, r"^options\.address: '10\.0\.0' is not an IPv4 address"),
         ({"options": {**OPTIONS, "port": "443"}}, r"^options\.port: "),
-        ({"options": {**OPTIONS, "routing_mode": "NEXT_HOP_ROUTING_MODE"}}, r"^options\.routing_mode: unknown"),
+        (
+            {"options": {**OPTIONS, "routing_mode": "NEXT_HOP_ROUTING_MODE"}},
+            r"^options\.routing_mode: NEXT_HOP_ROUTING_MODE is not offered",
+        ),
         ({"options": {**OPTIONS, "project": "Bad Project"}}, r"^options\.project: 'Bad Project' is not a project id"),
         ({"targets": {"clients": {"service_accounts": ["not-an-account"]}}}, r"^targets\.clients\.service_accounts"),
         ({"targets": {}}, r"^targets\.clients: the plan needs role\(s\) agent, agent-cloud"),

@@ -47,6 +47,9 @@ class SecureWebProxyOptionsArgs(GcpArgs):
         default=False, description="storage.googleapis.com goes through Private Google Access (as the firewall's)."
     )
     skip_roles: list[str] = Field(default_factory=list, description="Machine kinds that do not run here.")
+    routing_mode: str = Field(
+        default="EXPLICIT_ROUTING_MODE", description="EXPLICIT_ROUTING_MODE (next hop is refused, see docs/gcp.md)."
+    )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 

@@ -355,6 +355,10 @@ def test_options_from_a_mapping_refuse_unknown_and_missing_keys() -> None:
     assert parse_options(BASE).port == 443
     with pytest.raises(GcpSpecError, match=r"^options\.routing: unknown option"):
         parse_options({**BASE, "routing": "NEXT_HOP_ROUTING_MODE"})
+    with pytest.raises(GcpSpecError, match=r"^options\.routing_mode: NEXT_HOP_ROUTING_MODE is not offered"):
+        parse_options({**BASE, "routing_mode": "NEXT_HOP_ROUTING_MODE"})
+    with pytest.raises(GcpSpecError, match=r"^options\.routing_mode: 'DIRECT'; choose EXPLICIT_ROUTING_MODE"):
+        parse_options({**BASE, "routing_mode": "DIRECT"})
     with pytest.raises(GcpSpecError, match=r"^options\.address: required"):
         parse_options({key: value for key, value in BASE.items() if key != "address"})
 

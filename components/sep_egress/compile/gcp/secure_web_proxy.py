@@ -94,6 +94,7 @@ class SecureWebProxyOptions:
     - ``private_google_access``: storage.googleapis.com goes through Private Google Access, not the proxy (must
       match the firewall policy's option of the same name).
     - ``skip_roles``: machine kinds that do not run here (as the firewall's option).
+    - ``routing_mode``: ``EXPLICIT_ROUTING_MODE`` only (``NEXT_HOP_ROUTING_MODE`` is refused, see docs/gcp.md).
     """
 
     region: str
@@ -106,9 +107,10 @@ class SecureWebProxyOptions:
     proxy_only_subnet_range: str | None = None
     private_google_access: bool = False
     skip_roles: tuple[str, ...] = ()
+    routing_mode: str = ROUTING_MODE
 
     def __post_init__(self) -> None:
-        for key in ("region", "network", "subnetwork", "name"):
+        for key in ("region", "network", "subnetwork", "name", "routing_mode"):
             check_str(f"options.{key}", getattr(self, key))
         check_str("options.proxy_only_subnet_range", self.proxy_only_subnet_range, optional=True)
         check_bool("options.private_google_access", self.private_google_access)
@@ -119,11 +121,27 @@ class SecureWebProxyOptions:
             raise GcpSpecError("options.region", f"{self.region!r} is not a region such as 'europe-west1'")
         if not NETWORK_PROJECT.fullmatch(self.network):
             raise GcpSpecError("options.network", f"{self.network!r} is not a network ('projects/p/global/networks/n')")
+        self._check_routing_mode()
         self._check_subnetwork()
         self._check_proxy_only_range()
         for index, kind in enumerate(self.skip_roles):
             if kind not in MACHINE_KINDS:
                 raise GcpSpecError(f"options.skip_roles[{index}]", f"{kind!r}; choose among {', '.join(MACHINE_KINDS)}")
+
+    def _check_routing_mode(self) -> None:
+        """Explicit proxy only: as a next hop, the firewall policy would see the real destination addresses of the
+        proxied names and would have to allow every address on their ports, which this project never emits."""
+        if self.routing_mode == ROUTING_MODE:
+            return
+        if self.routing_mode == "NEXT_HOP_ROUTING_MODE":
+            raise GcpSpecError(
+                "options.routing_mode",
+                "NEXT_HOP_ROUTING_MODE is not offered: routed traffic keeps its destination address, so the firewall "
+                "policy would have to allow these machines to every address on the proxied ports (an allow-all the "
+                "project never emits), and the route that steers it to the proxy selects VMs by network tag, not "
+                "by the secure tags or service accounts the rules use; use EXPLICIT_ROUTING_MODE",
+            )
+        raise GcpSpecError("options.routing_mode", f"{self.routing_mode!r}; choose {ROUTING_MODE}")
 
     def _check_subnetwork(self) -> None:
         found = re.fullmatch(SUBNETWORK_PATH, self.subnetwork)
@@ -240,7 +258,7 @@ class SecureWebProxySpec:
             "name": f"{self.location(project)}/gateways/{self.options.gateway_name}",
             "description": "sep-egress: Secure Web Proxy for the vendor names FQDN objects cannot hold",
             "type": "SECURE_WEB_GATEWAY",
-            "routingMode": ROUTING_MODE,
+            "routingMode": self.options.routing_mode,
             "ports": [self.options.port],
             "addresses": [self.options.address],
             "network": _relative(self.options.network),
@@ -440,8 +458,9 @@ def _warnings(plan: EgressPlan, options: SecureWebProxyOptions, hosts: tuple[str
     if options.names == "all":
         clients = (
             f"Configure every SEP client and manager served here to use the explicit proxy {url} for HTTP and "
-            "HTTPS (SEPM: Admin > Servers > the server's properties > Proxy Server; clients: the policy's "
-            "proxy settings). The firewall allows these machines only to the proxy for the vendor's names."
+            "HTTPS (the manager's and the clients' proxy settings, or a PAC file: sep-egress export pac "
+            f"--proxy-url {options.address}:{options.port} routes every plan host there). The firewall allows "
+            "these machines only to the proxy for the vendor's names."
         )
     else:
         clients = (
