@@ -278,3 +278,24 @@ def test_a_broken_firewall_part_is_reported_once(tmp_path: Path) -> None:
         prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path))
     assert "gcp.firewall: options.networks[0]" in str(raised.value)
     assert "gcp.secure_web_proxy" not in str(raised.value)
+
+
+def test_the_documented_stack_block_prepares(tmp_path: Path) -> None:
+    """docs/gcp.md's stack fragment, as written, plus a mode and version: the proxy part and the firewall hook."""
+    import textwrap
+
+    import yaml
+
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import parse_stack_config
+
+    text = (Path(__file__).parents[2] / "docs" / "gcp.md").read_text(encoding="utf-8")
+    section = text[text.index("### Stack configuration") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
+    config = yaml.safe_load(textwrap.dedent("\n".join(block.splitlines()[1:])))
+    values = {"sep-egress:mode": "cloud", "sep-egress:version": "14.3 RU1", **config}
+    deployment = prepare_deployment(parse_stack_config(values, "Pulumi.docs.yaml", tmp_path))
+    firewall_spec, proxy_spec = deployment.specs
+    assert proxy_spec.options.port == 3128 and proxy_spec.options.proxy_only_subnet_range == "10.129.0.0/23"
+    assert any(rule.rule_name == "sep-egress-swp-m01" for rule in firewall_spec.rules)
+    assert "gcp-swp-selection-proxy" not in {warning.code for warning in proxy_spec.warnings}
