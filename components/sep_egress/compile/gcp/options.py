@@ -214,8 +214,8 @@ class ProxyRoute:
     @classmethod
     def parse(cls, argument: str, value: Any) -> ProxyRoute:
         """Read ``{address, port, names}`` (or a ``ProxyRoute``), every field checked."""
-        if isinstance(value, ProxyRoute):
-            value = {"address": value.address, "port": value.port, "names": value.names}
+        if not isinstance(value, Mapping) and all(hasattr(value, key) for key in ("address", "port", "names")):
+            value = {"address": value.address, "port": value.port, "names": value.names}  # a ProxyRoute or its args
         if not isinstance(value, Mapping):
             raise GcpSpecError(argument, "a mapping {address: 10.0.0.10, port: 443, names: address-limited|all}")
         unknown = sorted(set(value) - {"address", "port", "names"})
