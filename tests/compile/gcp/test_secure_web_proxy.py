@@ -13,6 +13,8 @@ from typing import Any
 
 import googleapiclient
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sep_egress.catalog import Catalog, EgressPlan, select
 from sep_egress.catalog.vendor.plan import AllowRule
@@ -317,6 +319,46 @@ def test_the_same_input_gives_the_same_bytes(catalog: Catalog) -> None:
     first = compile_secure_web_proxy(plan, parse_targets(given), proxy()).to_json()
     assert first == compile_secure_web_proxy(plan, parse_targets(given), proxy()).to_json()
     assert first == compile_secure_web_proxy(plan, reordered, proxy()).to_json()
+
+
+PORT_SETS = [(443,), (80,), (3128,), (587,), (80, 443), (443, 8443), (80, 443, 8014)]
+ENTRIES = [(f"h{index}.s3.amazonaws.com", ports) for index in range(40) for ports in PORT_SETS[index % 3 :][:2]]
+
+
+def live_rules(plan: EgressPlan, entries: frozenset[tuple[str, tuple[int, ...]]]) -> dict[str, int]:
+    """Rule id -> priority of the proxy compiled for ``plan`` plus ``entries`` (host, port set)."""
+    extra = tuple(
+        AllowRule(host, port, "tls", "exact", ("agent",), ("t",)) for host, ports in entries for port in ports
+    )
+    grown = dataclasses.replace(plan, allow=tuple(sorted((*plan.allow, *extra), key=lambda rule: rule.key)))
+    spec = compile_secure_web_proxy(grown, account_targets(grown), proxy(names="all"))
+    return {rule.rule_id: rule.priority for rule in spec.rules}
+
+
+@pytest.mark.property
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.booleans(), st.sampled_from(ENTRIES)), min_size=1, max_size=12))
+def test_every_step_is_safe_in_pulumis_order(catalog: Catalog, steps: list[tuple[bool, Any]]) -> None:
+    """Old -> new rule sets applied as Pulumi does (replacements created first, deletions last): no created rule
+    takes an id or a priority that a rule still alive holds, and a kept id keeps its priority."""
+    plan = select(catalog, mode="cloud", version="14.3 RU1")
+    entries: frozenset[tuple[str, tuple[int, ...]]] = frozenset()
+    old = live_rules(plan, entries)
+    for add, entry in steps:
+        entries = entries | {entry} if add else entries - {entry}
+        new = live_rules(plan, entries)
+        created = set(new) - set(old)
+        assert not {new[rule_id] for rule_id in created} & set(old.values())
+        assert all(old[rule_id] == new[rule_id] for rule_id in set(old) & set(new))
+        old = new
+
+
+def test_port_sets_whose_firewall_band_keys_collide_do_not_move_here(catalog: Catalog) -> None:
+    """3128 and 587 share a 10-bit slot in the firewall's reserved band; here each keeps a key of its own."""
+    plan = select(catalog, mode="cloud", version="14.3 RU1")
+    first = live_rules(plan, frozenset({("a.s3.amazonaws.com", (3128,))}))
+    both = live_rules(plan, frozenset({("a.s3.amazonaws.com", (3128,)), ("b.s3.amazonaws.com", (587,))}))
+    assert all(both[rule_id] == priority for rule_id, priority in first.items())
 
 
 # --- refusals --------------------------------------------------------------------------------------------------------

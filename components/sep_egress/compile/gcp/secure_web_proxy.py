@@ -20,9 +20,11 @@ The output is shaped like the Network Services ``Gateway`` and Network Security 
 
 Rule identity and priorities follow the firewall's scheme: a rule's priority is computed from its own identity
 (the kinds' bit mask, the port key, the bucket's hash prefix), never from a position, so adding or removing a name
-touches the one bucket it hashes to. A bucket holds as many names as the matcher's logical-operator quota leaves
-room for (``session_matcher.MAX_LOGICAL_OPERATORS``). Rule ids use letters and hyphens only, as the API's rule id
-parameter states ("valid characters are /a-z-/", ``gatewaySecurityPolicies.rules.create``).
+touches the one bucket it hashes to. A port set's key comes from the set alone (no probing: a collision of two
+multi-port hashes is refused), so no rule id or priority moves when another port set appears. A bucket holds as
+many names as the matcher's logical-operator quota leaves room for (``session_matcher.MAX_LOGICAL_OPERATORS``).
+Rule ids use letters and hyphens only, as the API's rule id parameter states ("valid characters are /a-z-/",
+``gatewaySecurityPolicies.rules.create``).
 
 Which names go through the proxy is ``firewall.proxied_names``: the same function takes them out of the firewall
 policy's FQDN rules, so the two controls never disagree on a name.
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ...catalog.vendor.plan import EgressPlan
-from .firewall import bucketize, port_keys, proxied_names
+from .firewall import bucketize, proxied_names, stable_hash
 from .options import (
     KIND_ROLES,
     MACHINE_KINDS,
@@ -391,7 +393,7 @@ def _group_rules(plan: EgressPlan, group: ProxyGroup, served: frozenset[str]) ->
     by_ports: dict[tuple[int, ...], list[str]] = {}
     for item, item_port_set in item_ports.items():
         by_ports.setdefault(tuple(sorted(item_port_set)), []).append(item)
-    keys = port_keys(by_ports)
+    keys = _port_keys(group, list(by_ports))
     source = source_matcher(group.target)
     rules = []
     for ports, items in sorted(by_ports.items()):
@@ -422,7 +424,7 @@ def _group_rules(plan: EgressPlan, group: ProxyGroup, served: frozenset[str]) ->
             hosts = tuple(sorted(item.lstrip(".") for item in bucket))
             rules.append(
                 ProxyRule(
-                    rule_id=f"allow-{'-'.join(group.kinds)}-{letters(key)}-{letters(heap)}",
+                    rule_id=_rule_id(group, ports, heap),
                     priority=((group.mask * (1 << 17) + key) << 8) | heap,
                     description=(
                         f"sep-egress: {', '.join(group.roles)} to {len(hosts)} vendor host names on port(s) "
@@ -435,6 +437,38 @@ def _group_rules(plan: EgressPlan, group: ProxyGroup, served: frozenset[str]) ->
                 )
             )
     return rules
+
+
+def _port_keys(group: ProxyGroup, port_sets: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], int]:
+    """A number per port set from the set alone: the port itself, or 65536 + a 16-bit hash of several ports. Two
+    sets whose hashes collide are refused, never probed: a probed key would move one set's rules (and its ids and
+    priorities) when the other is added, and Pulumi creates the newcomer before deleting what it replaces."""
+    keys: dict[tuple[int, ...], int] = {}
+    owner: dict[int, tuple[int, ...]] = {}
+    for ports in sorted(port_sets):
+        key = ports[0] if len(ports) == 1 else 65536 + stable_hash(",".join(map(str, ports)), 16)
+        if key in owner:
+            raise GcpSpecError(
+                "plan.allow",
+                f"the port sets {owner[key]} and {ports} of {', '.join(group.kinds)} hash to the same rule key "
+                f"{key}; list one of those hosts on other ports in an overlay so that the sets differ",
+            )
+        owner[key] = ports
+        keys[ports] = key
+    return keys
+
+
+def _rule_id(group: ProxyGroup, ports: tuple[int, ...], heap: int) -> str:
+    """``allow-<kinds>-<each port in letters>-<bucket in letters>``: kind names are 5 letters or more, a port or
+    bucket at most 4, and the bucket comes last, so distinct identities never share an id."""
+    rule_id = f"allow-{'-'.join(group.kinds)}-{'-'.join(letters(port) for port in ports)}-{letters(heap)}"
+    if len(rule_id) > 63:
+        raise GcpSpecError(
+            "plan.allow",
+            f"{len(ports)} ports ({', '.join(map(str, ports))}) for the same hosts of {', '.join(group.kinds)} make a "
+            "rule id longer than 63 characters; split those hosts' ports in an overlay",
+        )
+    return rule_id
 
 
 def _check_rules(rules: Sequence[ProxyRule]) -> None:
