@@ -427,8 +427,12 @@ def test_warnings_say_what_clients_and_the_selection_need(catalog: Catalog) -> N
         "gcp-swp-selection-proxy",
         "gcp-swp-proxy-only-subnet",
         "gcp-swp-cloud-nat",
+        "gcp-swp-shared-bucket",
     } <= codes
     behind = select(catalog, mode="cloud", version="14.3 RU1", proxy=True)
     created = proxy(names="all", proxy_only_subnet_range="10.129.0.0/23")
     codes = {warning.code for warning in compile_secure_web_proxy(behind, account_targets(behind), created).warnings}
     assert "gcp-swp-selection-proxy" not in codes and "gcp-swp-proxy-only-subnet" not in codes
+    pga = proxy(private_google_access=True)
+    codes = {warning.code for warning in compile_secure_web_proxy(plan, account_targets(plan), pga).warnings}
+    assert "gcp-swp-shared-bucket" not in codes

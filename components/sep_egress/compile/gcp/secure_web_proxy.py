@@ -504,6 +504,18 @@ def _warnings(plan: EgressPlan, options: SecureWebProxyOptions, hosts: tuple[str
             "(a PAC file or the system proxy's bypass list), or choose names 'all'."
         )
     warnings = [GcpWarning(code="gcp-swp-client-proxy", message=clients, hosts=hosts)]
+    shared = tuple(sorted({rule.host for rule in plan.allow if rule.shared and rule.host in hosts}))
+    if shared:
+        warnings.append(
+            GcpWarning(
+                code="gcp-swp-shared-bucket",
+                message=(
+                    f"{', '.join(shared)} serves every customer's buckets: without TLS inspection the proxy sees the "
+                    "name only, so the machines can reach any bucket there through it."
+                ),
+                hosts=shared,
+            )
+        )
     if not plan.proxy:
         warnings.append(
             GcpWarning(
