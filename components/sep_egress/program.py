@@ -102,9 +102,10 @@ class Deployment:
             specs.append(access.spec)
         proxy_args = self.gcp.get("secure_web_proxy")
         if isinstance(proxy_args, SecureWebProxyArgs):
-            if proxy_args.created_tag_values is not None and "gcp-firewall" in created:
+            firewall = created.get("gcp-firewall")
+            if proxy_args.created_tag_values is not None and isinstance(firewall, EgressFirewallPolicy):
                 # The created tag values' ids exist only once the firewall component has created them.
-                tag_ids = created["gcp-firewall"].secure_tag_values  # type: ignore[attr-defined]
+                tag_ids = firewall.secure_tag_values
                 proxy_args = proxy_args.model_copy(update={"created_tag_values": tag_ids})
             proxy = SecureWebProxy(self.name, proxy_args)
             created["gcp-secure-web-proxy"] = proxy
@@ -230,7 +231,7 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             "private_access": (StoragePrivateAccessArgs, StoragePrivateAccess.prepare),
             "secure_web_proxy": (SecureWebProxyArgs, SecureWebProxy.prepare),
         }
-        gcp_block, proxy_problem = secure_web_proxy_block(settings.gcp, deployment)
+        gcp_block, proxy_problem = secure_web_proxy_block(settings.gcp)
         problems.extend(proxy_problem)
         for part, (kind, prepare) in parts.items():
             if part not in gcp_block:
@@ -282,13 +283,10 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
     return deployment
 
 
-def secure_web_proxy_block(
-    gcp_block: Mapping[str, Any], deployment: Deployment
-) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def secure_web_proxy_block(gcp_block: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The GCP block with the Secure Web Proxy wired to the firewall policy, when ``gcp.secure_web_proxy`` is set:
     the firewall's ``options.secure_web_proxy`` (address, port, names) and the proxy's ``private_google_access``
-    come from the other part, and the proxy's ``targets`` default to the firewall's machines (read from the
-    compiled policy when the firewall part is prepared, so created tag values are included)."""
+    come from the other part (the proxy's ``targets``: see ``proxy_with_firewall_targets``)."""
     block = dict(gcp_block)
     proxy = block.get("secure_web_proxy")
     firewall = block.get("firewall")
