@@ -299,3 +299,24 @@ def test_the_documented_stack_block_prepares(tmp_path: Path) -> None:
     assert proxy_spec.options.port == 3128 and proxy_spec.options.proxy_only_subnet_range == "10.129.0.0/23"
     assert any(rule.rule_name == "sep-egress-swp-m01" for rule in firewall_spec.rules)
     assert "gcp-swp-selection-proxy" not in {warning.code for warning in proxy_spec.warnings}
+
+
+def test_the_firewall_option_alone_serves_a_proxy_another_team_runs(tmp_path: Path) -> None:
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import parse_stack_config
+
+    values = stack_values()
+    del values["sep-egress:gcp"]["secure_web_proxy"]
+    route = {"address": "10.50.0.5", "port": 8080, "names": "all"}
+    values["sep-egress:gcp"]["firewall"]["options"]["secure_web_proxy"] = route
+    (firewall_spec,) = prepare_deployment(parse_stack_config(values, "Pulumi.test.yaml", tmp_path)).specs
+    assert not any(rule.dest_fqdns for rule in firewall_spec.rules)
+    (to_proxy,) = [rule for rule in firewall_spec.rules if "-swp-" in rule.rule_name]
+    assert to_proxy.dest_ip_ranges == ("10.50.0.5/32",) and to_proxy.layer4[0].ports == ("8080",)
+    run = run_program(
+        lambda: EgressFirewallPolicy(
+            "egress", {**values["sep-egress:gcp"]["firewall"], "selection": {"mode": "cloud", "version": "14.3 RU1"}}
+        )
+    )
+    (policy,) = run.of_type("gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules")
+    assert {"10.50.0.5/32"} in [set(rule["match"].get("destIpRanges", [])) for rule in policy.inputs["rules"]]
