@@ -19,6 +19,7 @@ from ..catalog import EgressPlan
 from ..compile.gcp import GcpSpecError, parse_targets
 from ..compile.gcp.options import CREATED_TAG, check_project
 from ..compile.gcp.secure_web_proxy import SecureWebProxySpec, compile_secure_web_proxy, parse_options
+from ..compile.gcp.session_matcher import quoted
 from .args import GcpArgs, RoleTargetArgs
 from .placeholders import NETWORK_STAND_IN, SUBNETWORK_STAND_IN, Placeholders
 
@@ -265,7 +266,7 @@ def _with_tag_ids(matcher: str, created_tag_values: Any) -> pulumi.Input[str]:
     def replace(values: Mapping[str, str]) -> str:
         text = matcher
         for short, tag_id in sorted(values.items()):
-            text = text.replace(f"'created:{short}'", f"'{tag_id}'")
+            text = text.replace(f"'created:{short}'", quoted(tag_id))  # an id that needs escaping is refused
         return text
 
     return pulumi.Output.from_input(created_tag_values).apply(replace)

@@ -436,3 +436,26 @@ def test_warnings_say_what_clients_and_the_selection_need(catalog: Catalog) -> N
     pga = proxy(private_google_access=True)
     codes = {warning.code for warning in compile_secure_web_proxy(plan, account_targets(plan), pga).warnings}
     assert "gcp-swp-shared-bucket" not in codes
+
+
+def test_a_domain_and_its_subdomains_go_through_the_proxy_by_label(catalog: Catalog) -> None:
+    """What FQDN objects cannot express (a domain and its subdomains) the proxy matches on label boundaries, and the
+    firewall no longer refuses it once the proxy serves it."""
+    plan = select(catalog, mode="cloud", version="14.3 RU1")
+    suffix = AllowRule("updates.example-cdn.net", 443, "tls", "suffix", ("agent",), ("t",))
+    plan = dataclasses.replace(plan, allow=tuple(sorted((*plan.allow, suffix), key=lambda rule: rule.key)))
+    targets = account_targets(plan)
+    with pytest.raises(GcpSpecError, match=r"^plan\.allow: updates\.example-cdn\.net .* allows a domain"):
+        compile_firewall_policy(plan, targets, FirewallOptions(networks=(NETWORK,)))
+    firewall, spec = compile_both(plan, targets, proxy(names="all"))
+    (machine,) = machines_of(targets["clients"].values)
+    for host, expected in [
+        ("updates.example-cdn.net", True),
+        ("a.b.updates.example-cdn.net", True),
+        ("evilupdates.example-cdn.net", False),
+        ("updates.example-cdn.net.evil.example", False),
+    ]:
+        assert proxy_allows(spec, machine, host, 443) is expected, host
+        assert proxy_allows(spec, machine, host, 8443) is False
+    assert "updates.example-cdn.net" in spec.hosts
+    assert not any("updates.example-cdn.net" in rule.dest_fqdns for rule in firewall.rules)
