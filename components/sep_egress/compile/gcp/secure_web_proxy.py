@@ -63,8 +63,8 @@ from .session_matcher import MAX_LOGICAL_OPERATORS, any_of, logical_operators, q
 
 ROUTING_MODE = "EXPLICIT_ROUTING_MODE"
 MAX_BUCKET_DEPTH = 7
-# The smallest proxy-only subnet Google accepts is a /26; it recommends a /23
-# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets).
+# A proxy-only subnet has at least 64 addresses, a /26 or a shorter prefix; Google's example uses a /23
+# (https://cloud.google.com/load-balancing/docs/proxy-only-subnets). Secure Web Proxy needs one (same page).
 PROXY_ONLY_MAX_PREFIX = 26
 SUBNETWORK_PATH = (
     r"(?:https://(?:www|compute)\.googleapis\.com/compute/v1/)?"
@@ -177,7 +177,7 @@ class SecureWebProxyOptions:
             raise GcpSpecError(
                 "options.proxy_only_subnet_range",
                 f"/{network.prefixlen} is too small: a proxy-only subnet is a /{PROXY_ONLY_MAX_PREFIX} or larger "
-                "(Google recommends /23)",
+                "(Google's example uses a /23)",
             )
         if ipaddress.IPv4Address(self.address) in network:
             raise GcpSpecError(
