@@ -259,6 +259,16 @@ SEPARATE: tuple[tuple[str, str, str], ...] = (
     ("sep_egress.connectivity", "sep_egress.compile", "the checks read the plan, not a compiler's output"),
     ("sep_egress.aws", "sep_egress.gcp", "each cloud's components stand alone"),
     ("sep_egress.gcp", "sep_egress.aws", "each cloud's components stand alone"),
+    (
+        "sep_egress.compile.gcp.firewall",
+        "sep_egress.compile.gcp.secure_web_proxy",
+        "the firewall decides the proxied names; the Secure Web Proxy reads them, never the other way round",
+    ),
+    (
+        "sep_egress.compile.gcp.session_matcher",
+        "sep_egress.compile.gcp.firewall",
+        "the session matcher reader judges the proxy's rules without the firewall compiler's assumptions",
+    ),
 )
 # The pieces at the top of catalog/ are shared by its parts, so they import none of them; the cache knows no
 # catalog's model at all (each catalog hands it JSON through its own codec).

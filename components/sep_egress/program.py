@@ -13,6 +13,8 @@ Stack configuration of the cloud blocks (keys as in the components' Python argum
       firewall: {targets: {...}, secure_tags: {...}, options: {...}}   # EgressFirewallPolicyArgs
       nat: {options: {...}}                                           # EgressNatArgs (optional)
       private_access: {options: {...}}                                # StoragePrivateAccessArgs (optional)
+      secure_web_proxy: {options: {...}}                              # SecureWebProxyArgs (optional; targets
+                                                                      # default to the firewall's)
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ from .arguments import ComponentArgs, SelectionArgs
 from .aws import NetworkFirewallAllowlist, NetworkFirewallAllowlistArgs, compile_args
 from .catalog.vendor.plan import EgressPlan
 from .compile.aws import AwsEgressSpec
+from .compile.gcp import FirewallPolicySpec, ProxyRoute
 from .errors import ConfigError, SepEgressError
 from .gcp import (
     EgressFirewallPolicy,
     EgressFirewallPolicyArgs,
     EgressNat,
     EgressNatArgs,
+    SecureWebProxy,
+    SecureWebProxyArgs,
     StoragePrivateAccess,
     StoragePrivateAccessArgs,
 )
 from .settings import NAMESPACE, StackConfig
 
-GCP_PARTS = ("firewall", "nat", "private_access")
+GCP_PARTS = ("firewall", "nat", "private_access", "secure_web_proxy")
 #: What the stack's own keys decide (sep-egress:version, mode, ...): refused inside a cloud block.
 SELECTION_KEYS = (*SelectionArgs.model_fields, "selection", "plan")
 
@@ -95,6 +100,20 @@ class Deployment:
             access = StoragePrivateAccess(self.name, access_args)
             created["gcp-private-access"] = access
             specs.append(access.spec)
+        proxy_args = self.gcp.get("secure_web_proxy")
+        if isinstance(proxy_args, SecureWebProxyArgs):
+            firewall = created.get("gcp-firewall")
+            if proxy_args.created_tag_values is not None and isinstance(firewall, EgressFirewallPolicy):
+                # The created tag values' ids exist only once the firewall component has created them.
+                tag_ids = firewall.secure_tag_values
+                proxy_args = proxy_args.model_copy(update={"created_tag_values": tag_ids})
+            proxy = SecureWebProxy(self.name, proxy_args)
+            created["gcp-secure-web-proxy"] = proxy
+            specs.append(proxy.spec)
+            pulumi.export("gcpSecureWebProxyAddress", proxy.address)
+            pulumi.export("gcpSecureWebProxyPort", proxy.port)
+            pulumi.export("gcpSecureWebProxyUrl", proxy.proxy_url)
+            pulumi.export("gcpSecureWebProxyHosts", proxy.hosts)
         plan_warnings = [{**warning.to_dict(), "source": "plan"} for warning in plan.warnings]
         pulumi.export("warnings", _unique([*plan_warnings, *_spec_warnings(specs)]))
         return created
@@ -210,11 +229,18 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             "firewall": (EgressFirewallPolicyArgs, EgressFirewallPolicy.prepare),
             "nat": (EgressNatArgs, EgressNat.prepare),
             "private_access": (StoragePrivateAccessArgs, StoragePrivateAccess.prepare),
+            "secure_web_proxy": (SecureWebProxyArgs, SecureWebProxy.prepare),
         }
+        gcp_block, proxy_problem = secure_web_proxy_block(settings.gcp)
+        problems.extend(proxy_problem)
         for part, (kind, prepare) in parts.items():
-            if part not in settings.gcp:
+            if part not in gcp_block:
                 continue
-            value = settings.gcp[part]
+            value = gcp_block[part]
+            if part == "secure_web_proxy" and isinstance(value, Mapping):
+                value = proxy_with_firewall_targets(value, deployment)
+                if value is None:
+                    continue
             if not isinstance(value, Mapping):
                 problems.append((f"{NAMESPACE}:gcp.{part}", "a mapping of arguments is expected"))
                 continue
@@ -255,3 +281,62 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
     if problems:
         raise ConfigError(config.source, problems)
     return deployment
+
+
+def secure_web_proxy_block(gcp_block: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The GCP block with the Secure Web Proxy wired to the firewall policy, when ``gcp.secure_web_proxy`` is set:
+    the firewall's ``options.secure_web_proxy`` (address, port, names) and the proxy's ``private_google_access``
+    come from the other part (the proxy's ``targets``: see ``proxy_with_firewall_targets``)."""
+    block = dict(gcp_block)
+    proxy = block.get("secure_web_proxy")
+    firewall = block.get("firewall")
+    if not isinstance(proxy, Mapping) or not isinstance(firewall, Mapping):
+        return block, []
+    proxy_options = proxy.get("options")
+    firewall_options = firewall.get("options", {})
+    if not isinstance(proxy_options, Mapping) or not isinstance(firewall_options, Mapping):
+        return block, []
+    where = f"{NAMESPACE}:gcp.firewall.options.secure_web_proxy"
+    if "secure_web_proxy" in firewall_options:
+        return block, [(where, "set by gcp.secure_web_proxy (its address, port and names); remove it here")]
+    if "private_google_access" in proxy_options:
+        return block, [
+            (
+                f"{NAMESPACE}:gcp.secure_web_proxy.options.private_google_access",
+                "follows gcp.firewall.options.private_google_access; remove it here",
+            )
+        ]
+    route = {key: proxy_options[key] for key in ("address", "port", "names") if key in proxy_options}
+    try:
+        ProxyRoute.parse("options", route)
+    except SepEgressError:
+        return block, []  # the proxy part reports it, under its own name
+    block["firewall"] = {**firewall, "options": {**firewall_options, "secure_web_proxy": route}}
+    pga = firewall_options.get("private_google_access", False)
+    block["secure_web_proxy"] = {**proxy, "options": {**proxy_options, "private_google_access": pga}}
+    return block, []
+
+
+def proxy_with_firewall_targets(value: Mapping[str, Any], deployment: Deployment) -> Mapping[str, Any] | None:
+    """The proxy part with ``targets`` (when it gives none) from the compiled firewall policy's machine kinds: the
+    same machines, created tag values included (their ids are filled in at registration)."""
+    specs = [spec for spec in deployment.specs if isinstance(spec, FirewallPolicySpec)]
+    if "targets" in value:
+        return value
+    if not specs:
+        return None  # the firewall part failed and says why; the proxy's machines are its machines
+    targets: dict[str, Any] = {}
+    created: dict[str, str] = {}
+    for group in specs[0].groups:
+        for kind in group.kinds:
+            targets[kind] = {
+                "secure_tags": list(group.target.secure_tags),
+                "service_accounts": list(group.target.service_accounts),
+            }
+        for tag in group.target.secure_tags:
+            if tag.startswith("created:"):
+                created[tag.removeprefix("created:")] = tag
+    result = {**value, "targets": targets}
+    if created:
+        result["created_tag_values"] = created
+    return result

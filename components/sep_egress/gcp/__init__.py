@@ -9,6 +9,8 @@ Three components, usable alone or together, each ``(name, args, opts=None)``:
   creates or on an existing one (``options.router``).
 - ``StoragePrivateAccess`` (``sep-egress:gcp:StoragePrivateAccess``): route and private DNS zone so that
   storage.googleapis.com is reached through Private Google Access.
+- ``SecureWebProxy`` (``sep-egress:gcp:SecureWebProxy``): an explicit Secure Web Proxy for the names FQDN objects
+  cannot hold (or all of them), paired with the firewall policy's ``secure_web_proxy`` option.
 
 Each takes typed args (or a mapping of the same arguments): ``selection`` or a ready ``plan`` (exactly one),
 ``options``, and ``targets`` / ``secure_tags`` for the policy. Every input is validated, and every spec compiled,
@@ -22,7 +24,7 @@ in the list, since its value is not known when the component is constructed.
 The files, in the order the data flows through them: ``args.py`` (the argument models) -> ``placeholders.py``
 (``pulumi.Output`` values as stand-ins while compiling, and back) -> one module per component, each validating and
 compiling in ``prepare`` before it registers anything: ``firewall_policy.py`` (``EgressFirewallPolicy``), ``nat.py``
-(``EgressNat``), ``private_access.py`` (``StoragePrivateAccess``).
+(``EgressNat``), ``private_access.py`` (``StoragePrivateAccess``), ``secure_web_proxy.py`` (``SecureWebProxy``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .firewall_policy import snake_case_keys as snake_case_keys
 from .nat import EgressNat
 from .placeholders import Placeholders as Placeholders
 from .private_access import StoragePrivateAccess
+from .secure_web_proxy import SecureWebProxy, SecureWebProxyArgs, SecureWebProxyOptionsArgs
 
 __all__ = [
     "EgressFirewallPolicy",
@@ -59,6 +62,9 @@ __all__ = [
     "RoleTarget",
     "RoleTargetArgs",
     "SecureTagsArgs",
+    "SecureWebProxy",
+    "SecureWebProxyArgs",
+    "SecureWebProxyOptionsArgs",
     "SelectionArgs",
     "StoragePrivateAccess",
     "StoragePrivateAccessArgs",

@@ -52,6 +52,14 @@ class SecureTagsArgs(GcpArgs):
     )
 
 
+class ProxyRouteArgs(GcpArgs):
+    """Where the machines reach a Secure Web Proxy and which plan names it serves (see ``ProxyRoute``)."""
+
+    address: str = Field(description="The proxy's internal IPv4 address.")
+    port: int = Field(default=443, description="The port the clients use.")
+    names: str = Field(default="address-limited", description="address-limited (FQDN objects cannot hold) or all.")
+
+
 class FirewallPolicyOptionsArgs(GcpArgs):
     """How the policy is built (see ``FirewallOptions`` and docs/gcp.md); ``project`` for network policies."""
 
@@ -88,6 +96,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
         default="Symantec Endpoint Protection egress allowlist (sep-egress)", description="Policy description."
     )
     project: InputStr | None = Field(default=None, description="Project of a network policy (provider default).")
+    secure_web_proxy: ProxyRouteArgs | None = Field(
+        default=None,
+        description="The names a Secure Web Proxy serves leave the FQDN rules for an allow to its address and port.",
+    )
 
 
 class EgressFirewallPolicyArgs(GcpArgs):

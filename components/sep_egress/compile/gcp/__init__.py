@@ -9,6 +9,10 @@ The files, in the order the data flows through them (each imports only from the 
    the storage migration), side by side.
 4. ``deployment``: ``compile_gcp`` puts the three together in a ``GcpEgressSpec``; ``diff_rules``.
 
+``session_matcher`` writes, parses and evaluates the CEL subset of Secure Web Proxy rules, and
+``secure_web_proxy`` compiles the plan's proxied names into a Secure Web Proxy (after ``firewall``, whose
+``proxied_names`` decides which names go through it).
+
 ``discovery`` checks request bodies against a Google API discovery document and the limits it states in prose;
 ``evaluate`` is a semantic model of a compiled policy, for the tests. Neither is needed to compile.
 
@@ -35,12 +39,14 @@ from .options import (
     NatRuleNumber,
     NatSubnetwork,
     PrivateAccessOptions,
+    ProxyRoute,
     RoleTarget,
     machine_targets,
     parse_targets,
 )
 from .private_access import PrivateAccessSpec
 from .private_access import compile_private_access as compile_private_access
+from .secure_web_proxy import SecureWebProxyOptions, SecureWebProxySpec, compile_secure_web_proxy
 
 __all__ = [
     "MACHINE_KINDS",
@@ -56,8 +62,12 @@ __all__ = [
     "PolicyChange",
     "PrivateAccessOptions",
     "PrivateAccessSpec",
+    "ProxyRoute",
     "RoleTarget",
+    "SecureWebProxyOptions",
+    "SecureWebProxySpec",
     "compile_gcp",
+    "compile_secure_web_proxy",
     "diff_rules",
     "machine_targets",
     "parse_targets",

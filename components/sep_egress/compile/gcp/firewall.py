@@ -46,6 +46,7 @@ from .options import (
     GcpSpecError,
     GcpWarning,
     MachineKind,
+    ProxyNames,
     RoleTarget,
     is_stand_in,
     machine_targets,
@@ -394,6 +395,8 @@ def compile_firewall_policy(
     rules: list[FirewallRule] = []
     for group in groups:  # each group's rules in turn, so the first group that cannot be compiled is the one named
         host_ports, storage_ports = _group_ports(plan, group, options)
+        host_ports, proxied_ports = _split_proxied(plan, host_ports, options)
+        rules.extend(_proxy_rules(group, proxied_ports, options, layout))
         rules.extend(_fqdn_rules(group, host_ports, options, layout))
         rules.extend(_pga_rules(group, storage_ports, options, layout))
         rules.extend(_cidr_rules(plan, group, options, layout))
@@ -429,7 +432,8 @@ def compile_firewall_policy(
 def _suffix_warnings(plan: EgressPlan, options: FirewallOptions) -> list[GcpWarning]:
     """Whether plan rules that allow a domain and its subdomains are refused, or allowed as their apex and warned."""
     warnings: list[GcpWarning] = []
-    suffix_rules = [rule for rule in plan.allow if rule.match == "suffix"]
+    proxied = proxy_served_hosts(plan, options)
+    suffix_rules = [rule for rule in plan.allow if rule.match == "suffix" and rule.host not in proxied]
     if suffix_rules and options.suffix_policy == "refuse":
         first = suffix_rules[0]
         raise GcpSpecError(
@@ -808,3 +812,67 @@ def _associations(options: FirewallOptions) -> tuple[Association, ...]:
         Association(name=f"{options.name}-{stable_hash(network, 32):08x}", attachment_target=network)
         for network in sorted(options.networks)
     )
+
+
+# The Secure Web Proxy hook (``options.secure_web_proxy``): the names the proxy serves leave the FQDN rules, and a
+# machine kind that needs one of them gets one allow rule to the proxy's address and port. The proxy's own rules
+# (``secure_web_proxy.py``) serve exactly ``proxy_served_hosts``, so the two controls never disagree on a name.
+# Offset of the proxy rule from the group's Private Google Access rule, in the same region of the layout.
+PROXY_RULE_OFFSET = 16
+
+
+def address_limited(host: str) -> bool:
+    """Whether ``host`` resolves from a large rotating pool that an FQDN object (32 addresses) cannot hold."""
+    return any(host.endswith(suffix) for suffix in CDN_BACKED_SUFFIXES)
+
+
+def proxied_names(plan: EgressPlan, names: ProxyNames, private_google_access: bool) -> frozenset[str]:
+    """The plan's names a Secure Web Proxy serves: every name (``all``) or the address-limited ones; never
+    storage.googleapis.com while Private Google Access serves it."""
+    served = {rule.host for rule in plan.allow if names == "all" or address_limited(rule.host)}
+    if private_google_access:
+        served.discard(STORAGE_HOST)
+    return frozenset(served)
+
+
+def proxy_served_hosts(plan: EgressPlan, options: FirewallOptions) -> frozenset[str]:
+    """The names ``options.secure_web_proxy`` takes out of the FQDN rules (none without a proxy)."""
+    route = options.secure_web_proxy
+    if route is None:
+        return frozenset()
+    return proxied_names(plan, route.names, options.private_google_access)
+
+
+def _split_proxied(
+    plan: EgressPlan, host_ports: dict[str, set[int]], options: FirewallOptions
+) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """The group's host ports without the proxy's names, and those names' ports."""
+    served = proxy_served_hosts(plan, options)
+    kept = {host: ports for host, ports in host_ports.items() if host not in served}
+    return kept, {host: ports for host, ports in host_ports.items() if host in served}
+
+
+def _proxy_rules(
+    group: TargetGroup, proxied_ports: Mapping[str, set[int]], options: FirewallOptions, layout: PriorityLayout
+) -> list[FirewallRule]:
+    """One allow rule from the group's machines to the Secure Web Proxy, when the group needs one of its names."""
+    route = options.secure_web_proxy
+    if route is None or not proxied_ports:
+        return []
+    return [
+        FirewallRule(
+            priority=layout.pga(group.mask) + PROXY_RULE_OFFSET,
+            kind="cidr",
+            action="allow",
+            rule_name=f"{options.name}-swp-{group.slug}",
+            description=(
+                f"sep-egress: {', '.join(group.roles)} to the Secure Web Proxy {route.address}:{route.port} for "
+                f"{len(proxied_ports)} vendor host names it allows"
+            ),
+            roles=group.roles,
+            target=group.target,
+            layer4=(Layer4("tcp", (str(route.port),)),),
+            dest_ip_ranges=(f"{route.address}/32",),
+            target_resources=_target_resources(options),
+        )
+    ]

@@ -16,6 +16,7 @@ targets); anything a real machine could not carry is refused.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,6 +194,53 @@ class RoleTarget:
         return cls(secure_tags=tuple(sorted(tags)), service_accounts=tuple(sorted(accounts)))
 
 
+ProxyNames = Literal["address-limited", "all"]
+PROXY_NAMES: tuple[ProxyNames, ...] = get_args(ProxyNames)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRoute:
+    """Where the machines reach the Secure Web Proxy and which plan names it serves (``secure_web_proxy``).
+
+    ``address`` is the proxy's internal IPv4 address and ``port`` the port SEP clients are configured with;
+    ``names`` is ``address-limited`` (only the names an FQDN object cannot hold: large rotating address pools) or
+    ``all``. The firewall leaves those names out of its FQDN rules and allows the machines to ``address:port``.
+    """
+
+    address: str
+    port: int = 443
+    names: ProxyNames = "address-limited"
+
+    @classmethod
+    def parse(cls, argument: str, value: Any) -> ProxyRoute:
+        """Read ``{address, port, names}`` (or a ``ProxyRoute``), every field checked."""
+        if not isinstance(value, Mapping) and all(hasattr(value, key) for key in ("address", "port", "names")):
+            value = {"address": value.address, "port": value.port, "names": value.names}  # a ProxyRoute or its args
+        if not isinstance(value, Mapping):
+            raise GcpSpecError(argument, "a mapping {address: 10.0.0.10, port: 443, names: address-limited|all}")
+        unknown = sorted(set(value) - {"address", "port", "names"})
+        if unknown:
+            raise GcpSpecError(argument, f"unknown field(s) {', '.join(map(str, unknown))}; use address, port, names")
+        address = cast(str, check_str(f"{argument}.address", value.get("address")))
+        port = check_int(f"{argument}.port", value.get("port", 443))
+        names = cast(str, check_str(f"{argument}.names", value.get("names", "address-limited")))
+        try:
+            parsed = ipaddress.IPv4Address(address)
+        except ValueError:
+            raise GcpSpecError(
+                f"{argument}.address", f"{address!r} is not an IPv4 address (Secure Web Proxy supports IPv4 only)"
+            ) from None
+        if str(parsed) != address or not parsed.is_private or parsed.is_unspecified or parsed.is_loopback:
+            raise GcpSpecError(
+                f"{argument}.address", f"{address!r} is not a canonical internal address of a subnet, e.g. 10.0.0.10"
+            )
+        if not 1 <= port <= 65535:
+            raise GcpSpecError(f"{argument}.port", f"{port} is out of 1..65535")
+        if names not in PROXY_NAMES:
+            raise GcpSpecError(f"{argument}.names", f"{names!r}; choose one of {', '.join(PROXY_NAMES)}")
+        return cls(address=address, port=port, names=names)
+
+
 @dataclass(frozen=True, slots=True)
 class FirewallOptions:
     """How the firewall policy is built. Defaults favour a policy that actually restricts egress.
@@ -218,6 +266,8 @@ class FirewallOptions:
     - ``suffix_policy``: ``refuse`` (default) a plan rule that allows a domain and its subdomains, which FQDN
       objects cannot express, or ``apex-only``: allow the apex name alone and warn.
     - ``skip_roles``: machine kinds (or all the plan roles of a kind) that do not run in this GCP scope.
+    - ``secure_web_proxy``: a ``ProxyRoute``: the names a Secure Web Proxy serves are left out of the FQDN rules
+      and each machine kind that needs one of them is allowed to the proxy's address and port instead.
     """
 
     name: str = "sep-egress"
@@ -235,8 +285,10 @@ class FirewallOptions:
     suffix_policy: SuffixPolicy = "refuse"
     skip_roles: tuple[str, ...] = ()
     description: str = "Symantec Endpoint Protection egress allowlist (sep-egress)"
+    secure_web_proxy: ProxyRoute | None = None
 
     def __post_init__(self) -> None:
+        self._check_secure_web_proxy()
         self._check_types()
         self._check_choices()
         self._check_placement()
@@ -244,6 +296,12 @@ class FirewallOptions:
         self._check_existing_policy()
         self._check_band()
         self._check_skip_roles()
+
+    def _check_secure_web_proxy(self) -> None:
+        """The Secure Web Proxy route, read from a mapping when given as one."""
+        if self.secure_web_proxy is not None:
+            route = ProxyRoute.parse("options.secure_web_proxy", self.secure_web_proxy)
+            object.__setattr__(self, "secure_web_proxy", route)
 
     def _check_types(self) -> None:
         """Each field is of its type: strings without control characters, real booleans."""
