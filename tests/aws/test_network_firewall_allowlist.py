@@ -245,7 +245,9 @@ def test_firewall_manager_can_leave_the_guard_out(hybrid_plan: EgressPlan) -> No
     managed = json.loads(policy.inputs["securityServicePolicyData"]["managedServiceData"])
     referenced = [reference["resourceARN"] for reference in managed["networkFirewallStatefulRuleGroupReferences"]]
     assert referenced == [
-        f"arn:aws:networkfirewall:us-east-1:123456789012:sep-{group.key}" for group in spec.groups if group.key != "guard"
+        f"arn:aws:networkfirewall:us-east-1:123456789012:sep-{group.key}"
+        for group in spec.groups
+        if group.key != "guard"
     ]
     assert any("include_guard: false" in note for note in spec.notes)
 
