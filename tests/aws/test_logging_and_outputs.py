@@ -255,3 +255,13 @@ def test_without_a_firewall_the_operator_outputs_are_empty(on_prem_plan: EgressP
     args = NetworkFirewallAllowlistArgs(plan=on_prem_plan, source_cidrs={"agent": ["10.10.0.0/16"]}, name_prefix="x")
     run = run_component(args)
     assert run.outputs["endpoints"] == {} and run.outputs["logs"] == {}
+
+
+def test_log_groups_outside_vendedlogs_get_a_preview_note(on_prem_plan: EgressPlan) -> None:
+    outside = compile_args(args_with(on_prem_plan, logging=LoggingSettings(alert_destination="/nfw/alerts")))
+    [note] = [note for note in outside.notes if note.startswith("Log groups outside /aws/vendedlogs/")]
+    assert "(/nfw/alerts)" in note and "5,120 characters" in note
+    inside = compile_args(args_with(on_prem_plan, logging=LoggingSettings(flow_logs=True)))
+    assert not [note for note in inside.notes if note.startswith("Log groups outside")]
+    s3 = LoggingSettings(destination_type="S3", alert_destination="bucket")
+    assert not [note for note in compile_args(args_with(on_prem_plan, logging=s3)).notes if "vendedlogs" in note]

@@ -19,7 +19,7 @@ from ..compile.aws import (
     compile_network_firewall,
 )
 from .args import RETENTION_DAYS, DistributionSettings, LoggingSettings, NetworkFirewallAllowlistArgs, aws_error
-from .names import default_log_group, name_prefix
+from .names import VENDED_LOGS_PREFIX, default_log_group, name_prefix
 
 # Matched whole (``fullmatch``): a value with a trailing newline or anything around it is refused.
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -131,6 +131,19 @@ def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsE
         notes.append(_fms_scope_note(distribution, spec))
     if distribution is not None and distribution.method in ("ram", "firewall-manager"):
         notes.append(_distribution_note(args, spec))
+    if args.logging is not None and args.logging.destination_type == "CloudWatchLogs":
+        outside = [
+            name
+            for _, name in log_targets(args.logging, name_prefix(args))
+            if isinstance(name, str) and not name.startswith(VENDED_LOGS_PREFIX)
+        ]
+        if outside:
+            notes.append(
+                f"Log groups outside {VENDED_LOGS_PREFIX} ({', '.join(dict.fromkeys(outside))}): each log delivery to "
+                "them adds a statement to the account's CloudWatch Logs resource policy (5,120 characters at most), "
+                f"and a delivery fails at 'up' once it is full; names under {VENDED_LOGS_PREFIX} avoid it "
+                "(docs/aws.md, 'Logging')."
+            )
     return replace(spec, notes=tuple(notes))
 
 
