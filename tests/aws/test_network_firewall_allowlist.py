@@ -764,10 +764,13 @@ def test_inputs_conform_to_the_pulumi_aws_sdk_types(hybrid_plan: EgressPlan, sty
     policy = firewall_policy_inputs(spec.firewall_policy(arns))
     assert conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, policy) == []
     assert policy["stateful_engine_options"]["flow_timeouts"] == {"tcp_idle_timeout_seconds": 350}
-    logging = {
-        "log_destination_configs": log_destinations(LoggingSettings(alert_destination="/a", flow_destination="/f"))
-    }
-    assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
+    for settings in (
+        LoggingSettings(alert_destination="/a", flow_destination="/f"),
+        LoggingSettings(destination_type="S3", alert_destination="b", flow_destination="b", s3_prefix="p"),
+        LoggingSettings(destination_type="KinesisDataFirehose", alert_destination="s", flow_destination="t"),
+    ):
+        logging = {"log_destination_configs": log_destinations(settings)}
+        assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
     # the checker does catch a misspelt block
     broken = {**policy, "stateful_engine_options": {"rule_order": "STRICT_ORDER", "stream_exception": "REJECT"}}
     [problem] = conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, broken)
