@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sep_egress.commands.preview",
         "run the Pulumi program for a stack under the mock engine and show its resources (no cloud, no CLI)",
     ),
+    "rule-groups": ("sep_egress.commands.rule_groups", "write the AWS rule groups as CreateRuleGroup DryRun requests"),
 }
 
 

@@ -69,6 +69,8 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("aws:"):
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:us-east-1:123456789012:{args.name}")
+        if args.typ == "aws:networkfirewall/firewall:Firewall":
+            state.setdefault("firewallStatuses", firewall_statuses(args.inputs.get("subnetMappings") or []))
         if args.typ.startswith("gcp:"):
             state.setdefault("selfLink", f"https://www.googleapis.com/compute/v1/projects/test/{args.name}")
             state.setdefault("name", args.inputs.get("name", args.name))
@@ -81,6 +83,27 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getRegion:getRegion":  # noqa: S105 - a function token
             return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, []
         return {}, []
+
+
+#: What the mock engine answers for a firewall's endpoints, which only AWS assigns: per subnet, the Availability Zone
+#: ``az-of-<subnet id>`` and the endpoint ``vpce-mock-<subnet id>`` (``firewall_statuses[].sync_states[]``). Outputs
+#: built from them (``awsFirewallEndpointIds``) show their shape in an offline preview, never real values.
+MOCK_AZ_PREFIX = "az-of-"
+MOCK_ENDPOINT_PREFIX = "vpce-mock-"
+
+
+def firewall_statuses(subnet_mappings: list[Any]) -> list[dict[str, Any]]:
+    """A ready ``Firewall.firewall_statuses`` for the mapped subnets, with the placeholder AZs and endpoint ids."""
+    states = []
+    for mapping in subnet_mappings:
+        subnet = str(mapping.get("subnetId", "")) if isinstance(mapping, Mapping) else str(mapping)
+        states.append(
+            {
+                "availabilityZone": f"{MOCK_AZ_PREFIX}{subnet}",
+                "attachments": [{"subnetId": subnet, "endpointId": f"{MOCK_ENDPOINT_PREFIX}{subnet}"}],
+            }
+        )
+    return [{"syncStates": states, "transitGatewayAttachmentSyncStates": []}]
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):

@@ -77,6 +77,11 @@ class Deployment:
             created["aws"] = allowlist
             pulumi.export("awsRuleGroupArns", allowlist.rule_group_arns)
             pulumi.export("awsFirewallPolicyArn", allowlist.firewall_policy_arn)
+            pulumi.export("awsRuleGroupArnsByName", allowlist.rule_group_arns_by_name)
+            pulumi.export("awsSharedRuleGroupReferences", allowlist.shared_rule_group_references)
+            pulumi.export("awsFirewallArn", allowlist.firewall_arn)
+            pulumi.export("awsFirewallEndpointIds", allowlist.firewall_endpoint_ids)
+            pulumi.export("awsLogDestinations", allowlist.log_destinations)
             pulumi.export("awsAllowedHosts", allowlist.allowed_hosts)
             pulumi.export("awsSkippedRoles", allowlist.skipped_roles)
             specs.append(allowlist.spec)

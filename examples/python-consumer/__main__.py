@@ -44,7 +44,8 @@ allowlist = NetworkFirewallAllowlist(
         plan=plan,
         source_cidrs=sources,
         firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
-        logging=LoggingSettings(alert_destination=alerts.name),
+        # The stack owns its log group: the component takes it by name instead of creating one.
+        logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),
     ),
 )
 

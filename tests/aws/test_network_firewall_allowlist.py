@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -177,17 +178,78 @@ def test_firewall_manager_distributes_the_rule_groups(hybrid_plan: EgressPlan) -
     assert "OUs ou-ab12-cdef3456" in note and "remediation off (audit)" in note
 
 
-def test_ram_shares_every_rule_group_with_the_principals(on_prem_plan: EgressPlan) -> None:
+def test_ram_shares_the_allow_groups_never_the_guard(on_prem_plan: EgressPlan) -> None:
     principals = ["123456789012", "arn:aws:organizations::111122223333:organization/o-abc123"]
-    run = run_component(args_for(on_prem_plan, distribution=DistributionSettings(method="ram", principals=principals)))
+    args = args_for(on_prem_plan, distribution=DistributionSettings(method="ram", principals=principals))
+    spec = compile_args(args)
+    run = run_component(args)
     [share] = run.of_type("aws:ram/resourceShare:ResourceShare")
     assert share.inputs["allowExternalPrincipals"] is False
     associations = run.of_type("aws:ram/resourceAssociation:ResourceAssociation")
+    guard = next(group for group in spec.groups if group.key == "guard")
+    allow = [group for group in spec.groups if group.key != "guard"]
+    assert allow
     assert sorted(association.inputs["resourceArn"] for association in associations) == sorted(
-        run.outputs["ruleGroupArns"]
+        f"arn:aws:networkfirewall:us-east-1:123456789012:sep-{group.key}" for group in allow
     )
+    assert all(not association.name.endswith("-guard") for association in associations)
+    assert guard.name not in json.dumps([association.inputs for association in associations])
     shared_with = run.of_type("aws:ram/principalAssociation:PrincipalAssociation")
     assert sorted(association.inputs["principal"] for association in shared_with) == sorted(principals)
+    outputs = run.registered_outputs[component(run).urn]
+    assert [reference["priority"] for reference in outputs["shared_rule_group_references"]] == [
+        group.priority for group in allow
+    ]
+    [note] = [note for note in outputs["notes"] if note.startswith("Sharing: RAM")]
+    assert f"not shared: guard ({guard.name})" in note and "aws:drop_established_app_layer_to_server" in note
+
+
+@pytest.mark.parametrize("style", ["suricata", "domain-list"])
+def test_only_groups_that_never_refuse_are_shareable(hybrid_plan: EgressPlan, style: str) -> None:
+    """Judged on the rules, not only the key: every shared group's rules pass (or alert), none drops or rejects."""
+    from sep_egress.aws import distributed_groups, shareable
+
+    args = args_for(
+        hybrid_plan,
+        style=style,
+        pass_alert=style == "suricata",
+        distribution={"method": "ram", "principals": ["123456789012"]},
+    )
+    spec = compile_args(args)
+    shared = distributed_groups(args, spec)
+    assert shared and all(group.key != "guard" for group in shared)
+    for group in shared:
+        actions = {line.split(" ", 1)[0] for line in group.rules_string.splitlines() if line}
+        assert actions <= {"pass", "alert"}, (group.key, actions)
+    guard = spec.group("guard")
+    assert not shareable(guard)
+    # a group that refused anything would not be shared, whatever its key
+    refusing = replace(
+        guard, key="allow-9", rule_group={**guard.rule_group, "RulesSource": {"RulesString": "reject tls any any"}}
+    )
+    assert not shareable(refusing)
+
+
+def test_ram_refuses_to_include_the_guard(on_prem_plan: EgressPlan) -> None:
+    distribution = {"method": "ram", "principals": ["123456789012"], "include_guard": True}
+    with pytest.raises(SepEgressError, match=r"^distribution\.include_guard: a RAM share never includes the guard"):
+        compile_args(args_for(on_prem_plan, distribution=distribution))
+
+
+def test_firewall_manager_can_leave_the_guard_out(hybrid_plan: EgressPlan) -> None:
+    distribution = DistributionSettings(method="firewall-manager", default_actions="none", include_guard=False)
+    args = args_for(hybrid_plan, distribution=distribution)
+    spec = compile_args(args)
+    run = run_component(args)
+    [policy] = run.of_type("aws:fms/policy:Policy")
+    managed = json.loads(policy.inputs["securityServicePolicyData"]["managedServiceData"])
+    referenced = [reference["resourceARN"] for reference in managed["networkFirewallStatefulRuleGroupReferences"]]
+    assert referenced == [
+        f"arn:aws:networkfirewall:us-east-1:123456789012:sep-{group.key}"
+        for group in spec.groups
+        if group.key != "guard"
+    ]
+    assert any("include_guard: false" in note for note in spec.notes)
 
 
 def test_caller_options_pass_through(on_prem_plan: EgressPlan) -> None:
@@ -702,10 +764,13 @@ def test_inputs_conform_to_the_pulumi_aws_sdk_types(hybrid_plan: EgressPlan, sty
     policy = firewall_policy_inputs(spec.firewall_policy(arns))
     assert conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, policy) == []
     assert policy["stateful_engine_options"]["flow_timeouts"] == {"tcp_idle_timeout_seconds": 350}
-    logging = {
-        "log_destination_configs": log_destinations(LoggingSettings(alert_destination="/a", flow_destination="/f"))
-    }
-    assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
+    for settings in (
+        LoggingSettings(alert_destination="/a", flow_destination="/f"),
+        LoggingSettings(destination_type="S3", alert_destination="b", flow_destination="b", s3_prefix="p"),
+        LoggingSettings(destination_type="KinesisDataFirehose", alert_destination="s", flow_destination="t"),
+    ):
+        logging = {"log_destination_configs": log_destinations(settings)}
+        assert conformity_problems(_inputs.LoggingConfigurationLoggingConfigurationArgs, logging) == []
     # the checker does catch a misspelt block
     broken = {**policy, "stateful_engine_options": {"rule_order": "STRICT_ORDER", "stream_exception": "REJECT"}}
     [problem] = conformity_problems(_inputs.FirewallPolicyFirewallPolicyArgs, broken)

@@ -369,3 +369,28 @@ def test_the_prod_preview_shows_agent_to_sepm_allowed_on_both_clouds() -> None:
     assert "allow $SEP_CONSOLE_NET -> 10.20.0.10/32:8443 (tcp)" in text
     assert "[sep-agent@sep-prod-network.iam.gserviceaccount.com] tcp:443 -> 10.20.0.10/32" in text
     assert "tcp:8443/8445 -> 10.20.0.10/32" in text
+
+
+def test_the_prod_preview_shows_the_outputs_operators_need() -> None:
+    """Endpoint ids per AZ (the mock engine's documented placeholders), the policy and group ARNs, what RAM shares
+    (never the guard) and the log groups the component creates."""
+    result = run_cli("preview", "--stack", "prod", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)["outputs"]
+    assert outputs["awsFirewallEndpointIds"] == {
+        "az-of-subnet-0a1b2c3d4e5f60718": "vpce-mock-subnet-0a1b2c3d4e5f60718",
+        "az-of-subnet-0f1e2d3c4b5a69788": "vpce-mock-subnet-0f1e2d3c4b5a69788",
+    }
+    assert outputs["awsFirewallPolicyArn"].endswith("sep-egress-policy")
+    by_name = outputs["awsRuleGroupArnsByName"]
+    assert sorted(by_name.values()) == sorted(outputs["awsRuleGroupArns"])
+    assert all(name.startswith("sep-egress-") for name in by_name)
+    guard_arn = next(arn for name, arn in by_name.items() if name.startswith("sep-egress-guard-"))
+    assert guard_arn not in [reference["arn"] for reference in outputs["awsSharedRuleGroupReferences"]]
+    assert outputs["awsLogDestinations"] == {
+        "ALERT": "/aws/vendedlogs/sep-egress/prod/alerts",
+        "FLOW": "/aws/vendedlogs/sep-egress/prod/flows",
+    }
+    text = run_cli("preview", "--stack", "prod").stdout
+    assert "Outputs for operators" in text
+    assert 'awsFirewallEndpointIds: {"az-of-subnet-0a1b2c3d4e5f60718": "vpce-mock-subnet-0a1b2c3d4e5f60718"' in text

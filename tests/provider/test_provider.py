@@ -200,7 +200,11 @@ def test_network_firewall_allowlist_inputs(schema: dict[str, Any]) -> None:
     assert firewall["required"] == ["subnetIds", "vpcId"]
     assert "plain" not in firewall["properties"]["vpcId"] and "plain" not in firewall["properties"]["subnetIds"]
     assert firewall["properties"]["deleteProtection"]["plain"] is True
-    assert object_type(schema, "LoggingSettings")["required"] == ["alertDestination"]
+    # every logging field has a default (CloudWatch Logs groups named under /aws/vendedlogs/ by default)
+    assert "required" not in object_type(schema, "LoggingSettings")
+    assert (
+        "KinesisDataFirehose" in object_type(schema, "LoggingSettings")["properties"]["destinationType"]["description"]
+    )
     assert "required" not in object_type(schema, "DistributionSettings")  # every field has a default
     assert (
         "One of: none, firewall-manager, ram"

@@ -27,6 +27,8 @@ check, then the compiler: ``compile_args``; physical names from ``names.py``) ->
 from __future__ import annotations
 
 from .args import (
+    DEFAULT_RETENTION_DAYS,
+    RETENTION_DAYS,
     AwsArgs,
     DistributionMethod,
     DistributionSettings,
@@ -36,16 +38,28 @@ from .args import (
     LoggingSettings,
     NetworkFirewallAllowlistArgs,
 )
-from .names import LEGACY_NAME_PREFIX, default_name_prefix, name_prefix
+from .names import LEGACY_NAME_PREFIX, VENDED_LOGS_PREFIX, default_log_group, default_name_prefix, name_prefix
 from .network_firewall_allowlist import OUTPUTS, TYPE_TOKEN, NetworkFirewallAllowlist
-from .prepare import SHARED_MIN_CAPACITY, compile_args, shared_groups
-from .resources import firewall_policy_inputs, log_destinations, rule_group_inputs
+from .prepare import (
+    GUARD_KEY,
+    SHARED_MIN_CAPACITY,
+    compile_args,
+    distributed_groups,
+    log_targets,
+    shareable,
+    shared_groups,
+)
+from .resources import firewall_endpoint_ids, firewall_policy_inputs, log_destinations, rule_group_inputs
 
 __all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "GUARD_KEY",
     "LEGACY_NAME_PREFIX",
     "OUTPUTS",
+    "RETENTION_DAYS",
     "SHARED_MIN_CAPACITY",
     "TYPE_TOKEN",
+    "VENDED_LOGS_PREFIX",
     "AwsArgs",
     "DistributionMethod",
     "DistributionSettings",
@@ -56,10 +70,15 @@ __all__ = [
     "NetworkFirewallAllowlist",
     "NetworkFirewallAllowlistArgs",
     "compile_args",
+    "default_log_group",
     "default_name_prefix",
+    "distributed_groups",
+    "firewall_endpoint_ids",
     "firewall_policy_inputs",
     "log_destinations",
+    "log_targets",
     "name_prefix",
     "rule_group_inputs",
+    "shareable",
     "shared_groups",
 ]

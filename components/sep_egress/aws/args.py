@@ -25,7 +25,36 @@ from ..compile.aws import (
     StreamExceptionPolicy,
 )
 
-LogDestinationType = Literal["CloudWatchLogs", "S3"]
+LogDestinationType = Literal["CloudWatchLogs", "S3", "KinesisDataFirehose"]
+#: The retention values CloudWatch Logs accepts (botocore's logs model, PutRetentionPolicy.retentionInDays), and 0
+#: for "never expire" (pulumi-aws's LogGroup.retention_in_days).
+RETENTION_DAYS = (
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+#: A year: alert logs are the record of what the allowlist refused, read back when a SEP feature breaks months later.
+DEFAULT_RETENTION_DAYS = 365
 #: Firewall Manager's model lists aws:drop_strict, aws:drop_established and their alert twins only (botocore's fms
 #: NetworkFirewallPolicyDescription.StatefulDefaultActions), not the application-layer variants.
 FmsDefaultActions = Literal["drop_established", "drop_strict", "none"]
@@ -54,16 +83,47 @@ class FirewallSettings(AwsArgs):
 
 
 class LoggingSettings(AwsArgs):
-    """Alert (and optionally flow) logs of the firewall, to CloudWatch Logs (log group names) or S3 (buckets)."""
+    """Alert (and optionally flow) logs of the firewall, to CloudWatch Logs, S3 or Amazon Data Firehose.
 
-    alert_destination: InputStr = Field(
-        description="Log group name (CloudWatchLogs) or bucket name (S3) for ALERT logs."
+    CloudWatch Logs (the default): the component creates the log groups (``create_log_groups``), named
+    ``/aws/vendedlogs/<name_prefix>/alert`` and ``.../flow`` unless ``alert_destination`` / ``flow_destination``
+    name them, with ``retention_days`` and an optional ``kms_key_id``; ``create_log_groups: false`` takes existing
+    groups by name. S3 (bucket names, ``s3_prefix``) and KinesisDataFirehose (delivery stream names) destinations
+    must exist already. Flow logs are written when ``flow_logs`` is true or a ``flow_destination`` is given.
+    """
+
+    destination_type: LogDestinationType = Field(
+        default="CloudWatchLogs", description="CloudWatchLogs, S3 or KinesisDataFirehose."
     )
-    destination_type: LogDestinationType = Field(default="CloudWatchLogs", description="CloudWatchLogs or S3.")
+    alert_destination: InputStr | None = Field(
+        default=None,
+        description="Log group (CloudWatchLogs), bucket (S3) or delivery stream (KinesisDataFirehose) for ALERT logs; "
+        "CloudWatchLogs default /aws/vendedlogs/<name_prefix>/alert, required for the others.",
+    )
+    flow_logs: bool | None = Field(
+        default=None,
+        description="Write FLOW logs too (the most volume); default: when a flow_destination is given.",
+    )
     flow_destination: InputStr | None = Field(
-        default=None, description="Log group or bucket for FLOW logs; none when absent."
+        default=None,
+        description="Log group, bucket or delivery stream for FLOW logs; CloudWatchLogs default "
+        "/aws/vendedlogs/<name_prefix>/flow when flow_logs is true.",
     )
     s3_prefix: InputStr | None = Field(default=None, description="Key prefix in the bucket(s), for S3.")
+    create_log_groups: bool = Field(
+        default=True,
+        description="CloudWatchLogs: create the log groups (retention, KMS key); false takes existing groups by name.",
+    )
+    retention_days: int = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        description="CloudWatchLogs, created groups: days the log events are kept (one of CloudWatch Logs' values; "
+        "0 keeps them forever).",
+    )
+    kms_key_id: InputStr | None = Field(
+        default=None,
+        description="CloudWatchLogs, created groups: ARN of the KMS key that encrypts them (its key policy must let "
+        "CloudWatch Logs use it); default: CloudWatch Logs' own encryption.",
+    )
 
 
 class DistributionSettings(AwsArgs):
@@ -71,9 +131,10 @@ class DistributionSettings(AwsArgs):
 
     ``firewall-manager``: an ``aws.fms.Policy`` (type NETWORK_FIREWALL) in the Firewall Manager administrator
     account, applied to the VPCs of ``include_accounts`` / ``include_org_units`` (every account when both are
-    empty); ``remediation_enabled`` false means audit only. ``ram``: an AWS RAM share of the rule groups with
-    ``principals`` (account IDs, an organization or OU ARN), for accounts that reference them from their own
-    policies.
+    empty); ``remediation_enabled`` false means audit only; ``include_guard`` (true) puts the guard in the policies
+    Firewall Manager creates. ``ram``: an AWS RAM share of the allow groups (never the guard, which holds this
+    stack's sources and refuses the rest of their traffic) with ``principals`` (account IDs, an organization or OU
+    ARN), for accounts that reference them from their own policies and add their own refusal.
     """
 
     method: DistributionMethod = Field(
@@ -97,6 +158,11 @@ class DistributionSettings(AwsArgs):
     principals: InputStrItems = Field(
         default_factory=list,
         description="ram: account IDs, or organization or OU ARNs, to share the rule groups with (required for ram).",
+    )
+    include_guard: bool = Field(
+        default=True,
+        description="firewall-manager: reference the guard too (it refuses what the declared sources may not reach, "
+        "in every VPC in scope); false leaves refusal to default_actions. ram never shares the guard.",
     )
 
 

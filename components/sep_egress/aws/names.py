@@ -34,3 +34,17 @@ def name_prefix(args: NetworkFirewallAllowlistArgs) -> str:
     if args.name_prefix is not None:
         return args.name_prefix
     return default_name_prefix(pulumi.get_project(), pulumi.get_stack())
+
+
+#: Log groups named under ``/aws/vendedlogs/`` are covered by one wildcard statement of the account's CloudWatch Logs
+#: resource policy, which is limited to 5,120 characters: log deliveries to groups named elsewhere each add a
+#: statement and fail once the policy is full ("CloudWatch Logs resource policies are limited to 5120 characters.
+#: When CloudWatch Logs detects that a policy approaches this size limit, it automatically enables log groups that
+#: start with /aws/vendedlogs/", https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html; CloudWatch
+#: Logs user guide, https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html).
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
+
+def default_log_group(prefix: str, log_type: str) -> str:
+    """``/aws/vendedlogs/<name_prefix>/alert`` (or ``/flow``): the log group the component creates by default."""
+    return f"{VENDED_LOGS_PREFIX}{prefix}/{log_type.lower()}"

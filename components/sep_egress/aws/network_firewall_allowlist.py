@@ -1,11 +1,13 @@
 """``NetworkFirewallAllowlist``: the compiled allowlist registered as ``pulumi_aws`` resources, in this order: the
-rule groups, the firewall policy, the firewall and its logging, then the Firewall Manager policy or RAM share."""
+rule groups, the firewall policy, the firewall, its log groups and logging, then the Firewall Manager policy or RAM
+share (of the allow groups only)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -14,8 +16,9 @@ import pulumi_aws as aws
 from ..compile.aws import DEFAULT_ACTION_SETS, AwsEgressSpec
 from .args import DistributionSettings, FirewallSettings, LoggingSettings, NetworkFirewallAllowlistArgs
 from .names import name_prefix
-from .prepare import compile_args, shared_groups
+from .prepare import compile_args, distributed_groups, log_targets, shared_groups
 from .resources import (
+    firewall_endpoint_ids,
     firewall_policy_inputs,
     include_map,
     log_destinations,
@@ -29,8 +32,12 @@ TYPE_TOKEN = "sep-egress:aws:NetworkFirewallAllowlist"  # noqa: S105 - a Pulumi 
 OUTPUTS = (
     "rule_group_arns",
     "rule_group_references",
+    "rule_group_arns_by_name",
+    "shared_rule_group_references",
     "firewall_policy_arn",
     "firewall_arn",
+    "firewall_endpoint_ids",
+    "log_destinations",
     "allowed_hosts",
     "tls_inspection_bypass",
     "skipped_roles",
@@ -51,17 +58,25 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
     message starts with the argument's name.
 
     Outputs (``pulumi.Output`` attributes, registered under the same snake_case names): ``rule_group_arns``,
-    ``rule_group_references`` (``{arn, priority}`` for a policy you own), ``firewall_policy_arn`` /
-    ``firewall_arn`` (None when not created), ``allowed_hosts`` (per role), ``tls_inspection_bypass`` (hosts to
-    keep out of any TLS inspection), ``skipped_roles``, ``capacity``, ``notes``.
+    ``rule_group_references`` (``{arn, priority}`` for a policy you own), ``rule_group_arns_by_name`` (physical
+    name -> ARN), ``shared_rule_group_references`` (what ``distribution`` hands to other accounts: RAM never the
+    guard), ``firewall_policy_arn`` / ``firewall_arn`` (None when not created), ``firewall_endpoint_ids``
+    (Availability Zone -> endpoint id, for the routes; empty without the firewall), ``log_destinations`` (log type
+    -> log group, bucket or stream), ``allowed_hosts`` (per role), ``tls_inspection_bypass`` (hosts to keep out of
+    any TLS inspection), ``skipped_roles``, ``capacity``, ``notes``.
     """
 
     spec: AwsEgressSpec
     rule_groups: dict[str, aws.networkfirewall.RuleGroup]
     rule_group_arns: pulumi.Output[list[str]]
     rule_group_references: pulumi.Output[list[dict[str, Any]]]
+    rule_group_arns_by_name: pulumi.Output[dict[str, str]]
+    shared_rule_group_references: pulumi.Output[list[dict[str, Any]]]
     firewall_policy_arn: pulumi.Output[str | None]
     firewall_arn: pulumi.Output[str | None]
+    firewall_endpoint_ids: pulumi.Output[dict[str, str]]
+    log_destinations: pulumi.Output[dict[str, str]]
+    log_groups: dict[str, aws.cloudwatch.LogGroup]
     allowed_hosts: pulumi.Output[dict[str, list[str]]]
     tls_inspection_bypass: pulumi.Output[list[str]]
     skipped_roles: pulumi.Output[list[str]]
@@ -83,17 +98,25 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         all_arns = self._register_rule_groups(name, args, spec, tags)
         self.firewall_policy_arn = pulumi.Output.from_input(None)
         self.firewall_arn = pulumi.Output.from_input(None)
+        self.firewall_endpoint_ids = pulumi.Output.from_input({})
+        self.log_destinations = pulumi.Output.from_input({})
+        self.log_groups = {}
         if args.create_policy:
             policy = self._register_policy(name, prefix, spec, tags, all_arns)
             if args.firewall is not None:
                 firewall = self._register_firewall(name, prefix, args.firewall, tags, policy)
                 if args.logging is not None:
-                    self._register_logging(name, args.logging, firewall)
+                    self._register_logging(name, prefix, args.logging, firewall, tags)
+        # What other accounts get: RAM never the guard (it refuses the rest of this stack's sources' traffic).
+        distributed = distributed_groups(args, spec)
+        self.shared_rule_group_references = all_arns.apply(
+            lambda values: [{"arn": values[group.key], "priority": group.priority} for group in distributed]
+        )
         distribution = args.distribution
         if distribution is not None and distribution.method == "firewall-manager":
-            self._register_fms_policy(name, prefix, distribution, spec, tags, all_arns)
+            self._register_fms_policy(name, prefix, distribution, replace(spec, groups=distributed), tags, all_arns)
         elif distribution is not None and distribution.method == "ram":
-            self._register_ram_share(name, prefix, distribution, tags)
+            self._register_ram_share(name, prefix, distribution, tags, [group.key for group in distributed])
         self._set_report_outputs(spec)
         self.register_outputs({name: getattr(self, name) for name in OUTPUTS})
 
@@ -132,6 +155,9 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
                 for reference in spec.rule_group_references(values)
             ]
         )
+        self.rule_group_arns_by_name = all_arns.apply(
+            lambda values: {group.name: values[group.key] for group in sorted(spec.groups, key=lambda g: g.name)}
+        )
         return all_arns
 
     def _register_policy(
@@ -169,16 +195,51 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.firewall_arn = firewall.arn
+        self.firewall_endpoint_ids = firewall.firewall_statuses.apply(firewall_endpoint_ids)
         return firewall
 
-    def _register_logging(self, name: str, settings: LoggingSettings, firewall: aws.networkfirewall.Firewall) -> None:
-        """The firewall's ALERT (and FLOW) log destinations."""
+    def _register_logging(
+        self, name: str, prefix: str, settings: LoggingSettings, firewall: aws.networkfirewall.Firewall, tags: Any
+    ) -> None:
+        """The log groups (CloudWatch Logs, unless existing ones are named), then the firewall's ALERT (and FLOW)
+        log destinations, which depend on them: Network Firewall's log delivery needs the group to exist."""
+        targets = log_targets(settings, prefix)
+        if settings.destination_type == "CloudWatchLogs" and settings.create_log_groups:
+            targets = self._register_log_groups(name, targets, settings, tags)
+        self.log_destinations = pulumi.Output.all(*(destination for _, destination in targets)).apply(
+            lambda names: {log_type: str(value) for (log_type, _), value in zip(targets, names, strict=True)}
+        )
         aws.networkfirewall.LoggingConfiguration(
             f"{name}-logging",
             firewall_arn=firewall.arn,
-            logging_configuration={"log_destination_configs": log_destinations(settings)},
-            opts=pulumi.ResourceOptions(parent=self),
+            logging_configuration={"log_destination_configs": log_destinations(settings, targets)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.log_groups.values())),
         )
+
+    def _register_log_groups(
+        self, name: str, targets: list[tuple[str, Any]], settings: LoggingSettings, tags: Any
+    ) -> list[tuple[str, Any]]:
+        """One ``aws.cloudwatch.LogGroup`` per distinct name (ALERT and FLOW may share one; logical names
+        ``<name>-log-alert`` / ``<name>-log-flow``); returns the targets with each group's ``name`` output, so the
+        logging configuration is created after the groups and with their names."""
+        by_name: dict[str, aws.cloudwatch.LogGroup] = {}
+        resolved: list[tuple[str, Any]] = []
+        for log_type, group_name in targets:
+            group = by_name.get(group_name) if isinstance(group_name, str) else None
+            if group is None:
+                group = aws.cloudwatch.LogGroup(
+                    f"{name}-log-{log_type.lower()}",
+                    name=group_name,
+                    retention_in_days=settings.retention_days,
+                    kms_key_id=settings.kms_key_id,
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                self.log_groups[log_type] = group
+                if isinstance(group_name, str):
+                    by_name[group_name] = group
+            resolved.append((log_type, group.name))
+        return resolved
 
     def _register_fms_policy(
         self,
@@ -210,8 +271,11 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _register_ram_share(self, name: str, prefix: str, distribution: DistributionSettings, tags: Any) -> None:
-        """``distribution: ram``: a resource share, one association per group, then one per principal."""
+    def _register_ram_share(
+        self, name: str, prefix: str, distribution: DistributionSettings, tags: Any, keys: list[str]
+    ) -> None:
+        """``distribution: ram``: a resource share, one association per shared group (``keys``: the allow groups,
+        never the guard), then one per principal."""
         child = pulumi.ResourceOptions(parent=self)
         share = aws.ram.ResourceShare(
             f"{name}-share",
@@ -220,10 +284,10 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        for key, group in self.rule_groups.items():
+        for key in keys:
             aws.ram.ResourceAssociation(
                 f"{name}-share-{key}",
-                resource_arn=group.arn,
+                resource_arn=self.rule_groups[key].arn,
                 resource_share_arn=share.arn,
                 opts=child,
             )

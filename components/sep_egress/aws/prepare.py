@@ -15,10 +15,11 @@ from ..compile.aws import (
     AwsEgressSpec,
     AwsFirewallError,
     AwsFirewallOptions,
+    RuleGroupSpec,
     compile_network_firewall,
 )
-from .args import DistributionSettings, NetworkFirewallAllowlistArgs, aws_error
-from .names import name_prefix
+from .args import RETENTION_DAYS, DistributionSettings, LoggingSettings, NetworkFirewallAllowlistArgs, aws_error
+from .names import VENDED_LOGS_PREFIX, default_log_group, name_prefix
 
 # Matched whole (``fullmatch``): a value with a trailing newline or anything around it is refused.
 _ACCOUNT_ID = re.compile(r"\d{12}")
@@ -32,6 +33,12 @@ _VPC_ID = re.compile(r"vpc-[0-9A-Za-z]{1,64}")
 #: when ``min_capacity`` is not given: a capacity change replaces a group, which a consumer's reference blocks, so
 #: shared groups are held at one generous capacity instead of following the ladder.
 SHARED_MIN_CAPACITY = 1_000
+#: The key of the group that refuses what the declared sources may not reach (compile/aws/groups.py).
+GUARD_KEY = "guard"
+#: Suricata actions that refuse traffic: a group with any of them is never shared through RAM.
+_REFUSING_ACTIONS = ("drop", "reject", "rejectsrc", "rejectdst", "rejectboth")
+# CloudWatch Logs' log group name (botocore's logs model, CreateLogGroup.logGroupName): 1-512 of these characters.
+_LOG_GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 
 
 def shared_groups(args: NetworkFirewallAllowlistArgs) -> bool:
@@ -40,6 +47,47 @@ def shared_groups(args: NetworkFirewallAllowlistArgs) -> bool:
     one can still be referenced when Pulumi deletes it)."""
     sharing = args.distribution is not None and args.distribution.method in ("ram", "firewall-manager")
     return sharing or not args.create_policy
+
+
+def shareable(group: RuleGroupSpec) -> bool:
+    """Whether another account may reference ``group`` safely: it only passes (an allow group). The guard holds this
+    stack's sources in its own variables and refuses every other flow of theirs, so a consumer whose addresses
+    overlap would get SEP-only egress from it; it is never shared, nor is any group with a refusing rule."""
+    if group.key == GUARD_KEY:
+        return False
+    source = group.rule_group["RulesSource"]
+    if "RulesSourceList" in source:
+        return bool(source["RulesSourceList"]["GeneratedRulesType"] == "ALLOWLIST")
+    actions = {line.split(" ", 1)[0] for line in group.rules_string.splitlines() if line and not line.startswith("#")}
+    return not actions & set(_REFUSING_ACTIONS)
+
+
+def distributed_groups(args: NetworkFirewallAllowlistArgs, spec: AwsEgressSpec) -> tuple[RuleGroupSpec, ...]:
+    """The groups ``distribution`` hands to other accounts: RAM shares only the ``shareable`` ones; Firewall
+    Manager's policies reference every group, or every group but the guard with ``include_guard: false``."""
+    distribution = args.distribution
+    if distribution is None or distribution.method == "none":
+        return ()
+    if distribution.method == "ram":
+        return tuple(group for group in spec.groups if shareable(group))
+    if distribution.include_guard:
+        return spec.groups
+    return tuple(group for group in spec.groups if group.key != GUARD_KEY)
+
+
+def log_targets(settings: LoggingSettings, prefix: str) -> list[tuple[str, Any]]:
+    """``(log type, destination)`` pairs: ALERT always, FLOW when asked, CloudWatch Logs' default names filled in."""
+    cloudwatch = settings.destination_type == "CloudWatchLogs"
+    alert = settings.alert_destination
+    if alert is None and cloudwatch:
+        alert = default_log_group(prefix, "ALERT")
+    targets: list[tuple[str, Any]] = [("ALERT", alert)]
+    if settings.flow_logs or (settings.flow_logs is None and settings.flow_destination is not None):
+        flow = settings.flow_destination
+        if flow is None and cloudwatch:
+            flow = default_log_group(prefix, "FLOW")
+        targets.append(("FLOW", flow))
+    return targets
 
 
 def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsEgressSpec:
@@ -81,7 +129,47 @@ def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsE
     distribution = args.distribution
     if distribution is not None and distribution.method == "firewall-manager":
         notes.append(_fms_scope_note(distribution, spec))
+    if distribution is not None and distribution.method in ("ram", "firewall-manager"):
+        notes.append(_distribution_note(args, spec))
+    if args.logging is not None and args.logging.destination_type == "CloudWatchLogs":
+        outside = [
+            name
+            for _, name in log_targets(args.logging, name_prefix(args))
+            if isinstance(name, str) and not name.startswith(VENDED_LOGS_PREFIX)
+        ]
+        if outside:
+            notes.append(
+                f"Log groups outside {VENDED_LOGS_PREFIX} ({', '.join(dict.fromkeys(outside))}): each log delivery to "
+                "them adds a statement to the account's CloudWatch Logs resource policy (5,120 characters at most), "
+                f"and a delivery fails at 'up' once it is full; names under {VENDED_LOGS_PREFIX} avoid it "
+                "(docs/aws.md, 'Logging')."
+            )
     return replace(spec, notes=tuple(notes))
+
+
+def _distribution_note(args: NetworkFirewallAllowlistArgs, spec: AwsEgressSpec) -> str:
+    """What the distribution hands to other accounts, and what they must add."""
+    given = {group.key for group in distributed_groups(args, spec)}
+    kept = [f"{group.key} ({group.name})" for group in spec.groups if group.key not in given]
+    shared = ", ".join(group.key for group in spec.groups if group.key in given) or "none"
+    if args.distribution is not None and args.distribution.method == "ram":
+        return (
+            f"Sharing: RAM shares the allow groups only ({shared}); not shared: {', '.join(kept) or 'none'}. A "
+            "consumer's policy that references them passes SEP's traffic from this stack's declared sources and must "
+            "refuse the rest itself: STRICT_ORDER with aws:drop_established_app_layer_to_server (or its own guard "
+            "for its own sources, e.g. its own sep-egress stack with create_policy: false); docs/aws.md, 'Sharing'."
+        )
+    if GUARD_KEY in given:
+        return (
+            f"Sharing: Firewall Manager policies reference {shared}: the guard refuses, in every VPC in scope, what "
+            "this stack's declared sources may not reach, whoever owns those addresses there (include_guard: false "
+            "leaves refusal to default_actions)."
+        )
+    return (
+        f"Sharing: Firewall Manager policies reference the allow groups only ({shared}; include_guard: false): "
+        "nothing refuses but the default actions, and aws:drop_established (the strongest Firewall Manager accepts) "
+        "cuts ClientHellos split over several segments, which the guard would have let complete."
+    )
 
 
 def _refuse_shared_replacement(spec: AwsEgressSpec, floor: int, args: NetworkFirewallAllowlistArgs) -> None:
@@ -145,6 +233,8 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
         _strings("firewall.subnet_ids", args.firewall.subnet_ids, pattern=_SUBNET_ID, required=True)
     if args.logging is not None and args.firewall is None:
         raise AwsFirewallError("logging: firewall logs need the firewall (set firewall)")
+    if args.logging is not None:
+        _validate_logging(args.logging)
     distribution = args.distribution
     if distribution is not None:
         if distribution.method == "firewall-manager" and distribution.default_actions is None:
@@ -156,9 +246,65 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
             )
         _strings("distribution.include_accounts", distribution.include_accounts, pattern=_ACCOUNT_ID)
         _strings("distribution.include_org_units", distribution.include_org_units, pattern=_ORG_UNIT)
+        if (
+            distribution.method == "ram"
+            and "include_guard" in distribution.model_fields_set
+            and distribution.include_guard
+        ):
+            raise AwsFirewallError(
+                "distribution.include_guard: a RAM share never includes the guard: it holds this stack's sources and "
+                "refuses every other flow of theirs, so a consumer whose addresses overlap would get SEP-only egress "
+                "(docs/aws.md, 'Sharing')"
+            )
         _strings(
             "distribution.principals",
             distribution.principals,
             pattern=_RAM_PRINCIPAL,
             required=distribution.method == "ram",
         )
+
+
+def _validate_logging(settings: LoggingSettings) -> None:
+    kind = settings.destination_type
+    cloudwatch = kind == "CloudWatchLogs"
+    explicit = settings.model_fields_set
+    if not cloudwatch:
+        for key in ("create_log_groups", "retention_days", "kms_key_id"):
+            if key in explicit:
+                raise AwsFirewallError(
+                    f"logging.{key}: only for CloudWatchLogs log groups; a {kind} destination must exist already"
+                )
+        if settings.alert_destination is None:
+            raise AwsFirewallError(f"logging.alert_destination: required with destination_type {kind}")
+        if settings.flow_logs and settings.flow_destination is None:
+            raise AwsFirewallError(f"logging.flow_destination: required for flow logs with destination_type {kind}")
+    if settings.s3_prefix is not None and kind != "S3":
+        raise AwsFirewallError(f"logging.s3_prefix: only for S3 destinations, not {kind}")
+    if settings.flow_logs is False and settings.flow_destination is not None:
+        raise AwsFirewallError("logging.flow_destination: given while flow_logs is false")
+    if cloudwatch:
+        if not settings.create_log_groups:
+            if settings.alert_destination is None:
+                raise AwsFirewallError(
+                    "logging.alert_destination: name the existing log group (create_log_groups is false)"
+                )
+            if settings.flow_logs and settings.flow_destination is None:
+                raise AwsFirewallError(
+                    "logging.flow_destination: name the existing log group for flow logs (create_log_groups is false)"
+                )
+            for key in ("retention_days", "kms_key_id"):
+                if key in explicit:
+                    raise AwsFirewallError(
+                        f"logging.{key}: only for the log groups the component creates (create_log_groups is false)"
+                    )
+        if settings.retention_days not in RETENTION_DAYS:
+            raise AwsFirewallError(
+                f"logging.retention_days: {settings.retention_days} is not a CloudWatch Logs retention; choose one of "
+                f"{', '.join(str(days) for days in RETENTION_DAYS)} (0: never expire)"
+            )
+        for key in ("alert_destination", "flow_destination"):
+            name = getattr(settings, key)
+            if isinstance(name, str) and not _LOG_GROUP_NAME.fullmatch(name):
+                raise AwsFirewallError(
+                    f"logging.{key}: {name!r} is not a log group name (1-512 of letters, digits and . - _ / #)"
+                )

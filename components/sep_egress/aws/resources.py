@@ -89,20 +89,51 @@ def firewall_policy_inputs(api: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def log_destinations(settings: LoggingSettings) -> list[dict[str, Any]]:
-    """``log_destination_configs``: ALERT always, FLOW when a flow destination is given."""
-    targets: list[tuple[str, Any]] = [("ALERT", settings.alert_destination)]
-    if settings.flow_destination:
-        targets.append(("FLOW", settings.flow_destination))
+def log_destinations(
+    settings: LoggingSettings, targets: Sequence[tuple[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """``log_destination_configs`` for ``targets`` (``(log type, destination)`` pairs, by default the names the
+    settings give: ALERT always, FLOW when asked), in the key each destination type takes (botocore's
+    network-firewall ``LogDestinationConfig.LogDestination``: ``logGroup``, ``bucketName`` and ``prefix``,
+    ``deliveryStream``)."""
+    if targets is None:
+        targets = [("ALERT", settings.alert_destination)]
+        if settings.flow_destination is not None and settings.flow_logs is not False:
+            targets.append(("FLOW", settings.flow_destination))
     configs = []
     for log_type, destination in targets:
         if settings.destination_type == "S3":
             where: dict[str, Any] = {"bucketName": destination}
             if settings.s3_prefix:
                 where["prefix"] = settings.s3_prefix
+        elif settings.destination_type == "KinesisDataFirehose":
+            where = {"deliveryStream": destination}
         else:
             where = {"logGroup": destination}
         configs.append(
             {"log_destination": where, "log_destination_type": settings.destination_type, "log_type": log_type}
         )
     return configs
+
+
+def firewall_endpoint_ids(statuses: Any) -> dict[str, str]:
+    """Availability Zone -> firewall endpoint id (``vpce-...``), from ``Firewall.firewall_statuses``: each status's
+    ``sync_states`` (pulumi-aws ``FirewallFirewallStatusSyncState``; botocore's ``FirewallStatus.SyncStates``, an AZ
+    -> ``Attachment`` map) name the AZ and the endpoint of its subnet. The routes of each AZ point at its endpoint."""
+    found: dict[str, str] = {}
+    for status in statuses or []:
+        for state in _get(status, "sync_states") or []:
+            zone = _get(state, "availability_zone")
+            for attachment in _get(state, "attachments") or []:
+                endpoint = _get(attachment, "endpoint_id")
+                if zone and endpoint:
+                    found[str(zone)] = str(endpoint)
+    return dict(sorted(found.items()))
+
+
+def _get(value: Any, key: str) -> Any:
+    """A field of an SDK output object, or of the plain dict a mock engine may give."""
+    if isinstance(value, Mapping) and not hasattr(type(value), key):
+        camel = key.split("_")[0] + "".join(part.title() for part in key.split("_")[1:])
+        return value.get(key, value.get(camel))
+    return getattr(value, key, None)

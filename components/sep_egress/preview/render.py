@@ -10,6 +10,17 @@ from ..escape import markdown_code, markdown_code_span, markdown_text, plain_tex
 from .controls import review_lines
 from .model import Preview, PreviewResource
 
+#: Stack outputs an operator needs after `up` (routes per AZ, ARNs to reference, log destinations), shown in the text
+#: preview; offline, the firewall's endpoints are the mock engine's placeholders (``mock_engine.firewall_statuses``).
+OPERATOR_OUTPUTS = (
+    "awsFirewallEndpointIds",
+    "awsFirewallArn",
+    "awsFirewallPolicyArn",
+    "awsRuleGroupArnsByName",
+    "awsSharedRuleGroupReferences",
+    "awsLogDestinations",
+)
+
 
 def render_json(preview: Preview, diff: dict[str, Any] | None = None) -> str:
     document = preview.to_dict()
@@ -46,6 +57,10 @@ def render_text(preview: Preview, diff: dict[str, Any] | None = None) -> str:
         lines += [f"{'  ' * (depth + 2)}{text(line)}" for line in review_lines(resource)]
     counts = Counter(resource.type for resource in preview.resources)
     lines += ["", "Counts:"] + [f"  {count:4d}  {text(type_)}" for type_, count in sorted(counts.items())]
+    shown = [key for key in OPERATOR_OUTPUTS if preview.outputs.get(key) not in (None, {}, [])]
+    if shown:
+        lines += ["", "Outputs for operators (the mock engine's placeholders where only AWS assigns a value):"]
+        lines += [f"  {key}: {text(json.dumps(preview.outputs[key], sort_keys=True))}" for key in shown]
     if preview.warnings:
         lines += ["", "Warnings:"] + [
             f"  - [{text(item.get('code'))}] {text(item.get('message'))}" for item in preview.warnings

@@ -161,10 +161,18 @@ class NetworkFirewallAllowlist(
     """ARNs of the rule groups, in priority order."""
     rule_group_references: pulumi.Output[list[RuleGroupReference]]
     """The rule groups with their priorities, for a firewall policy you own."""
+    rule_group_arns_by_name: pulumi.Output[dict[str, str]]
+    """Physical rule group name -> ARN."""
+    shared_rule_group_references: pulumi.Output[list[RuleGroupReference]]
+    """The groups the distribution hands to other accounts, with their priorities (a RAM share never has the guard)."""
     firewall_policy_arn: pulumi.Output[str] | None
     """ARN of the firewall policy; absent when createPolicy is false."""
     firewall_arn: pulumi.Output[str] | None
     """ARN of the firewall; absent unless firewall is set."""
+    firewall_endpoint_ids: pulumi.Output[dict[str, str]]
+    """Availability Zone -> firewall endpoint id (vpce-...), for each zone's routes; empty without firewall."""
+    log_destinations: pulumi.Output[dict[str, str]]
+    """Log type (ALERT, FLOW) -> log group, bucket or delivery stream; empty without logging."""
     allowed_hosts: pulumi.Output[dict[str, list[str]]]
     """Per role, the hosts its sources may reach."""
     tls_inspection_bypass: pulumi.Output[list[str]]
