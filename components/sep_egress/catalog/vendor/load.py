@@ -25,7 +25,7 @@ from ..bounded_yaml import read_yaml as read_yaml
 from ..cache import CACHE_ENV as CACHE_ENV
 from ..cache import MAX_CACHE_BYTES as MAX_CACHE_BYTES
 from ..cache import NO_CACHE_ENV as NO_CACHE_ENV
-from ..cache import CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
+from ..cache import CacheEntry, CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
 from ..cache import cache_dir as cache_dir
 from ..cache import write_cache_file as write_cache_file
 from ..validation import validate_document as validate_document
@@ -101,7 +101,7 @@ def _schema_fingerprint() -> bytes:
     return code_fingerprint(_CODE)
 
 
-def _write_cache(entry: Path, catalog: Catalog) -> None:
+def _write_cache(entry: CacheEntry, catalog: Catalog) -> None:
     try:
         document = catalog_to_json(catalog)
     except CacheFormatError:  # a field this format cannot hold: validate on every run rather than lose it
