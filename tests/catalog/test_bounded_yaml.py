@@ -75,11 +75,21 @@ def test_billion_laughs_in_an_overlay_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.real_program
 @pytest.mark.parametrize("flag", ["--overlay", "--catalog"])
-def test_an_endless_file_is_refused_by_its_size(flag: str, tmp_path: Path) -> None:
+def test_an_endless_file_is_refused(flag: str, tmp_path: Path) -> None:
+    """A device is refused before it is opened (it is not a regular file); an endless regular file could not be
+    made, but the size bound would stop one (test_a_file_past_the_size_bound_is_refused)."""
     result = run_limited(["plan", *SELECTION, flag, "/dev/zero"], tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
-    assert "/dev/zero" in result.stderr and "larger than" in result.stderr
+    assert "/dev/zero" in result.stderr and "a device, not a regular file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_past_the_size_bound_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (1024 * 1024 + 1))
+    code, _, err = call_main(["plan", *SELECTION, "--overlay", str(path)], capsys)
+    assert code == 2
+    assert "larger than 1048576 bytes" in err
 
 
 def test_yaml_merge_keys_give_one_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
