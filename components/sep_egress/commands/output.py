@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import errno
 import io
-import json
 import os
 import stat
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import SepEgressError
-from ..escape import csv_cell, plain_text
+from ..escape import csv_cell, json_document, plain_text
 
 
 class OutputError(SepEgressError):
@@ -29,7 +28,7 @@ class OutputError(SepEgressError):
 
 def to_json(document: Any) -> str:
     """Canonical JSON: sorted keys, two-space indent, UTF-8 kept, trailing newline; byte-identical for equal input."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_document(document)
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -109,10 +109,28 @@ def _write_cache(entry: CacheEntry, catalog: Catalog) -> None:
     write_cached(entry, document)
 
 
+#: What makes a file an overlay: its name ends in one of these, and its top level is a mapping of these keys only.
+OVERLAY_SUFFIXES = (".yaml", ".yml")
+OVERLAY_KEYS = ("description", "entries", "exclude")
+
+
 def load_overlay(path: Path | str) -> Overlay:
-    """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id."""
+    """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id.
+
+    Only an overlay is read as one: a regular ``.yaml``/``.yml`` file whose top level is a mapping of
+    ``description``, ``entries`` and ``exclude``. Any other file (a stack's ``overlays:`` may name any path) is
+    refused without its keys or content in the message, so an error never shows what another file holds."""
     file = Path(path)
-    return parse_overlay(read_yaml(file, str(file)), str(file))
+    source = str(file)
+    if file.suffix.lower() not in OVERLAY_SUFFIXES:
+        raise CatalogError(source, [("", "not an overlay: an overlay file's name ends in .yaml or .yml")])
+    document = read_yaml(file, source)
+    if isinstance(document, dict) and any(key not in OVERLAY_KEYS for key in document):
+        raise CatalogError(
+            source,
+            [("", f"not an overlay: an overlay is a YAML mapping of {', '.join(OVERLAY_KEYS)} only")],
+        )
+    return parse_overlay(document, source)
 
 
 def parse_overlay(document: Any, source: str = "overlay") -> Overlay:
