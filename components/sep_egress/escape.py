@@ -89,7 +89,15 @@ def _escape_char(char: str) -> str:
 
 def plain_text(text: object) -> str:
     """One line of plain text: unsafe characters as visible escapes (``a\\nb`` for a newline)."""
-    return "".join(_escape_char(char) if is_unsafe(char) else char for char in str(text))
+    return _MAYBE_UNSAFE.sub(_escape_match, str(text))
+
+
+# Printable ASCII is never unsafe: only runs of other characters are looked at, one by one.
+_MAYBE_UNSAFE = re.compile(r"[^\x20-\x7e]+")
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return "".join(_escape_char(char) if is_unsafe(char) else char for char in match.group(0))
 
 
 def _json_escape(char: str) -> str:
@@ -105,7 +113,15 @@ def json_document(document: object) -> str:
     outputs. The values decode unchanged; a reviewer reading the file sees the escape, not reordered text. JSON
     already escapes C0 controls inside strings, so the only raw line breaks left are the indentation's."""
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
-    return "".join(_json_escape(char) if char != "\n" and is_unsafe(char) else char for char in text) + "\n"
+    return _NOT_PRINTABLE_ASCII.sub(_json_escape_match, text) + "\n"
+
+
+# Only characters outside printable ASCII can be unsafe (C0 controls inside strings are escaped by json already).
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n]+")
+
+
+def _json_escape_match(match: re.Match[str]) -> str:
+    return "".join(_json_escape(char) if is_unsafe(char) else char for char in match.group(0))
 
 
 def terminal_text(text: object) -> str:

@@ -29,11 +29,12 @@ from typing import Any, BinaryIO
 
 from ..errors import CatalogError
 
-#: Size caps, in bytes. The packaged catalog is about 26 kB; overlays and stack files are a few kB.
-MAX_CATALOG_BYTES = 4 * 1024 * 1024
-MAX_FILE_BYTES = 1024 * 1024
+#: Size caps, in bytes. The packaged catalog is about 26 kB; overlays and stack files are a few kB. The caps bound
+#: time and memory too: bench/bench_limits.py measures the largest input each one admits (a few seconds at most).
+MAX_CATALOG_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024
 #: The most nodes a document may stand for once every alias is expanded (the packaged catalog has about 4,000).
-MAX_NODES = 200_000
+MAX_NODES = 50_000
 #: The most bytes of text (keys and values) a document may stand for once every alias is expanded: the largest file
 #: sep-egress reads, twice over (the packaged catalog stands for about 20 kB). bench/bench_limits.py measures the
 #: worst case this admits.
