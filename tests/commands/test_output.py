@@ -142,3 +142,14 @@ def test_a_malformed_or_huge_source_date_epoch_is_one_line_and_exit_2(
     assert "SOURCE_DATE_EPOCH" in line and problem in line
     assert len(line) < 300
     assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["--ca-file", "--public-ca-file"])
+def test_check_refuses_a_ca_file_that_is_not_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    code, _, err = call_main(["check", *SELECTION, "--only", "liveupdate.symantec.com", option, str(fifo)], capsys)
+    assert code == 2
+    assert "not a regular file" in err
