@@ -96,6 +96,22 @@ def main() -> int:
         names(analyze(servicer, rule_group, listed)),
         [policies.HOSTS_FROM_CATALOG, policies.WIDER_THAN_VENDOR],
     )
+    split_egress = {
+        "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]
+    }
+    expect("security group, split ranges", names(analyze(servicer, sg, split_egress)), [policies.NO_ALLOW_ALL])
+    for spelling in ("0::/0", "0.0.0.0/00", "0.0.0.0/0.0.0.0", "ANY", "[0.0.0.0/1,128.0.0.0/1]", "::ffff:0:0/96"):
+        spelled = {"ruleGroup": {"rulesSource": {"rulesString": f"pass tcp any any -> {spelling} 443 (sid:1;)"}}}
+        expect(f"rule group to {spelling}", names(analyze(servicer, rule_group, spelled)), [policies.NO_ALLOW_ALL])
+    chained = {
+        "ruleGroup": {
+            "rulesSource": {
+                "rulesString": "alert ip any any -> any any (flowbits:set,x; noalert; sid:1;)\n"
+                "pass ip any any -> any any (flowbits:isset,x; sid:2;)"
+            }
+        }
+    }
+    expect("flowbit set by alert ip", names(analyze(servicer, rule_group, chained)), [policies.NO_ALLOW_ALL])
     configured = analyzer({policies.HOSTS_FROM_CATALOG: {"allowedHosts": ["evil.example.net"]}})
     expect("domain list, declared", names(analyze(configured, rule_group, listed)), [policies.WIDER_THAN_VENDOR])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pacparser
 import pytest
@@ -16,8 +17,10 @@ from sep_egress.escape import (
     SQUID_COMMENT_MAX,
     csv_cell,
     gcp_description,
+    is_unsafe,
     js_comment,
     js_string,
+    json_document,
     markdown_code,
     markdown_code_span,
     markdown_text,
@@ -26,6 +29,8 @@ from sep_egress.escape import (
     suricata_msg,
     terminal_text,
 )
+
+from support import call_main
 
 SEPARATORS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 TEXT = st.text(
@@ -138,3 +143,48 @@ def test_markdown_code_holds_any_lines_and_span_any_text(lines: list[str], text:
     assert tokens[0].content == "".join(plain_text(line) + "\n" for line in lines)
     [inline] = [token for token in MARKDOWN.parse(f"x {markdown_code_span(text)}\n") if token.type == "inline"]
     assert [child.type for child in inline.children or []] == ["text", "code_inline"]
+
+
+@pytest.mark.property
+@given(st.dictionaries(TEXT, st.one_of(TEXT, st.lists(TEXT, max_size=3)), max_size=4))
+@example({"overlay\u202e\x85": ["a\u2028b", "\udcff", "\U000e0001"]})
+def test_json_documents_carry_no_raw_unsafe_character_and_decode_unchanged(document: dict[str, object]) -> None:
+    text = json_document(document)
+    assert text.endswith("\n")
+    assert not [char for char in text if char != "\n" and is_unsafe(char)]
+    assert json.loads(text) == document
+    text.encode("utf-8")  # a lone surrogate would make writing the output fail
+
+
+def _hostile_overlay_stack(tmp_path: Path) -> str:
+    """A stack whose overlays: names a file with bidi and C1 characters in its name (the reproducer)."""
+    name = "corp\u202eyaml.\x85evil.yaml"
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / name).write_text("exclude: []\n", encoding="utf-8")
+    (tmp_path / "stacks" / "Pulumi.hostile.yaml").write_text(
+        json.dumps(
+            {"config": {"sep-egress:version": "14.3 RU1", "sep-egress:mode": "hybrid", "sep-egress:overlays": [name]}}
+        ),
+        encoding="utf-8",
+    )
+    return name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--format", "json"],
+        ["plan", "--format", "table"],
+        ["export", "hosts"],
+        ["export", "squid"],
+    ],
+)
+def test_overlay_names_from_a_stack_reach_no_output_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    name = _hostile_overlay_stack(tmp_path)
+    code, out, err = call_main([*argv, "--stack", "hostile", "--project-dir", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert not [char for char in out + err if char not in "\n\t" and is_unsafe(char)]
+    if argv[-1] == "json":
+        assert name in json.dumps(json.loads(out), ensure_ascii=False)  # the value itself is kept

@@ -254,3 +254,24 @@ def test_a_stack_key_mistake_names_the_full_key() -> None:
     engine = {**config, "sep-egress:internal": json.dumps({"sepm": [SEPM]})}  # as the Pulumi engine passes it
     plan = parse_stack_config(engine, "engine", ROOT).plan()
     assert {rule.ids for rule in plan.cidrs} == {("sepm-agent-https",)}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("overlays", "[" * 100_000 + "]" * 100_000, "nests deeper than 64 levels"),
+        ("overlays", "[" * 70 + "]" * 70, "nests deeper than 64 levels"),
+        ("internal", '{"a":' * 30_000 + "1" + "}" * 30_000, "nests deeper than 64 levels"),
+    ],
+)
+def test_a_deeply_nested_json_value_is_one_line_and_exit_2(tmp_path: Path, key: str, value: str, message: str) -> None:
+    """A stack value is JSON text when `pulumi config set` wrote an object or list: nesting past the YAML bound is
+    refused with the setting's key, never a RecursionError."""
+    write_stack(
+        tmp_path, "deep", {"sep-egress:version": "14.3 RU1", "sep-egress:mode": "hybrid", f"sep-egress:{key}": value}
+    )
+    result = run_cli("plan", "--stack", "deep", "--project-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"sep-egress:{key}: the JSON value {message}" in line

@@ -7,6 +7,7 @@ module for the format it lands in, so no input can end a comment, close a string
 terminal's cursor:
 
 - ``plain_text``: one line of plain text (text tables, error messages, host-list comments)
+- ``json_document``: canonical JSON whose strings carry no raw unsafe character (``\\u202e`` escapes instead)
 - ``terminal_text``: text received from the network: escape sequences removed, then ``plain_text``
 - ``squid_comment``: the text after ``#`` on one Squid configuration line, kept short
 - ``js_comment``: the text after ``//`` in a PAC file
@@ -88,7 +89,39 @@ def _escape_char(char: str) -> str:
 
 def plain_text(text: object) -> str:
     """One line of plain text: unsafe characters as visible escapes (``a\\nb`` for a newline)."""
-    return "".join(_escape_char(char) if is_unsafe(char) else char for char in str(text))
+    return _MAYBE_UNSAFE.sub(_escape_match, str(text))
+
+
+# Printable ASCII is never unsafe: only runs of other characters are looked at, one by one.
+_MAYBE_UNSAFE = re.compile(r"[^\x20-\x7e]+")
+
+
+def _escape_match(match: re.Match[str]) -> str:
+    return "".join(_escape_char(char) if is_unsafe(char) else char for char in match.group(0))
+
+
+def _json_escape(char: str) -> str:
+    # json.dumps with ensure_ascii escapes the character the JSON way (a surrogate pair past U+FFFF, a lone
+    # surrogate as itself), so the document still decodes to the same value.
+    return json.dumps(char, ensure_ascii=True)[1:-1]
+
+
+def json_document(document: object) -> str:
+    """Canonical JSON (sorted keys, two-space indent, UTF-8 kept, trailing newline) in which no string carries a
+    raw unsafe character: C1 controls, bidirectional overrides, zero widths, line separators, lone surrogates and
+    the rest of ``UNSAFE_CATEGORIES`` are written as ``\\uXXXX`` escapes, as ``plain_text`` writes them in text
+    outputs. The values decode unchanged; a reviewer reading the file sees the escape, not reordered text. JSON
+    already escapes C0 controls inside strings, so the only raw line breaks left are the indentation's."""
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+    return _NOT_PRINTABLE_ASCII.sub(_json_escape_match, text) + "\n"
+
+
+# Only characters outside printable ASCII can be unsafe (C0 controls inside strings are escaped by json already).
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n]+")
+
+
+def _json_escape_match(match: re.Match[str]) -> str:
+    return "".join(_json_escape(char) if is_unsafe(char) else char for char in match.group(0))
 
 
 def terminal_text(text: object) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
-from .catalog.bounded_yaml import read_yaml
+from .catalog.bounded_yaml import MAX_DEPTH, read_yaml
 from .catalog.internal import destinations_from_config
 from .catalog.roles import Role
 from .catalog.schema_fields import Strict, Version
@@ -108,14 +108,39 @@ def _decode(field: str, value: Any) -> Any:
     kinds = _kinds(StackSettings.model_fields[field].annotation)
     if bool in kinds and value in ("true", "false"):
         return value == "true"
-    if int in kinds and value.strip().lstrip("-").isdigit():
+    if int in kinds and value.strip().lstrip("-").isascii() and value.strip().lstrip("-").isdigit():
+        if len(value.strip()) > 20:  # no setting counts past 64 bits; int() of thousands of digits raises
+            raise UndecodableValue(f"{value.strip()[:20]}... is not a number any setting takes")
         return int(value)
     if (kinds & {list, tuple} and value.lstrip()[:1] == "[") or (dict in kinds and value.lstrip()[:1] == "{"):
         try:
-            return json.loads(value)
+            decoded = json.loads(value)
+        except RecursionError:
+            raise UndecodableValue(f"the JSON value nests deeper than {MAX_DEPTH} levels") from None
         except ValueError:
             return value
+        if _depth(decoded) > MAX_DEPTH:
+            raise UndecodableValue(f"the JSON value nests deeper than {MAX_DEPTH} levels")
+        return decoded
     return value
+
+
+class UndecodableValue(ValueError):
+    """A stack value that cannot be read as its setting's type without exhausting the interpreter."""
+
+
+def _depth(value: Any) -> int:
+    """How deeply a decoded JSON value nests (iteratively: it may be deeper than Python's recursion limit)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _kinds(annotation: Any) -> set[Any]:
@@ -169,7 +194,10 @@ def parse_stack_config(
                 )
             )
             continue
-        ours[name] = _decode(name, value)
+        try:
+            ours[name] = _decode(name, value)
+        except UndecodableValue as error:
+            problems.append((spelled[name], str(error)))
     namespace_label = f"{NAMESPACE}:" if project == NAMESPACE else f"{project}: (or {NAMESPACE}:)"
     if not ours and not problems:
         problems.append((f"{NAMESPACE}:version", f"no {namespace_label} settings found in this stack"))

@@ -8,8 +8,9 @@ judged again at ``pulumi up``, when the value is known.
 
 The checks:
 
-- ``allow_all_egress``: an egress allow to every address (``0.0.0.0/0``, ``::/0``, ``any``, or no destination at
-  all) without a host match; a Network Firewall policy whose defaults pass what no rule drops.
+- ``allow_all_egress``: an egress allow to every address (or to half of IPv4 or more, in any spelling, judged by
+  what the ranges cover together: see ``addresses``), or with no destination at all, without a host match; a
+  Network Firewall policy whose defaults pass what no rule drops.
 - ``hosts_outside_catalog``: a domain list, a Suricata ``tls.sni``/``http.host`` match or a Cloud NGFW
   ``destFqdns`` names a host that is neither in the catalog nor declared (``allowedHosts``,
   ``allowedDomainSuffixes``).
@@ -23,15 +24,15 @@ The checks:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .addresses import WIDE_IPV4, Coverage, ranges_coverage, suricata_coverage
 from .suricata import HostKind, HostMatch, Rule, parse_options, parse_rules, reaches_every_address
 
 CATALOG_EXPORT = Path(__file__).parent / "catalog_hosts.json"
@@ -88,7 +89,6 @@ EGRESS_TYPES = (
     *GCP_WITH_RULES_TYPES,
 )
 
-EVERYWHERE = ("0.0.0.0/0", "::/0")
 # Private Google Access: every Google API behind one range, not only storage (private / restricted VIPs).
 PRIVATE_GOOGLE_ACCESS_RANGES = {
     "199.36.153.8/30": "private.googleapis.com",
@@ -235,6 +235,8 @@ class EgressAllow:
     ranges: tuple[str, ...] = ()
     ports: str = "any port"
     handshake_only: bool = False
+    #: What the destinations cover (None: not given as addresses, such as a domain list).
+    coverage: Coverage | None = None
 
 
 def _get(value: Any, *path: str | int) -> Any:
@@ -265,11 +267,9 @@ def _strings(value: Any) -> list[str]:
     return [item for item in _items(value) if isinstance(item, str)]
 
 
-def _is_everywhere(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return cidr.strip() in EVERYWHERE
+def _covers_everywhere(ranges: Sequence[str]) -> bool:
+    """Whether plain ranges cover every address together, whatever their spelling (see ``addresses``)."""
+    return ranges_coverage(ranges).everywhere
 
 
 def _port_text(protocol: Any, from_port: Any, to_port: Any) -> str:
@@ -291,7 +291,7 @@ def _security_group_egress(items: Any, prefix: str) -> list[EgressAllow]:
         allows.append(
             EgressAllow(
                 where=f"{prefix}[{index}]",
-                every_address=any(_is_everywhere(cidr) for cidr in ranges),
+                every_address=_covers_everywhere(ranges),
                 ranges=tuple(ranges),
                 ports=_port_text(rule.get("protocol"), rule.get("fromPort"), rule.get("toPort")),
             )
@@ -308,29 +308,11 @@ def _rule_variables(rule_group: Any) -> dict[str, list[str]]:
     return variables
 
 
-def _suricata_allows(text: str, where: str, variables: Mapping[str, Sequence[str]]) -> list[EgressAllow]:
-    return [_suricata_allow(rule, where, variables) for rule in parse_rules(text) if rule.action == "pass"]
-
-
-def _suricata_allow(rule: Rule, where: str, variables: Mapping[str, Sequence[str]]) -> EgressAllow:
-    destination = rule.destination
-    return EgressAllow(
-        where=f"{where} {rule.label}",
-        every_address=reaches_every_address(destination, variables),
-        hosts=rule.hosts(),
-        ranges=(destination,),
-        ports=f"{rule.protocol} on port {rule.destination_port}",
-        handshake_only=rule.handshake_only,
-    )
-
-
-def _structured_rule(rule: Any, index: int, variables: Mapping[str, Sequence[str]]) -> EgressAllow | None:
-    """A ``statefulRules`` item (header + ruleOptions) read like the equivalent Suricata line."""
-    if not isinstance(rule, Mapping) or str(rule.get("action", "")).upper() != "PASS":
+def _structured_rule(rule: Any, index: int) -> Rule | None:
+    """A ``statefulRules`` item (header + ruleOptions) read as the equivalent Suricata line."""
+    if not isinstance(rule, Mapping):
         return None
     header = rule.get("header")
-    destination = str(_get(header, "destination") or "any")
-    destination = "any" if destination.upper() == "ANY" else destination
     options: list[str] = []
     for option in _items(rule.get("ruleOptions")):
         keyword = _get(option, "keyword")
@@ -338,29 +320,113 @@ def _structured_rule(rule: Any, index: int, variables: Mapping[str, Sequence[str
             continue
         settings = _strings(_get(option, "settings"))
         options.append(f"{keyword}:{','.join(settings)}" if settings else keyword)
-    parsed = Rule(
+    return Rule(
         line=index + 1,
         text="",
-        action="pass",
+        action=str(rule.get("action", "")).lower(),
         protocol=str(_get(header, "protocol") or "ip").lower(),
-        destination=destination,
+        destination=str(_get(header, "destination") or "any"),
         destination_port=str(_get(header, "destinationPort") or "any"),
         options=parse_options(";".join(options)),
+        source=str(_get(header, "source") or "any"),
     )
-    return _suricata_allow(parsed, "ruleGroup.rulesSource.statefulRules", variables)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChain:
+    """The rules of one group in evaluation order, and what the pack can prove about the flowbits they set.
+
+    A ``flowbits:isset,X`` gate bounds a pass only when every rule of the group that sets ``X`` is one the pack
+    accepts: a pass that is bounded itself (a host match, a destination that is not everywhere, a TCP handshake,
+    or a gate of its own that is trusted), or, under ``STRICT_ORDER``, an ``alert`` on ``tls``/``http`` whose
+    flows an earlier ``drop``/``reject`` of the same protocol and source refuses once the name is known, when the
+    gated pass is a packet-scope ``tcp`` rule (sep-egress's guard: segments pass until the ClientHello is
+    complete, and then the refusal comes first). A bit set in another group, by a rule the pack cannot see, or by
+    ``alert ip ... noalert``, bounds nothing.
+    """
+
+    rules: tuple[Rule, ...]
+    variables: Mapping[str, Sequence[str]]
+    strict_order: bool
+
+    def everywhere(self, rule: Rule) -> bool:
+        return reaches_every_address(rule.destination, self.variables)
+
+    def bounded(self, index: int, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether the pass at ``index`` lets out less than everything on its own or through a trusted gate."""
+        rule = self.rules[index]
+        if not self.everywhere(rule) or rule.hosts() or rule.handshake_only or rule.replies_only:
+            return True
+        return self.gated(index, seen)
+
+    def gated(self, index: int, seen: frozenset[str] = frozenset()) -> bool:
+        return any(
+            self.trusted(bit, index, seen | {bit}) for bit in self.rules[index].flowbits("isset") if bit not in seen
+        )
+
+    def trusted(self, bit: str, gated_index: int, seen: frozenset[str]) -> bool:
+        setters = [
+            position
+            for position, rule in enumerate(self.rules)
+            if bit in rule.flowbits("set") or bit in rule.flowbits("toggle")
+        ]
+        if not setters:
+            return False
+        return all(self._trusted_setter(position, gated_index, seen) for position in setters)
+
+    def _trusted_setter(self, position: int, gated_index: int, seen: frozenset[str]) -> bool:
+        setter = self.rules[position]
+        if setter.action == "pass":
+            return self.bounded(position, seen)
+        gated = self.rules[gated_index]
+        if setter.action != "alert" or setter.protocol not in ("tls", "http") or gated.protocol != "tcp":
+            return False
+        if not self.strict_order:
+            return False  # under action order every pass runs before any drop: nothing refuses first
+        return any(self._refuses(refusal, setter) for refusal in self.rules[:gated_index])
+
+    def _refuses(self, refusal: Rule, setter: Rule) -> bool:
+        return (
+            refusal.action in ("drop", "reject")
+            and refusal.protocol == setter.protocol
+            and refusal.source.strip() == setter.source.strip()
+            and self.everywhere(refusal)
+            and refusal.destination_port.strip().lower() == "any"
+            and not refusal.hosts()
+            and not refusal.flowbits("isset")
+            and not refusal.flowbits("isnotset")
+        )
+
+    def allows(self, where: Callable[[Rule], str]) -> list[EgressAllow]:
+        return [
+            EgressAllow(
+                where=where(rule),
+                every_address=self.everywhere(rule),
+                hosts=rule.hosts(),
+                ranges=(rule.destination,),
+                coverage=suricata_coverage(rule.destination, self.variables),
+                ports=f"{rule.protocol} on port {rule.destination_port}",
+                handshake_only=rule.handshake_only or rule.replies_only or self.gated(index),
+            )
+            for index, rule in enumerate(self.rules)
+            if rule.action == "pass"
+        ]
 
 
 def _rule_group_allows(props: Mapping[str, Any]) -> list[EgressAllow]:
     rule_group = props.get("ruleGroup")
     source = _get(rule_group, "rulesSource")
     variables = _rule_variables(rule_group)
+    strict = str(_get(rule_group, "statefulRuleOptions", "ruleOrder") or "").upper() == "STRICT_ORDER"
     allows: list[EgressAllow] = []
     top_rules = props.get("rules")
     if isinstance(top_rules, str):
-        allows += _suricata_allows(top_rules, "rules", variables)
+        chain = RuleChain(tuple(parse_rules(top_rules)), variables, strict)
+        allows += chain.allows(lambda rule: f"rules {rule.label}")
     rules_string = _get(source, "rulesString")
     if isinstance(rules_string, str):
-        allows += _suricata_allows(rules_string, "ruleGroup.rulesSource.rulesString", variables)
+        chain = RuleChain(tuple(parse_rules(rules_string)), variables, strict)
+        allows += chain.allows(lambda rule: f"ruleGroup.rulesSource.rulesString {rule.label}")
     source_list = _get(source, "rulesSourceList")
     if isinstance(source_list, Mapping) and str(source_list.get("generatedRulesType", "")).upper() == "ALLOWLIST":
         hosts = []
@@ -377,10 +443,9 @@ def _rule_group_allows(props: Mapping[str, Any]) -> list[EgressAllow]:
                 ports=", ".join(_strings(source_list.get("targetTypes"))) or "domain list",
             )
         )
-    for index, rule in enumerate(_items(_get(source, "statefulRules"))):
-        allow = _structured_rule(rule, index, variables)
-        if allow is not None:
-            allows.append(allow)
+    structured = [_structured_rule(rule, index) for index, rule in enumerate(_items(_get(source, "statefulRules")))]
+    chain = RuleChain(tuple(rule for rule in structured if rule is not None), variables, strict)
+    allows += chain.allows(lambda rule: f"ruleGroup.rulesSource.statefulRules {rule.label}")
     stateless = _items(_get(source, "statelessRulesAndCustomActions", "statelessRules"))
     for index, rule in enumerate(stateless):
         definition = _get(rule, "ruleDefinition")
@@ -395,7 +460,7 @@ def _rule_group_allows(props: Mapping[str, Any]) -> list[EgressAllow]:
             EgressAllow(
                 # A stateless pass skips the stateful engine: no name can ever be matched for it.
                 where=f"ruleGroup.rulesSource.statelessRulesAndCustomActions.statelessRules[{index}] (aws:pass)",
-                every_address=not destinations or any(_is_everywhere(cidr) for cidr in destinations),
+                every_address=not destinations or _covers_everywhere(destinations),
                 ranges=tuple(destinations),
             )
         )
@@ -418,9 +483,7 @@ def _gcp_rule_allow(rule: Mapping[str, Any], where: str, *, default_direction: s
     no_destination = not ranges and not fqdns and not other_destinations
     # An egress rule with no destination matches every destination; a network scope narrower than the internet
     # (INTRA_VPC, NON_INTERNET, VPC_NETWORKS) still bounds it.
-    every = any(_is_everywhere(cidr) for cidr in ranges) or (
-        no_destination and scope in ("", "UNSPECIFIED", "INTERNET")
-    )
+    every = _covers_everywhere(ranges) or (no_destination and scope in ("", "UNSPECIFIED", "INTERNET"))
     layer4 = []
     for item in _items(_get(match, "layer4Configs")):
         protocol = _get(item, "ipProtocol")
@@ -455,7 +518,7 @@ def _gcp_classic_allow(props: Mapping[str, Any]) -> list[EgressAllow]:
         EgressAllow(
             where="destinationRanges",
             # Without destinationRanges an egress rule applies to 0.0.0.0/0 (the Compute API's default).
-            every_address=(not ranges and not unknown) or any(_is_everywhere(cidr) for cidr in ranges),
+            every_address=(not ranges and not unknown) or _covers_everywhere(ranges),
             ranges=tuple(ranges),
             ports=ports,
         )
@@ -463,7 +526,47 @@ def _gcp_classic_allow(props: Mapping[str, Any]) -> list[EgressAllow]:
 
 
 def egress_allows(resource_type: str, props: Mapping[str, Any]) -> list[EgressAllow]:
-    """Every egress allow ``props`` declares, for the resource types the pack knows; [] for any other type."""
+    """Every egress allow ``props`` declares, for the resource types the pack knows; [] for any other type. Allows
+    on the same ports with no host match are also judged together: ``0.0.0.0/1`` in one rule and ``128.0.0.0/1``
+    in another allow every address between them."""
+    allows = _egress_allows(resource_type, props)
+    return allows + _together(allows)
+
+
+def _with_coverage(allow: EgressAllow) -> EgressAllow:
+    if allow.coverage is not None or not allow.ranges:
+        return allow
+    return replace(allow, coverage=ranges_coverage(allow.ranges))
+
+
+def _together(allows: Sequence[EgressAllow]) -> list[EgressAllow]:
+    by_ports: dict[str, list[EgressAllow]] = {}
+    for allow in allows:
+        if allow.hosts or allow.handshake_only or allow.every_address or not allow.ranges:
+            continue
+        by_ports.setdefault(allow.ports, []).append(_with_coverage(allow))
+    found = []
+    for ports, group in by_ports.items():
+        if len(group) < 2:
+            continue
+        union = Coverage()
+        for allow in group:
+            assert allow.coverage is not None
+            union = union.union(allow.coverage)
+        if union.everywhere:
+            found.append(
+                EgressAllow(
+                    where=" + ".join(allow.where for allow in group) + " (together)",
+                    every_address=True,
+                    ranges=tuple(cidr for allow in group for cidr in allow.ranges),
+                    ports=ports,
+                    coverage=union,
+                )
+            )
+    return found
+
+
+def _egress_allows(resource_type: str, props: Mapping[str, Any]) -> list[EgressAllow]:
     if resource_type in (AWS_SECURITY_GROUP, AWS_DEFAULT_SECURITY_GROUP):
         return _security_group_egress(props.get("egress"), "egress")
     if resource_type == AWS_SECURITY_GROUP_RULE:
@@ -475,7 +578,7 @@ def egress_allows(resource_type: str, props: Mapping[str, Any]) -> list[EgressAl
         return [
             EgressAllow(
                 where="cidrIpv4/cidrIpv6",
-                every_address=any(_is_everywhere(cidr) for cidr in ranges),
+                every_address=_covers_everywhere(ranges),
                 ranges=tuple(ranges),
                 ports=_port_text(props.get("ipProtocol"), props.get("fromPort"), props.get("toPort")),
             )
@@ -509,8 +612,9 @@ def allow_all_egress(
 
     A rule that also matches names (an SNI, a Host, an FQDN) is not an allow-all: the names bound it, and
     ``hosts_outside_catalog`` judges them. A Cloud NGFW rule ORs its destinations, so ``destFqdns`` beside
-    ``0.0.0.0/0`` still allows everything. A Suricata pass with ``flow:not_established`` passes only the TCP
-    handshake (sep-egress's guard group does so, so that the SNI can be read): it is not an allow-all.
+    ``0.0.0.0/0`` still allows everything. A ``tcp`` pass with ``flow:not_established`` passes only the TCP
+    handshake (sep-egress's guard group does so, so that the SNI can be read), and a pass gated by a flowbit that
+    ``RuleChain`` can trust passes only what the rules setting it bound: neither is an allow-all.
     """
     del config
     violations = []
@@ -523,15 +627,20 @@ def allow_all_egress(
         if allow.hosts and not gcp:
             continue
         violations.append(
-            f"{allow.where}: allows egress to every address ({_everywhere_text(allow)}), {allow.ports}. "
-            "Allow only the vendor's hosts (sep-egress's components compile them) or name the destination ranges."
+            f"{allow.where}: allows egress to every address ({_everywhere_text(allow)}), {allow.ports}."
+            f"{_coverage_text(allow)} Allow only the vendor's hosts (sep-egress's components compile them) or name "
+            "the destination ranges."
         )
     return violations
 
 
 def _everywhere_text(allow: EgressAllow) -> str:
-    wide = [cidr for cidr in allow.ranges if _is_everywhere(cidr) or cidr.lower() == "any"]
-    return ", ".join(wide) if wide else "no destination given"
+    return ", ".join(allow.ranges) if allow.ranges else "no destination given"
+
+
+def _coverage_text(allow: EgressAllow) -> str:
+    coverage = _with_coverage(allow).coverage
+    return f" Together the destinations cover {coverage.describe()}." if coverage is not None else ""
 
 
 def _policy_defaults(props: Mapping[str, Any]) -> list[str]:
@@ -632,6 +741,12 @@ def wider_than_vendor(
                     f"{allow.where}: {host.buffer} content {host.name!r} is not anchored (startswith; endswith), so "
                     f"any name containing it passes, such as {host.name}.attacker.example"
                 )
+        coverage = _with_coverage(allow).coverage
+        if coverage is not None and not allow.every_address and coverage.ipv4_addresses > WIDE_IPV4:
+            warnings.append(
+                f"{allow.where}: {', '.join(allow.ranges)} covers {coverage.describe()}, more than a /8 "
+                f"({WIDE_IPV4} addresses)"
+            )
         for cidr in allow.ranges:
             vip = PRIVATE_GOOGLE_ACCESS_RANGES.get(cidr.strip())
             if vip:

@@ -8,21 +8,18 @@ left out of the host list and so counts as *no host match*, which makes the poli
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from .addresses import suricata_coverage
 
 HostKind = Literal["exact", "suffix", "substring", "pattern"]
 
 # Sticky buffers that carry the name a client asks for. tls_sni / http_host are the pre-Suricata-5 modifiers.
 _HOST_BUFFERS = {"tls.sni": "tls.sni", "http.host": "http.host", "http.host.raw": "http.host"}
 _LEGACY_MODIFIERS = {"tls_sni": "tls.sni", "http_host": "http.host", "http_raw_host": "http.host"}
-_EVERY_ADDRESS = {"any", "0.0.0.0/0", "::/0", "$EXTERNAL_NET"}
 _HEX = re.compile(r"\|([0-9A-Fa-f ]*)\|")
-#: The flowbit sep-egress's guard group sets while a ClientHello or HTTP request is incomplete.
-PENDING_FLOWBIT = "sep_egress_pending"
-#: The flowbit sep-egress's address-range passes set on the flows they allow (the guard passes their replies).
-RANGE_FLOWBIT = "sep_egress_range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +43,7 @@ class Rule:
     destination: str
     destination_port: str
     options: tuple[tuple[str, str | None], ...]
+    source: str = "any"
 
     @property
     def sid(self) -> str | None:
@@ -62,18 +60,38 @@ class Rule:
 
     @property
     def handshake_only(self) -> bool:
-        """Passes only what it takes to read the SNI or Host, not the session: ``flow:not_established`` (the TCP
-        handshake), ``flowbits:isset,sep_egress_pending`` (the segments of a ClientHello or HTTP request that is
-        not complete yet: sep-egress's guard sets that flowbit and refuses the flow once the name is known), or
-        ``flowbits:isset,sep_egress_range`` (the replies on a flow an address-range pass, judged on its own, let
-        out)."""
+        """Passes only a TCP handshake: ``flow:not_established`` on a ``tcp`` rule. Only TCP has a handshake: a UDP
+        flow that gets no answer is never established, so ``pass udp ... flow:not_established`` passes it all."""
+        if self.protocol != "tcp":
+            return False
         for keyword, value in self.options:
             if keyword == "flow" and value and "not_established" in {part.strip() for part in value.split(",")}:
                 return True
-            gate = [part.strip() for part in (value or "").split(",")]
-            if keyword == "flowbits" and gate in (["isset", PENDING_FLOWBIT], ["isset", RANGE_FLOWBIT]):
+        return False
+
+    @property
+    def replies_only(self) -> bool:
+        """Matches only what servers send back (``flow:to_client`` or ``from_server``): what a client sends out is
+        on ``to_server`` packets, which another rule must pass and the pack judges on their own."""
+        for keyword, value in self.options:
+            if (
+                keyword == "flow"
+                and value
+                and {part.strip() for part in value.split(",")} & {"to_client", "from_server"}
+            ):
                 return True
         return False
+
+    def flowbits(self, command: str) -> tuple[str, ...]:
+        """The flowbit names of every ``flowbits:<command>,a|b`` option (``set``, ``isset``, ...), in order."""
+        names: list[str] = []
+        for keyword, value in self.options:
+            if keyword != "flowbits" or not value:
+                continue
+            verb, _, bits = value.partition(",")
+            if verb.strip().lower() == command:
+                names.extend(bit.strip() for bit in bits.replace("&", "|").split("|") if bit.strip())
+        return tuple(names)
 
     def hosts(self) -> tuple[HostMatch, ...]:
         return host_matches(self.options)
@@ -149,6 +167,7 @@ def parse_rule(line: int, text: str) -> Rule | None:
         destination=fields[5],
         destination_port=fields[6],
         options=parse_options(body),
+        source=fields[2],
     )
 
 
@@ -259,43 +278,8 @@ def _classify(name: str, buffer: str, modifiers: set[str]) -> HostMatch:
     return HostMatch(name=lowered.lstrip("."), kind="substring", buffer=buffer)
 
 
-def resolve_addresses(expression: str, variables: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    """The address items of a rule's destination, variables expanded where the group defines them."""
-    text = expression.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    items: list[str] = []
-    for item in _split_group(text):
-        if item.startswith("$") and item[1:] in variables:
-            items.extend(variables[item[1:]])
-        else:
-            items.append(item)
-    return tuple(items)
-
-
-def _split_group(text: str) -> Iterable[str]:
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        if char == "," and depth == 0:
-            yield "".join(current).strip()
-            current = []
-        else:
-            current.append(char)
-    if "".join(current).strip():
-        yield "".join(current).strip()
-
-
 def reaches_every_address(expression: str, variables: Mapping[str, Sequence[str]]) -> bool:
-    """Whether a destination is everywhere: ``any``, ``0.0.0.0/0``, ``::/0``, ``$EXTERNAL_NET`` or a negation
-    (``!10.0.0.0/8`` is everything else). An undefined variable is not assumed to be everywhere."""
-    for item in resolve_addresses(expression, variables):
-        if item in _EVERY_ADDRESS or item.startswith("!"):
-            return True
-        if item.startswith("[") and reaches_every_address(item, variables):
-            return True
-    return False
+    """Whether a destination covers every address (or most of them), whatever its spelling: ``any``/``ANY``,
+    ``0.0.0.0/0.0.0.0``, ``0::/0``, ``[0.0.0.0/1,128.0.0.0/1]``, ``::ffff:0:0/96``, a negation, an undefined
+    ``$EXTERNAL_NET``. See ``addresses``."""
+    return suricata_coverage(expression, variables).everywhere

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sep_egress.catalog import load_overlay
+from sep_egress.catalog.bounded_yaml import MAX_EXPANDED_BYTES, MAX_FILE_BYTES, parse_yaml
 from sep_egress.errors import CatalogError
 
 from support import SELECTION, call_main, overlay_file, run_cli
@@ -75,11 +80,23 @@ def test_billion_laughs_in_an_overlay_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.real_program
 @pytest.mark.parametrize("flag", ["--overlay", "--catalog"])
-def test_an_endless_file_is_refused_by_its_size(flag: str, tmp_path: Path) -> None:
+def test_an_endless_file_is_refused(flag: str, tmp_path: Path) -> None:
+    """A device is refused before it is opened (it is not a regular file); an endless regular file could not be
+    made, but the size bound would stop one (test_a_file_past_the_size_bound_is_refused)."""
     result = run_limited(["plan", *SELECTION, flag, "/dev/zero"], tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
-    assert "/dev/zero" in result.stderr and "larger than" in result.stderr
+    assert "/dev/zero" in result.stderr
+    # An overlay must be named .yaml/.yml first; the catalog is refused as a device, before it is opened.
+    assert ("a device, not a regular file" if flag == "--catalog" else "not an overlay") in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_past_the_size_bound_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    code, _, err = call_main(["plan", *SELECTION, "--overlay", str(path)], capsys)
+    assert code == 2
+    assert f"larger than {MAX_FILE_BYTES} bytes" in err
 
 
 def test_yaml_merge_keys_give_one_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,3 +140,70 @@ def test_yaml_syntax_errors_and_repeated_keys_name_the_line(tmp_path: Path) -> N
     broken.write_text("entries: [\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="not valid YAML"):
         load_overlay(broken)
+
+
+# --- bytes, not only values ------------------------------------------------------------------------------------------
+
+
+def _aliased(value_bytes: int, aliases: int) -> bytes:
+    """One long URL anchored once and repeated through aliases, as an overlay's list of URLs."""
+    url = "https://a.example.com/" + "x" * max(0, value_bytes - 22)
+    return (f"urls:\n  - &u {url}\n" + "  - *u\n" * aliases).encode()
+
+
+@pytest.mark.real_program
+def test_ten_thousand_aliases_of_a_100_kb_value_are_refused_at_once(tmp_path: Path) -> None:
+    """The reproducer: inside the file bound, 10,000 aliases of a 100 kB value stood for 1 GB of text."""
+    path = tmp_path / "overlay.yaml"
+    path.write_bytes(_aliased(100_000, 10_000))
+    assert path.stat().st_size < MAX_FILE_BYTES
+    started = time.monotonic()
+    result = run_limited(["plan", *SELECTION, "--overlay", str(path)], tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"more than {MAX_EXPANDED_BYTES} bytes of text" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 20
+
+
+@pytest.mark.property
+@given(st.integers(min_value=1, max_value=200_000), st.integers(min_value=0, max_value=2_000))
+def test_alias_expansion_is_bounded_in_bytes(value_bytes: int, aliases: int) -> None:
+    data = _aliased(value_bytes, aliases)
+    value = max(value_bytes, 22)
+    expanded = len(b"urls") + value * (aliases + 1)
+    if expanded > MAX_EXPANDED_BYTES:
+        with pytest.raises(CatalogError, match="bytes of text once its aliases are expanded"):
+            parse_yaml(data, "o.yaml")
+    else:
+        document = parse_yaml(data, "o.yaml")
+        assert len(document["urls"]) == aliases + 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+@pytest.mark.parametrize("flag", ["--overlay", "--catalog", "article", "stack"])
+def test_readers_refuse_what_is_not_a_regular_file_without_blocking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, flag: str
+) -> None:
+    """A FIFO given as any input file is refused before it is opened (opening it for reading would block)."""
+    special = tmp_path / ("Pulumi.pipe.yaml" if flag == "stack" else "pipe.yaml")
+    if flag == "stack":
+        (tmp_path / "stacks").mkdir()
+        special = tmp_path / "stacks" / "Pulumi.pipe.yaml"
+    if kind == "fifo":
+        os.mkfifo(special)
+    else:
+        special.mkdir()
+    if flag == "article":
+        argv = ["catalog", "verify", str(special)]
+    elif flag == "stack":
+        argv = ["plan", "--stack", "pipe", "--project-dir", str(tmp_path)]
+    else:
+        argv = ["plan", *SELECTION, flag, str(special)]
+    signal.alarm(30)  # a blocked open fails the test instead of hanging the suite
+    try:
+        code, _, err = call_main(argv, capsys)
+    finally:
+        signal.alarm(0)
+    assert code == 2, err
+    assert "not a regular file" in err or (kind == "directory" and "directory" in err), err
+    assert "Traceback" not in err

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from sep_egress.catalog import cache as cache_module
 from sep_egress.catalog import load_catalog
-from sep_egress.catalog.cache import NO_CACHE_ENV
-from sep_egress.catalog.vendor.load import CATALOG_PATH
+from sep_egress.catalog.cache import NO_CACHE_ENV, cache_entry, read_cached
+from sep_egress.catalog.vendor.load import CATALOG_PATH, _schema_fingerprint
 from sep_egress.errors import CatalogError
 
 from support import ROOT, SELECTION
@@ -139,3 +144,100 @@ def test_the_internal_catalog_is_cached_and_a_warm_run_skips_pydantic(tmp_path: 
         ).stdout.strip()
         == "True"
     )
+
+
+# --- what the cache trusts -----------------------------------------------------------------------------------------
+
+
+def test_an_entry_with_a_host_the_catalog_file_does_not_have_is_rebuilt(cache: Path, tmp_path: Path) -> None:
+    """A tampered entry that still looks valid (a well-formed host added) is refused and rebuilt."""
+    path = copy_catalog(tmp_path)
+    expected = load_catalog(path)
+    (entry,) = cache.glob("catalog-*.json")
+    text = entry.read_text(encoding="utf-8")
+    assert "liveupdate.symantec.com" in text
+    entry.write_text(text.replace("liveupdate.symantec.com", "liveupdate.attacker.example"), encoding="utf-8")
+    loaded = load_catalog(path)
+    assert loaded == expected
+    assert "liveupdate.attacker.example" not in entry.read_text(encoding="utf-8")
+
+
+def test_an_entry_is_bound_to_the_catalog_it_was_built_from(cache: Path, tmp_path: Path) -> None:
+    first = copy_catalog(tmp_path)
+    load_catalog(first)
+    (entry_a,) = cache.glob("catalog-*.json")
+    second = tmp_path / "other.yaml"
+    second.write_bytes(first.read_bytes() + b"\n# another file\n")
+    entry_b = cache_entry("catalog", second.read_bytes(), _schema_fingerprint())
+    # The entry of the first file planted under the second file's name: the key and digest it records differ.
+    entry_b.path.write_bytes(entry_a.read_bytes())
+    assert read_cached(entry_b, lambda document: document) is None
+    load_catalog(second)
+    envelope = json.loads(entry_b.path.read_text(encoding="utf-8"))
+    assert envelope["key"] == entry_b.key
+    assert envelope["catalog_sha256"] == hashlib.sha256(second.read_bytes()).hexdigest()
+
+
+def test_the_cache_folder_is_created_private(cache: Path, tmp_path: Path) -> None:
+    load_catalog(copy_catalog(tmp_path))
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
+def test_a_folder_others_can_write_is_not_used(
+    cache: Path, tmp_path: Path, mode: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy_catalog(tmp_path)
+    expected = load_catalog(path)
+    (entry,) = cache.glob("catalog-*.json")
+    entry.write_text(entry.read_text(encoding="utf-8").replace("liveupdate.symantec.com", "x.attacker.example"))
+    cache.chmod(mode)
+    cache_module._WARNED.clear()
+    assert read_cached(cache_entry("catalog", path.read_bytes(), _schema_fingerprint()), lambda d: d) is None
+    assert load_catalog(path) == expected
+    err = capsys.readouterr().err
+    assert "writable by group or others" in err
+    assert err.count("warning") == 1  # once per run, not per read
+    # Nothing was written there either.
+    assert "x.attacker.example" in entry.read_text(encoding="utf-8")
+
+
+def test_a_folder_owned_by_someone_else_is_not_used(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = copy_catalog(tmp_path)
+    load_catalog(path)
+    monkeypatch.setattr(os, "getuid", lambda: cache.stat().st_uid + 1)
+    cache_module._WARNED.clear()
+    assert read_cached(cache_entry("catalog", path.read_bytes(), _schema_fingerprint()), lambda d: d) is None
+    assert "owned by another user" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_an_entry_that_is_not_a_regular_file_is_not_read(cache: Path, tmp_path: Path, kind: str) -> None:
+    path = copy_catalog(tmp_path)
+    expected = load_catalog(path)
+    (entry,) = cache.glob("catalog-*.json")
+    saved = tmp_path / "saved.json"
+    saved.write_bytes(entry.read_bytes())
+    entry.unlink()
+    if kind == "fifo":
+        os.mkfifo(entry)
+    else:
+        entry.symlink_to(saved)
+    signal.alarm(20)  # a FIFO opened for reading would block: fail rather than hang
+    try:
+        assert read_cached(cache_entry("catalog", path.read_bytes(), _schema_fingerprint()), lambda d: d) is None
+        assert load_catalog(path) == expected
+    finally:
+        signal.alarm(0)
+
+
+def test_what_the_cache_trusts_is_documented() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    catalog_doc = (ROOT / "docs" / "catalog.md").read_text(encoding="utf-8")
+    assert "tampered entry is ignored and rebuilt" not in readme
+    for text in (readme, catalog_doc):
+        assert "owned by" in text
+        assert "group or others" in text
+        assert "SHA-256" in text

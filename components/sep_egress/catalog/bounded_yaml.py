@@ -3,10 +3,12 @@ through ``read_yaml``, so no file can make a run read forever, exhaust memory or
 
 The bounds, and why:
 
-- **size**: at most ``max_bytes`` are read (``/dev/zero`` or a FIFO named as an overlay would be read forever);
-- **alias expansion**: YAML aliases let a few hundred bytes stand for billions of nodes ("billion laughs"); the
-  loader shares aliased nodes, but every consumer (validation, JSON encoding for the engine) walks them expanded,
-  so the document is refused when its *expanded* size exceeds ``MAX_NODES`` or an alias refers to itself;
+- **kind**: only regular files are opened (``open_regular``): a FIFO named as an overlay would block forever;
+- **size**: at most ``max_bytes`` are read (``/dev/zero`` would be read forever);
+- **alias expansion**: YAML aliases let a few hundred bytes stand for billions of nodes ("billion laughs") or one
+  long value for gigabytes of text; the loader shares aliased nodes, but every consumer (validation, JSON encoding
+  for the engine) walks them expanded, so the document is refused when its *expanded* size exceeds ``MAX_NODES``
+  values or ``MAX_EXPANDED_BYTES`` bytes of text, or an alias refers to itself;
 - **nesting**: at most ``MAX_DEPTH`` levels (libyaml stops at 1000, Python's recursion earlier);
 - **merge keys** (``<<``) are refused with a clear message: PyYAML's safe loader has no constructor for them, and
   keys merged from elsewhere would escape the check for keys written twice;
@@ -18,25 +20,61 @@ Any other YAML problem, a file that is not UTF-8, or a ``MemoryError``/``Recursi
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import CatalogError
 
-#: Size caps, in bytes. The packaged catalog is about 26 kB; overlays and stack files are a few kB.
-MAX_CATALOG_BYTES = 4 * 1024 * 1024
-MAX_FILE_BYTES = 1024 * 1024
+#: Size caps, in bytes. The packaged catalog is about 26 kB; overlays and stack files are a few kB. The caps bound
+#: time and memory too: bench/bench_limits.py measures the largest input each one admits (a few seconds at most).
+MAX_CATALOG_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 256 * 1024
 #: The most nodes a document may stand for once every alias is expanded (the packaged catalog has about 4,000).
-MAX_NODES = 200_000
+MAX_NODES = 50_000
+#: The most bytes of text (keys and values) a document may stand for once every alias is expanded: the largest file
+#: sep-egress reads, twice over (the packaged catalog stands for about 20 kB). bench/bench_limits.py measures the
+#: worst case this admits.
+MAX_EXPANDED_BYTES = 2 * MAX_CATALOG_BYTES
 MAX_DEPTH = 64
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading, refusing anything else (a FIFO, a device, a socket, a directory) *before*
+    opening it, and checking again on the open descriptor: a FIFO opened for reading blocks until someone writes to
+    it, and ``/dev/zero`` never ends. Raises ``OSError`` (``strerror`` says what the path is)."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, f"{_kind(info.st_mode)}, not a regular file; sep-egress reads only regular files")
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    opened = os.fstat(handle)
+    if not stat.S_ISREG(opened.st_mode):  # replaced between the check and the open
+        os.close(handle)
+        raise OSError(errno.EINVAL, f"{_kind(opened.st_mode)}, not a regular file; sep-egress reads only regular files")
+    return os.fdopen(handle, "rb")
+
+
 def read_bounded(path: Path, source: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes, refusing a file larger than ``max_bytes`` without reading more than one byte past it."""
+    """The file's bytes, refusing what is not a regular file, and a file larger than ``max_bytes`` without reading
+    more than one byte past it."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise CatalogError(source, [("", f"cannot read the file ({exc.strerror or exc})")]) from None
@@ -102,39 +140,54 @@ class _Refused(Exception):
 
 
 def _check_expansion(text: str) -> None:
-    """Refuse a document whose aliases expand past ``MAX_NODES``, that nests deeper than ``MAX_DEPTH``, or whose
-    alias refers to an anchor not yet complete (a self-reference). Works on the event stream: nothing is built."""
+    """Refuse a document whose aliases expand past ``MAX_NODES`` values or ``MAX_EXPANDED_BYTES`` bytes of text,
+    that nests deeper than ``MAX_DEPTH``, or whose alias refers to an anchor not yet complete (a self-reference).
+    Works on the event stream: nothing is built, and an alias costs what its anchor stands for, expanded."""
     import yaml
 
-    sizes: dict[str, int] = {}
-    stack: list[list[Any]] = [[0, None, None]]  # [expanded node count, anchor, start mark] per open collection
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (expanded values, expanded bytes)
+    # [expanded values, expanded bytes, anchor] per open collection; the totals are kept as running sums.
+    stack: list[list[Any]] = [[0, 0, None]]
+    total_nodes = 0
+    total_bytes = 0
     for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor not in sizes:
                     raise _Refused("an alias refers to the collection that contains it", event.start_mark)
-                count = sizes[event.anchor]
+                count, size = sizes[event.anchor]
             else:
-                count = 1
+                count, size = 1, len(event.value.encode("utf-8", "surrogatepass"))
                 if event.anchor is not None:
-                    sizes[event.anchor] = 1
+                    sizes[event.anchor] = (count, size)
             stack[-1][0] += count
+            stack[-1][1] += size
+            total_nodes += count
+            total_bytes += size
         elif isinstance(event, yaml.CollectionStartEvent):
             if len(stack) > MAX_DEPTH:
                 raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels", event.start_mark)
-            stack.append([1, event.anchor, event.start_mark])
+            stack.append([1, 0, event.anchor])
+            total_nodes += 1
         elif isinstance(event, yaml.CollectionEndEvent):
-            count, anchor, _ = stack.pop()
+            count, size, anchor = stack.pop()
             if anchor is not None:
-                sizes[anchor] = count
+                sizes[anchor] = (count, size)
             stack[-1][0] += count
+            stack[-1][1] += size
+            continue  # already counted in the totals when its items were
         else:
             continue
-        total = sum(frame[0] for frame in stack)
-        if total > MAX_NODES:
+        if total_nodes > MAX_NODES:
             raise _Refused(
                 f"the document stands for more than {MAX_NODES} values once its aliases are expanded "
                 "(anchors and aliases repeated into a huge document)",
+                event.start_mark,
+            )
+        if total_bytes > MAX_EXPANDED_BYTES:
+            raise _Refused(
+                f"the document stands for more than {MAX_EXPANDED_BYTES} bytes of text once its aliases are "
+                "expanded (a long value repeated through aliases)",
                 event.start_mark,
             )
 

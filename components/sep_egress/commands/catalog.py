@@ -4,19 +4,18 @@ was read from; ``sep-egress catalog verify ARTICLE``: the catalog against a save
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..catalog.bounded_yaml import MAX_CATALOG_BYTES, read_bounded
 from ..catalog.internal import InternalCatalog, load_internal_catalog
 from ..catalog.vendor.load import CATALOG_PATH, load_catalog
 from ..catalog.vendor.models import Catalog
 from ..errors import CatalogError
 from ..escape import plain_text
-from .output import to_csv, to_json, to_table
+from .output import to_csv, to_json, to_table, write_output
 from .selection import add_catalog_argument
 
 COLUMNS = (
@@ -240,21 +239,13 @@ def _write_proposal(args: argparse.Namespace, article: Any, catalog: Catalog) ->
 
     source_path = Path(args.catalog) if args.catalog else CATALOG_PATH
     try:
-        text = source_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(str(source_path), [("", f"cannot read the catalog to propose from ({exc})")]) from None
+        text = read_bounded(source_path, str(source_path), MAX_CATALOG_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(str(source_path), [("", "cannot read the catalog to propose from (not UTF-8)")]) from None
     proposal = propose(article, catalog, text, str(args.propose))
     out = Path(args.propose)
-    try:
-        # Written next to its destination and renamed, so a failure never leaves a half-written catalog.
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=out.parent if str(out.parent) else ".", prefix=".proposal-", delete=False
-        ) as handle:
-            handle.write(proposal.text)
-            temporary = handle.name
-        os.replace(temporary, out)
-    except OSError as exc:
-        raise CatalogError(str(out), [("", f"cannot write the proposal ({exc.strerror or exc})")]) from None
+    # The same writer as --output: atomic, through a symbolic link, a FIFO only once something reads it.
+    write_output(out, proposal.text, "--propose")
     sys.stderr.write(
         f"sep-egress catalog verify: wrote {out}: catalog {proposal.version} "
         f"({len(proposal.added)} added, {len(proposal.removed)} removed, {len(proposal.changed)} changed entries)\n"

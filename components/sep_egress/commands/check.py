@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from typing import Any, TextIO
 
@@ -157,6 +158,18 @@ def _table(results: list[CheckResult], proxy: Proxy | None = None) -> str:
     return out
 
 
+def _require_regular_file(option: str, path: str | None) -> None:
+    """Refuse a CA file that is not a regular file before OpenSSL opens it (a FIFO would block the run)."""
+    if path is None:
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise CheckError(f"{option} {plain_text(path)}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise CheckError(f"{option} {plain_text(path)}: not a regular file; sep-egress reads only regular files")
+
+
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.timeout <= MAX_TIMEOUT:
         raise CheckError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
@@ -169,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     overrides = Overrides.parse(args.resolve, args.connect_to)
     plan = plan_from_args(args)
     targets = targets_from_plan(plan, args.only)
+    for option, cafile in (("--ca-file", args.ca_file), ("--public-ca-file", args.public_ca_file)):
+        _require_regular_file(option, cafile)
     trust = TrustStores(public_cafile=args.public_ca_file, local_cafile=args.ca_file)
     progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
     results = check_all(

@@ -7,17 +7,19 @@ CSV through ``csv_cell`` (no line break, control or formula), JSON escapes what 
 from __future__ import annotations
 
 import csv
+import errno
 import io
-import json
 import os
 import stat
+import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..errors import SepEgressError
-from ..escape import csv_cell, plain_text
+from ..escape import csv_cell, json_document, plain_text
 
 
 class OutputError(SepEgressError):
@@ -26,7 +28,7 @@ class OutputError(SepEgressError):
 
 def to_json(document: Any) -> str:
     """Canonical JSON: sorted keys, two-space indent, UTF-8 kept, trailing newline; byte-identical for equal input."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_document(document)
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -54,29 +56,32 @@ def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+#: How long a write to a FIFO waits for a reader before it is refused (a FIFO nobody reads would block forever).
+FIFO_READER_WAIT = 5.0
+
+
 def write_output(path: Path, text: str, option: str = "--output") -> None:
     """Write ``text`` to ``path`` atomically: a reader (a proxy reloading its configuration, a CI step) sees the
-    old file or the new one, never half of one.
+    old file or the new one, never half of one. ``--output`` and ``--propose`` both write through here.
 
     A symbolic link is followed: the file it points to is replaced (in the link's target directory), and the link
-    stays a link. A FIFO, ``/dev/stdout`` or another non-regular file is written in place, since renaming over it
-    would replace the device node itself. An existing file keeps its permissions; a new one gets 0644.
+    stays a link. This process's own stdout or stderr (``/dev/stdout`` in a pipe, a terminal, a file) is written as
+    a stream. A FIFO is written in place once something reads it (refused after ``FIFO_READER_WAIT`` seconds with
+    no reader, rather than blocking forever); a character device (``/dev/null``) in place. Anything else that is
+    not a regular file (a directory, a socket, a block device) is refused. An existing file keeps its permissions;
+    a new one gets 0644.
     """
     shown = f"{option} {plain_text(path)}"
-    target = Path(os.path.realpath(path))
     try:
-        existing = target.stat()
+        existing = os.stat(path)  # follows symbolic links: what the path names now
     except FileNotFoundError:
         existing = None
     except OSError as exc:
         raise OutputError(f"{shown}: {exc.strerror}") from None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        try:
-            with target.open("w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-        except OSError as exc:
-            raise OutputError(f"{shown}: {exc.strerror}") from None
+        _write_in_place(path, existing, text, shown)
         return
+    target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
         raise OutputError(f"{shown}: the directory {plain_text(target.parent)} does not exist")
     mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o644
@@ -94,3 +99,57 @@ def write_output(path: Path, text: str, option: str = "--output") -> None:
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"{shown}: {exc.strerror}") from None
+
+
+def _own_stream(info: os.stat_result) -> TextIO | None:
+    """sys.stdout or sys.stderr when ``info`` is the file this process writes them to."""
+    for descriptor, stream in ((1, sys.stdout), (2, sys.stderr)):
+        try:
+            own = os.fstat(descriptor)
+        except OSError:
+            continue
+        if (own.st_dev, own.st_ino) == (info.st_dev, info.st_ino):
+            return stream
+    return None
+
+
+def _write_in_place(path: Path, info: os.stat_result, text: str, shown: str) -> None:
+    stream = _own_stream(info)
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
+        return
+    if stat.S_ISFIFO(info.st_mode):
+        descriptor = _open_fifo(path, shown)
+    elif stat.S_ISCHR(info.st_mode):
+        try:
+            descriptor = os.open(path, os.O_WRONLY)
+        except OSError as exc:
+            raise OutputError(f"{shown}: {exc.strerror}") from None
+    else:
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise OutputError(f"{shown}: {kind}; write to a file, or to /dev/stdout")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+    except OSError as exc:
+        raise OutputError(f"{shown}: {exc.strerror}") from None
+
+
+def _open_fifo(path: Path, shown: str) -> int:
+    """A FIFO opened for writing once a reader has it open; refused when none comes within the wait."""
+    deadline = time.monotonic() + FIFO_READER_WAIT
+    while True:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise OutputError(f"{shown}: {exc.strerror}") from None
+            if time.monotonic() >= deadline:
+                raise OutputError(
+                    f"{shown}: a FIFO that nothing reads (waited {FIFO_READER_WAIT:g} s); start its reader first"
+                ) from None
+            time.sleep(0.05)
+            continue
+        os.set_blocking(descriptor, True)
+        return descriptor

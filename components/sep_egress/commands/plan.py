@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from ..escape import plain_text
+from ..escape import json_document, plain_text
 from .output import to_table
 from .selection import add_selection_arguments, plan_from_args
 
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(plan.to_json())
         else:
             document = {**plan.to_dict(), "control_warnings": controls}
-            sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            sys.stdout.write(json_document(document))
         return 0
     rows: list[tuple[str, int, str, str, str]] = [
         (

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
-from ..escape import markdown_code, markdown_code_span, markdown_text, plain_text
+from ..escape import json_document, markdown_code, markdown_code_span, markdown_text, plain_text
 from .controls import review_lines
 from .model import Preview, PreviewResource
 
@@ -26,7 +25,7 @@ def render_json(preview: Preview, diff: dict[str, Any] | None = None) -> str:
     document = preview.to_dict()
     if diff is not None:
         document["diff"] = diff
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_document(document)
 
 
 def _tree(preview: Preview) -> list[tuple[int, PreviewResource]]:

@@ -3,6 +3,7 @@ rewritten."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,16 @@ def test_propose_writes_a_catalog_that_agrees_and_records_the_change(
     catalog, original = load_catalog(proposal), load_catalog()
     assert catalog.version == "2026.12.01"
     assert catalog.readings == original.readings and catalog.notices == original.notices
-    assert catalog.editions == original.editions
+    # The edition read records the day it was read; the others are kept as they were.
+    language = form.split("-")[0][:2]
+    read = [index for index, e in enumerate(original.editions) if e.language == language and e.kb is None]
+    assert len(read) == 1
+    assert [edition.retrieved for edition in catalog.editions] == [
+        "2026-12-01" if index in read else edition.retrieved for index, edition in enumerate(original.editions)
+    ]
+    assert [replace(edition, retrieved="x") for edition in catalog.editions] == [
+        replace(edition, retrieved="x") for edition in original.editions
+    ]
     change = catalog.changes[-1]
     assert change.version == catalog.version and change.details
     assert all(detail.disposition in ("add", "change", "remove") and detail.impact for detail in change.details)
@@ -95,9 +105,9 @@ def test_the_proposal_changes_only_the_lines_that_differ(
     diff = [line for line in difflib.unified_diff(before, after, lineterm="", n=0) if line[:1] in "+-"]
     removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
     added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
-    assert removed == ['-version: "2026.11.28"', '-    min_version: "14.3 MP1"']
-    assert added[:2] == ['+version: "2026.12.01"', '+    min_version: "14.3 RU2"']
-    assert added[2:5] == ['+  - version: "2026.12.01"', '+    date: "2026-12-01"', "+    summary: >-"]
+    assert removed == ['-version: "2026.11.28"', "-      retrieved: unverified", '-    min_version: "14.3 MP1"']
+    assert added[:3] == ['+version: "2026.12.01"', "+      retrieved: 2026-12-01", '+    min_version: "14.3 RU2"']
+    assert added[3:6] == ['+  - version: "2026.12.01"', '+    date: "2026-12-01"', "+    summary: >-"]
     assert "+    changed: [agent-web-pulse-reputation]" in added
 
 

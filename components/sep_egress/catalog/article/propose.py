@@ -241,9 +241,17 @@ class Proposal:
 def today() -> datetime.date:
     """Today in UTC, or the day of ``SOURCE_DATE_EPOCH`` when it is set (reproducible proposals)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():
+    if not epoch:
+        return datetime.datetime.now(tz=datetime.UTC).date()
+    # reproducible-builds.org: "an integer ... number of seconds since the epoch"; anything else is an error, not a
+    # silent fallback to today (which would make the "reproducible" proposal depend on the day it runs).
+    shown = repr(epoch[:24] + ("..." if len(epoch) > 24 else ""))
+    if not (epoch.isascii() and epoch.isdigit()) or len(epoch) > 12:
+        raise CatalogError("SOURCE_DATE_EPOCH", [("", f"{shown} is not a number of seconds since 1970-01-01 UTC")])
+    try:
         return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC).date()
-    return datetime.datetime.now(tz=datetime.UTC).date()
+    except (OverflowError, ValueError, OSError):
+        raise CatalogError("SOURCE_DATE_EPOCH", [("", f"{shown} is past the last day a date can hold")]) from None
 
 
 def next_version(current: str, history: list[str], day: datetime.date) -> str:
@@ -423,6 +431,7 @@ def propose(article: Article, catalog: Catalog, text: str, source: str, day: dat
         "details": details,
     }
     out = _write(text, raw, catalog, order, documents, unchanged, record, version)
+    out = record_retrieved(out, article.language, day)
     document = validate_document(CatalogDocument, parse_yaml(out.encode("utf-8"), source), source)
     # Lines the reader could not read (``article.problems``) are left out; everything it read must now agree.
     check = compare(article, document.to_model())
@@ -494,6 +503,43 @@ def _write(
     out.extend(tail)
     body = "\n".join(out + changes).rstrip("\n") + "\n"
     return body + _render_item(record)
+
+
+_EDITION_ITEM = re.compile(r"^(?P<indent> +)- ")
+
+
+def record_retrieved(text: str, language: str, day: datetime.date) -> str:
+    """``text`` with ``retrieved: <day>`` on the edition of ``source.editions`` that was read: the one edition in
+    the article's language that is not a knowledge-base page (``kb``), the form the reader reads. Left as it is
+    when no edition, or more than one, fits: the proposal never guesses which page it read."""
+    lines = text.split("\n")
+    start = next((index for index, line in enumerate(lines) if line.strip() == "editions:"), None)
+    if start is None:
+        return text
+    items: list[list[int]] = []
+    base = len(lines[start]) - len(lines[start].lstrip())
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if line.strip() and len(line) - len(line.lstrip()) <= base and not _EDITION_ITEM.match(line):
+            break
+        if _EDITION_ITEM.match(line) and len(_EDITION_ITEM.match(line)["indent"]) > base:  # type: ignore[index]
+            items.append([])
+        if items:
+            items[-1].append(index)
+    fitting = []
+    for item in items:
+        fields = {}
+        for index in item:
+            match = re.match(r"^[ -]*(?P<key>[a-z_]+):\s*(?P<value>.*)$", lines[index])
+            if match and match["key"] not in fields:
+                fields[match["key"]] = (index, match["value"].strip().strip('"'))
+        if fields.get("language", (0, ""))[1] == language and "kb" not in fields and "retrieved" in fields:
+            fitting.append(fields["retrieved"][0])
+    if len(fitting) != 1:
+        return text
+    index = fitting[0]
+    lines[index] = re.sub(r"retrieved:.*$", f"retrieved: {day.isoformat()}", lines[index])
+    return "\n".join(lines)
 
 
 _KEY_LINE = re.compile(r"^(?:  - |    )(?P<key>[a-z_]+):")

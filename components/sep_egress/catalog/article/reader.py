@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import SepEgressError
+from ..bounded_yaml import open_regular
 from ..hosts import DEFAULT_PORTS, HostError, ParsedUrl, parse_url
 from ..roles import Role
 from ..versions import ProductVersion, VersionError
@@ -340,7 +341,7 @@ def read_article_file(path: Path | str) -> Article:
     """Read a saved copy of the article (plain text or HTML); ``ArticleError`` if it is not a readable edition."""
     file = Path(path)
     try:
-        with file.open("rb") as handle:
+        with open_regular(file) as handle:  # a FIFO or a device would block or never end
             data = handle.read(MAX_ARTICLE_BYTES + 1)
     except OSError as exc:
         raise ArticleError(f"{file}: cannot read the file ({exc.strerror or exc})") from None

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import SelectionError
-from .. import hosts
+from .. import coverage, hosts
 from ..versions import ProductVersion
 from .load import load_internal_catalog
 from .models import InternalCatalog, InternalDestinations, InternalRule
@@ -79,6 +79,8 @@ def _build(
         if cidr in by_kind.setdefault(kind, []):
             raise _Problem(where, f"{cidr} is listed twice for {kind!r}")
         by_kind[kind].append(cidr)
+        if coverage.measure(by_kind[kind]).covers_everything:
+            raise _Problem(where, f"the addresses of {kind!r} cover every address together; list the real ones")
     chosen: list[str] = []
     for where, value in paths:
         path = catalog.path(value) if isinstance(value, str) else None

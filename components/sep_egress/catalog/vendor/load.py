@@ -25,7 +25,7 @@ from ..bounded_yaml import read_yaml as read_yaml
 from ..cache import CACHE_ENV as CACHE_ENV
 from ..cache import MAX_CACHE_BYTES as MAX_CACHE_BYTES
 from ..cache import NO_CACHE_ENV as NO_CACHE_ENV
-from ..cache import CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
+from ..cache import CacheEntry, CacheFormatError, cache_entry, code_fingerprint, read_cached, write_cached
 from ..cache import cache_dir as cache_dir
 from ..cache import write_cache_file as write_cache_file
 from ..validation import validate_document as validate_document
@@ -101,7 +101,7 @@ def _schema_fingerprint() -> bytes:
     return code_fingerprint(_CODE)
 
 
-def _write_cache(entry: Path, catalog: Catalog) -> None:
+def _write_cache(entry: CacheEntry, catalog: Catalog) -> None:
     try:
         document = catalog_to_json(catalog)
     except CacheFormatError:  # a field this format cannot hold: validate on every run rather than lose it
@@ -109,10 +109,28 @@ def _write_cache(entry: Path, catalog: Catalog) -> None:
     write_cached(entry, document)
 
 
+#: What makes a file an overlay: its name ends in one of these, and its top level is a mapping of these keys only.
+OVERLAY_SUFFIXES = (".yaml", ".yml")
+OVERLAY_KEYS = ("description", "entries", "exclude")
+
+
 def load_overlay(path: Path | str) -> Overlay:
-    """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id."""
+    """Load and validate an overlay file: extra entries (hosts or CIDRs) and exclusions by id.
+
+    Only an overlay is read as one: a regular ``.yaml``/``.yml`` file whose top level is a mapping of
+    ``description``, ``entries`` and ``exclude``. Any other file (a stack's ``overlays:`` may name any path) is
+    refused without its keys or content in the message, so an error never shows what another file holds."""
     file = Path(path)
-    return parse_overlay(read_yaml(file, str(file)), str(file))
+    source = str(file)
+    if file.suffix.lower() not in OVERLAY_SUFFIXES:
+        raise CatalogError(source, [("", "not an overlay: an overlay file's name ends in .yaml or .yml")])
+    document = read_yaml(file, source)
+    if isinstance(document, dict) and any(key not in OVERLAY_KEYS for key in document):
+        raise CatalogError(
+            source,
+            [("", f"not an overlay: an overlay is a YAML mapping of {', '.join(OVERLAY_KEYS)} only")],
+        )
+    return parse_overlay(document, source)
 
 
 def parse_overlay(document: Any, source: str = "overlay") -> Overlay:

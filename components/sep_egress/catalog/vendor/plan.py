@@ -6,10 +6,10 @@ rule's identity (host, match, port, protocol) does not depend on any other rule.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ...escape import json_document
 from ..internal.models import InternalDestinations
 from ..roles import Role
 
@@ -153,4 +153,4 @@ class EgressPlan:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json_document(self.to_dict())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from ...errors import CatalogError, SelectionError
+from .. import coverage
 from ..internal.destinations import destinations_from_config, internal_rules
 from ..internal.load import load_internal_catalog
 from ..internal.models import InternalCatalog, InternalDestinations, InternalRule
@@ -314,6 +315,7 @@ def _warnings(
         *_domain_suffix_warnings(allow),
         *_clear_text_warnings(allow),
         *_wide_cidr_warnings(cidrs),
+        *_coverage_warnings(cidrs),
         *_storage_phase_warnings(storage),
         *_excluded_warnings(catalog, excluded),
     )
@@ -420,6 +422,37 @@ def _wide_cidr_warnings(cidrs: tuple[CidrRule, ...]) -> list[PlanWarning]:
                     code="wide-cidr",
                     message=f"{cidr_rule.cidr} is a wide range (/{prefix}) allowed on port {cidr_rule.port}.",
                     ids=cidr_rule.ids,
+                )
+            )
+    return warnings
+
+
+def _coverage_warnings(cidrs: tuple[CidrRule, ...]) -> list[PlanWarning]:
+    """What the address ranges cover together per role, port and transport (``coverage.py``): a warning past the
+    wide threshold; a refusal when they cover every address, however they are split."""
+    by_slot: dict[tuple[Role, int, str], list[CidrRule]] = {}
+    for cidr_rule in cidrs:
+        for role in cidr_rule.roles:
+            by_slot.setdefault((role, cidr_rule.port, cidr_rule.protocol), []).append(cidr_rule)
+    warnings: list[PlanWarning] = []
+    for (role, port, protocol), rules in sorted(by_slot.items()):
+        covered = coverage.measure(rule.cidr for rule in rules)
+        ids = tuple(sorted({entry_id for rule in rules for entry_id in rule.ids}))
+        if covered.covers_everything:
+            raise SelectionError(
+                f"the address ranges of {', '.join(ids)} cover every address together for {role} on port "
+                f"{port}/{protocol} ({covered.describe()}); sep-egress never allows all destinations",
+                "overlays",
+            )
+        if covered.is_wide and len(rules) > 1:
+            warnings.append(
+                PlanWarning(
+                    code="wide-coverage",
+                    message=(
+                        f"{len(rules)} address ranges cover {covered.describe()} together for {role} on port "
+                        f"{port}/{protocol}."
+                    ),
+                    ids=ids,
                 )
             )
     return warnings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 
+from ...catalog import coverage
 from ...catalog.hosts import HostError, parse_cidr
 from ...catalog.roles import ROLES, Role
 from ...catalog.vendor.plan import AllowRule, CidrRule, EgressPlan
@@ -119,6 +120,12 @@ def _validate_sources(
                     "allow_any_source is set"
                 )
             networks.add(str(network))
+        covered = coverage.measure(networks)
+        if covered.covers_everything and not options.allow_any_source:
+            raise AwsFirewallError(
+                f"{where}: these CIDRs cover every address together ({covered.describe()}); sep-egress never "
+                "allows from everywhere unless allow_any_source is set"
+            )
         if networks:
             result[role] = _sorted_cidrs(networks)
     return result
