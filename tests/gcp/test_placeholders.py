@@ -158,8 +158,17 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
         ),
         (
             EgressFirewallPolicy,
-            {"selection": CLOUD, "targets": {"agent": {"service_accounts": [pulumi.Output.from_input("a@b.cd")]}}},
-            r"^targets\.agent\.service_accounts\[0\]: a pulumi\.Output cannot be used here",
+            {"selection": CLOUD, "targets": {"clients": {"service_accounts": [pulumi.Output.from_input("a@b.cd")]}}},
+            r"^options\.networks: a network policy does nothing",
+        ),
+        (
+            EgressFirewallPolicy,
+            {
+                "selection": CLOUD,
+                "targets": {"clients": {"service_accounts": [pulumi.Output.from_input("a@b.cd"), "bad"]}},
+                "options": {"networks": [NETWORK]},
+            },
+            r"^targets\.clients\.service_accounts\[1\]: 'bad' is not a service account",
         ),
     ],
 )

@@ -3,7 +3,7 @@ targets it nests, whose mistakes raise ``GcpSpecError`` naming the argument."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -30,10 +30,17 @@ class RoleTargetArgs(GcpArgs):
     role of the kind has the same targets): ``secure_tags`` (``tagValues/N`` or ``created:<kind>``) or
     ``service_accounts``. A VM carries one value per tag key and one service account."""
 
-    secure_tags: list[str] = Field(
-        default_factory=list, description="Secure tag values (tagValues/N, or created:<kind> for a created one)."
+    secure_tags: InputStrItems = Field(
+        default_factory=list,
+        description="Secure tag values (tagValues/N, or created:<kind> for a created one); items may be Outputs.",
     )
-    service_accounts: list[str] = Field(default_factory=list, description="Service account e-mail addresses.")
+    service_accounts: InputStrItems = Field(
+        default_factory=list, description="Service account e-mail addresses; items may be Outputs."
+    )
+    runs_agent: bool | None = Field(
+        default=None,
+        description="Managers, admin workstations: these machines also run the SEP agent (true) or no client (false).",
+    )
 
 
 class SecureTagsArgs(GcpArgs):
@@ -80,6 +87,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
         default=None,
         description="With existing_policy: first priority of the reserved band of 4,194,304 (default 1,000,000,000).",
     )
+    port_keys: dict[str, int] = Field(
+        default_factory=dict,
+        description='With existing_policy: pin the band port key of a port set, e.g. {"587": 523} (0..1023).',
+    )
     suffix_policy: str = Field(default="refuse", description="refuse or apex-only, for domain-and-subdomains rules.")
     skip_roles: list[str] = Field(
         default_factory=list, description="Machine kinds (or all plan roles of a kind) that do not run here."
@@ -105,6 +116,10 @@ class EgressFirewallPolicyArgs(GcpArgs):
     )
     options: FirewallPolicyOptionsArgs = Field(
         default_factory=FirewallPolicyOptionsArgs, description="How the policy is built."
+    )
+    enforcement: Literal["observe", "enforce"] = Field(
+        default="enforce",
+        description="observe: the default deny rules become logged allows at the same names and priorities.",
     )
 
 

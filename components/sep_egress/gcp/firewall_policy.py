@@ -93,8 +93,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         args = EgressFirewallPolicyArgs.parse(args)
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
-        options = _firewall_options(args.options, placeholders)
-        targets_raw = _targets_raw(args, resolved, options)
+        options = _firewall_options(args.options, placeholders, args.enforcement)
+        targets_raw = _targets_raw(args, resolved, options, placeholders)
         targets = parse_targets(targets_raw)
         created = _created_tag_values(targets, args.secure_tags)
         return compile_firewall_policy(resolved, targets, options), created, placeholders
@@ -132,16 +132,29 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
 
     def _add_rules(self, name: str, spec: FirewallPolicySpec, rules: list[dict[str, Any]], project: Any) -> None:
         """Existing policy: one rule resource per rule, all in the reserved band, chained because a policy accepts
-        one change at a time. Nothing else of the policy is read or written."""
+        one change at a time. Nothing else of the policy is read or written.
+
+        Each resource is named after its priority (``<name>-rule-<priority>``), the key the API addresses a rule by
+        (``patchRule``: "Patches a rule of the specified priority"; the priority cannot change). A priority that
+        passes from one rule to another in a change (a port set removed, another on the same key added) is then
+        one resource updated in place, never a creation while the old rule still holds the priority; a new
+        resource always takes a priority no live rule holds. ``delete_before_replace`` covers a replacement the
+        provider forces (another policy or project): the old rule goes first. The former names (after the rule
+        name) are aliases, so an upgrade renames the resources without replacing them."""
         policy = cast(str, spec.existing_policy).rsplit("/", 1)[-1]
         previous: pulumi.Resource | None = None
         for rule, args in zip(spec.rules, rules, strict=True):
-            opts = pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous is not None else None)
+            opts = pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[previous] if previous is not None else None,
+                delete_before_replace=True,
+                aliases=[pulumi.Alias(name=f"{name}-{former}") for former in (rule.rule_name, *rule.former_names)],
+            )
             common = {key: value for key, value in args.items() if key != "rule_name"}
             resource: pulumi.CustomResource
             if spec.scope == "global":
                 resource = gcp.compute.NetworkFirewallPolicyRule(
-                    f"{name}-{rule.rule_name}",
+                    rule_resource_name(name, rule),
                     firewall_policy=policy,
                     rule_name=rule.rule_name,
                     project=project,
@@ -150,7 +163,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
             elif spec.scope == "regional":
                 resource = gcp.compute.RegionNetworkFirewallPolicyRule(
-                    f"{name}-{rule.rule_name}",
+                    rule_resource_name(name, rule),
                     firewall_policy=policy,
                     rule_name=rule.rule_name,
                     region=spec.region,
@@ -160,7 +173,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
             else:  # a hierarchical rule has no rule_name in the provider; its description carries the identity
                 resource = gcp.compute.FirewallPolicyRule(
-                    f"{name}-{rule.rule_name}", firewall_policy=policy, opts=opts, **common
+                    rule_resource_name(name, rule), firewall_policy=policy, opts=opts, **common
                 )
             previous = resource
 
@@ -277,9 +290,12 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         return args
 
 
-def _firewall_options(options: FirewallPolicyOptionsArgs, placeholders: Placeholders) -> FirewallOptions:
-    """The compiler's options from the arguments the caller set, Output networks as stand-ins."""
+def _firewall_options(
+    options: FirewallPolicyOptionsArgs, placeholders: Placeholders, enforcement: str = "enforce"
+) -> FirewallOptions:
+    """The compiler's options from the arguments the caller set, Output networks as stand-ins, and the mode."""
     given = options.given("project")
+    given["enforcement"] = enforcement
     if isinstance(options.project, str):  # checked against the networks; an Output passes through
         given["project"] = options.project
     if "networks" in given:
@@ -289,13 +305,22 @@ def _firewall_options(options: FirewallPolicyOptionsArgs, placeholders: Placehol
     return FirewallOptions(**given)
 
 
-def _targets_raw(args: EgressFirewallPolicyArgs, resolved: EgressPlan, options: FirewallOptions) -> dict[str, Any]:
-    """``targets`` as given, plus ``created:<kind>`` (or per role) for each kind without one when ``secure_tags``
-    creates tags."""
-    targets_raw: dict[str, Any] = {
-        key: {"secure_tags": target.secure_tags, "service_accounts": target.service_accounts}
-        for key, target in args.targets.items()
-    }
+def _targets_raw(
+    args: EgressFirewallPolicyArgs, resolved: EgressPlan, options: FirewallOptions, placeholders: Placeholders
+) -> dict[str, Any]:
+    """``targets`` as given (Output values as stand-ins), plus ``created:<kind>`` (or per role) for each kind without
+    one when ``secure_tags`` creates tags; a target that only says ``runs_agent`` gets its kind's created value."""
+    targets_raw: dict[str, Any] = {}
+    for key, target in args.targets.items():
+        raw: dict[str, Any] = {
+            kind: [placeholders.target(value, kind) for value in getattr(target, kind)]
+            for kind in ("secure_tags", "service_accounts")
+        }
+        if target.runs_agent is not None:
+            raw["runs_agent"] = target.runs_agent
+        if args.secure_tags is not None and not raw["secure_tags"] and not raw["service_accounts"]:
+            raw["secure_tags"] = [f"created:{key}"]
+        targets_raw[key] = raw
     tags = args.secure_tags
     if tags is not None:
         check_secure_tags(tags.parent, tags.key, tags.network, args.options.networks)
@@ -327,6 +352,11 @@ def _created_tag_values(targets: Mapping[str, RoleTarget], tags: SecureTagsArgs 
                 if value not in created:
                     created.append(value)
     return created
+
+
+def rule_resource_name(name: str, rule: FirewallRule) -> str:
+    """The Pulumi name of a rule added to an existing policy: its priority, the rule's key in the API."""
+    return f"{name}-rule-{rule.priority}"
 
 
 def snake_case_keys(value: Any) -> Any:
