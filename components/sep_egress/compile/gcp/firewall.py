@@ -140,11 +140,11 @@ class PriorityLayout:
         return self.base + self._regions[2] + mask * 2 + family
 
     def port_keys(
-        self, port_sets: Iterable[tuple[int, ...]], pins: Mapping[tuple[int, ...], int] | None = None, who: str = ""
+        self, port_sets: Iterable[tuple[int, ...]], pins: Mapping[tuple[int, ...], int] | None = None
     ) -> dict[tuple[int, ...], int]:
         if self.port_bits is None:
             return port_keys(port_sets)
-        return band_port_keys(port_sets, self.port_bits, pins or {}, who)
+        return band_port_keys(port_sets, self.port_bits, pins or {})
 
 
 # Names served from shared, CDN-style address pools: a name may resolve to more than the 32 addresses an FQDN
@@ -360,20 +360,23 @@ def port_keys(port_sets: Iterable[tuple[int, ...]], bits: int | None = None) -> 
 
 
 def band_port_keys(
-    port_sets: Iterable[tuple[int, ...]], bits: int, pins: Mapping[tuple[int, ...], int], who: str = ""
+    port_sets: Iterable[tuple[int, ...]], bits: int, pins: Mapping[tuple[int, ...], int]
 ) -> dict[tuple[int, ...], int]:
     """The port key of every set in a band: its pin, else its hash in ``bits`` bits; never probed.
 
     Each key depends on its own port set and pin alone, so no added or removed port set moves another's rules.
     Two sets on one key are refused with the pin that separates them: the set a change adds is the one to pin.
     """
+    wanted = {
+        ports: pins[ports] if ports in pins else stable_hash(",".join(map(str, ports)), bits)
+        for ports in set(port_sets)
+    }
     assigned: dict[tuple[int, ...], int] = {}
     holder: dict[int, tuple[int, ...]] = {}
-    for ports in sorted(set(port_sets)):
-        key = pins[ports] if ports in pins else stable_hash(",".join(map(str, ports)), bits)
+    for ports, key in sorted(wanted.items()):
         if key in holder:
             other = holder[key]
-            taken = {*holder, *pins.values(), key}
+            taken = {*wanted.values(), *pins.values()}
             free = next(
                 candidate % (1 << bits)
                 for candidate in range(key + 1, key + (1 << bits) + 1)
@@ -382,10 +385,10 @@ def band_port_keys(
             first, second = _ports_label(other), _ports_label(ports)
             raise GcpSpecError(
                 "options.port_keys",
-                f"port sets {first} and {second}{who} both take port key {key} of the reserved band; a rule's "
+                f"port sets {first} and {second} both take port key {key} of the reserved band; a rule's "
                 "priority cannot change (the API addresses a rule by its priority), so neither is moved: pin the "
-                f'port set this change adds to a free key, options.port_keys: {{"{second}": {free}}} (or '
-                f'{{"{first}": {free}}} if {first} is the new one)',
+                f'port set this change adds to a free key: options.port_keys: {{"{second}": {free}}} (or '
+                f'options.port_keys: {{"{first}": {free}}} if {first} is the new one)',
             )
         holder[key] = ports
         assigned[ports] = key
@@ -453,11 +456,12 @@ def compile_firewall_policy(
     layout = PriorityLayout.created() if options.band is None else PriorityLayout.band(options.band[0])
     warnings = _suffix_warnings(plan, options)
     rules: list[FirewallRule] = []
+    keys = _band_keys(plan, groups, options, layout)
     for group in groups:  # each group's rules in turn, so the first group that cannot be compiled is the one named
         host_ports, storage_ports = _group_ports(plan, group, options)
-        rules.extend(_fqdn_rules(group, host_ports, options, layout))
+        rules.extend(_fqdn_rules(group, host_ports, options, layout, keys))
         rules.extend(_pga_rules(group, storage_ports, options, layout))
-        rules.extend(_cidr_rules(plan, group, options, layout))
+        rules.extend(_cidr_rules(plan, group, options, layout, keys))
         rules.extend(_deny_rules(group, options, layout))
     fqdn_hosts = {name for rule in rules for name in rule.dest_fqdns}
     pga_hosts = {STORAGE_HOST for rule in rules if rule.kind == "pga"}
@@ -537,15 +541,39 @@ def _group_ports(
     return host_ports, storage_ports
 
 
-def _fqdn_rules(
-    group: TargetGroup, host_ports: Mapping[str, set[int]], options: FirewallOptions, layout: PriorityLayout
-) -> list[FirewallRule]:
-    """The group's FQDN allow rules: host names sharing a port set, split into hash buckets of at most 100."""
-    prefix = options.name
+def _band_keys(
+    plan: EgressPlan, groups: Sequence[TargetGroup], options: FirewallOptions, layout: PriorityLayout
+) -> dict[tuple[int, ...], int] | None:
+    """In a band, one port key per port set for the whole policy (every group, FQDN and range rules alike): a set
+    new to the policy is the only one a collision can ask to pin, and pinning it moves no existing rule."""
+    if layout.port_bits is None:
+        return None
+    port_sets: set[tuple[int, ...]] = set()
+    for group in groups:
+        host_ports, _ = _group_ports(plan, group, options)
+        port_sets.update(_hosts_by_ports(host_ports))
+        port_sets.update(ports for _, _, ports in _ranges_by_key(plan, group))
+    return layout.port_keys(port_sets, options.pinned_port_keys)
+
+
+def _hosts_by_ports(host_ports: Mapping[str, set[int]]) -> dict[tuple[int, ...], list[str]]:
     by_ports: dict[tuple[int, ...], list[str]] = {}
     for host, host_port_set in host_ports.items():
         by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
-    keys = layout.port_keys(by_ports, options.pinned_port_keys, f" (FQDN rules of {', '.join(group.kinds)})")
+    return by_ports
+
+
+def _fqdn_rules(
+    group: TargetGroup,
+    host_ports: Mapping[str, set[int]],
+    options: FirewallOptions,
+    layout: PriorityLayout,
+    band_keys: Mapping[tuple[int, ...], int] | None = None,
+) -> list[FirewallRule]:
+    """The group's FQDN allow rules: host names sharing a port set, split into hash buckets of at most 100."""
+    prefix = options.name
+    by_ports = _hosts_by_ports(host_ports)
+    keys = band_keys if band_keys is not None else layout.port_keys(by_ports)
     rules: list[FirewallRule] = []
     for ports, hosts in sorted(by_ports.items()):
         key = keys[ports]
@@ -604,11 +632,8 @@ def _pga_rules(
     ]
 
 
-def _cidr_rules(
-    plan: EgressPlan, group: TargetGroup, options: FirewallOptions, layout: PriorityLayout
-) -> list[FirewallRule]:
-    """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
-    prefix = options.name
+def _ranges_by_key(plan: EgressPlan, group: TargetGroup) -> dict[tuple[int, str, tuple[int, ...]], list[str]]:
+    """The group's declared ranges by (family, protocol, port set)."""
     ports_by_range: dict[tuple[int, str, str], set[int]] = {}
     for cidr_rule in plan.cidrs:
         if not set(cidr_rule.roles) & set(group.roles):
@@ -618,9 +643,20 @@ def _cidr_rules(
     by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
     for (family, protocol, cidr), range_ports in ports_by_range.items():
         by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
-    keys = layout.port_keys(
-        (ports for _, _, ports in by_key), options.pinned_port_keys, f" (range rules of {', '.join(group.kinds)})"
-    )
+    return by_key
+
+
+def _cidr_rules(
+    plan: EgressPlan,
+    group: TargetGroup,
+    options: FirewallOptions,
+    layout: PriorityLayout,
+    band_keys: Mapping[tuple[int, ...], int] | None = None,
+) -> list[FirewallRule]:
+    """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
+    prefix = options.name
+    by_key = _ranges_by_key(plan, group)
+    keys = band_keys if band_keys is not None else layout.port_keys(ports for _, _, ports in by_key)
     rules = []
     for (family, protocol, ports), cidrs in sorted(by_key.items()):
         key = keys[ports]
