@@ -156,6 +156,9 @@ class NatOptionsArgs(GcpArgs):
     log_filter: str = Field(default="ALL", description="ALL, ERRORS_ONLY or TRANSLATIONS_ONLY.")
     min_ports_per_vm: int = Field(default=64, description="Static port allocation per VM.")
     network_tier: str = Field(default="PREMIUM", description="PREMIUM or STANDARD.")
+    protect_addresses: bool = Field(
+        default=True, description="Protect the static addresses: a change that would release one fails at preview."
+    )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 
