@@ -72,6 +72,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
     )
     default_deny: bool = Field(default=True, description="Deny the targeted workloads' other egress.")
     enforcement_order: str = Field(default="BEFORE_CLASSIC_FIREWALL", description="The order the networks must use.")
+    network_checks: Literal["stop", "warn"] = Field(
+        default="stop",
+        description="When a network read at deployment would not hold the default deny: stop (default) or warn.",
+    )
     private_google_access: bool = Field(
         default=False, description="Serve storage.googleapis.com by a rule to the Google Access range."
     )

@@ -48,6 +48,7 @@ from .inputs import (
 from .outputs import (
     EgressWarning,
     NatRule,
+    NetworkCheck,
     PrivateAccessRoute,
     RuleGroupCapacity,
     RuleGroupReference,
@@ -199,6 +200,8 @@ class EgressFirewallPolicy(
     """`standard` when FQDN objects are used (Cloud NGFW Standard), `essentials` otherwise."""
     network_settings: pulumi.Output[dict[str, str]]
     """What each associated VPC network must set (networkFirewallPolicyEnforcementOrder)."""
+    network_checks: pulumi.Output[list[NetworkCheck]]
+    """What was read of each network at deployment: its enforcement order and whether the default deny holds."""
     secure_tag_values: pulumi.Output[dict[str, str]]
     """Per role, the id (tagValues/...) of the tag value this component created: bind it to that role's VMs."""
     warnings: pulumi.Output[list[EgressWarning]]

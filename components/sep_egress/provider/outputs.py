@@ -54,6 +54,19 @@ class NatRule(TypedDict):
     """Destination CIDRs."""
 
 
+class NetworkCheck(TypedDict):
+    """What was read of a network the default deny relies on, at deployment."""
+
+    network: str
+    """The network (projects/<p>/global/networks/<n>)."""
+    enforcement_order: str | None
+    """Its networkFirewallPolicyEnforcementOrder, or none when it could not be read."""
+    holds: bool
+    """Whether the default deny holds there (BEFORE_CLASSIC_FIREWALL)."""
+    read: bool
+    """Whether the order was read."""
+
+
 class PrivateAccessRoute(TypedDict):
     """A route to private.googleapis.com."""
 

@@ -265,6 +265,8 @@ class FirewallPolicySpec:
     existing_policy: str | None = None
     band: tuple[int, int] | None = None
     pga_range: str = PRIVATE_GOOGLE_ACCESS_RANGE
+    #: Networks whose enforcement order the component reads at deployment (the default deny relies on it).
+    checked_networks: tuple[str, ...] = ()
 
     @property
     def tier(self) -> str:
@@ -472,6 +474,7 @@ def compile_firewall_policy(
     warnings.extend(_agent_warnings(plan, targets, options))
     warnings.extend(_vm_needs_warnings(plan, groups, options))
     warnings.extend(_band_warnings(options))
+    warnings.extend(_unchecked_warnings(options))
     warnings.extend(_internal_name_warnings(fqdn_hosts))
     rules.sort(key=lambda rule: rule.priority)
     _check_rules(rules, layout)
@@ -491,7 +494,16 @@ def compile_firewall_policy(
         existing_policy=options.existing_policy,
         band=options.band,
         pga_range=GOOGLE_ACCESS_RANGES[options.google_access_vip],
+        checked_networks=_checked_networks(options),
     )
+
+
+def _checked_networks(options: FirewallOptions) -> tuple[str, ...]:
+    """The networks whose order decides whether the default deny holds: a network policy's, when it denies and
+    asks for BEFORE_CLASSIC_FIREWALL (AFTER_CLASSIC_FIREWALL is the user's informed choice, warned about)."""
+    if options.hierarchical or not options.default_deny or options.enforcement_order != "BEFORE_CLASSIC_FIREWALL":
+        return ()
+    return tuple(options.networks)
 
 
 def _suffix_warnings(plan: EgressPlan, options: FirewallOptions) -> list[GcpWarning]:
@@ -947,6 +959,27 @@ def _vm_needs_warnings(plan: EgressPlan, groups: Sequence[TargetGroup], options:
             )
         )
     return warnings
+
+
+def _unchecked_warnings(options: FirewallOptions) -> list[GcpWarning]:
+    """What the program cannot read before it acts: which policy a network already has, or which networks an
+    existing policy is associated with (no pulumi-gcp invoke or resource state returns either)."""
+    if options.hierarchical:
+        return []
+    if options.existing_policy is None:
+        message = (
+            "Not checked before deployment: whether these networks already have a network firewall policy. "
+            '"Each VPC network can be associated with only one global network firewall policy"; if one is, the '
+            "association fails at pulumi up (the policy itself is created, inert). Check with `gcloud compute "
+            "networks get-effective-firewalls NETWORK`, and use options.existing_policy to add the rules to it."
+        )
+    else:
+        message = (
+            f"Not checked before deployment: which networks the existing policy {options.existing_policy} is "
+            "associated with. Its rules act only on those networks; check with `gcloud compute networks "
+            "get-effective-firewalls NETWORK` for each network of the SEP machines."
+        )
+    return [GcpWarning(code="gcp-unchecked-association", message=message)]
 
 
 def _band_warnings(options: FirewallOptions) -> list[GcpWarning]:
