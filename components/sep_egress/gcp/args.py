@@ -189,6 +189,13 @@ class PrivateAccessOptionsArgs(GcpArgs):
         default="private",
         description="private (private.googleapis.com, 199.36.153.8/30) or restricted (199.36.153.4/30, VPC-SC).",
     )
+    existing_zone: str | None = Field(
+        default=None,
+        description="An existing private googleapis.com. zone (name) to use: its records are checked, not created.",
+    )
+    record_checks: Literal["stop", "warn"] = Field(
+        default="stop", description="With existing_zone: when its records differ at deployment, stop or warn."
+    )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 

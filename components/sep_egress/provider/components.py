@@ -50,6 +50,7 @@ from .outputs import (
     NatRule,
     NetworkCheck,
     PrivateAccessRoute,
+    RecordCheck,
     RuleGroupCapacity,
     RuleGroupReference,
     SubnetSetting,
@@ -247,6 +248,8 @@ class StoragePrivateAccess(
     """The routes to private.googleapis.com."""
     required_subnet_settings: pulumi.Output[list[SubnetSetting]]
     """What each workload subnet's owner must set."""
+    record_checks: pulumi.Output[list[RecordCheck]]
+    """With an existing zone: its record sets as read at deployment, each compared with the expected one."""
     warnings: pulumi.Output[list[EgressWarning]]
     """What a reviewer must know."""
 

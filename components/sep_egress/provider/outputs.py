@@ -67,6 +67,23 @@ class NetworkCheck(TypedDict):
     """Whether the order was read."""
 
 
+class RecordCheck(TypedDict):
+    """A record set of an existing googleapis.com. zone, read at deployment and compared with the expected one."""
+
+    name: str
+    """The record name."""
+    type: str
+    """A or CNAME."""
+    expected: list[str]
+    """What the Google Access VIP needs."""
+    found: list[str]
+    """What the zone has."""
+    read: bool
+    """Whether the record set was read."""
+    matches: bool
+    """Whether it is the expected one."""
+
+
 class PrivateAccessRoute(TypedDict):
     """A route to private.googleapis.com."""
 

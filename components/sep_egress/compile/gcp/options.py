@@ -545,6 +545,17 @@ def check_secure_tags(parent: Any, key: str, network: Any, networks: Any) -> Non
         )
     if isinstance(parent, str) and parent.startswith("projects/") and network is None:
         raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
+    count = len(networks) if isinstance(networks, list | tuple) else 0
+    if network is not None and count > 1:
+        # A GCE_FIREWALL key made for one network (purpose_data network) is usable only there: VMs of the other
+        # networks could not carry its values, so they would get no allow and no deny.
+        raise GcpSpecError(
+            "secure_tags.network",
+            f"a tag key created for one network, but the policy applies to {count} networks: machines of the "
+            "others cannot carry its values and would get neither the allows nor the default deny; give one "
+            "policy per network, or an organization key without network (secure_tags.parent: "
+            "organizations/<id>) usable in every network",
+        )
     if not isinstance(network, str):
         return
     if not TAG_NETWORK.fullmatch(network):
@@ -727,6 +738,8 @@ class PrivateAccessOptions:
       option of the same name must match.
     - ``subnetworks``: subnets that must have ``privateIpGoogleAccess`` on (reported, since their owner sets it).
     - ``name``: prefix of the route and zone names. ``route_priority``: default 1000 (the default route's).
+    - ``existing_zone``: the name of an existing private ``googleapis.com.`` Cloud DNS zone (a landing zone's) to
+      use instead of creating one; its records are checked, not created.
     """
 
     networks: tuple[str, ...]
@@ -734,9 +747,15 @@ class PrivateAccessOptions:
     name: str = "sep-egress"
     route_priority: int = 1000
     google_access_vip: GoogleAccessVip = "private"
+    existing_zone: str | None = None
 
     def __post_init__(self) -> None:
         check_str("options.name", self.name)
+        check_str("options.existing_zone", self.existing_zone, optional=True)
+        if self.existing_zone is not None and not RESOURCE_NAME.fullmatch(self.existing_zone):
+            raise GcpSpecError(
+                "options.existing_zone", f"{self.existing_zone!r} is not a Cloud DNS managed zone name (RFC 1035)"
+            )
         check_str("options.google_access_vip", self.google_access_vip)
         if self.google_access_vip not in GOOGLE_ACCESS_VIPS:
             raise GcpSpecError(
