@@ -92,7 +92,8 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
             "egress",
             EgressFirewallPolicyArgs(
                 plan=cloud_plan,
-                secure_tags=SecureTagsArgs(parent=project.apply(lambda p: f"projects/{p}"), network="p/vpc"),
+                # Two networks: an organization key (a project key made for one network is refused with two).
+                secure_tags=SecureTagsArgs(parent=pulumi.Output.from_input("organizations/77")),
                 options=FirewallPolicyOptionsArgs(networks=[network.id, NETWORK], project=project),
             ),
         )
@@ -119,7 +120,7 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
     assert sorted(association.inputs["attachmentTarget"] for association in associations) == sorted(["vpc-id", NETWORK])
     assert all(association.inputs["project"] == "p-from-another-stack" for association in associations)
     (key,) = run.of_type("gcp:tags/tagKey:TagKey")
-    assert key.inputs["parent"] == "projects/p-from-another-stack"
+    assert key.inputs["parent"] == "organizations/77"
     (router,) = run.of_type("gcp:compute/router:Router")
     assert router.inputs["network"] == "vpc-id"
     (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")

@@ -99,6 +99,11 @@ class PriorityLayout:
     base: int
     port_bits: int | None
     fqdn_depth: int
+    #: In a band, the policy-wide key of every port set (``with_keys``): one key per set for every group and kind.
+    keys: Mapping[tuple[int, ...], int] | None = None
+
+    def with_keys(self, keys: Mapping[tuple[int, ...], int] | None) -> PriorityLayout:
+        return PriorityLayout(self.base, self.port_bits, self.fqdn_depth, keys)
 
     @classmethod
     def created(cls) -> PriorityLayout:
@@ -144,6 +149,8 @@ class PriorityLayout:
     ) -> dict[tuple[int, ...], int]:
         if self.port_bits is None:
             return port_keys(port_sets)
+        if self.keys is not None:
+            return {ports: self.keys[ports] for ports in port_sets}
         return band_port_keys(port_sets, self.port_bits, pins or {})
 
 
@@ -457,13 +464,13 @@ def compile_firewall_policy(
     groups = target_groups(plan, targets, options)
     layout = PriorityLayout.created() if options.band is None else PriorityLayout.band(options.band[0])
     warnings = _suffix_warnings(plan, options)
+    layout = layout.with_keys(_band_keys(plan, groups, options, layout))
     rules: list[FirewallRule] = []
-    keys = _band_keys(plan, groups, options, layout)
     for group in groups:  # each group's rules in turn, so the first group that cannot be compiled is the one named
         host_ports, storage_ports = _group_ports(plan, group, options)
-        rules.extend(_fqdn_rules(group, host_ports, options, layout, keys))
+        rules.extend(_fqdn_rules(group, host_ports, options, layout))
         rules.extend(_pga_rules(group, storage_ports, options, layout))
-        rules.extend(_cidr_rules(plan, group, options, layout, keys))
+        rules.extend(_cidr_rules(plan, group, options, layout))
         rules.extend(_deny_rules(group, options, layout))
     fqdn_hosts = {name for rule in rules for name in rule.dest_fqdns}
     pga_hosts = {STORAGE_HOST for rule in rules if rule.kind == "pga"}
@@ -576,16 +583,12 @@ def _hosts_by_ports(host_ports: Mapping[str, set[int]]) -> dict[tuple[int, ...],
 
 
 def _fqdn_rules(
-    group: TargetGroup,
-    host_ports: Mapping[str, set[int]],
-    options: FirewallOptions,
-    layout: PriorityLayout,
-    band_keys: Mapping[tuple[int, ...], int] | None = None,
+    group: TargetGroup, host_ports: Mapping[str, set[int]], options: FirewallOptions, layout: PriorityLayout
 ) -> list[FirewallRule]:
     """The group's FQDN allow rules: host names sharing a port set, split into hash buckets of at most 100."""
     prefix = options.name
     by_ports = _hosts_by_ports(host_ports)
-    keys = band_keys if band_keys is not None else layout.port_keys(by_ports)
+    keys = layout.port_keys(by_ports)
     rules: list[FirewallRule] = []
     for ports, hosts in sorted(by_ports.items()):
         key = keys[ports]
@@ -659,16 +662,12 @@ def _ranges_by_key(plan: EgressPlan, group: TargetGroup) -> dict[tuple[int, str,
 
 
 def _cidr_rules(
-    plan: EgressPlan,
-    group: TargetGroup,
-    options: FirewallOptions,
-    layout: PriorityLayout,
-    band_keys: Mapping[tuple[int, ...], int] | None = None,
+    plan: EgressPlan, group: TargetGroup, options: FirewallOptions, layout: PriorityLayout
 ) -> list[FirewallRule]:
     """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
     prefix = options.name
     by_key = _ranges_by_key(plan, group)
-    keys = band_keys if band_keys is not None else layout.port_keys(ports for _, _, ports in by_key)
+    keys = layout.port_keys(ports for _, _, ports in by_key)
     rules = []
     for (family, protocol, ports), cidrs in sorted(by_key.items()):
         key = keys[ports]
