@@ -60,11 +60,50 @@ class MockRun:
         return None
 
 
+#: The stack key whose values the mock engine answers when the program reads an existing resource it cannot see:
+#: ``{"networks": {"projects/p/global/networks/n": {"networkFirewallPolicyEnforcementOrder": "..."}}}`` as
+#: ``sep-egress-preview:networks`` (another namespace: the program never reads it; ``pulumi up`` reads the cloud).
+PREVIEW_NAMESPACE = "sep-egress-preview"
+#: The answer for a field the stack does not state (not a value the API returns; None would be "unknown" in a
+#: preview, which would hold back every resource waiting on the check).
+NOT_STATED = "NOT_STATED_FOR_THE_OFFLINE_PREVIEW"
+
+
+def stated(kind: str) -> dict[str, Any]:
+    """What the stack states for the offline preview under ``sep-egress-preview:<kind>`` (a mapping, or empty)."""
+    import json
+
+    from pulumi.runtime.config import get_config
+
+    raw = get_config(f"{PREVIEW_NAMESPACE}:{kind}")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 class FakeCloudMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as outputs and fill in the identifiers a cloud would assign (id, arn, self_link, ...)."""
+    """Echo inputs back as outputs and fill in the identifiers a cloud would assign (id, arn, self_link, ...).
+
+    A read of an existing GCP network (``gcp.compute.Network.get``) is answered with what the stack states under
+    ``sep-egress-preview:networks`` for that network (by path ``projects/p/global/networks/n`` or by name), in the
+    Compute API's field names; a network the stack does not describe is answered with ``NOT_STATED`` as its
+    enforcement order (the documented default of the offline preview: "not read", which the firewall component
+    reports instead of guessing). ``getRecordSet`` is answered from ``sep-egress-preview:record_sets`` the same
+    way (keyed ``<zone>/<name>/<type>``), else with no records."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
+        if args.typ == "gcp:compute/network:Network" and args.resource_id:
+            networks = stated("networks")
+            path = str(args.resource_id)
+            found = networks.get(path) or networks.get(path.rsplit("/", 1)[-1]) or {}
+            state.update({"name": path.rsplit("/", 1)[-1], "networkFirewallPolicyEnforcementOrder": NOT_STATED})
+            state.update(found if isinstance(found, dict) else {})
+            return path, state
         resource_id = f"{args.name}-id"
         if args.typ.startswith("aws:"):
             service = args.typ.split(":")[1].split("/")[0]
@@ -82,6 +121,10 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
             return {"accountId": "123456789012", "arn": "arn:aws:iam::123456789012:user/test", "userId": "test"}, []
         if args.token == "aws:index/getRegion:getRegion":  # noqa: S105 - a function token
             return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, []
+        if args.token == "gcp:dns/getRecordSet:getRecordSet":  # noqa: S105 - a function token
+            key = f"{args.args.get('managedZone')}/{args.args.get('name')}/{args.args.get('type')}"
+            record = stated("record_sets").get(key) or {}
+            return {**dict(args.args), "rrdatas": list(record.get("rrdatas", [])), "ttl": record.get("ttl", 0)}, []
         return {}, []
 
 

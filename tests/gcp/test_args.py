@@ -185,3 +185,18 @@ def test_booleans_and_integers_are_checked_strictly(component: Any, args: dict, 
     with pytest.raises(GcpSpecError, match=message):
         run_program(lambda: component("strict", args), record=record)
     assert record.resources == []
+
+
+def test_a_project_tag_key_is_refused_for_several_networks() -> None:
+    """A GCE_FIREWALL key created for one VPC is usable only there: with two networks the second network's machines
+    could carry no value of it, so they would get no allow and no deny. Refused; an organization key is accepted."""
+    networks = ["projects/p/global/networks/n", "projects/p/global/networks/m"]
+    given = {
+        "selection": {"version": "14.3 RU1", "mode": "cloud"},
+        "targets": {"clients": {"secure_tags": ["created:clients"]}},
+        "options": {"networks": networks},
+    }
+    with pytest.raises(GcpSpecError, match=r"^secure_tags\.network: a tag key created for one network, but .* 2 net"):
+        EgressFirewallPolicy.prepare({**given, "secure_tags": {"parent": "projects/p", "network": "p/n"}})
+    spec = EgressFirewallPolicy.prepare({**given, "secure_tags": {"parent": "organizations/1"}})[0]
+    assert len(spec.associations) == 2

@@ -243,10 +243,14 @@ def test_an_existing_policy_gets_rules_in_its_band_and_nothing_else(
             {"clients": [("tag", "sep-egress-tag-agent-id"), ("tag", "sep-egress-tag-agent-cloud-id")]},
         ),
         # Service accounts: the agents run as sep-agent@, the enrolled SEPM as sepm@, the bastion as sep-admin-bastion@.
+        # The SEPM runs the SEP client too (runs_agent: true): its machine plays the clients' roles as well.
         (
             "prod",
             {
-                "clients": [("account", "sep-agent@sep-prod-network.iam.gserviceaccount.com")],
+                "clients": [
+                    ("account", "sep-agent@sep-prod-network.iam.gserviceaccount.com"),
+                    ("account", "sepm@sep-prod-network.iam.gserviceaccount.com"),
+                ],
                 "managers": [("account", "sepm@sep-prod-network.iam.gserviceaccount.com")],
                 "admin-workstations": [("account", "sep-admin-bastion@sep-prod-network.iam.gserviceaccount.com")],
             },

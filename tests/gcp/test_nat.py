@@ -143,3 +143,15 @@ def test_an_existing_router_gets_only_the_nat_scoped_to_the_sep_ranges(hybrid_pl
     (router,) = created.of_type("gcp:compute/router:Router")
     (nat,) = created.of_type("gcp:compute/routerNat:RouterNat")
     assert nat.inputs["router"] == router.inputs["name"] == "sep-egress-router"
+
+
+def test_static_addresses_are_protected_unless_the_stack_says_otherwise(hybrid_plan: EgressPlan) -> None:
+    """Someone may allowlist these addresses upstream: Pulumi must refuse to release one (protect), and only these
+    resources are protected (the router and the NAT change freely)."""
+    run = run_program(lambda: EgressNat("nat", {"plan": hybrid_plan, "options": NAT_OPTIONS}))
+    addresses = run.of_type("gcp:compute/address:Address")
+    assert addresses and all(address.protect for address in addresses)
+    assert not any(resource.protect for resource in run.resources if resource.type != "gcp:compute/address:Address")
+    off = {"plan": hybrid_plan, "options": {**NAT_OPTIONS, "protect_addresses": False}}
+    run = run_program(lambda: EgressNat("nat", off))
+    assert not any(address.protect for address in run.of_type("gcp:compute/address:Address"))

@@ -92,7 +92,8 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
             "egress",
             EgressFirewallPolicyArgs(
                 plan=cloud_plan,
-                secure_tags=SecureTagsArgs(parent=project.apply(lambda p: f"projects/{p}"), network="p/vpc"),
+                # Two networks: an organization key (a project key made for one network is refused with two).
+                secure_tags=SecureTagsArgs(parent=pulumi.Output.from_input("organizations/77")),
                 options=FirewallPolicyOptionsArgs(networks=[network.id, NETWORK], project=project),
             ),
         )
@@ -119,7 +120,7 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
     assert sorted(association.inputs["attachmentTarget"] for association in associations) == sorted(["vpc-id", NETWORK])
     assert all(association.inputs["project"] == "p-from-another-stack" for association in associations)
     (key,) = run.of_type("gcp:tags/tagKey:TagKey")
-    assert key.inputs["parent"] == "projects/p-from-another-stack"
+    assert key.inputs["parent"] == "organizations/77"
     (router,) = run.of_type("gcp:compute/router:Router")
     assert router.inputs["network"] == "vpc-id"
     (nat,) = run.of_type("gcp:compute/routerNat:RouterNat")
@@ -158,8 +159,17 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
         ),
         (
             EgressFirewallPolicy,
-            {"selection": CLOUD, "targets": {"agent": {"service_accounts": [pulumi.Output.from_input("a@b.cd")]}}},
-            r"^targets\.agent\.service_accounts\[0\]: a pulumi\.Output cannot be used here",
+            {"selection": CLOUD, "targets": {"clients": {"service_accounts": [pulumi.Output.from_input("a@b.cd")]}}},
+            r"^options\.networks: a network policy does nothing",
+        ),
+        (
+            EgressFirewallPolicy,
+            {
+                "selection": CLOUD,
+                "targets": {"clients": {"service_accounts": [pulumi.Output.from_input("a@b.cd"), "bad"]}},
+                "options": {"networks": [NETWORK]},
+            },
+            r"^targets\.clients\.service_accounts\[1\]: 'bad' is not a service account",
         ),
     ],
 )
@@ -168,3 +178,43 @@ def test_an_output_where_the_compiler_needs_the_value_says_why(component: Any, a
     with pytest.raises(GcpSpecError, match=message):
         run_program(lambda: component("strict", args), record=record)
     assert record.resources == []
+
+
+@pytest.mark.parametrize("existing", [None, "landing-zone"])
+def test_targets_may_be_outputs_of_resources_of_the_same_stack(hybrid_plan: EgressPlan, existing: str | None) -> None:
+    """A service account and a tag value created in the same program are passed as Outputs: the rules get their
+    values; rule names and priorities are those of plain targets (they derive from the kinds, never the values);
+    two kinds given the same Output share their rules, as with the same plain value."""
+    import pulumi_gcp as gcp
+
+    options: dict[str, Any] = {"existing_policy": existing} if existing else {"networks": [NETWORK]}
+
+    def program(outputs: bool) -> None:
+        agent: Any = "agent@p.iam.gserviceaccount.com"
+        admin: Any = "tagValues/42"
+        if outputs:
+            account = gcp.serviceaccount.Account("agent", account_id="agent")
+            agent = account.account_id.apply(lambda name: f"{name}@p.iam.gserviceaccount.com")
+            admin = pulumi.Output.from_input("tagValues/42")
+        targets = {
+            "clients": {"service_accounts": [agent]},
+            "managers": {"service_accounts": [agent], "runs_agent": True},
+            "admin-workstations": {"secure_tags": [admin]},
+        }
+        EgressFirewallPolicy("egress", {"plan": hybrid_plan, "targets": targets, "options": options})
+
+    plain, given = run_program(lambda: program(False)), run_program(lambda: program(True))
+
+    def rules(run: MockRun) -> list[dict[str, Any]]:
+        return [
+            rule
+            for resource in run.resources
+            if resource.type.endswith(("PolicyWithRules", "PolicyRule"))
+            for rule in resource.inputs.get("rules", [resource.inputs])
+        ]
+
+    assert "pulumi-output" not in repr([resource.inputs for resource in given.resources])
+    assert rules(given) == rules(plain)
+    accounts = {account for rule in rules(given) for account in rule.get("targetServiceAccounts", [])}
+    assert accounts == {"agent@p.iam.gserviceaccount.com"}  # clients and managers share one group
+    assert any(rule.get("targetSecureTags") == [{"name": "tagValues/42"}] for rule in rules(given))

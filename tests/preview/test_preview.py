@@ -264,7 +264,8 @@ def test_the_text_preview_shows_sources_and_what_each_rule_allows() -> None:
     assert "allow $SEPM_NET -> services-prod.symantec.com:443 (tls)" in lines
     assert "allow $SEP_AGENT_NET -> 10.20.30.0/28:3128 (tcp)" in lines
     sepm_rule = next(line for line in lines if "[sepm@sep-prod-network.iam.gserviceaccount.com] tcp:443" in line)
-    assert "services-prod.symantec.com" in sepm_rule and "sp.cwfservice.net" not in sepm_rule
+    # prod's SEPM runs the SEP client too (targets.managers.runs_agent): its rule carries the agent's hosts as well.
+    assert "services-prod.symantec.com" in sepm_rule and "sp.cwfservice.net" in sepm_rule
     assert any(
         line.endswith("deny egress [sepm@sep-prod-network.iam.gserviceaccount.com] all:* -> 0.0.0.0/0")
         for line in lines

@@ -90,7 +90,9 @@ def test_package_name_version_and_tokens(schema: dict[str, Any]) -> None:
             "RuleGroupCapacity",
             "EgressWarning",
             "NatRule",
+            "NetworkCheck",
             "PrivateAccessRoute",
+            "RecordCheck",
             "SubnetSetting",
         )
     }

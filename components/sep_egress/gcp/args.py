@@ -3,7 +3,7 @@ targets it nests, whose mistakes raise ``GcpSpecError`` naming the argument."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -30,10 +30,17 @@ class RoleTargetArgs(GcpArgs):
     role of the kind has the same targets): ``secure_tags`` (``tagValues/N`` or ``created:<kind>``) or
     ``service_accounts``. A VM carries one value per tag key and one service account."""
 
-    secure_tags: list[str] = Field(
-        default_factory=list, description="Secure tag values (tagValues/N, or created:<kind> for a created one)."
+    secure_tags: InputStrItems = Field(
+        default_factory=list,
+        description="Secure tag values (tagValues/N, or created:<kind> for a created one); items may be Outputs.",
     )
-    service_accounts: list[str] = Field(default_factory=list, description="Service account e-mail addresses.")
+    service_accounts: InputStrItems = Field(
+        default_factory=list, description="Service account e-mail addresses; items may be Outputs."
+    )
+    runs_agent: bool | None = Field(
+        default=None,
+        description="Managers, admin workstations: these machines also run the SEP agent (true) or no client (false).",
+    )
 
 
 class SecureTagsArgs(GcpArgs):
@@ -73,6 +80,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
     )
     default_deny: bool = Field(default=True, description="Deny the targeted workloads' other egress.")
     enforcement_order: str = Field(default="BEFORE_CLASSIC_FIREWALL", description="The order the networks must use.")
+    network_checks: Literal["stop", "warn"] = Field(
+        default="stop",
+        description="When a network read at deployment would not hold the default deny: stop (default) or warn.",
+    )
     private_google_access: bool = Field(
         default=False, description="Serve storage.googleapis.com by a rule to the Google Access range."
     )
@@ -87,6 +98,10 @@ class FirewallPolicyOptionsArgs(GcpArgs):
     priority_band_start: int | None = Field(
         default=None,
         description="With existing_policy: first priority of the reserved band of 4,194,304 (default 1,000,000,000).",
+    )
+    port_keys: dict[str, int] = Field(
+        default_factory=dict,
+        description='With existing_policy: pin the band port key of a port set, e.g. {"587": 523} (0..1023).',
     )
     suffix_policy: str = Field(default="refuse", description="refuse or apex-only, for domain-and-subdomains rules.")
     skip_roles: list[str] = Field(
@@ -117,6 +132,10 @@ class EgressFirewallPolicyArgs(GcpArgs):
     )
     options: FirewallPolicyOptionsArgs = Field(
         default_factory=FirewallPolicyOptionsArgs, description="How the policy is built."
+    )
+    enforcement: Literal["observe", "enforce"] = Field(
+        default="enforce",
+        description="observe: the default deny rules become logged allows at the same names and priorities.",
     )
 
 
@@ -153,6 +172,9 @@ class NatOptionsArgs(GcpArgs):
     log_filter: str = Field(default="ALL", description="ALL, ERRORS_ONLY or TRANSLATIONS_ONLY.")
     min_ports_per_vm: int = Field(default=64, description="Static port allocation per VM.")
     network_tier: str = Field(default="PREMIUM", description="PREMIUM or STANDARD.")
+    protect_addresses: bool = Field(
+        default=True, description="Protect the static addresses: a change that would release one fails at preview."
+    )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 
 
@@ -178,6 +200,13 @@ class PrivateAccessOptionsArgs(GcpArgs):
     google_access_vip: str = Field(
         default="private",
         description="private (private.googleapis.com, 199.36.153.8/30) or restricted (199.36.153.4/30, VPC-SC).",
+    )
+    existing_zone: str | None = Field(
+        default=None,
+        description="An existing private googleapis.com. zone (name) to use: its records are checked, not created.",
+    )
+    record_checks: Literal["stop", "warn"] = Field(
+        default="stop", description="With existing_zone: when its records differ at deployment, stop or warn."
     )
     project: InputStr | None = Field(default=None, description="Project (provider default).")
 

@@ -22,7 +22,7 @@ from ..compile.gcp import (
     parse_targets,
 )
 from ..compile.gcp.firewall import FirewallRule, compile_firewall_policy
-from ..compile.gcp.options import CREATED_TAG, KIND_ROLES, check_secure_tags
+from ..compile.gcp.options import CREATED_TAG, ENFORCEMENT_ORDERS, KIND_ROLES, check_secure_tags
 from .args import EgressFirewallPolicyArgs, FirewallPolicyOptionsArgs, SecureTagsArgs
 from .placeholders import NETWORK_STAND_IN, Placeholders
 
@@ -32,7 +32,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
 
     Outputs (``pulumi.Output`` attributes, registered under the same names): ``policy_id``, ``policy_name``,
     ``rule_priorities``, ``tier`` (``standard`` when FQDN objects are used), ``network_settings`` (what each
-    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``secure_tag_values`` (machine kind,
+    associated VPC must set: ``networkFirewallPolicyEnforcementOrder``), ``network_checks`` (what was read of each
+    network: its enforcement order and whether the default deny holds there), ``secure_tag_values`` (machine kind,
     or role with ``keep_role_values``, -> the ``tagValues/...`` id of each created value: bind one to each VM of
     that kind), ``warnings``. With ``existing_policy``, ``policy_id`` and ``policy_name`` name the existing policy.
     """
@@ -45,6 +46,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
     network_settings: pulumi.Output[dict[str, Any]]
     secure_tag_values: pulumi.Output[dict[str, str]]
     warnings: pulumi.Output[list[dict[str, Any]]]
+    network_checks: pulumi.Output[list[dict[str, Any]]]
+    _checks_passed: pulumi.Output[Any]
 
     OUTPUTS: ClassVar[tuple[str, ...]] = (
         "policy_id",
@@ -54,6 +57,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         "network_settings",
         "secure_tag_values",
         "warnings",
+        "network_checks",
     )
 
     def __init__(
@@ -68,6 +72,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         super().__init__("sep-egress:gcp:EgressFirewallPolicy", name, None, opts)
         # A network policy lives in its networks' project (checked by the compiler) unless told otherwise.
         project = args.options.project if args.options.project is not None else spec.project
+        self.network_checks = self._check_networks(name, spec, args.options.network_checks, placeholders)
         tag_values = self._register_secure_tags(name, args.secure_tags, created)
         rules = [placeholders.restore(self._rule_args(rule, tag_values)) for rule in spec.rules]
         policy_id: pulumi.Input[str]
@@ -93,8 +98,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         args = EgressFirewallPolicyArgs.parse(args)
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
-        options = _firewall_options(args.options, placeholders)
-        targets_raw = _targets_raw(args, resolved, options)
+        options = _firewall_options(args.options, placeholders, args.enforcement)
+        targets_raw = _targets_raw(args, resolved, options, placeholders)
         targets = parse_targets(targets_raw)
         created = _created_tag_values(targets, args.secure_tags)
         return compile_firewall_policy(resolved, targets, options), created, placeholders
@@ -113,7 +118,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 f"{name}-tag-key",
                 parent=tags.parent,
                 short_name=tags.key,
-                description="sep-egress: workloads that need endpoint-protection egress",
+                description=self._after_checks("sep-egress: workloads that need endpoint-protection egress"),
                 purpose="GCE_FIREWALL",
                 purpose_data=purpose_data,
                 opts=child,
@@ -130,19 +135,79 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 tag_values[value] = tag_value.id
         return tag_values
 
+    def _check_networks(
+        self, name: str, spec: FirewallPolicySpec, action: str, placeholders: Placeholders
+    ) -> pulumi.Output[list[dict[str, Any]]]:
+        """Read each network the default deny relies on and judge its enforcement order; stop (``pulumi.RunError``
+        before any of this component's resources is created) or warn when the deny would not hold.
+
+        pulumi-gcp's ``compute.get_network`` invoke does not return the order, so the network is read as a resource
+        (``gcp.compute.Network.get``: read, never managed or changed), whose state has
+        ``network_firewall_policy_enforcement_order``. Under the API default ``AFTER_CLASSIC_FIREWALL`` "any classic
+        egress allow" decides first. Read only for a network policy with a default deny whose options ask for
+        ``BEFORE_CLASSIC_FIREWALL``; an existing association of another policy cannot be read (no invoke or
+        resource state exposes it) and is only warned about (``gcp-unchecked-association``)."""
+        networks = [placeholders.restore(network) for network in spec.checked_networks]
+        if not networks:
+            self._checks_passed = pulumi.Output.from_input([])
+            return self._checks_passed
+        reads = [
+            gcp.compute.Network.get(
+                f"{name}-network-{index}",
+                pulumi.Output.from_input(network).apply(network_id),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for index, network in enumerate(networks)
+        ]
+        orders = [read.network_firewall_policy_enforcement_order for read in reads]
+        ids = [pulumi.Output.from_input(network).apply(network_id) for network in networks]
+
+        def judge(values: list[Any]) -> list[dict[str, Any]]:
+            found = network_findings(values[: len(ids)], values[len(ids) :])
+            problems = [item for item in found if not item["holds"]]
+            if problems:
+                # A network read with another order stops the deployment (or warns, as the user says); one whose
+                # order could not be read (an offline preview of a network the stack does not describe) warns.
+                stop = action == "stop" and any(item["read"] for item in problems)
+                message = network_message(problems, action)
+                if stop:
+                    raise pulumi.RunError(message)
+                pulumi.log.warn(message, resource=self)
+            return found
+
+        self._checks_passed = pulumi.Output.all(*ids, *orders).apply(judge)
+        return self._checks_passed
+
+    def _after_checks(self, value: Any) -> Any:
+        """``value`` once the network checks passed: a resource taking it is registered only then."""
+        return pulumi.Output.all(self._checks_passed, value).apply(lambda pair: pair[1])
+
     def _add_rules(self, name: str, spec: FirewallPolicySpec, rules: list[dict[str, Any]], project: Any) -> None:
         """Existing policy: one rule resource per rule, all in the reserved band, chained because a policy accepts
-        one change at a time. Nothing else of the policy is read or written."""
+        one change at a time. Nothing else of the policy is read or written.
+
+        Each resource is named after its priority (``<name>-rule-<priority>``), the key the API addresses a rule by
+        (``patchRule``: "Patches a rule of the specified priority"; the priority cannot change). A priority that
+        passes from one rule to another in a change (a port set removed, another on the same key added) is then
+        one resource updated in place, never a creation while the old rule still holds the priority; a new
+        resource always takes a priority no live rule holds. ``delete_before_replace`` covers a replacement the
+        provider forces (another policy or project): the old rule goes first. The former names (after the rule
+        name) are aliases, so an upgrade renames the resources without replacing them."""
         policy = cast(str, spec.existing_policy).rsplit("/", 1)[-1]
         previous: pulumi.Resource | None = None
         for rule, args in zip(spec.rules, rules, strict=True):
-            opts = pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous is not None else None)
+            opts = pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[previous] if previous is not None else None,
+                delete_before_replace=True,
+                aliases=[pulumi.Alias(name=f"{name}-{former}") for former in (rule.rule_name, *rule.former_names)],
+            )
             common = {key: value for key, value in args.items() if key != "rule_name"}
             resource: pulumi.CustomResource
             if spec.scope == "global":
                 resource = gcp.compute.NetworkFirewallPolicyRule(
-                    f"{name}-{rule.rule_name}",
-                    firewall_policy=policy,
+                    rule_resource_name(name, rule),
+                    firewall_policy=self._after_checks(policy),
                     rule_name=rule.rule_name,
                     project=project,
                     opts=opts,
@@ -150,8 +215,8 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
             elif spec.scope == "regional":
                 resource = gcp.compute.RegionNetworkFirewallPolicyRule(
-                    f"{name}-{rule.rule_name}",
-                    firewall_policy=policy,
+                    rule_resource_name(name, rule),
+                    firewall_policy=self._after_checks(policy),
                     rule_name=rule.rule_name,
                     region=spec.region,
                     project=project,
@@ -160,7 +225,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 )
             else:  # a hierarchical rule has no rule_name in the provider; its description carries the identity
                 resource = gcp.compute.FirewallPolicyRule(
-                    f"{name}-{rule.rule_name}", firewall_policy=policy, opts=opts, **common
+                    rule_resource_name(name, rule), firewall_policy=self._after_checks(policy), opts=opts, **common
                 )
             previous = resource
 
@@ -174,7 +239,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
             policy = gcp.compute.NetworkFirewallPolicyWithRules(
                 f"{name}-policy",
                 name=spec.name,
-                description=spec.description,
+                description=self._after_checks(spec.description),
                 rules=rules,
                 project=project,
                 opts=child,
@@ -183,7 +248,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
             policy = gcp.compute.RegionNetworkFirewallPolicyWithRules(
                 f"{name}-policy",
                 name=spec.name,
-                description=spec.description,
+                description=self._after_checks(spec.description),
                 region=spec.region,
                 rules=rules,
                 project=project,
@@ -194,7 +259,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
                 f"{name}-policy",
                 parent=spec.parent,
                 short_name=spec.name,
-                description=spec.description,
+                description=self._after_checks(spec.description),
                 rules=rules,
                 opts=child,
             )
@@ -277,9 +342,12 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         return args
 
 
-def _firewall_options(options: FirewallPolicyOptionsArgs, placeholders: Placeholders) -> FirewallOptions:
-    """The compiler's options from the arguments the caller set, Output networks as stand-ins."""
-    given = options.given("project")
+def _firewall_options(
+    options: FirewallPolicyOptionsArgs, placeholders: Placeholders, enforcement: str = "enforce"
+) -> FirewallOptions:
+    """The compiler's options from the arguments the caller set, Output networks as stand-ins, and the mode."""
+    given = options.given("project", "network_checks")
+    given["enforcement"] = enforcement
     if isinstance(options.project, str):  # checked against the networks; an Output passes through
         given["project"] = options.project
     if "networks" in given:
@@ -289,13 +357,22 @@ def _firewall_options(options: FirewallPolicyOptionsArgs, placeholders: Placehol
     return FirewallOptions(**given)
 
 
-def _targets_raw(args: EgressFirewallPolicyArgs, resolved: EgressPlan, options: FirewallOptions) -> dict[str, Any]:
-    """``targets`` as given, plus ``created:<kind>`` (or per role) for each kind without one when ``secure_tags``
-    creates tags."""
-    targets_raw: dict[str, Any] = {
-        key: {"secure_tags": target.secure_tags, "service_accounts": target.service_accounts}
-        for key, target in args.targets.items()
-    }
+def _targets_raw(
+    args: EgressFirewallPolicyArgs, resolved: EgressPlan, options: FirewallOptions, placeholders: Placeholders
+) -> dict[str, Any]:
+    """``targets`` as given (Output values as stand-ins), plus ``created:<kind>`` (or per role) for each kind without
+    one when ``secure_tags`` creates tags; a target that only says ``runs_agent`` gets its kind's created value."""
+    targets_raw: dict[str, Any] = {}
+    for key, target in args.targets.items():
+        raw: dict[str, Any] = {
+            kind: [placeholders.target(value, kind) for value in getattr(target, kind)]
+            for kind in ("secure_tags", "service_accounts")
+        }
+        if target.runs_agent is not None:
+            raw["runs_agent"] = target.runs_agent
+        if args.secure_tags is not None and not raw["secure_tags"] and not raw["service_accounts"]:
+            raw["secure_tags"] = [f"created:{key}"]
+        targets_raw[key] = raw
     tags = args.secure_tags
     if tags is not None:
         check_secure_tags(tags.parent, tags.key, tags.network, args.options.networks)
@@ -327,6 +404,62 @@ def _created_tag_values(targets: Mapping[str, RoleTarget], tags: SecureTagsArgs 
                 if value not in created:
                     created.append(value)
     return created
+
+
+NETWORK_PATH = re.compile(r"projects/[^/]+/global/networks/[^/]+$")
+
+
+def network_id(network: str) -> str:
+    """The id ``gcp.compute.Network.get`` reads a network by: ``projects/<p>/global/networks/<n>`` (a self link
+    loses its URL prefix; a bare name is the provider project's network)."""
+    found = NETWORK_PATH.search(network)
+    return found.group(0) if found else network
+
+
+def network_findings(ids: list[str], orders: list[Any]) -> list[dict[str, Any]]:
+    """What was read of each network: its enforcement order, and whether the default deny holds there."""
+    found = []
+    for network, order in zip(ids, orders, strict=True):
+        read = order in ENFORCEMENT_ORDERS
+        found.append(
+            {
+                "network": network,
+                "enforcement_order": order if read else None,
+                "holds": order == "BEFORE_CLASSIC_FIREWALL",
+                "read": read,
+            }
+        )
+    return found
+
+
+def network_message(problems: list[dict[str, Any]], action: str) -> str:
+    """The message of the network check: each network that breaks the default deny, and what to do."""
+    unread = [item["network"] for item in problems if not item["read"]]
+    wrong = [f"{item['network']} ({item['enforcement_order']})" for item in problems if item["read"]]
+    parts = []
+    if wrong:
+        parts.append(
+            f"the default deny would not hold on {', '.join(wrong)}: networkFirewallPolicyEnforcementOrder is not "
+            "BEFORE_CLASSIC_FIREWALL, so any classic VPC egress allow rule decides before this policy"
+        )
+    if unread:
+        parts.append(
+            f"the enforcement order of {', '.join(unread)} could not be read (the offline preview answers only "
+            "what the stack states under sep-egress-preview:networks); the default deny holds only if it is "
+            "BEFORE_CLASSIC_FIREWALL"
+        )
+    fix = (
+        "Set network_firewall_policy_enforcement_order='BEFORE_CLASSIC_FIREWALL' on the network (its owner's "
+        "stack), or set options.network_checks: warn to deploy anyway."
+        if action == "stop"
+        else "options.network_checks is warn: deploying anyway."
+    )
+    return f"EgressFirewallPolicy: {'; '.join(parts)}. {fix}"
+
+
+def rule_resource_name(name: str, rule: FirewallRule) -> str:
+    """The Pulumi name of a rule added to an existing policy: its priority, the rule's key in the API."""
+    return f"{name}-rule-{rule.priority}"
 
 
 def snake_case_keys(value: Any) -> Any:

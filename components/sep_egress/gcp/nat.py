@@ -56,7 +56,7 @@ class EgressNat(pulumi.ComponentResource):
         self.spec = spec
         super().__init__("sep-egress:gcp:EgressNat", name, None, opts)
         project = args.options.project
-        addresses = self._register_addresses(name, spec, project)
+        addresses = self._register_addresses(name, spec, project, args.options.protect_addresses)
         router_name = self._register_router(name, spec, project, placeholders)
         nat = self._register_nat(name, spec, project, placeholders, addresses, router_name)
         self._set_outputs(spec, addresses, router_name, nat)
@@ -69,7 +69,7 @@ class EgressNat(pulumi.ComponentResource):
         resolved = resolve_plan(args.selection, args.plan, GcpSpecError)
         placeholders = Placeholders()
         check_project(args.options.project)
-        given = args.options.given("project", "subnetwork_ranges")
+        given = args.options.given("project", "subnetwork_ranges", "protect_addresses")
         given["network"] = placeholders.one(given["network"], NETWORK_STAND_IN.format(argument="network"))
         given["subnetworks"] = _nat_subnetworks_given(args, placeholders)
         given["rule_numbers"] = tuple(
@@ -77,9 +77,19 @@ class EgressNat(pulumi.ComponentResource):
         )
         return compile_nat_gateway(resolved, NatOptions(**given)), placeholders
 
-    def _register_addresses(self, name: str, spec: NatGatewaySpec, project: Any) -> dict[str, gcp.compute.Address]:
-        """Every static address (general egress, then per NAT rule), by name."""
-        child = pulumi.ResourceOptions(parent=self)
+    def _register_addresses(
+        self, name: str, spec: NatGatewaySpec, project: Any, protect: bool = True
+    ) -> dict[str, gcp.compute.Address]:
+        """Every static address (general egress, then per NAT rule), by name.
+
+        Protected by default: an upstream firewall or a partner may allowlist these addresses, and a released
+        static address is gone for good. ``protect`` makes Pulumi refuse, at preview, any change that would delete
+        or replace one ("it will be an error to do a Pulumi deployment which tries to delete a protected resource
+        for any reason", https://www.pulumi.com/docs/iac/concepts/options/protect/), so the address stays
+        reserved and in the stack; ``retain_on_delete`` would instead drop it from the stack silently and leave it
+        billed and unmanaged. Lowering ``address_count`` or a rule number change then needs ``protect_addresses:
+        false`` (or ``pulumi state unprotect``) first, deliberately."""
+        child = pulumi.ResourceOptions(parent=self, protect=True if protect else None)
         addresses: dict[str, gcp.compute.Address] = {}
         for address in spec.all_addresses:
             addresses[address.name] = gcp.compute.Address(

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..arguments import is_output
-from ..compile.gcp.options import UNKNOWN_PROJECT
+from ..compile.gcp.options import OUTPUT_ACCOUNT_DOMAIN, UNKNOWN_PROJECT
 
 
 class Placeholders:
@@ -37,6 +37,20 @@ class Placeholders:
             else:
                 result.append(value)
         return tuple(result)
+
+    def target(self, value: Any, kind: str) -> Any:
+        """A target value (``secure_tags`` or ``service_accounts`` item): plain as it is, an Output as a stand-in of
+        the target's shape (``pulumi-output:<n>``, ``pulumi-output-<n>@pulumi-output.invalid``). The same Output
+        object given twice is one stand-in, so kinds given the same Output share their rules."""
+        if not is_output(value):
+            return value
+        for key, known in self.outputs.items():
+            if known is value and (key.startswith("pulumi-output:") == (kind == "secure_tags")):
+                return key
+        number = len(self.outputs)
+        key = f"pulumi-output:{number}" if kind == "secure_tags" else f"pulumi-output-{number}@{OUTPUT_ACCOUNT_DOMAIN}"
+        self.outputs[key] = value
+        return key
 
     def one(self, value: Any, template: str) -> str:
         return self.items([value], template)[0]

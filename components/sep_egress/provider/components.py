@@ -48,7 +48,9 @@ from .inputs import (
 from .outputs import (
     EgressWarning,
     NatRule,
+    NetworkCheck,
     PrivateAccessRoute,
+    RecordCheck,
     RuleGroupCapacity,
     RuleGroupReference,
     SubnetSetting,
@@ -207,6 +209,8 @@ class EgressFirewallPolicy(
     """`standard` when FQDN objects are used (Cloud NGFW Standard), `essentials` otherwise."""
     network_settings: pulumi.Output[dict[str, str]]
     """What each associated VPC network must set (networkFirewallPolicyEnforcementOrder)."""
+    network_checks: pulumi.Output[list[NetworkCheck]]
+    """What was read of each network at deployment: its enforcement order and whether the default deny holds."""
     secure_tag_values: pulumi.Output[dict[str, str]]
     """Per role, the id (tagValues/...) of the tag value this component created: bind it to that role's VMs."""
     warnings: pulumi.Output[list[EgressWarning]]
@@ -252,6 +256,8 @@ class StoragePrivateAccess(
     """The routes to private.googleapis.com."""
     required_subnet_settings: pulumi.Output[list[SubnetSetting]]
     """What each workload subnet's owner must set."""
+    record_checks: pulumi.Output[list[RecordCheck]]
+    """With an existing zone: its record sets as read at deployment, each compared with the expected one."""
     warnings: pulumi.Output[list[EgressWarning]]
     """What a reviewer must know."""
 

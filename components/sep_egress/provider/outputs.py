@@ -54,6 +54,36 @@ class NatRule(TypedDict):
     """Destination CIDRs."""
 
 
+class NetworkCheck(TypedDict):
+    """What was read of a network the default deny relies on, at deployment."""
+
+    network: str
+    """The network (projects/<p>/global/networks/<n>)."""
+    enforcement_order: str | None
+    """Its networkFirewallPolicyEnforcementOrder, or none when it could not be read."""
+    holds: bool
+    """Whether the default deny holds there (BEFORE_CLASSIC_FIREWALL)."""
+    read: bool
+    """Whether the order was read."""
+
+
+class RecordCheck(TypedDict):
+    """A record set of an existing googleapis.com. zone, read at deployment and compared with the expected one."""
+
+    name: str
+    """The record name."""
+    type: str
+    """A or CNAME."""
+    expected: list[str]
+    """What the Google Access VIP needs."""
+    found: list[str]
+    """What the zone has."""
+    read: bool
+    """Whether the record set was read."""
+    matches: bool
+    """Whether it is the expected one."""
+
+
 class PrivateAccessRoute(TypedDict):
     """A route to private.googleapis.com."""
 

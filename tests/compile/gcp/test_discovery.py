@@ -55,6 +55,14 @@ def scopes() -> list[FirewallOptions]:
             priority_band_start=2_000_000_000,
             private_google_access=True,
         ),
+        # Observe mode (the default denies as logged allows) and pinned band port keys.
+        FirewallOptions(networks=(NETWORK,), enforcement="observe", private_google_access=True),
+        FirewallOptions(
+            existing_policy="landing-zone",
+            enforcement="observe",
+            port_keys={"443": 7, "80,443": 8},
+            private_google_access=True,
+        ),
     ]
 
 
@@ -102,7 +110,9 @@ def test_bodies_validate_against_the_discovery_documents(
         )
         policy = spec.firewall.to_api()
         assert compute.errors("FirewallPolicy", policy) == []
-        assert firewall_policy_limit_errors(policy) == []
+        assert firewall_policy_limit_errors(policy, observe=firewall.enforcement == "observe") == []
+        if firewall.enforcement == "observe":
+            assert firewall_policy_limit_errors(policy) != []  # the observed deny is the one allow to every address
         for rule in spec.firewall.rules:
             assert compute.errors("FirewallPolicyRule", rule.to_api()) == []
         for association in spec.firewall.associations:

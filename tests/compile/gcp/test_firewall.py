@@ -301,6 +301,48 @@ def test_private_google_access_replaces_the_storage_fqdn(cloud_plan: EgressPlan)
     limit = next(warning for warning in plain.warnings if warning.code == "gcp-fqdn-address-limit")
     assert STORAGE_HOST in limit.hosts
     assert any(host.endswith(".s3.amazonaws.com") for host in limit.hosts)
+    # Served by Private Google Access (an address range, no FQDN object), storage is no longer named by the
+    # address-limit warning; the S3 names still are, and storage is still a bucket any customer shares.
+    served = next(warning for warning in spec.warnings if warning.code == "gcp-fqdn-address-limit")
+    assert STORAGE_HOST not in served.hosts and STORAGE_HOST not in served.message
+    assert any(host.endswith(".s3.amazonaws.com") for host in served.hosts)
+    assert STORAGE_HOST in next(w for w in spec.warnings if w.code == "gcp-shared-bucket").hosts
+
+
+def test_every_rule_name_fits_the_api_for_the_longest_policy_name(catalog: Catalog) -> None:
+    """Rule names are RFC 1035 names of at most 63 characters: with a 40-character policy name (the longest
+    accepted), every group mask, both families, both protocols, the largest port and multi-port keys."""
+    overlay = parse_overlay(
+        {
+            "entries": [
+                {
+                    "id": f"wide-{role}-{protocol}-{len(ports)}",
+                    "role": role,
+                    "usage": {"en": "ranges and names on the widest ports"},
+                    "cidrs": ["198.51.100.0/24", "2001:db8::/32"],
+                    "ports": ports,
+                    "protocol": protocol,
+                }
+                for role in ("agent", "sepm", "console")
+                for protocol, ports in (("tcp", [65535]), ("udp", [65534, 65535]), ("tcp", [1, 3, 5, 65535]))
+            ]
+            + [
+                {"id": "names", "role": "sepm", "usage": {"en": "names"}, "urls": ["https://a.example.net:65535"]},
+            ]
+        },
+        "wide.yaml",
+    )
+    plan = select(
+        catalog, mode="hybrid", version="14.3 RU1", roles=["console"], overlays=[SourcedOverlay("w", overlay)]
+    )
+    name = "a" * 40
+    for existing in (None, "landing-zone"):
+        given = {"existing_policy": existing} if existing else {"networks": (NETWORK,)}
+        spec = compile_firewall_policy(plan, tag_targets(plan), FirewallOptions(name=name, **given))  # type: ignore[arg-type]
+        longest = max(len(rule.rule_name) for rule in spec.rules)
+        assert longest <= 63, [rule.rule_name for rule in spec.rules if len(rule.rule_name) > 63]
+        assert {rule.kind for rule in spec.rules} >= {"fqdn", "cidr", "deny"}
+        assert any(rule.rule_name.startswith(f"{name}-ip6-") for rule in spec.rules)
 
 
 def test_storage_phase_aws_leaves_private_google_access_unused(catalog: Catalog) -> None:

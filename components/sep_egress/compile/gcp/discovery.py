@@ -112,8 +112,9 @@ class DiscoveryValidator:
             self._check(field, item, f"{path}.{key}", problems)
 
 
-def firewall_policy_limit_errors(policy: Mapping[str, Any]) -> list[str]:
-    """The limits the Compute API states in prose for a ``FirewallPolicy`` body and its rules."""
+def firewall_policy_limit_errors(policy: Mapping[str, Any], observe: bool = False) -> list[str]:
+    """The limits the Compute API states in prose for a ``FirewallPolicy`` body and its rules, and ours: no allow to
+    every address, except (``observe``) the observed default deny, which must log."""
     problems: list[str] = []
     priorities: set[int] = set()
     for index, rule in enumerate(policy.get("rules", [])):
@@ -141,7 +142,10 @@ def firewall_policy_limit_errors(policy: Mapping[str, Any]) -> list[str]:
         if len(versions) > 1:
             problems.append(f"{where}: IPv4 and IPv6 ranges in one rule")
         if rule.get("action") == "allow" and any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in ranges):
-            problems.append(f"{where}: an allow rule to every address")
+            if not observe:
+                problems.append(f"{where}: an allow rule to every address")
+            elif rule.get("enableLogging") is not True:
+                problems.append(f"{where}: an observed default deny (allow to every address) that does not log")
         if rule.get("direction") == "EGRESS" and not fqdns and not ranges and not match.get("destAddressGroups"):
             problems.append(f"{where}: an egress rule without destination")
         tags = rule.get("targetSecureTags", [])

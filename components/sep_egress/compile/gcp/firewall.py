@@ -15,15 +15,19 @@ priority is computed from its own identity alone, never from a position in a lis
   (``1 << depth | bits``).
 
 Adding or removing a name touches the single bucket the name hashes to: one rule updated, no renumbering. Only when
-that bucket crosses 100 names does it split (one rule updated, one created) or merge back. Buckets are ~70% full
-on average (binary splits), so a large list needs about 1.4x the minimum number of rules; ``bench/bench_gcp.py``
-measures it.
+that bucket crosses 100 names does it split: the bucket's rule is deleted and its two halves are created (two
+creations, one deletion), or the halves merge back. Buckets are ~70% full on average (binary splits), so a large
+list needs about 1.4x the minimum number of rules; ``bench/bench_gcp.py`` measures it.
 
-A created policy holds only these rules, spread over the whole priority range. In an existing policy
-(``existing_policy``) they go to a reserved band of ``PRIORITY_BAND_SIZE`` priorities (``PriorityLayout.band``):
-the same identities packed tighter (a 10-bit port key, probed like the multi-port keys), so nothing outside the
-band is ever touched. In both layouts every allow rule comes before every deny rule, so a machine matched by the
-targets of several groups (a manager that also runs the client) gets the union of their allows.
+A created policy holds only these rules, spread over the whole priority range; every change is one request that
+replaces the whole list, so a multi-port set whose 16-bit hash collides is probed to the next free key. In an
+existing policy (``existing_policy``) they go to a reserved band of ``PRIORITY_BAND_SIZE`` priorities
+(``PriorityLayout.band``), one rule resource each: the same identities packed tighter, every port set on a 10-bit
+port key that is its hash or the number pinned in ``options.port_keys``. A rule's priority is immutable (the API
+addresses a rule by its priority), so the band never probes: two port sets on one key are refused, naming both and
+the pin to add, and no change to other rules can move a rule. In both layouts every allow rule comes before every
+deny rule, so a machine matched by the targets of several groups (a manager that also runs the client) gets the
+union of their allows.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +43,7 @@ from typing import Any, Literal
 from ...catalog.roles import Role
 from ...catalog.vendor.plan import EgressPlan
 from .options import (
+    BAND_PORT_KEY_BITS,
     GOOGLE_ACCESS_RANGES,
     KIND_ROLES,
     MACHINE_KINDS,
@@ -59,6 +65,9 @@ FQDNS_PER_RULE = 100  # Compute API: "Maximum number of destination fqdn allowed
 RANGES_PER_RULE = 5000  # Compute API: "Maximum number of destination CIDR IP ranges allowed is 5000."
 MAX_PRIORITY = 2147483547  # 2147483548..2147483647 are the policy's own default rules
 CIDR_MAX_DEPTH = 3
+# A rule's ruleName: "Name of the resource... must be 1-63 characters long and comply with RFC1035" (the Compute
+# API's resource names); every name the compiler forms is checked against it (``_check_rules``).
+RULE_NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _KIND_BIT = {kind: 1 << index for index, kind in enumerate(MACHINE_KINDS)}
 # Names a public resolver may never answer: a Cloud NGFW FQDN object is resolved by Cloud DNS in the targets' VPC
 # network (response policies, private zones, internal and public names; "FQDN objects support Cloud DNS response
@@ -91,6 +100,11 @@ class PriorityLayout:
     base: int
     port_bits: int | None
     fqdn_depth: int
+    #: In a band, the policy-wide key of every port set (``with_keys``): one key per set for every group and kind.
+    keys: Mapping[tuple[int, ...], int] | None = None
+
+    def with_keys(self, keys: Mapping[tuple[int, ...], int] | None) -> PriorityLayout:
+        return PriorityLayout(self.base, self.port_bits, self.fqdn_depth, keys)
 
     @classmethod
     def created(cls) -> PriorityLayout:
@@ -98,7 +112,7 @@ class PriorityLayout:
 
     @classmethod
     def band(cls, start: int) -> PriorityLayout:
-        return cls(base=start, port_bits=10, fqdn_depth=7)
+        return cls(base=start, port_bits=BAND_PORT_KEY_BITS, fqdn_depth=7)
 
     @property
     def _port_span(self) -> int:
@@ -131,8 +145,14 @@ class PriorityLayout:
     def deny(self, mask: int, family: int) -> int:
         return self.base + self._regions[2] + mask * 2 + family
 
-    def port_keys(self, port_sets: Iterable[tuple[int, ...]]) -> dict[tuple[int, ...], int]:
-        return port_keys(port_sets, self.port_bits)
+    def port_keys(
+        self, port_sets: Iterable[tuple[int, ...]], pins: Mapping[tuple[int, ...], int] | None = None
+    ) -> dict[tuple[int, ...], int]:
+        if self.port_bits is None:
+            return port_keys(port_sets)
+        if self.keys is not None:
+            return {ports: self.keys[ports] for ports in port_sets}
+        return band_port_keys(port_sets, self.port_bits, pins or {})
 
 
 # Names served from shared, CDN-style address pools: a name may resolve to more than the 32 addresses an FQDN
@@ -195,6 +215,8 @@ class FirewallRule:
     dest_ip_ranges: tuple[str, ...] = ()
     target_resources: tuple[str, ...] = ()
     enable_logging: bool = True
+    #: Names the rule had in earlier releases (not sent to the API): the component keeps them as aliases.
+    former_names: tuple[str, ...] = ()
 
     def to_api(self) -> dict[str, Any]:
         """The ``FirewallPolicyRule`` request body."""
@@ -251,6 +273,8 @@ class FirewallPolicySpec:
     existing_policy: str | None = None
     band: tuple[int, int] | None = None
     pga_range: str = PRIVATE_GOOGLE_ACCESS_RANGE
+    #: Networks whose enforcement order the component reads at deployment (the default deny relies on it).
+    checked_networks: tuple[str, ...] = ()
 
     @property
     def tier(self) -> str:
@@ -345,6 +369,46 @@ def port_keys(port_sets: Iterable[tuple[int, ...]], bits: int | None = None) -> 
     return assigned
 
 
+def band_port_keys(
+    port_sets: Iterable[tuple[int, ...]], bits: int, pins: Mapping[tuple[int, ...], int]
+) -> dict[tuple[int, ...], int]:
+    """The port key of every set in a band: its pin, else its hash in ``bits`` bits; never probed.
+
+    Each key depends on its own port set and pin alone, so no added or removed port set moves another's rules.
+    Two sets on one key are refused with the pin that separates them: the set a change adds is the one to pin.
+    """
+    wanted = {
+        ports: pins[ports] if ports in pins else stable_hash(",".join(map(str, ports)), bits)
+        for ports in set(port_sets)
+    }
+    assigned: dict[tuple[int, ...], int] = {}
+    holder: dict[int, tuple[int, ...]] = {}
+    for ports, key in sorted(wanted.items()):
+        if key in holder:
+            other = holder[key]
+            taken = {*wanted.values(), *pins.values()}
+            free = next(
+                candidate % (1 << bits)
+                for candidate in range(key + 1, key + (1 << bits) + 1)
+                if candidate % (1 << bits) not in taken
+            )
+            first, second = _ports_label(other), _ports_label(ports)
+            raise GcpSpecError(
+                "options.port_keys",
+                f"port sets {first} and {second} both take port key {key} of the reserved band; a rule's "
+                "priority cannot change (the API addresses a rule by its priority), so neither is moved: pin the "
+                f'port set this change adds to a free key: options.port_keys: {{"{second}": {free}}} (or '
+                f'options.port_keys: {{"{first}": {free}}} if {first} is the new one)',
+            )
+        holder[key] = ports
+        assigned[ports] = key
+    return assigned
+
+
+def _ports_label(ports: Sequence[int]) -> str:
+    return ",".join(map(str, ports))
+
+
 def _port_strings(ports: Sequence[int]) -> tuple[str, ...]:
     """Ports as the API takes them, consecutive runs folded into ``a-b`` ranges."""
     result: list[str] = []
@@ -373,16 +437,25 @@ def target_groups(
     machine could not carry.
     """
     by_kind = machine_targets(plan.roles, targets, options.skip_roles)
-    by_target: dict[RoleTarget, list[MachineKind]] = {}
+    by_target: dict[tuple[tuple[str, ...], tuple[str, ...]], list[MachineKind]] = {}
     for kind in MACHINE_KINDS:  # a fixed order, whatever order the targets were given in
         if kind in by_kind:
-            by_target.setdefault(by_kind[kind], []).append(kind)
+            by_target.setdefault(by_kind[kind].machines, []).append(kind)
     groups = []
-    for target, kinds in by_target.items():
-        roles = tuple(role for kind in kinds for role in KIND_ROLES[kind] if role in plan.roles)
+    for (tags, accounts), kinds in by_target.items():
+        wanted = {role for kind in kinds for role in kind_roles(kind, by_kind[kind])}
+        # Roles in the fixed order of the kinds (agent, agent-cloud, sepm, sepm-cloud, console), those of the plan.
+        order = [role for kind in MACHINE_KINDS for role in KIND_ROLES[kind]]
+        roles = tuple(role for role in order if role in wanted and role in plan.roles)
         mask = sum(_KIND_BIT[kind] for kind in kinds)
+        target = RoleTarget(secure_tags=tags, service_accounts=accounts)
         groups.append(TargetGroup(mask=mask, kinds=tuple(kinds), roles=roles, target=target))
     return tuple(sorted(groups, key=lambda group: group.mask))
+
+
+def kind_roles(kind: MachineKind, target: RoleTarget) -> tuple[Role, ...]:
+    """The roles a machine of ``kind`` plays: its kind's, and the agent's when its target says it runs the agent."""
+    return KIND_ROLES[kind] + (KIND_ROLES["clients"] if kind != "clients" and target.runs_agent else ())
 
 
 def compile_firewall_policy(
@@ -392,6 +465,7 @@ def compile_firewall_policy(
     groups = target_groups(plan, targets, options)
     layout = PriorityLayout.created() if options.band is None else PriorityLayout.band(options.band[0])
     warnings = _suffix_warnings(plan, options)
+    layout = layout.with_keys(_band_keys(plan, groups, options, layout))
     rules: list[FirewallRule] = []
     for group in groups:  # each group's rules in turn, so the first group that cannot be compiled is the one named
         host_ports, storage_ports = _group_ports(plan, group, options)
@@ -404,9 +478,13 @@ def compile_firewall_policy(
     fqdn_hosts = {name for rule in rules for name in rule.dest_fqdns}
     pga_hosts = {STORAGE_HOST for rule in rules if rule.kind == "pga"}
     warnings.extend(_google_access_warnings(plan, options, pga_hosts))
-    warnings.extend(_host_warnings(plan, fqdn_hosts | pga_hosts))
+    warnings.extend(_host_warnings(plan, fqdn_hosts, pga_hosts))
     warnings.extend(_default_deny_warnings(options))
+    warnings.extend(_observe_warnings(rules, options))
+    warnings.extend(_agent_warnings(plan, targets, options))
+    warnings.extend(_vm_needs_warnings(plan, groups, options))
     warnings.extend(_band_warnings(options))
+    warnings.extend(_unchecked_warnings(options))
     warnings.extend(_internal_name_warnings(fqdn_hosts))
     rules.sort(key=lambda rule: rule.priority)
     _check_rules(rules, layout)
@@ -426,7 +504,16 @@ def compile_firewall_policy(
         existing_policy=options.existing_policy,
         band=options.band,
         pga_range=GOOGLE_ACCESS_RANGES[options.google_access_vip],
+        checked_networks=_checked_networks(options),
     )
+
+
+def _checked_networks(options: FirewallOptions) -> tuple[str, ...]:
+    """The networks whose order decides whether the default deny holds: a network policy's, when it denies and
+    asks for BEFORE_CLASSIC_FIREWALL (AFTER_CLASSIC_FIREWALL is the user's informed choice, warned about)."""
+    if options.hierarchical or not options.default_deny or options.enforcement_order != "BEFORE_CLASSIC_FIREWALL":
+        return ()
+    return tuple(options.networks)
 
 
 def _suffix_warnings(plan: EgressPlan, options: FirewallOptions) -> list[GcpWarning]:
@@ -477,14 +564,34 @@ def _group_ports(
     return host_ports, storage_ports
 
 
+def _band_keys(
+    plan: EgressPlan, groups: Sequence[TargetGroup], options: FirewallOptions, layout: PriorityLayout
+) -> dict[tuple[int, ...], int] | None:
+    """In a band, one port key per port set for the whole policy (every group, FQDN and range rules alike): a set
+    new to the policy is the only one a collision can ask to pin, and pinning it moves no existing rule."""
+    if layout.port_bits is None:
+        return None
+    port_sets: set[tuple[int, ...]] = set()
+    for group in groups:
+        host_ports, _ = _group_ports(plan, group, options)
+        port_sets.update(_hosts_by_ports(host_ports))
+        port_sets.update(ports for _, _, ports in _ranges_by_key(plan, group))
+    return layout.port_keys(port_sets, options.pinned_port_keys)
+
+
+def _hosts_by_ports(host_ports: Mapping[str, set[int]]) -> dict[tuple[int, ...], list[str]]:
+    by_ports: dict[tuple[int, ...], list[str]] = {}
+    for host, host_port_set in host_ports.items():
+        by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
+    return by_ports
+
+
 def _fqdn_rules(
     group: TargetGroup, host_ports: Mapping[str, set[int]], options: FirewallOptions, layout: PriorityLayout
 ) -> list[FirewallRule]:
     """The group's FQDN allow rules: host names sharing a port set, split into hash buckets of at most 100."""
     prefix = options.name
-    by_ports: dict[tuple[int, ...], list[str]] = {}
-    for host, host_port_set in host_ports.items():
-        by_ports.setdefault(tuple(sorted(host_port_set)), []).append(host)
+    by_ports = _hosts_by_ports(host_ports)
     keys = layout.port_keys(by_ports)
     rules: list[FirewallRule] = []
     for ports, hosts in sorted(by_ports.items()):
@@ -544,11 +651,8 @@ def _pga_rules(
     ]
 
 
-def _cidr_rules(
-    plan: EgressPlan, group: TargetGroup, options: FirewallOptions, layout: PriorityLayout
-) -> list[FirewallRule]:
-    """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
-    prefix = options.name
+def _ranges_by_key(plan: EgressPlan, group: TargetGroup) -> dict[tuple[int, str, tuple[int, ...]], list[str]]:
+    """The group's declared ranges by (family, protocol, port set)."""
     ports_by_range: dict[tuple[int, str, str], set[int]] = {}
     for cidr_rule in plan.cidrs:
         if not set(cidr_rule.roles) & set(group.roles):
@@ -558,6 +662,15 @@ def _cidr_rules(
     by_key: dict[tuple[int, str, tuple[int, ...]], list[str]] = {}
     for (family, protocol, cidr), range_ports in ports_by_range.items():
         by_key.setdefault((family, protocol, tuple(sorted(range_ports))), []).append(cidr)
+    return by_key
+
+
+def _cidr_rules(
+    plan: EgressPlan, group: TargetGroup, options: FirewallOptions, layout: PriorityLayout
+) -> list[FirewallRule]:
+    """The group's CIDR allow rules: declared ranges sharing a family, protocol and port set, in hash buckets."""
+    prefix = options.name
+    by_key = _ranges_by_key(plan, group)
     keys = layout.port_keys(ports for _, _, ports in by_key)
     rules = []
     for (family, protocol, ports), cidrs in sorted(by_key.items()):
@@ -571,7 +684,7 @@ def _cidr_rules(
                     kind="cidr",
                     action="allow",
                     rule_name=(
-                        f"{prefix}-cidr-{group.slug}-{protocol}-{_port_slug(ports, key)}-v{4 + 2 * family}-b{heap}"
+                        f"{prefix}-ip{4 + 2 * family}-{group.slug}-{protocol}-{_port_slug(ports, key % 65536)}-b{heap}"
                     ),
                     description=(
                         f"sep-egress: {', '.join(group.roles)} to {len(ordered)} declared ranges on {protocol} "
@@ -582,6 +695,10 @@ def _cidr_rules(
                     layer4=(Layer4(protocol, _port_strings(ports)),),
                     dest_ip_ranges=ordered,
                     target_resources=_target_resources(options),
+                    # Before names had to fit 63 characters: "cidr", the protocol and the family spelled out.
+                    former_names=(
+                        f"{prefix}-cidr-{group.slug}-{protocol}-{_port_slug(ports, key)}-v{4 + 2 * family}-b{heap}",
+                    ),
                 )
             )
     return rules
@@ -591,13 +708,17 @@ def _deny_rules(group: TargetGroup, options: FirewallOptions, layout: PriorityLa
     """The group's default deny of any other IPv4 and IPv6 egress, unless ``default_deny`` is off."""
     if not options.default_deny:
         return []
+    # Observe: the same rule (name, priority, match, logging) with the action allow. A rule's action is updated in
+    # place (patchRule), so switching modes changes only this field. Not goto_next: "you cannot enable logging on
+    # goto_next rules" (Compute API, FirewallPolicyRule.enableLogging), and the logs are the point of observing.
+    action: Literal["allow", "deny"] = "allow" if options.enforcement == "observe" else "deny"
     rules = []
     for family, everything in ((0, "0.0.0.0/0"), (1, "::/0")):
         rules.append(
             FirewallRule(
                 priority=layout.deny(group.mask, family),
                 kind="deny",
-                action="deny",
+                action=action,
                 rule_name=f"{options.name}-deny-{group.slug}-v{4 + 2 * family}",
                 description=(
                     f"sep-egress: default deny of any other IPv{4 + 2 * family} egress for {', '.join(group.roles)}"
@@ -658,10 +779,11 @@ def _google_access_warnings(plan: EgressPlan, options: FirewallOptions, pga_host
     return warnings
 
 
-def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
-    """Host names an FQDN rule cannot pin down: buckets shared by every customer, CDN-backed names."""
+def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str], pga_hosts: set[str]) -> list[GcpWarning]:
+    """Host names an FQDN rule cannot pin down: buckets shared by every customer (whether an FQDN object or the
+    Private Google Access rule serves them), CDN-backed names (FQDN objects only: the PGA rule is an address range)."""
     warnings = []
-    shared = sorted({rule.host for rule in plan.allow if rule.shared and rule.host in fqdn_hosts})
+    shared = sorted({rule.host for rule in plan.allow if rule.shared and rule.host in fqdn_hosts | pga_hosts})
     if shared:
         warnings.append(
             GcpWarning(
@@ -681,8 +803,14 @@ def _host_warnings(plan: EgressPlan, fqdn_hosts: set[str]) -> list[GcpWarning]:
                 message=(
                     "Cloud NGFW programs at most 32 IPv4 and 32 IPv6 addresses per FQDN object; these CDN-backed "
                     "names resolve from large rotating pools, so connections to an address not (yet) programmed are "
-                    "denied while DNS rotates. Prefer Private Google Access for storage.googleapis.com and watch "
-                    "the deny logs."
+                    "denied while DNS rotates. "
+                    + (
+                        f"Serve {STORAGE_HOST} through Private Google Access (private_google_access: true) and "
+                        if STORAGE_HOST in cdn
+                        else ""
+                    )
+                    + "watch the deny logs; names FQDN objects cannot hold are better served by a proxy that "
+                    "matches the name itself (see docs/gcp.md)."
                 ),
                 hosts=tuple(cdn),
             )
@@ -737,6 +865,126 @@ def _default_deny_warnings(options: FirewallOptions) -> list[GcpWarning]:
     return warnings
 
 
+def _observe_warnings(rules: Sequence[FirewallRule], options: FirewallOptions) -> list[GcpWarning]:
+    """Observe mode: nothing is refused; the default deny rules log what enforcing would refuse."""
+    if options.enforcement != "observe":
+        return []
+    names = sorted(rule.rule_name for rule in rules if rule.kind == "deny")
+    detail = (
+        f"the default deny rules ({', '.join(names)}) are logged allows at their own priorities"
+        if names
+        else "default_deny is off, so there is no rule to observe"
+    )
+    return [
+        GcpWarning(
+            code="gcp-observe-mode",
+            message=(
+                f"enforcement observe: this policy refuses nothing; {detail}. Their log entries (rule_details "
+                "name them) are the connections enforcing would refuse; every SEP allow logs too. Switching to "
+                "enforce changes only their action back to deny."
+            ),
+        )
+    ]
+
+
+def _agent_warnings(plan: EgressPlan, targets: Mapping[str, RoleTarget], options: FirewallOptions) -> list[GcpWarning]:
+    """Managers whose targets do not say whether they run the SEP client: a SEPM server normally does."""
+    agent_roles = [role for role in KIND_ROLES["clients"] if role in plan.roles]
+    skipped = {"managers", "sepm"} & set(options.skip_roles)
+    manager = targets.get("managers", targets.get("sepm"))  # role keys of one kind are identical (machine_targets)
+    if manager is None or skipped or manager.runs_agent is not None or not agent_roles:
+        return []
+    clients = targets.get("clients", targets.get("agent"))
+    if clients is not None and set(manager.values) <= set(clients.values) and manager.kind == clients.kind:
+        return []  # the managers' machines are listed as clients too: they get both
+    return [
+        GcpWarning(
+            code="gcp-manager-without-agent",
+            message=(
+                f"targets.managers gets only the {', '.join(KIND_ROLES['managers'])} tables; a SEPM server normally "
+                f"runs the SEP client too, and its client would be denied the {', '.join(agent_roles)} hosts "
+                "(reputation, submissions, LiveUpdate, ...). Set targets.managers.runs_agent: true, or "
+                "runs_agent: false if these machines run no client."
+            ),
+        )
+    ]
+
+
+# What a Google Cloud VM needs beyond SEP under a default deny (docs/gcp.md, "What a default-deny VM still needs"):
+# Windows activation against Compute Engine's KMS host, and certificate revocation checks of DigiCert, which issues
+# the certificates of the vendor's hosts. examples/overlays/gcp-default-deny-vm.yaml and digicert-ocsp-crl.yaml.
+WINDOWS_KMS = ("35.190.247.13/32", 1688)
+DIGICERT_OCSP = ("ocsp.digicert.com", 80)
+
+
+def _vm_needs_warnings(plan: EgressPlan, groups: Sequence[TargetGroup], options: FirewallOptions) -> list[GcpWarning]:
+    """Under a default deny: the machine kinds without Windows activation or DigiCert revocation checks."""
+    if not options.default_deny or options.enforcement == "observe":
+        return []
+    warnings = []
+    kms = [
+        kind
+        for group in groups
+        if not any((rule.cidr, rule.port) == WINDOWS_KMS and set(rule.roles) & set(group.roles) for rule in plan.cidrs)
+        for kind in group.kinds
+    ]
+    if kms:
+        warnings.append(
+            GcpWarning(
+                code="gcp-default-deny-windows-activation",
+                message=(
+                    f"Default deny without Windows activation for {', '.join(kms)}: Windows VMs cannot reach "
+                    "Compute Engine's KMS host (kms.windows.googlecloud.com, 35.190.247.13, TCP 1688) and stay "
+                    "unactivated. Add examples/overlays/gcp-default-deny-vm.yaml (or your own entry) unless these "
+                    "machines run no Windows."
+                ),
+            )
+        )
+    ocsp = [
+        kind
+        for group in groups
+        if not any(
+            (rule.host, rule.port) == DIGICERT_OCSP and set(rule.roles) & set(group.roles) for rule in plan.allow
+        )
+        for kind in group.kinds
+    ]
+    if ocsp:
+        warnings.append(
+            GcpWarning(
+                code="gcp-default-deny-revocation",
+                message=(
+                    f"Default deny without certificate revocation checks for {', '.join(ocsp)}: DigiCert's OCSP "
+                    "responders and CRLs (ocsp.digicert.com, crl3/crl4.digicert.com, HTTP 80) are denied, so "
+                    "revocation checks time out and some TLS clients refuse the connection. Add "
+                    "examples/overlays/digicert-ocsp-crl.yaml."
+                ),
+                hosts=(DIGICERT_OCSP[0],),
+            )
+        )
+    return warnings
+
+
+def _unchecked_warnings(options: FirewallOptions) -> list[GcpWarning]:
+    """What the program cannot read before it acts: which policy a network already has, or which networks an
+    existing policy is associated with (no pulumi-gcp invoke or resource state returns either)."""
+    if options.hierarchical:
+        return []
+    if options.existing_policy is None:
+        message = (
+            "Not checked before deployment: whether these networks already have a network firewall policy. "
+            '"Each VPC network can be associated with only one global network firewall policy"; if one is, the '
+            "association fails at pulumi up (the policy itself is created, inert). Check with `gcloud compute "
+            "networks get-effective-firewalls NETWORK`, and use options.existing_policy to add the rules to it."
+        )
+    else:
+        message = (
+            f"Not checked before deployment: which networks the existing policy {options.existing_policy} is "
+            "associated with. Its rules act only on those networks; check with `gcloud compute networks "
+            "get-effective-firewalls NETWORK` for each network of the SEP machines."
+        )
+    return [GcpWarning(code="gcp-unchecked-association", message=message)]
+
+
 def _band_warnings(options: FirewallOptions) -> list[GcpWarning]:
     """In an existing policy: the reserved band, and what the policy's other rules can still decide first."""
     band = options.band
@@ -788,16 +1036,20 @@ def _check_rules(rules: Sequence[FirewallRule], layout: PriorityLayout) -> None:
     """Invariants no plan may break; a failure here is a compiler bug, reported as such."""
     seen: set[int] = set()
     low, high = layout.span
-    first_deny = min((rule.priority for rule in rules if rule.action == "deny"), default=None)
+    first_deny = min((rule.priority for rule in rules if rule.kind == "deny"), default=None)
     for rule in rules:
         if rule.priority in seen or not 0 <= rule.priority <= MAX_PRIORITY or not low <= rule.priority <= high:
             raise AssertionError(f"priority {rule.priority} of {rule.rule_name} is duplicated or out of range")
-        if rule.action == "allow" and first_deny is not None and rule.priority > first_deny:
+        if rule.kind != "deny" and first_deny is not None and rule.priority > first_deny:
             raise AssertionError(f"{rule.rule_name} comes after a deny rule that could shadow it")
+        if len(rule.rule_name) > 63 or not RULE_NAME.fullmatch(rule.rule_name):
+            raise AssertionError(f"{rule.rule_name} is not an RFC 1035 name of at most 63 characters")
         seen.add(rule.priority)
         if len(rule.dest_fqdns) > FQDNS_PER_RULE or len(rule.dest_ip_ranges) > RANGES_PER_RULE:
             raise AssertionError(f"{rule.rule_name} exceeds a per-rule limit")
-        if rule.action == "allow" and any(ipaddress.ip_network(r).prefixlen == 0 for r in rule.dest_ip_ranges):
+        # The one allow of every address is a default deny observed (enforcement observe), logged and warned.
+        widest = any(ipaddress.ip_network(r).prefixlen == 0 for r in rule.dest_ip_ranges)
+        if rule.action == "allow" and widest and not (rule.kind == "deny" and rule.enable_logging):
             raise AssertionError(f"{rule.rule_name} would allow every address")
 
 

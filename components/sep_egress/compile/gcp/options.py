@@ -42,6 +42,8 @@ Scope = Literal["global", "regional", "folder", "organization"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 EnforcementOrder = Literal["BEFORE_CLASSIC_FIREWALL", "AFTER_CLASSIC_FIREWALL"]
 ENFORCEMENT_ORDERS: tuple[EnforcementOrder, ...] = get_args(EnforcementOrder)
+Enforcement = Literal["observe", "enforce"]
+ENFORCEMENTS: tuple[Enforcement, ...] = get_args(Enforcement)
 SuffixPolicy = Literal["refuse", "apex-only"]
 SUFFIX_POLICIES: tuple[SuffixPolicy, ...] = get_args(SuffixPolicy)
 GoogleAccessVip = Literal["private", "restricted"]
@@ -53,6 +55,9 @@ GOOGLE_ACCESS_RANGES: dict[GoogleAccessVip, str] = {"private": "199.36.153.8/30"
 # (see firewall.PriorityLayout); the default start keeps clear of the 0..65535 range teams write by hand and of
 # the policy's own default rules at 2147483548 and above.
 PRIORITY_BAND_SIZE = 1 << 22
+# Inside the band every port set gets a 10-bit port key (``firewall.PriorityLayout.band``): its hash, or the number
+# pinned in ``options.port_keys``.
+BAND_PORT_KEY_BITS = 10
 DEFAULT_PRIORITY_BAND_START = 1_000_000_000
 MAX_RULE_PRIORITY = 2147483547
 
@@ -60,6 +65,10 @@ MAX_RULE_PRIORITY = 2147483547
 # Pulumi component creates itself, whose number only exists once it has been created.
 TAG_VALUE = re.compile(r"^tagValues/[0-9]+$")
 CREATED_TAG = re.compile(r"^created:[a-z][a-z0-9-]{0,62}$")
+# A target value given as a ``pulumi.Output`` (a service account or tag value created in the same stack) is compiled
+# as a stand-in; the component hands the Output to the rule. Rule names and priorities never read target values.
+OUTPUT_TAG = re.compile(r"^pulumi-output:[a-z0-9-]{1,80}$")
+OUTPUT_ACCOUNT_DOMAIN = "pulumi-output.invalid"
 SERVICE_ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}$")
 RESOURCE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
 # Project ids are 6-30 characters; domain-scoped ones ("example.com:project") carry a prefix.
@@ -141,10 +150,14 @@ class RoleTarget:
 
     ``secure_tags`` are ``tagValues/<number>`` (a TagValue under a TagKey whose purpose is ``GCE_FIREWALL``) or
     ``created:<short name>`` for a value the Pulumi component creates. ``service_accounts`` are e-mail addresses.
+    ``runs_agent`` (managers and admin workstations only): ``True`` when these machines also run the SEP agent, so
+    their rules carry the agent's tables too; ``False`` when they run no client; ``None`` (not said) makes the
+    compiler warn for managers (``gcp-manager-without-agent``).
     """
 
     secure_tags: tuple[str, ...] = ()
     service_accounts: tuple[str, ...] = ()
+    runs_agent: bool | None = None
 
     @property
     def kind(self) -> Literal["secure_tags", "service_accounts"]:
@@ -158,14 +171,23 @@ class RoleTarget:
     def parse(cls, argument: str, value: Any) -> RoleTarget:
         """Read ``{"secure_tags": [...]}`` or ``{"service_accounts": [...]}`` (or a ``RoleTarget``)."""
         if isinstance(value, RoleTarget):
-            raw: Mapping[str, Any] = {"secure_tags": value.secure_tags, "service_accounts": value.service_accounts}
+            raw: Mapping[str, Any] = {
+                "secure_tags": value.secure_tags,
+                "service_accounts": value.service_accounts,
+                "runs_agent": value.runs_agent,
+            }
         elif isinstance(value, Mapping):
             raw = value
         else:
             raise GcpSpecError(argument, "a target is {secure_tags: [...]} or {service_accounts: [...]}")
-        unknown = sorted(set(raw) - {"secure_tags", "service_accounts"})
+        unknown = sorted(set(raw) - {"secure_tags", "service_accounts", "runs_agent"})
         if unknown:
-            raise GcpSpecError(argument, f"unknown field(s) {', '.join(unknown)}; use secure_tags or service_accounts")
+            raise GcpSpecError(
+                argument, f"unknown field(s) {', '.join(unknown)}; use secure_tags or service_accounts (and runs_agent)"
+            )
+        runs_agent = raw.get("runs_agent")
+        if runs_agent is not None:
+            check_bool(f"{argument}.runs_agent", runs_agent)
         tags = _string_tuple(f"{argument}.secure_tags", raw.get("secure_tags") or ())
         accounts = _string_tuple(f"{argument}.service_accounts", raw.get("service_accounts") or ())
         if tags and accounts:
@@ -178,7 +200,7 @@ class RoleTarget:
                 argument, "no secure tag and no service account: a rule without targets would apply to every VM"
             )
         for index, tag in enumerate(tags):
-            if not (TAG_VALUE.fullmatch(tag) or CREATED_TAG.fullmatch(tag)):
+            if not (TAG_VALUE.fullmatch(tag) or CREATED_TAG.fullmatch(tag) or OUTPUT_TAG.fullmatch(tag)):
                 raise GcpSpecError(
                     f"{argument}.secure_tags[{index}]",
                     f"{tag!r} is not a tag value name ('tagValues/123456') nor 'created:<short name>'",
@@ -191,7 +213,12 @@ class RoleTarget:
             raise GcpSpecError(argument, "a target is listed twice")
         if len(values) > MAX_TARGETS_PER_RULE:
             raise GcpSpecError(argument, f"{len(values)} targets; a rule accepts at most {MAX_TARGETS_PER_RULE}")
-        return cls(secure_tags=tuple(sorted(tags)), service_accounts=tuple(sorted(accounts)))
+        return cls(secure_tags=tuple(sorted(tags)), service_accounts=tuple(sorted(accounts)), runs_agent=runs_agent)
+
+    @property
+    def machines(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What identifies the machines (tag values, service accounts), whatever they are said to run."""
+        return (self.secure_tags, self.service_accounts)
 
 
 ProxyNames = Literal["address-limited", "all"]
@@ -257,6 +284,10 @@ class FirewallOptions:
       policy's id) instead of creating one: no policy and no association is created, every rule lies in the
       reserved band ``priority_band_start`` .. ``+ PRIORITY_BAND_SIZE - 1`` and nothing outside it is touched.
     - ``priority_band_start``: start of that band (default 1,000,000,000); only with ``existing_policy``.
+    - ``port_keys``: only with ``existing_policy``: pin the 10-bit port key of a port set (``{"587": 523}``,
+      ``{"80,443": 12}``) that would otherwise take its hash; two port sets on one key are refused, never moved.
+    - ``enforcement``: ``enforce`` (default) or ``observe``: the default deny rules become logged allows at the same
+      names and priorities, so the logs show what enforcing would refuse.
     - ``default_deny``: add a deny-all egress rule for the targeted workloads after the allow rules (default on).
     - ``enforcement_order``: the order the networks must use; ``BEFORE_CLASSIC_FIREWALL`` (default) or the API
       default ``AFTER_CLASSIC_FIREWALL``, under which classic VPC allow rules are evaluated first and win.
@@ -278,6 +309,8 @@ class FirewallOptions:
     project: str | None = None
     existing_policy: str | None = None
     priority_band_start: int | None = None
+    port_keys: Any = ()
+    enforcement: Enforcement = "enforce"
     default_deny: bool = True
     enforcement_order: EnforcementOrder = "BEFORE_CLASSIC_FIREWALL"
     private_google_access: bool = False
@@ -295,6 +328,7 @@ class FirewallOptions:
         self._check_networks()
         self._check_existing_policy()
         self._check_band()
+        self._check_port_keys()
         self._check_skip_roles()
 
     def _check_secure_web_proxy(self) -> None:
@@ -305,7 +339,15 @@ class FirewallOptions:
 
     def _check_types(self) -> None:
         """Each field is of its type: strings without control characters, real booleans."""
-        for key in ("name", "scope", "enforcement_order", "suffix_policy", "description", "google_access_vip"):
+        for key in (
+            "name",
+            "scope",
+            "enforcement_order",
+            "suffix_policy",
+            "description",
+            "google_access_vip",
+            "enforcement",
+        ):
             check_str(f"options.{key}", getattr(self, key))
         for key in ("region", "parent", "project", "existing_policy"):
             check_str(f"options.{key}", getattr(self, key), optional=True)
@@ -323,6 +365,8 @@ class FirewallOptions:
         if self.enforcement_order not in ENFORCEMENT_ORDERS:
             choices = ", ".join(ENFORCEMENT_ORDERS)
             raise GcpSpecError("options.enforcement_order", f"{self.enforcement_order!r}; choose one of {choices}")
+        if self.enforcement not in ENFORCEMENTS:
+            raise GcpSpecError("enforcement", f"{self.enforcement!r}; choose one of {', '.join(ENFORCEMENTS)}")
         if self.suffix_policy not in SUFFIX_POLICIES:
             raise GcpSpecError(
                 "options.suffix_policy", f"{self.suffix_policy!r}; choose one of {', '.join(SUFFIX_POLICIES)}"
@@ -420,6 +464,52 @@ class FirewallOptions:
                     f"0..{MAX_RULE_PRIORITY}",
                 )
 
+    def _check_port_keys(self) -> None:
+        """Pinned port keys: ``{"587": 523, "80,443": 12}`` (or pairs), only in a band, each key in 0..1023 and
+        used once; stored as sorted ``((ports...), key)`` pairs."""
+        raw = self.port_keys
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        elif isinstance(raw, (tuple, list)):
+            items = list(raw)
+        else:
+            raise GcpSpecError("options.port_keys", 'a mapping of port set to key, e.g. {"587": 523}')
+        if items and self.existing_policy is None:
+            raise GcpSpecError(
+                "options.port_keys",
+                "only an existing policy (options.existing_policy) takes port keys; a created policy changes its "
+                "rules in one request",
+            )
+        pins: dict[tuple[int, ...], int] = {}
+        for item in items:
+            if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                raise GcpSpecError("options.port_keys", f"{item!r} is not a (port set, key) pair")
+            ports_text, key = item
+            ports = _port_set(f"options.port_keys.{ports_text}", ports_text)
+            check_int(f"options.port_keys.{ports_text}", key)
+            if not 0 <= key < 1 << BAND_PORT_KEY_BITS:
+                raise GcpSpecError(
+                    f"options.port_keys.{ports_text}", f"{key} is out of 0..{(1 << BAND_PORT_KEY_BITS) - 1}"
+                )
+            if ports in pins:
+                raise GcpSpecError(f"options.port_keys.{ports_text}", "this port set is pinned twice")
+            pins[ports] = key
+        taken: dict[int, tuple[int, ...]] = {}
+        for ports, key in sorted(pins.items()):
+            if key in taken:
+                raise GcpSpecError(
+                    "options.port_keys",
+                    f"{_ports_text(taken[key])} and {_ports_text(ports)} are both pinned to {key}; give each its "
+                    "own key",
+                )
+            taken[key] = ports
+        object.__setattr__(self, "port_keys", tuple(sorted(pins.items())))
+
+    @property
+    def pinned_port_keys(self) -> dict[tuple[int, ...], int]:
+        """``port_keys`` as a mapping of sorted port tuple to key."""
+        return dict(self.port_keys)
+
     def _check_skip_roles(self) -> None:
         """Every skipped name is a machine kind or a role."""
         for index, role in enumerate(self.skip_roles):
@@ -462,6 +552,30 @@ class FirewallOptions:
         return None if self.existing_policy is None else self.existing_policy.rsplit("/", 1)[-1]
 
 
+def _port_set(argument: str, value: Any) -> tuple[int, ...]:
+    """A port set written as ``"587"`` or ``"80,443"`` (or a number, or a list of numbers): sorted, distinct."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        parts: list[Any] = [value]
+    elif isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, (tuple, list)):
+        parts = list(value)
+    else:
+        raise GcpSpecError(argument, f"{value!r} is not a port set such as '587' or '80,443'")
+    ports: set[int] = set()
+    for part in parts:
+        text = str(part).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            raise GcpSpecError(argument, f"{value!r} is not a port set such as '587' or '80,443' (ports 1..65535)")
+        ports.add(int(text))
+    return tuple(sorted(ports))
+
+
+def _ports_text(ports: Sequence[int]) -> str:
+    """A port set as ``options.port_keys`` spells it: ``"80,443"``."""
+    return ",".join(map(str, ports))
+
+
 def check_project(project: Any, argument: str = "options.project") -> None:
     """A plain project is a project id (an Output's stand-in is not a string and passes through)."""
     if isinstance(project, str) and not PROJECT_ID.fullmatch(project):
@@ -489,6 +603,17 @@ def check_secure_tags(parent: Any, key: str, network: Any, networks: Any) -> Non
         )
     if isinstance(parent, str) and parent.startswith("projects/") and network is None:
         raise GcpSpecError("secure_tags.network", "a project-level tag key needs its VPC as '<project>/<vpc>'")
+    count = len(networks) if isinstance(networks, list | tuple) else 0
+    if network is not None and count > 1:
+        # A GCE_FIREWALL key made for one network (purpose_data network) is usable only there: VMs of the other
+        # networks could not carry its values, so they would get no allow and no deny.
+        raise GcpSpecError(
+            "secure_tags.network",
+            f"a tag key created for one network, but the policy applies to {count} networks: machines of the "
+            "others cannot carry its values and would get neither the allows nor the default deny; give one "
+            "policy per network, or an organization key without network (secure_tags.parent: "
+            "organizations/<id>) usable in every network",
+        )
     if not isinstance(network, str):
         return
     if not TAG_NETWORK.fullmatch(network):
@@ -671,6 +796,8 @@ class PrivateAccessOptions:
       option of the same name must match.
     - ``subnetworks``: subnets that must have ``privateIpGoogleAccess`` on (reported, since their owner sets it).
     - ``name``: prefix of the route and zone names. ``route_priority``: default 1000 (the default route's).
+    - ``existing_zone``: the name of an existing private ``googleapis.com.`` Cloud DNS zone (a landing zone's) to
+      use instead of creating one; its records are checked, not created.
     """
 
     networks: tuple[str, ...]
@@ -678,9 +805,15 @@ class PrivateAccessOptions:
     name: str = "sep-egress"
     route_priority: int = 1000
     google_access_vip: GoogleAccessVip = "private"
+    existing_zone: str | None = None
 
     def __post_init__(self) -> None:
         check_str("options.name", self.name)
+        check_str("options.existing_zone", self.existing_zone, optional=True)
+        if self.existing_zone is not None and not RESOURCE_NAME.fullmatch(self.existing_zone):
+            raise GcpSpecError(
+                "options.existing_zone", f"{self.existing_zone!r} is not a Cloud DNS managed zone name (RFC 1035)"
+            )
         check_str("options.google_access_vip", self.google_access_vip)
         if self.google_access_vip not in GOOGLE_ACCESS_VIPS:
             raise GcpSpecError(
@@ -759,6 +892,11 @@ def machine_targets(
             )
         skipped_kinds.add(kind)
     result: dict[MachineKind, RoleTarget] = {}
+    for name in (*KIND_ROLES["clients"], "clients"):
+        if name in targets and targets[name].runs_agent is not None:
+            raise GcpSpecError(
+                f"{argument}.{name}.runs_agent", "clients run the agent by definition; runs_agent is for managers"
+            )
     for kind in MACHINE_KINDS:
         roles = [role for role in KIND_ROLES[kind] if role in plan_roles]
         given = [name for name in (kind, *KIND_ROLES[kind]) if name in targets]

@@ -70,6 +70,8 @@ class PrivateAccessSpec:
     subnetworks: tuple[str, ...]
     warnings: tuple[GcpWarning, ...]
     vip: str = "private"
+    #: False when an existing ``googleapis.com.`` zone (``existing_zone``) is used: its records are checked instead.
+    creates_zone: bool = True
 
     @property
     def vip_range(self) -> str:
@@ -123,10 +125,22 @@ def compile_private_access(plan: EgressPlan, options: PrivateAccessOptions) -> P
                 ),
             )
         ]
+    if needed and options.existing_zone is not None:
+        warnings.append(
+            GcpWarning(
+                code="gcp-pga-existing-zone",
+                message=(
+                    f"The existing zone {options.existing_zone} is used, not created: its {vip_name}. A records and "
+                    "its *.googleapis.com. CNAME are read and checked at deployment. Not checked (no invoke returns "
+                    "it): that the zone is private, for googleapis.com., and visible to these networks."
+                ),
+            )
+        )
     networks = tuple(sorted(options.networks))
     return PrivateAccessSpec(
         enabled=needed,
-        zone_name=f"{options.name}-googleapis",
+        zone_name=options.existing_zone or f"{options.name}-googleapis",
+        creates_zone=options.existing_zone is None,
         networks=networks if needed else (),
         routes=tuple(
             RouteSpec(
