@@ -138,7 +138,7 @@ class Classifier:
 
     # --- internal paths -------------------------------------------------------------------------------------
 
-    def _internal(self, dest_ip: str, port: int | None, transport: str, roles: Sequence[Role] | None) -> Verdict | None:
+    def internal_verdict(self, dest_ip: str, port: int | None, transport: str, roles: Sequence[Role] | None) -> Verdict | None:
         address = ipaddress.ip_address(dest_ip)
         if not address.is_private or port is None:
             return None
@@ -196,7 +196,7 @@ class Classifier:
             return Verdict(
                 "left-out",
                 ",".join(rule.ids),
-                f"make {source} a {role} source (sep-egress:aws.source_cidrs.{role}, or the GCP target of its "
+                f"make {source} a source of {role} (sep-egress:aws.source_cidrs.{role}, or the GCP target of its "
                 "machine kind)",
                 f"the plan allows it for {', '.join(rule.roles)} only",
             )
@@ -209,6 +209,12 @@ class Classifier:
                     key=lambda item: (len(item[0]), item[1].id),
                 )
                 changes, entry = options[0]
+                if roles is not None and entry.role not in roles:
+                    changes = [
+                        *changes,
+                        f"make {source} a source of {entry.role} (sep-egress:aws.source_cidrs.{entry.role}, or the GCP "
+                        "target of its machine kind)",
+                    ]
                 if changes:
                     return Verdict("left-out", entry.id, "; ".join(changes), entry.usage.en)
             elif slots:
@@ -220,7 +226,7 @@ class Classifier:
                     f"a catalog name on port {port}; the catalog gives it {', '.join(map(str, ports))} only",
                 )
         if dest_ip is not None:
-            internal = self._internal(dest_ip, port, transport, roles)
+            internal = self.internal_verdict(dest_ip, port, transport, roles)
             if internal is not None:
                 return internal
         if name is not None:

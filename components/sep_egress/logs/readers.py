@@ -283,7 +283,8 @@ def _dns_answer(entry: dict[str, Any], payload: dict[str, Any], file: str, line:
     addresses = []
     for answer in rdata.splitlines():
         fields = answer.split()
-        if len(fields) >= 5 and fields[3] in ("A", "AAAA"):
+        # Cloud DNS writes the type in lower case ("example.com.\t300\tIN\ta\t1.2.3.4").
+        if len(fields) >= 5 and fields[3].upper() in ("A", "AAAA"):
             try:
                 addresses.append(str(ipaddress.ip_address(fields[4])))
             except ValueError:
