@@ -302,7 +302,7 @@ def _dns_answer(entry: dict[str, Any], payload: dict[str, Any], file: str, line:
     )
 
 
-def _squid_record(text: str, file: str, line: int) -> FlowRecord:
+def _squid_record(text: str, file: str, line: int) -> FlowRecord | None:
     fields = text.split()
     if len(fields) < 10:
         raise _BadRecord("not a Squid native access.log line (fewer than 10 fields)")
@@ -310,6 +310,8 @@ def _squid_record(text: str, file: str, line: int) -> FlowRecord:
     if not status.isdigit():
         raise _BadRecord(f"result code {fields[3]!r} is not CODE/STATUS")
     method, url = fields[5], fields[6]
+    if method == "-" or url.startswith("error:"):
+        return None  # a connection that sent no request (Squid logs "error:transaction-end-before-headers")
     marker = fields[10] if len(fields) > 10 else "-"
     if method == "CONNECT":
         host, _, port_text = url.rpartition(":")
