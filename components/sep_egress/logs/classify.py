@@ -51,6 +51,17 @@ class Selection:
     internal: InternalCatalog
 
 
+#: Where SEP's internal destinations can be: RFC 1918 and IPv6 unique local addresses. ``is_private`` would also
+#: take the documentation and benchmarking ranges, which are public addresses in logs.
+INTERNAL_RANGES = tuple(
+    ipaddress.ip_network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(address.version == network.version and address in network for network in INTERNAL_RANGES)
+
+
 def _under(name: str, host: str) -> bool:
     return name == host or name.endswith("." + host)
 
@@ -140,7 +151,7 @@ class Classifier:
 
     def internal_verdict(self, dest_ip: str, port: int | None, transport: str, roles: Sequence[Role] | None) -> Verdict | None:
         address = ipaddress.ip_address(dest_ip)
-        if not address.is_private or port is None:
+        if not is_internal(address) or port is None:
             return None
         declared = self.plan.internal
         candidates: list[InternalPath] = []
