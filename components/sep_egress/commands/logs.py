@@ -20,7 +20,7 @@ from ..errors import SelectionError
 from ..escape import markdown_text, plain_text
 from ..logs.classify import CLASSES, Classifier, selection_of
 from ..logs.controls import Controls, controls_from_specs
-from ..logs.readers import ReadStats, read_records, terminal_progress
+from ..logs.readers import ReadStats, read_dns_answers, read_records, terminal_progress
 from ..logs.records import DnsAnswer
 from ..logs.report import Analysis, proposed_overlay
 from .output import to_json, to_table, write_output
@@ -121,10 +121,8 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     context = context_from_args(args)
     analysis = Analysis(context.classifier, context.controls)
     progress = terminal_progress()
-    dns_stats = ReadStats()
-    for item in read_records(list(args.logs), dns_stats, None):
-        if isinstance(item, DnsAnswer):
-            analysis.add_dns(item)
+    for answer in read_dns_answers(list(args.logs)):
+        analysis.add_dns(answer)
     stats = ReadStats()
     for item in read_records(list(args.logs), stats, progress):
         if not isinstance(item, DnsAnswer):

@@ -24,6 +24,7 @@ Formats, recognised line by line (a Cloud Logging export may mix firewall and DN
 from __future__ import annotations
 
 import datetime
+import functools
 import gzip
 import ipaddress
 import json
@@ -171,10 +172,19 @@ def _object(value: Any) -> dict[str, Any]:
 def _address(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise _BadRecord(f"no {what}")
+    canonical = _canonical_address(value)
+    if canonical is None:
+        raise _BadRecord(f"{what} {value!r} is not an IP address")
+    return canonical
+
+
+# A log repeats the same few thousand addresses and names millions of times: each is checked once (bounded caches).
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical_address(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise _BadRecord(f"{what} {value!r} is not an IP address") from None
+        return None
 
 
 def _port(value: Any) -> int | None:
@@ -192,6 +202,11 @@ def _name(value: Any) -> str | None:
     it is absent or not a host name (the classifier then goes by address)."""
     if not isinstance(value, str) or not value:
         return None
+    return _canonical_name(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical_name(value: str) -> str | None:
     name = value.strip().lower().rstrip(".")
     if name.startswith("[") or name.count(":") == 1:
         name = name.rsplit(":", 1)[0].strip("[]")
@@ -408,6 +423,33 @@ def _parse_document(document: dict[str, Any], file: str, line: int) -> list[Pars
             raise
         raise _BadRecord(f"unexpected shape ({type(exc).__name__}: {exc})") from None
     raise _BadRecord("a JSON object of no known log format (AWS Network Firewall, GCP firewall or DNS)")
+
+
+def may_hold_dns(path: Path) -> bool:
+    """Whether a file may hold Cloud DNS entries: its first line is a Cloud Logging entry (``jsonPayload``). Other
+    files are not read a second time for the DNS pass."""
+    for _, raw in lines(path):
+        if raw is None or not raw.strip():
+            continue
+        return b'"jsonPayload"' in raw
+    return False
+
+
+def read_dns_answers(paths: list[Path]) -> Iterator[DnsAnswer]:
+    """The Cloud DNS answers of the files that may hold them; other lines are only skimmed (bad ones are counted by
+    the flow pass, not here)."""
+    for path in paths:
+        if not may_hold_dns(path):
+            continue
+        shown = plain_text(path)
+        for number, raw in lines(path):
+            if raw is None or b'"queryName"' not in raw:
+                continue
+            try:
+                parsed = parse_line(raw, shown, number)
+            except _BadRecord:
+                continue
+            yield from (item for item in parsed if isinstance(item, DnsAnswer))
 
 
 def read_records(

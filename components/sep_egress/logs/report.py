@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog.history import ENTRY_ID
+from ..catalog.roles import Role
 from ..catalog.vendor.load import parse_overlay
 from ..catalog.vendor.plan import AllowRule, CidrRule
 from .classify import CLASSES, Classifier, Verdict
@@ -21,6 +22,8 @@ from .records import DnsAnswer, FlowRecord
 MAX_EXAMPLES = 5
 #: Per address, how many names a DNS log may give it (a CDN address serves many).
 MAX_NAMES_PER_ADDRESS = 8
+#: Entries of each lookup cache before it starts over (memory stays bounded whatever the logs hold).
+CACHE_LIMIT = 1 << 16
 
 
 def iso(moment: float) -> str:
@@ -76,6 +79,9 @@ class Analysis:
         self.used: dict[tuple[str, ...], Seen] = {}
         self.outside: dict[tuple[str, int], Seen] = {}
         self.counts = {"refused": 0, "would-refuse": 0, "allowed": 0}
+        # Sources and plan matches repeat across millions of lines: each is worked out once (bounded caches).
+        self._sources: dict[tuple[str, str | None, str], tuple[str, tuple[Role, ...] | None]] = {}
+        self._rules: dict[tuple[str | None, str | None, int | None], list[AllowRule | CidrRule]] = {}
 
     def add_dns(self, answer: DnsAnswer) -> None:
         for address in answer.addresses:
@@ -104,7 +110,12 @@ class Analysis:
         if outcome == "allowed":
             self._allowed(record, name)
             return
-        source, roles = self.controls.source(record)
+        source_key = (record.vendor, record.rule, record.src_ip)
+        if source_key not in self._sources:
+            if len(self._sources) >= CACHE_LIMIT:
+                self._sources.clear()
+            self._sources[source_key] = self.controls.source(record)
+        source, roles = self._sources[source_key]
         destination = name or record.dest_ip or "?"
         port = record.dest_port if record.dest_port is not None else -1
         key: RefusedKey = (source, destination, port, record.transport, outcome)
@@ -118,7 +129,12 @@ class Analysis:
         seen.add(record)
 
     def _allowed(self, record: FlowRecord, name: str | None) -> None:
-        rules = self.classifier.plan_rules(name, record.dest_ip if name is None else None, record.dest_port)
+        key = (name, record.dest_ip if name is None else None, record.dest_port)
+        if key not in self._rules:
+            if len(self._rules) >= CACHE_LIMIT:
+                self._rules.clear()
+            self._rules[key] = self.classifier.plan_rules(*key)
+        rules = self._rules[key]
         if rules:
             for rule in rules:
                 self.used.setdefault(_rule_key(rule), Seen()).add(record)
