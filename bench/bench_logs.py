@@ -50,7 +50,12 @@ def line(index: int) -> bytes:
             "severity": 3,
         },
     }
-    record = {"firewall_name": "fw", "availability_zone": "az-a", "event_timestamp": str(1796083200 + index), "event": event}
+    record = {
+        "firewall_name": "fw",
+        "availability_zone": "az-a",
+        "event_timestamp": str(1796083200 + index),
+        "event": event,
+    }
     return json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
@@ -97,14 +102,17 @@ def main() -> int:
             target.write(source.read())
         floor = min(json_loop(big) for _ in range(2))
         setup, _ = explain(one)
-        small_time, small_rss = explain(small)
+        _, small_rss = explain(small)
         big_time, big_rss = explain(big)
         gzip_time, gzip_rss = explain(packed)
     rate = LINES / floor
     ours = LINES / max(big_time - setup, 1e-9)
     print(f"bench_logs: {LINES:,} AWS Network Firewall alert lines, Python {sys.version.split()[0]}")
     print(f"  json.loads loop (floor)           {floor:7.2f} s  {rate:12,.0f} lines/s")
-    print(f"  logs explain --stack prod         {big_time:7.2f} s  {ours:12,.0f} lines/s (stack setup {setup:.2f} s subtracted)")
+    print(
+        f"  logs explain --stack prod         {big_time:7.2f} s  {ours:12,.0f} lines/s "
+        f"(stack setup {setup:.2f} s subtracted)"
+    )
     print(f"  ratio to the floor                {ours / rate:7.2f}")
     print(f"  logs explain, gzip input          {gzip_time:7.2f} s  peak RSS {gzip_rss / 1024:6.1f} MiB")
     print(f"  peak RSS at {LINES // 10:>9,} lines     {small_rss / 1024:6.1f} MiB")

@@ -73,7 +73,8 @@ BIGQUERY_FIREWALL_COLUMNS = {
     "logName": "VARCHAR",
     "timestamp": "TIMESTAMP",
     "jsonPayload": (
-        "STRUCT(connection STRUCT(src_ip VARCHAR, src_port BIGINT, dest_ip VARCHAR, dest_port BIGINT, protocol BIGINT), "
+        "STRUCT(connection STRUCT(src_ip VARCHAR, src_port BIGINT, dest_ip VARCHAR, dest_port BIGINT, "
+        "protocol BIGINT), "
         "disposition VARCHAR, rule_details STRUCT(reference VARCHAR, priority BIGINT, action VARCHAR, "
         "direction VARCHAR), instance STRUCT(vm_name VARCHAR))"
     ),
@@ -102,7 +103,7 @@ def bigquery_tables(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         ("dns_googleapis_com_dns_queries", BIGQUERY_DNS_COLUMNS, "dns.googleapis.com%2Fdns_queries"),
     ):
         connection.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM "  # noqa: S608 (the test's own table names)
             "read_json(?, format = 'newline_delimited', columns = ?) WHERE logName LIKE ?",
             [str(path), columns, f"%/logs/{log}"],
         )

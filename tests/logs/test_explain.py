@@ -27,7 +27,7 @@ def test_the_fixtures_name_the_rules_the_compilers_give_the_prod_stack() -> None
     controls = controls_from_specs(prepare_deployment(read_stack_file(ROOT, "prod")).specs)
     sids = {int(sid) for sid in re.findall(r'signature_id\\?":\s*([0-9]+)', AWS_FIXTURE.read_text())}
     assert sids and all(("aws", str(sid)) in controls.refusing for sid in sids)
-    priorities = {priority for priority in re.findall(r'"priority":([0-9]+)', GCP_FIXTURE.read_text())}
+    priorities = set(re.findall(r'"priority":([0-9]+)', GCP_FIXTURE.read_text()))
     assert priorities and all(priority in controls.gcp_groups for priority in priorities)
     denies = {key for (vendor, key), rule in controls.refusing.items() if vendor == "gcp"}
     assert {"1610612738", "1610612740", "1610612744"} <= denies
@@ -36,7 +36,11 @@ def test_the_fixtures_name_the_rules_the_compilers_give_the_prod_stack() -> None
 def test_every_fixture_flow_is_classified(capsys: pytest.CaptureFixture[str]) -> None:
     document, err = explain(capsys, *ALL, *PROD)
     found = {
-        (item["source"], item["destination"], item["port"], item["outcome"]): (item["class"], item["entry"], item["change"])
+        (item["source"], item["destination"], item["port"], item["outcome"]): (
+            item["class"],
+            item["entry"],
+            item["change"],
+        )
         for item in document["refused"]
     }
     expected_classes = {
@@ -60,14 +64,22 @@ def test_every_fixture_flow_is_classified(capsys: pytest.CaptureFixture[str]) ->
     assert "--internal sepm=10.20.5.5/32" in found[("clients", "10.20.5.5", 8014, "refused")][2]
     # Counts and first/last seen: updates.example.net from the agents, twice on S3-style lines and once through a
     # CloudWatch Logs subscription record, and once through Squid.
-    item = next(item for item in document["refused"] if item["destination"] == "updates.example.net" and item["source"] == "agent+agent-cloud")
+    item = next(
+        item
+        for item in document["refused"]
+        if item["destination"] == "updates.example.net" and item["source"] == "agent+agent-cloud"
+    )
     assert (item["count"], item["first_seen"], item["last_seen"]) == (4, "2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z")
     assert item["vendors"] == ["aws", "squid"]
     summary = document["summary"]
     assert (summary["files"], summary["skipped"], summary["would_refuse"], summary["dns_answers"]) == (3, 1, 3, 4)
     assert "aws-network-firewall.jsonl:9: skipped: not JSON" in err
     used = {rule["rule"]: rule["count"] for rule in document["allowed"]["used"]}
-    assert used == {"storage.googleapis.com:443/tls": 1, "telemetry.broadcom.com:443/tls": 1, "10.20.0.10/32:443/tcp": 1}
+    assert used == {
+        "storage.googleapis.com:443/tls": 1,
+        "telemetry.broadcom.com:443/tls": 1,
+        "10.20.0.10/32:443/tcp": 1,
+    }
     unused = {rule["rule"] for rule in document["allowed"]["unused"]}
     assert "tses.broadcom.com:443/tls" in unused and "storage.googleapis.com:443/tls" not in unused
 
@@ -121,12 +133,20 @@ def _fifo(tmp_path: Path) -> Path:
         (lambda tmp: tmp, "not a regular file"),
         (_fifo, "not a regular file"),
         (lambda tmp: FIXTURES / "README.md", "not a log this command reads"),
-        (lambda tmp: (tmp / "b.bin").write_bytes(bytes(range(256)) * 8) and tmp / "b.bin", "not a log this command reads"),
-        (lambda tmp: (tmp / "t.gz").write_bytes(gzip.compress(AWS_FIXTURE.read_bytes())[:300]) and tmp / "t.gz", "cannot be read"),
+        (
+            lambda tmp: (tmp / "b.bin").write_bytes(bytes(range(256)) * 8) and tmp / "b.bin",
+            "not a log this command reads",
+        ),
+        (
+            lambda tmp: (tmp / "t.gz").write_bytes(gzip.compress(AWS_FIXTURE.read_bytes())[:300]) and tmp / "t.gz",
+            "cannot be read",
+        ),
     ],
     ids=["missing", "directory", "fifo", "wrong-format", "binary", "truncated-gzip"],
 )
-def test_bad_input_is_one_line_and_exit_2(make, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_line_and_exit_2(
+    make, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     path = make(tmp_path)
     code, out, err = call_main(["logs", "explain", str(path), "--mode", "on-prem", "--version", "14.3 RU1"], capsys)
     assert code == 2 and out == ""
@@ -142,7 +162,10 @@ def test_propose_overlay_then_nothing_is_unknown(tmp_path: Path, capsys: pytest.
     assert unknown == {"updates.example.net", "www.example.org"}
     parsed = load_overlay(overlay)  # the catalog's own overlay loader
     assert sorted(host for entry in parsed.entries for url in entry.urls for host in [url.host]) == sorted(unknown)
-    assert all("Seen refused" in entry.usage.en and "squid-access.log" in " ".join(e.usage.en for e in parsed.entries) for entry in parsed.entries)
+    assert all(
+        "Seen refused" in entry.usage.en and "squid-access.log" in " ".join(e.usage.en for e in parsed.entries)
+        for entry in parsed.entries
+    )
     again, _ = explain(capsys, str(AWS_FIXTURE), str(SQUID_FIXTURE), *selection, "--overlay", str(overlay))
     assert not [item for item in again["refused"] if item["class"] == "unknown"]
     now = {item["destination"]: item for item in again["refused"] if item["class"] == "allowed-now"}

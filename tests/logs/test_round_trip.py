@@ -76,7 +76,9 @@ def load(stack: str) -> Stack:
     for name in config.settings.overlays:
         overlays += load_overlay(ROOT / name).entries
     plan = deployment.plan
-    return Stack(stack, plan, aws, gcp, Classifier(selection_of(plan, load_catalog().entries, overlays, load_internal_catalog())))
+    return Stack(
+        stack, plan, aws, gcp, Classifier(selection_of(plan, load_catalog().entries, overlays, load_internal_catalog()))
+    )
 
 
 def name_of(rule: AllowRule) -> str:
@@ -100,7 +102,9 @@ def aws_rules(spec: AwsEgressSpec) -> tuple[dict[str, int], dict[tuple[str, str]
             if line.startswith("pass ") and allow:
                 passes[allow.group(1)] = int(sid.group(1))
             guard = re.fullmatch(r"sep-egress (\S+): (TLS|HTTP|TCP) to .*", msg.group(1))
-            if guard and not line.startswith(("pass ", "alert ")) or (guard and "noalert" not in line and line.startswith("alert ")):
+            if (guard and not line.startswith(("pass ", "alert "))) or (
+                guard and "noalert" not in line and line.startswith("alert ")
+            ):
                 guards[(guard.group(1), guard.group(2))] = int(sid.group(1))
     return passes, guards
 
@@ -115,7 +119,14 @@ def aws_line(flow: Flow, when: int, sid: int, blocked: bool) -> str:
         "dest_ip": flow.dest_ip,
         "dest_port": flow.port,
         "proto": "TCP",
-        "alert": {"action": "blocked" if blocked else "allowed", "signature_id": sid, "rev": 1, "signature": "", "category": "", "severity": 3},
+        "alert": {
+            "action": "blocked" if blocked else "allowed",
+            "signature_id": sid,
+            "rev": 1,
+            "signature": "",
+            "category": "",
+            "severity": 3,
+        },
     }
     if flow.app == "tls" and flow.name:
         event["app_proto"] = "tls"
@@ -123,7 +134,9 @@ def aws_line(flow: Flow, when: int, sid: int, blocked: bool) -> str:
     elif flow.app == "http" and flow.name:
         event["app_proto"] = "http"
         event["http"] = {"hostname": flow.name}
-    return json.dumps({"firewall_name": "fw", "availability_zone": "az-a", "event_timestamp": str(when), "event": event})
+    return json.dumps(
+        {"firewall_name": "fw", "availability_zone": "az-a", "event_timestamp": str(when), "event": event}
+    )
 
 
 def gcp_lines(flow: Flow, when: int, priority: int, denied: bool) -> list[str]:
@@ -133,7 +146,12 @@ def gcp_lines(flow: Flow, when: int, priority: int, denied: bool) -> list[str]:
         lines.append(
             json.dumps(
                 {
-                    "jsonPayload": {"queryName": flow.name + ".", "queryType": "A", "rdata": f"{flow.name}.\t300\tIN\ta\t{flow.dest_ip}", "sourceIP": flow.role_source},
+                    "jsonPayload": {
+                        "queryName": flow.name + ".",
+                        "queryType": "A",
+                        "rdata": f"{flow.name}.\t300\tIN\ta\t{flow.dest_ip}",
+                        "sourceIP": flow.role_source,
+                    },
                     "logName": "projects/p/logs/dns.googleapis.com%2Fdns_queries",
                     "timestamp": moment,
                 }
@@ -143,9 +161,20 @@ def gcp_lines(flow: Flow, when: int, priority: int, denied: bool) -> list[str]:
         json.dumps(
             {
                 "jsonPayload": {
-                    "connection": {"src_ip": flow.role_source, "src_port": 40000, "dest_ip": flow.dest_ip, "dest_port": flow.port, "protocol": 6},
+                    "connection": {
+                        "src_ip": flow.role_source,
+                        "src_port": 40000,
+                        "dest_ip": flow.dest_ip,
+                        "dest_port": flow.port,
+                        "protocol": 6,
+                    },
                     "disposition": "DENIED" if denied else "ALLOWED",
-                    "rule_details": {"reference": "network:vpc/firewallPolicy:p", "priority": priority, "action": "DENY" if denied else "ALLOW", "direction": "EGRESS"},
+                    "rule_details": {
+                        "reference": "network:vpc/firewallPolicy:p",
+                        "priority": priority,
+                        "action": "DENY" if denied else "ALLOW",
+                        "direction": "EGRESS",
+                    },
                     "instance": {"vm_name": "vm"},
                     "vpc": {"vpc_name": "vpc"},
                 },
@@ -159,7 +188,11 @@ def gcp_lines(flow: Flow, when: int, priority: int, denied: bool) -> list[str]:
 
 def squid_line(flow: Flow, when: int, refused: bool) -> str:
     code = "TCP_DENIED/403" if refused else ("TCP_TUNNEL/200" if flow.app == "tls" else "TCP_MISS/200")
-    target = f"CONNECT {flow.name or flow.dest_ip}:{flow.port}" if flow.app != "http" else f"GET http://{flow.name}:{flow.port}/"
+    target = (
+        f"CONNECT {flow.name or flow.dest_ip}:{flow.port}"
+        if flow.app != "http"
+        else f"GET http://{flow.name}:{flow.port}/"
+    )
     hierarchy = "HIER_NONE/-" if refused else f"HIER_DIRECT/{flow.dest_ip}"
     return f"{when}.000 10 {flow.role_source} {code} 100 {target} - {hierarchy} -"
 
@@ -184,12 +217,18 @@ def outside_flows(stack: Stack, role: str, source: str) -> Iterator[tuple[Flow, 
             # The expected entry: one that names this host on this port and that the selection left out.
             yield Flow(source, name, address(name), entry.url_ports(url)[0], "tls"), "left-out", name
             break
-    yield Flow(source, "tenant-bucket.storage.googleapis.com", address("tenant-bucket"), 443, "tls"), "wider-or-non-sep", None
+    yield (
+        Flow(source, "tenant-bucket.storage.googleapis.com", address("tenant-bucket"), 443, "tls"),
+        "wider-or-non-sep",
+        None,
+    )
     if role == "agent":
         yield Flow(source, None, "10.99.0.1", 8014, ""), "internal-undeclared", "sepm-agent-http"
 
 
-def check(stack: Stack, document: dict[str, Any], expected: list[tuple[Flow, str, str | None]], allowed: list[AllowRule]) -> None:
+def check(
+    stack: Stack, document: dict[str, Any], expected: list[tuple[Flow, str, str | None]], allowed: list[AllowRule]
+) -> None:
     found = {(item["destination"], item["port"]): item for item in document["refused"]}
     for flow, klass, entry in expected:
         item = found[(flow.name or flow.dest_ip, flow.port)]
@@ -257,7 +296,10 @@ def test_round_trip(stack_name: str, tmp_path: Path, capsys: pytest.CaptureFixtu
                             if candidate.target == group.target
                             and candidate.action == "allow"
                             and rule.port in {int(port) for layer in candidate.layer4 for port in layer.ports}
-                            and (rule.host in candidate.dest_fqdns or (candidate.kind == "pga" and rule.host == "storage.googleapis.com"))
+                            and (
+                                rule.host in candidate.dest_fqdns
+                                or (candidate.kind == "pga" and rule.host == "storage.googleapis.com")
+                            )
                         ),
                         None,
                     )
@@ -281,17 +323,23 @@ def test_round_trip(stack_name: str, tmp_path: Path, capsys: pytest.CaptureFixtu
         document, err = explain(capsys, str(path), "--stack", stack_name, "--project-dir", str(ROOT))
         assert document["summary"]["skipped"] == 0, err
         check(stack, document, expected[vendor], allowed[vendor])
-        assert len(document["refused"]) == len({(flow.role_source, flow.name or flow.dest_ip, flow.port) for flow, _, _ in expected[vendor]})
+        assert len(document["refused"]) == len(
+            {(flow.role_source, flow.name or flow.dest_ip, flow.port) for flow, _, _ in expected[vendor]}
+        )
     assert paths
     # The overlay proposed for the unknown names, applied to a copy of the stack, leaves nothing unknown.
     project = tmp_path / "project"
     (project / "stacks").mkdir(parents=True)
     shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
     proposed = tmp_path / "proposed.yaml"
-    explain(capsys, *map(str, paths), "--stack", stack_name, "--project-dir", str(ROOT), "--propose-overlay", str(proposed))
+    explain(
+        capsys, *map(str, paths), "--stack", stack_name, "--project-dir", str(ROOT), "--propose-overlay", str(proposed)
+    )
     document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack_name}.yaml").read_text())
     config = document["config"]
-    config["sep-egress:overlays"] = [str(ROOT / name) for name in config.get("sep-egress:overlays", [])] + [str(proposed)]
+    config["sep-egress:overlays"] = [str(ROOT / name) for name in config.get("sep-egress:overlays", [])] + [
+        str(proposed)
+    ]
     (project / "stacks" / f"Pulumi.{stack_name}.yaml").write_text(yaml.safe_dump(document))
     after, _ = explain(capsys, *map(str, paths), "--stack", stack_name, "--project-dir", str(project))
     assert not [item for item in after["refused"] if item["class"] == "unknown"]

@@ -22,7 +22,9 @@ def aws_lines(tmp_path: Path) -> Path:
     """The AWS fixture's lines as S3 holds them (Athena reads S3): the subscription record and the bad line out."""
     path = tmp_path / "alerts.jsonl"
     lines = AWS_FIXTURE.read_text().splitlines(keepends=True)
-    path.write_text("".join(line for line in lines if line.startswith('{"firewall_name"') and line.rstrip().endswith("}")))
+    path.write_text(
+        "".join(line for line in lines if line.startswith('{"firewall_name"') and line.rstrip().endswith("}"))
+    )
     return path
 
 

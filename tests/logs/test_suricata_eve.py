@@ -108,13 +108,19 @@ def test_suricata_eve_in_aws_shape_is_explained(tmp_path: Path, capsys: pytest.C
     aws = tmp_path / "alerts.jsonl"
     aws.write_text(
         "".join(
-            json.dumps({"firewall_name": "fw", "availability_zone": "az-a", "event_timestamp": "1796083200", "event": event})
+            json.dumps(
+                {"firewall_name": "fw", "availability_zone": "az-a", "event_timestamp": "1796083200", "event": event}
+            )
             + "\n"
             for event in alerts
         )
     )
     refusing = controls_from_specs([spec]).refusing
-    refused_sids = {str(event["alert"]["signature_id"]) for event in alerts if ("aws", str(event["alert"]["signature_id"])) in refusing}
+    refused_sids = {
+        str(event["alert"]["signature_id"])
+        for event in alerts
+        if ("aws", str(event["alert"]["signature_id"])) in refusing
+    }
     assert refused_sids, [event["alert"] for event in alerts]
     document, err = explain(capsys, str(aws), *PROD)
     assert document["summary"]["skipped"] == 0, err

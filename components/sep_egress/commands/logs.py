@@ -178,7 +178,9 @@ def _text(document: dict[str, Any]) -> str:
     allowed = document["allowed"]
     if allowed["used"]:
         out.append("allowed, by plan rule:")
-        used_rows: list[tuple[Any, ...]] = [(item["rule"], ",".join(item["ids"]), item["count"], item["last_seen"]) for item in allowed["used"]]
+        used_rows: list[tuple[Any, ...]] = [
+            (item["rule"], ",".join(item["ids"]), item["count"], item["last_seen"]) for item in allowed["used"]
+        ]
         out += ["  " + line for line in to_table(("RULE", "ENTRIES", "COUNT", "LAST"), used_rows).splitlines()]
         out.append("")
     if allowed["unused"]:

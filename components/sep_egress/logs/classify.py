@@ -126,7 +126,7 @@ class Classifier:
         plan, version = self.plan, self.version
         changes = []
         if entry.id in self.selection.excluded:
-            changes.append(f"stop excluding {entry.id} (the overlay's exclude list)")
+            changes.append(f"stop excluding {entry.id} (the exclude list of its overlay)")
         if entry.role not in plan.roles:
             changes.append(f"add the role {entry.role} (sep-egress:roles / --role {entry.role})")
         if entry.min_version is not None and version < entry.min_version:
@@ -149,7 +149,9 @@ class Classifier:
 
     # --- internal paths -------------------------------------------------------------------------------------
 
-    def internal_verdict(self, dest_ip: str, port: int | None, transport: str, roles: Sequence[Role] | None) -> Verdict | None:
+    def internal_verdict(
+        self, dest_ip: str, port: int | None, transport: str, roles: Sequence[Role] | None
+    ) -> Verdict | None:
         address = ipaddress.ip_address(dest_ip)
         if not is_internal(address) or port is None:
             return None

@@ -27,6 +27,7 @@ several DNS answers name, only the first DNS answer of each address in each line
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -41,14 +42,19 @@ _PROBE_ADDRESSES = ("10.255.255.254", "172.31.255.254", "192.168.255.254")
 
 
 def _text(value: object) -> str:
-    """A SQL string literal (standard quoting, the same in the three dialects); NULL for None."""
+    """A SQL literal; NULL for None. Text is inlined only when it needs no escape: the dialects escape a quote
+    differently (``''`` in Trino, ``\\'`` in BigQuery) and BigQuery reads backslashes as escapes. Everything inlined
+    is built from validated names, ids, ports and versions, so a value that would need one is a bug, refused."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
         return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    text = str(value)
+    if any(char in "'\\" or not char.isprintable() for char in text):
+        raise ValueError(f"not inlined into SQL: {text!r}")
+    return f"'{text}'"
 
 
 def _table(engine: Engine, name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[object]]) -> str:
@@ -59,7 +65,8 @@ def _table(engine: Engine, name: str, columns: Sequence[tuple[str, str]], rows: 
     names = [column for column, _ in columns]
     if not rows:
         nulls = ", ".join(f"CAST(NULL AS {kinds[kind]}) AS {column}" for column, kind in columns)
-        return f"{name} AS (SELECT {nulls} FROM (SELECT 1 AS one) AS empty WHERE 1 = 0)"
+        # Column names and types are this module's constants; no value of the input is in this text.
+        return f"{name} AS (SELECT {nulls} FROM (SELECT 1 AS one) AS empty WHERE 1 = 0)"  # noqa: S608
     if engine == "athena":
         values = ",\n    ".join("(" + ", ".join(_text(value) for value in row) + ")" for row in rows)
         return f"{name} ({', '.join(names)}) AS (VALUES\n    {values})"
@@ -96,13 +103,12 @@ def _intervals(networks: Iterable[tuple[str, str]]) -> list[tuple[int, int, str]
             spans.append((int(network.network_address), int(network.broadcast_address), label))
     cuts = sorted({lo for lo, _, _ in spans} | {hi + 1 for _, hi, _ in spans})
     found = []
-    for lo, after in zip(cuts, cuts[1:], strict=False):
+    for lo, after in itertools.pairwise(cuts):
         labels = {part for start, end, label in spans if start <= lo and after - 1 <= end for part in label.split("+")}
         if labels:
             ordered = [role for role in ROLES if role in labels] + sorted(labels - set(ROLES))
             found.append((lo, after - 1, "+".join(ordered)))
     return found
-
 
 
 def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
@@ -113,18 +119,16 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
     # Every source label a row can carry, with its roles: the refusing rules', the GCP groups', the ranges'.
     labels: dict[str, tuple[Role, ...] | None] = {_UNKNOWN: None}
     rule_rows = []
-    for (rule_vendor, key), rule in sorted(controls.refusing.items()):
+    for (rule_vendor, key), refusing in sorted(controls.refusing.items()):
         if rule_vendor == vendor:
-            labels[rule.source] = rule.roles or None
-            rule_rows.append((key, rule.source, True))
+            labels[refusing.source] = refusing.roles or None
+            rule_rows.append((key, refusing.source, True))
     if vendor == "gcp":
         for key, (label, roles) in sorted(controls.gcp_groups.items()):
             labels.setdefault(label, roles)
             if ("gcp", key) not in controls.refusing:
                 rule_rows.append((key, label, False))
-    source_rows = _intervals(
-        (str(network), "+".join(roles)) for network, roles in controls.sources
-    )
+    source_rows = _intervals((str(network), "+".join(roles)) for network, roles in controls.sources)
     for _, _, label in source_rows:
         labels.setdefault(label, tuple(role for role in ROLES if role in label.split("+")))
     # The verdict of every known name, per port and source.
@@ -144,16 +148,16 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
     catalog_rows = [(host, suffix) for host, suffix in sorted(hosts)]
     # Plan address rules, per interval, port and source.
     ip_rows = []
-    for rule in plan.cidrs:
-        network = ipaddress.ip_network(rule.cidr)
+    for cidr_rule in plan.cidrs:
+        network = ipaddress.ip_network(cidr_rule.cidr)
         if network.version != 4:
             continue
         probe = str(network.network_address)
         for label in sorted(labels):
-            verdict = classifier.classify(None, probe, rule.port, rule.protocol, labels[label], label)
+            verdict = classifier.classify(None, probe, cidr_rule.port, cidr_rule.protocol, labels[label], label)
             if verdict.klass in ("allowed-now", "left-out"):
                 lo, hi = int(network.network_address), int(network.broadcast_address)
-                ip_rows.append((lo, hi, rule.port, rule.protocol, label, verdict.klass, verdict.entry, verdict.change))
+                ip_rows.append((lo, hi, cidr_rule.port, cidr_rule.protocol, label, verdict.klass, verdict.entry, verdict.change))
     # Internal paths per port, transport and source, for an address no declaration covers.
     declared = [
         ipaddress.ip_network(cidr) for _, cidrs in (plan.internal.addresses if plan.internal else ()) for cidr in cidrs
@@ -169,10 +173,10 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
     )
     for port, transport in internal_ports:
         for label in sorted(labels):
-            verdict = classifier.internal_verdict(probe_address, port, transport, labels[label])
-            if verdict is not None and verdict.change is not None:
-                change = verdict.change.replace(probe_address, "{ip}")
-                internal_rows.append((port, transport, label, verdict.entry, change))
+            internal = classifier.internal_verdict(probe_address, port, transport, labels[label])
+            if internal is not None and internal.change is not None:
+                change = internal.change.replace(probe_address, "{ip}")
+                internal_rows.append((port, transport, label, internal.entry, change))
     wide_rows = [(host, "shared") for host in classifier.shared_hosts] + [
         (domain, "storage") for domain in classifier.storage_domains
     ]
@@ -223,7 +227,7 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
 def _flows(engine: Engine) -> str:
     """The decided flows of the engine's tables: rule key, addresses, port, transport, name, time, refused."""
     if engine == "athena":
-        return f"""flows AS (
+        return """flows AS (
   SELECT
     CAST(event.alert.signature_id AS VARCHAR) AS rule_key,
     event.src_ip AS src_ip,
@@ -264,16 +268,18 @@ answered AS (
       EXISTS (SELECT 1 FROM sep_catalog_hosts h
               WHERE q.name = h.host OR (h.suffix AND q.name LIKE CONCAT('%.', h.host))) AS known
     FROM (SELECT DISTINCT dest_ip AS addr, port FROM firewall) AS a
-    JOIN dns AS q ON STRPOS(q.answer, CONCAT(' a ', LOWER(a.addr))) > 0 OR STRPOS(q.answer, CONCAT(' aaaa ', LOWER(a.addr))) > 0
+    JOIN dns AS q
+      ON STRPOS(q.answer, CONCAT(' a ', LOWER(a.addr))) > 0 OR STRPOS(q.answer, CONCAT(' aaaa ', LOWER(a.addr))) > 0
     WHERE STRPOS('0123456789abcdef.:', SUBSTR(CONCAT(q.answer, ' '),
-      GREATEST(STRPOS(q.answer, CONCAT(' a ', LOWER(a.addr))) + 3, STRPOS(q.answer, CONCAT(' aaaa ', LOWER(a.addr))) + 6)
+      GREATEST(STRPOS(q.answer, CONCAT(' a ', LOWER(a.addr))) + 3,
+               STRPOS(q.answer, CONCAT(' aaaa ', LOWER(a.addr))) + 6)
       + LENGTH(a.addr), 1)) = 0
   ) AS d
 ),
 flows AS (
   SELECT f.rule_key, f.src_ip, f.dest_ip, f.port, f.transport, n.name, f.seen, f.blocked
   FROM firewall AS f LEFT JOIN answered AS n ON n.addr = f.dest_ip AND n.port = f.port AND n.pick = 1
-),"""
+),"""  # noqa: S608 (constants of this module and the values _text quoted; the same below)
 
 
 def _statement(engine: Engine, tables: list[str]) -> str:
@@ -369,5 +375,5 @@ LEFT JOIN internal AS i ON i.source = g.source AND i.addr = g.addr AND i.port = 
 SELECT source, destination, port, transport, outcome, class, entry, change, flows, first_seen, last_seen
 FROM verdicts
 ORDER BY CASE class {order} END, source, destination, port, transport, outcome
-"""
+"""  # noqa: S608
     return header + body.rstrip("\n") + ";\n"

@@ -64,7 +64,10 @@ def test_observe_keeps_every_allow_and_adds_the_marked_allow_last(plan: EgressPl
     assert f"annotate_transaction sep_egress={OBSERVE_MARKER}" in observe
     # Only lines are added: removing the observe block gives enforce mode's text back.
     added = [line for line in observe.splitlines() if line not in enforce.splitlines()]
-    assert all(line.startswith(("#", "logformat", "acl sep_egress_would_refuse", "http_access allow sep_egress_w")) or not line for line in added)
+    assert all(
+        line.startswith(("#", "logformat", "acl sep_egress_would_refuse", "http_access allow sep_egress_w")) or not line
+        for line in added
+    )
 
 
 def test_export_flag_and_stack_setting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +138,9 @@ def _connect(proxy_port: int, host: str, port: int) -> int:
 
 @pytest.mark.real_program
 @pytest.mark.parametrize("mode", ["fragment", "full"])
-def test_squid_parses_observe_mode(squid: str, squid_has_ssl_bump: bool, plan: EgressPlan, tmp_path: Path, mode: str) -> None:
+def test_squid_parses_observe_mode(
+    squid: str, squid_has_ssl_bump: bool, plan: EgressPlan, tmp_path: Path, mode: str
+) -> None:
     text = squid_config(plan, SquidOptions(mode=mode, enforcement="observe", ssl_bump=squid_has_ssl_bump))  # type: ignore[arg-type]
     conf = tmp_path / "squid.conf"
     if mode == "fragment":
@@ -148,7 +153,11 @@ def test_squid_parses_observe_mode(squid: str, squid_has_ssl_bump: bool, plan: E
 
 @pytest.mark.real_program
 def test_live_squid_observe_passes_what_enforce_refuses_and_logs_it(
-    squid: str, squid_has_ssl_bump: bool, tmp_path: Path, squid_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    squid: str,
+    squid_has_ssl_bump: bool,
+    tmp_path: Path,
+    squid_dirs: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     ca = trustme.CA()
     origin = LoopbackOrigin(tls_context(ca, CATALOG_HOST, "inspect-me.example.org"), reply=ORIGIN_REPLY)
@@ -161,7 +170,10 @@ def test_live_squid_observe_passes_what_enforce_refuses_and_logs_it(
     from sep_egress.catalog import SourcedOverlay, load_overlay
 
     test_plan = select(
-        load_catalog(), mode="on-prem", version="14.3 RU1", overlays=[SourcedOverlay(str(overlay), load_overlay(overlay))]
+        load_catalog(),
+        mode="on-prem",
+        version="14.3 RU1",
+        overlays=[SourcedOverlay(str(overlay), load_overlay(overlay))],
     )
     outside = ("inspect-me.example.org", origin.port)  # resolves to the origin, and no rule allows it
     try:
@@ -177,7 +189,9 @@ def test_live_squid_observe_passes_what_enforce_refuses_and_logs_it(
                     enforcement=enforcement,  # type: ignore[arg-type]
                 ),
             )
-            extra = f"access_log stdio:{workdir / 'observe.log'} {OBSERVE_LOGFORMAT}\n" if enforcement == "observe" else ""
+            extra = (
+                f"access_log stdio:{workdir / 'observe.log'} {OBSERVE_LOGFORMAT}\n" if enforcement == "observe" else ""
+            )
             with running_squid(squid, workdir, text, proxy_port, extra) as proxy:
                 assert _connect(proxy_port, CATALOG_HOST, origin.port) == 200, proxy.access_log()
                 assert _connect(proxy_port, *outside) == expected, proxy.access_log()
