@@ -170,3 +170,49 @@ def test_propose_overlay_then_nothing_is_unknown(tmp_path: Path, capsys: pytest.
     assert not [item for item in again["refused"] if item["class"] == "unknown"]
     now = {item["destination"]: item for item in again["refused"] if item["class"] == "allowed-now"}
     assert set(now) == unknown and all(item["entry"].startswith("observed-") for item in now.values())
+
+
+@pytest.mark.real_program
+def test_progress_goes_to_a_terminal_only(tmp_path: Path) -> None:
+    """On a terminal, stderr shows how far the reading is; redirected, stderr holds only the skipped lines."""
+    import pty
+    import subprocess
+    import sys
+
+    path = tmp_path / "access.log"
+    line = "1796083200.123 15 10.10.1.5 TCP_DENIED/403 3925 CONNECT updates.example.net:443 - HIER_NONE/- text/html\n"
+    path.write_text(line * 70_000)
+    command = [
+        sys.executable,
+        "-m",
+        "sep_egress",
+        "logs",
+        "explain",
+        str(path),
+        "--mode",
+        "on-prem",
+        "--version",
+        "14.3 RU1",
+        "--format",
+        "json",
+    ]
+    primary, secondary = pty.openpty()
+    try:
+        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=secondary, timeout=300, check=False, cwd=ROOT)
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert run.returncode == 0
+    assert b"65,536 lines" in seen
+    assert json.loads(run.stdout)["summary"]["lines"] == 70_000
+    quiet = subprocess.run(command, capture_output=True, timeout=300, check=False, cwd=ROOT)
+    assert quiet.returncode == 0 and quiet.stderr == b""

@@ -338,18 +338,13 @@ def _squid_record(text: str, file: str, line: int) -> FlowRecord | None:
             host, port_text = rest, ("443" if url.startswith("https:") else "80")
         app = "http"
     host = host.strip("[]").lower()
-    try:
-        dest_ip: str | None = str(ipaddress.ip_address(host))
-        name = None
-    except ValueError:
+    dest_ip = _canonical_address(host)
+    name = None
+    if dest_ip is None:
         name = _name(host)
-        hierarchy = fields[8].partition("/")[2]
-        try:
-            dest_ip = str(ipaddress.ip_address(hierarchy))
-        except ValueError:
-            dest_ip = None
+        dest_ip = _canonical_address(fields[8].partition("/")[2])  # HIER_DIRECT/<the address Squid connected to>
         if name is None:
-            raise _BadRecord(f"request target {url!r} has no host name or address") from None
+            raise _BadRecord(f"request target {url!r} has no host name or address")
     outcome: Outcome
     if marker == OBSERVE_MARKER:
         outcome = "would-refuse"

@@ -11,7 +11,7 @@ Outcome = Literal["allowed", "refused", "would-refuse"]
 Vendor = Literal["aws", "gcp", "squid"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__, per line
 class FlowRecord:
     """One connection or request as a log line records it.
 
