@@ -4,8 +4,8 @@ peak memory at 100,000 and 1,000,000 lines (bounded memory: it must not grow wit
 The file is AWS Network Firewall alert log lines of the prod stack (blocked and allowed, 40 destinations, one bad
 line in 10,000), written once to a temporary folder, plain and gzip. `json.loads` is the floor: every line must be
 parsed. The run of `logs explain` includes reading the stack (compiling its controls, which imports Pulumi and the
-cloud SDKs: about a second and most of the memory), measured on a one-line file and subtracted for the rate. Figures go to stdout; exit 1 if memory grows more than 1.5x from
-100,000 to 1,000,000 lines.
+cloud SDKs: about a second and most of the memory), measured on a one-line file and subtracted for the rate.
+Figures go to stdout; exit 1 if memory grows more than 1.5x from 100,000 to 1,000,000 lines.
 """
 
 from __future__ import annotations
