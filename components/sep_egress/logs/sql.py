@@ -157,7 +157,9 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
             verdict = classifier.classify(None, probe, cidr_rule.port, cidr_rule.protocol, labels[label], label)
             if verdict.klass in ("allowed-now", "left-out"):
                 lo, hi = int(network.network_address), int(network.broadcast_address)
-                ip_rows.append((lo, hi, cidr_rule.port, cidr_rule.protocol, label, verdict.klass, verdict.entry, verdict.change))
+                ip_rows.append(
+                    (lo, hi, cidr_rule.port, cidr_rule.protocol, label, verdict.klass, verdict.entry, verdict.change)
+                )
     # Internal paths per port, transport and source, for an address no declaration covers.
     declared = [
         ipaddress.ip_network(cidr) for _, cidrs in (plan.internal.addresses if plan.internal else ()) for cidr in cidrs
