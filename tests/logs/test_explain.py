@@ -133,6 +133,7 @@ def _fifo(tmp_path: Path) -> Path:
         (lambda tmp: tmp, "not a regular file"),
         (_fifo, "not a regular file"),
         (lambda tmp: FIXTURES / "README.md", "not a log this command reads"),
+        (lambda tmp: (tmp / "a.json").write_text('[\n  {"jsonPayload": {}}\n]\n') and tmp / "a.json", "jq -c"),
         (
             lambda tmp: (tmp / "b.bin").write_bytes(bytes(range(256)) * 8) and tmp / "b.bin",
             "not a log this command reads",
@@ -142,7 +143,7 @@ def _fifo(tmp_path: Path) -> Path:
             "cannot be read",
         ),
     ],
-    ids=["missing", "directory", "fifo", "wrong-format", "binary", "truncated-gzip"],
+    ids=["missing", "directory", "fifo", "wrong-format", "json-array", "binary", "truncated-gzip"],
 )
 def test_bad_input_is_one_line_and_exit_2(
     make, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -376,6 +376,8 @@ def parse_line(raw: bytes, file: str, line: int) -> list[Parsed]:
     stripped = raw.strip()
     if not stripped:
         return [None]
+    if stripped[:1] == b"[":
+        raise _BadRecord("a JSON array, not one entry per line (gcloud --format json): convert it with jq -c '.[]'")
     if stripped[:1] != b"{":
         try:
             text = stripped.decode("utf-8")
