@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 import functools
 import gzip
+import io
 import ipaddress
 import json
 import os
@@ -94,7 +95,7 @@ def terminal_progress() -> Progress | None:
     return show
 
 
-def _open(path: Path) -> IO[bytes] | gzip.GzipFile:
+def _open(path: Path) -> IO[bytes] | io.BufferedReader:
     """The file as a byte stream (gunzipped when it starts with gzip's magic), refusing what is not a regular
     file: a FIFO or a device would block or never end."""
     shown = plain_text(path)
@@ -112,7 +113,8 @@ def _open(path: Path) -> IO[bytes] | gzip.GzipFile:
         raise LogError(f"{shown}: {exc.strerror}") from None
     if raw.read(2) == _GZIP_MAGIC:
         raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        # A buffer in front: GzipFile.readline alone reads the stream in small steps.
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 20)
     raw.seek(0)
     return raw
 
