@@ -4,6 +4,7 @@ summarised against the plan (which rules are used, which are not); the overlay p
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -263,8 +264,6 @@ def proposed_overlay(document: dict[str, Any], roles: Iterable[str], taken_ids: 
         entry: dict[str, Any] = {"id": _overlay_id(destination, taken), "role": role, "usage": {"en": usage}}
         ports = sorted(slot["ports"])
         try:
-            import ipaddress
-
             address = ipaddress.ip_address(destination)
         except ValueError:
             scheme = "http" if slot["apps"] == {"http"} else "https"
