@@ -217,3 +217,35 @@ def test_progress_goes_to_a_terminal_only(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["summary"]["lines"] == 70_000
     quiet = subprocess.run(command, capture_output=True, timeout=300, check=False, cwd=ROOT)
     assert quiet.returncode == 0 and quiet.stderr == b""
+
+
+def test_only_refusing_actions_name_the_guard() -> None:
+    """Lines that only log (``alert`` without ``noalert``, as rules that log allowed flows are) are not refusals;
+    the guard is known by the action words of the enforce compile."""
+    import dataclasses
+
+    from sep_egress.compile.aws import AwsEgressSpec
+    from sep_egress.logs.controls import aws_refusing_rules
+
+    spec = next(s for s in prepare_deployment(read_stack_file(ROOT, "prod")).specs if isinstance(s, AwsEgressSpec))
+    refusing = {rule.key for rule in aws_refusing_rules(spec)}
+    lines = [line for group in spec.groups for line in group.rules_string.splitlines()]
+    drops = {
+        m.group(1)
+        for line in lines
+        if line.startswith(("drop ", "reject"))
+        for m in [re.search(r"sid:([0-9]+);", line)]
+        if m
+    }
+    assert refusing == drops and drops
+    logging = 'alert tls $SEP_AGENT_NET any -> any 443 (msg:"sep-egress allow x.example:443/tls"; sid:99; rev:1;)'
+    group = spec.groups[-1]
+    changed = dataclasses.replace(
+        group,
+        rule_group={
+            **group.rule_group,
+            "RulesSource": {"RulesString": group.rules_string + "\n" + logging},
+        },
+    )
+    observed = dataclasses.replace(spec, groups=(*spec.groups[:-1], changed))
+    assert {rule.key for rule in aws_refusing_rules(observed)} == drops

@@ -89,6 +89,21 @@ def _role_sources(values: list[str]) -> dict[Role, list[str]]:
     return sources
 
 
+def _enforce_specs(deployment: Any) -> list[Any]:
+    """The stack's compiled controls, the AWS one as enforce mode compiles it: in observe mode its refusing rules
+    keep their sids and messages but say ``alert``, like rules that only log, so the enforce compile is what names
+    them (``logs/controls.py``). GCP's default deny keeps its kind in both modes."""
+    from ..aws import NetworkFirewallAllowlistArgs, compile_args
+    from ..compile.aws import AwsEgressSpec
+
+    args = deployment.aws
+    if args is None or getattr(args, "enforcement", "enforce") != "observe":
+        return list(deployment.specs)
+    assert isinstance(args, NetworkFirewallAllowlistArgs)
+    enforce = compile_args(args.model_copy(update={"enforcement": "enforce"}))
+    return [enforce if isinstance(spec, AwsEgressSpec) else spec for spec in deployment.specs]
+
+
 def context_from_args(args: argparse.Namespace) -> Context:
     """The plan, the classifier and the stack's controls the arguments ask for; mistakes raise ``SepEgressError``."""
     specs: list[Any] = []
@@ -104,7 +119,7 @@ def context_from_args(args: argparse.Namespace) -> Context:
         if config.settings.aws is not None or config.settings.gcp is not None:
             from ..program import prepare_deployment  # imports pulumi and the cloud SDKs
 
-            specs = prepare_deployment(config).specs
+            specs = _enforce_specs(prepare_deployment(config))
         catalog = load_catalog()
     else:
         plan = plan_from_args(args)

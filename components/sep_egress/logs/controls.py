@@ -1,11 +1,12 @@
 """What a stack deploys, as the logs name it: sources per role, and the rules that refuse (or, observing, would).
 
 Everything is read from the compilers' own output, never written here a second time: the AWS guard rules are the
-Suricata lines of the compiled rule groups whose action refuses (``drop``, ``reject*``) or, in observe mode, the
-``alert`` lines that replace them (same sid and ``msg``; ``noalert`` marks are not refusals); their role is the
-one whose source variable they name. The GCP refusals are the compiled policy's default-deny rules (kind
-``deny``), known by priority and name whether their action is ``deny`` (enforce) or a logged ``allow``
-(observe); their machine kinds are those of the target group the rule targets.
+Suricata lines of the compiled rule groups whose action refuses (``drop``, ``reject*``), read from the enforce-mode
+compile of the stack (in observe mode the same lines say ``alert`` with the same sid and ``msg``, but so do rules
+that only log, so the action word of the enforce compile is what tells them apart; ``commands/logs.py`` compiles
+it); their role is the one whose source variable they name. The GCP refusals are the compiled policy's
+default-deny rules (kind ``deny``), known by priority and name whether their action is ``deny`` (enforce) or a
+logged ``allow`` (observe); their machine kinds are those of the target group the rule targets.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Controls:
 
 
 def aws_refusing_rules(spec: AwsEgressSpec) -> list[RefusingRule]:
-    """The guard's refusing lines of every rules-string group: their sid, msg and the role of their source."""
+    """The guard's refusing lines of every rules-string group (of an enforce-mode compile): their sid, msg and the
+    role of their source."""
     found = []
     for group in spec.groups:
         for line in group.rules_string.splitlines():
@@ -83,9 +85,8 @@ def aws_refusing_rules(spec: AwsEgressSpec) -> list[RefusingRule]:
             if len(words) < 3:
                 continue
             action = words[0]
-            refusing = action in _REFUSING_ACTIONS or (action == "alert" and "noalert;" not in line)
             sid, msg = _SID.search(line), _MSG.search(line)
-            if not refusing or sid is None:
+            if action not in _REFUSING_ACTIONS or sid is None:
                 continue
             variable = words[2].lstrip("$")
             role = _VARIABLE_ROLE.get(variable)
