@@ -25,7 +25,7 @@ ARCHITECTURE = ROOT / "docs" / "architecture.md"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("sep_egress.errors", "sep_egress.escape", "sep_egress.moved")),
     ("catalog", ("sep_egress.catalog",)),
-    ("compile", ("sep_egress.compile", "sep_egress.connectivity")),
+    ("compile", ("sep_egress.compile", "sep_egress.connectivity", "sep_egress.logs")),
     ("components", ("sep_egress.arguments", "sep_egress.aws", "sep_egress.gcp")),
     (
         "program",

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sep_egress.commands.check",
         "check DNS, TCP and TLS (with interception detection) to every plan host, directly or --via a proxy",
     ),
+    "logs": ("sep_egress.commands.logs", "explain firewall and proxy logs in the catalog's terms (docs/rollout.md)"),
     "preview": (
         "sep_egress.commands.preview",
         "run the Pulumi program for a stack under the mock engine and show its resources (no cloud, no CLI)",

@@ -204,6 +204,14 @@ def _selection_inside(block: Mapping[str, Any], where: str) -> tuple[str, str] |
     )
 
 
+def _with_enforcement(model: type[BaseModel], block: dict[str, Any], config: StackConfig) -> dict[str, Any]:
+    """The block with the stack's ``sep-egress:enforcement`` where the component takes one and the block does not
+    set its own (a component without the field is left as it is)."""
+    if "enforcement" in model.model_fields and "enforcement" not in block:
+        return {**block, "enforcement": config.settings.enforcement}
+    return block
+
+
 def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deployment:
     """Validate and compile everything a stack asks for; raises one ``ConfigError`` listing every problem."""
     plan = config.plan()
@@ -218,7 +226,9 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
             problems.append(selection)
         else:
             try:
-                aws_config = config_strings(NetworkFirewallAllowlistArgs, settings.aws)
+                aws_config = _with_enforcement(
+                    NetworkFirewallAllowlistArgs, config_strings(NetworkFirewallAllowlistArgs, settings.aws), config
+                )
                 args = NetworkFirewallAllowlistArgs.parse({**aws_config, "plan": plan})
                 deployment.specs.append(compile_args(args))
                 deployment.aws = args
@@ -254,7 +264,10 @@ def prepare_deployment(config: StackConfig, name: str = "sep-egress") -> Deploym
                 problems.append(selection)
                 continue
             try:
-                part_args = kind.parse({**config_strings(kind, value), "plan": plan})
+                part_config = config_strings(kind, value)
+                if part == "firewall":
+                    part_config = _with_enforcement(kind, part_config, config)
+                part_args = kind.parse({**part_config, "plan": plan})
                 deployment.specs.append(prepare(part_args)[0])
                 deployment.gcp[part] = part_args
             except SepEgressError as error:

@@ -12,7 +12,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, StrictBool, ValidationError, field_validator
 
@@ -44,6 +44,11 @@ class StackSettings(Strict):
     )
     aws: dict[str, Any] | None = Field(default=None, description="AWS Network Firewall options.")
     gcp: dict[str, Any] | None = Field(default=None, description="GCP Cloud NGFW / Cloud NAT options.")
+    enforcement: Literal["observe", "enforce"] = Field(
+        default="enforce",
+        description="enforce (default) refuses what the plan does not allow; observe allows and logs it instead "
+        "(docs/rollout.md).",
+    )
 
     @field_validator("roles")
     @classmethod

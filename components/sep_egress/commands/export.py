@@ -9,7 +9,9 @@ from typing import cast
 
 from ..catalog import ROLES, Role
 from ..compile.proxy import (
+    ENFORCEMENTS,
     SQUID_MODES,
+    Enforcement,
     ProxyExportError,
     SquidMode,
     SquidOptions,
@@ -45,6 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ROLE=CIDR",
         help="clients allowed to use a role's rules; repeatable (default: every client that reaches the proxy)",
+    )
+    squid.add_argument(
+        "--enforcement",
+        choices=ENFORCEMENTS,
+        help="enforce refuses what the plan does not allow; observe allows it and logs it as would-refuse "
+        "(default: the stack's sep-egress:enforcement with --stack, else enforce; docs/rollout.md)",
     )
     squid.add_argument(
         "--no-ssl-bump",
@@ -86,10 +94,23 @@ def _role_sources(values: list[str]) -> dict[Role, tuple[str, ...]]:
     return {role: tuple(cidrs) for role, cidrs in sources.items()}
 
 
+def _enforcement(args: argparse.Namespace) -> Enforcement:
+    """``--enforcement``, else the stack's ``sep-egress:enforcement`` with ``--stack``, else enforce."""
+    if args.enforcement:
+        return cast(Enforcement, args.enforcement)
+    if args.stack:
+        from ..settings import read_stack_file  # a stack file needs pydantic; plain flags do not
+
+        return read_stack_file(args.project_dir, args.stack).settings.enforcement
+    return "enforce"
+
+
 def render(args: argparse.Namespace) -> str:
     """The export text the arguments ask for."""
-    if args.format != "squid" and (args.source or args.squid_mode != "fragment" or args.listen != "3128"):
-        raise ProxyExportError("--squid-mode, --listen and --source apply to 'export squid' only")
+    if args.format != "squid" and (
+        args.source or args.squid_mode != "fragment" or args.listen != "3128" or args.enforcement
+    ):
+        raise ProxyExportError("--squid-mode, --listen, --source and --enforcement apply to 'export squid' only")
     if args.format != "pac" and (args.proxy_url or args.pac_default != "DIRECT"):
         raise ProxyExportError("--proxy-url and --pac-default apply to 'export pac' only")
     if args.format == "pac" and not args.proxy_url:
@@ -101,6 +122,7 @@ def render(args: argparse.Namespace) -> str:
             listen=args.listen,
             role_sources=_role_sources(args.source),
             ssl_bump=args.ssl_bump,
+            enforcement=_enforcement(args),
         )
         return squid_config(plan, options)
     if args.format == "pac":

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 from .lists import CSV_COLUMNS, SuffixForm, csv_list, host_list
 from .pac import pac_file, pac_route
-from .squid import ACL_PREFIX, SQUID_MODES, SquidMode, SquidOptions, squid_config
+from .squid import ACL_PREFIX, ENFORCEMENTS, SQUID_MODES, Enforcement, SquidMode, SquidOptions, squid_config
 from .text import ProxyExportError, header
 
 __all__ = [
     "ACL_PREFIX",
     "CSV_COLUMNS",
+    "ENFORCEMENTS",
     "SQUID_MODES",
+    "Enforcement",
     "ProxyExportError",
     "SquidMode",
     "SquidOptions",

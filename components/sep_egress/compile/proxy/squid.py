@@ -20,7 +20,16 @@ from .text import ProxyExportError, covered, header, host_port, warning_lines
 
 SquidMode = Literal["fragment", "full"]
 SQUID_MODES: tuple[SquidMode, ...] = ("fragment", "full")
+Enforcement = Literal["observe", "enforce"]
+ENFORCEMENTS: tuple[Enforcement, ...] = ("observe", "enforce")
 ACL_PREFIX = "sep_egress"
+#: Observe mode: the transaction annotation (``annotate_transaction``) a request no rule allows gets, and the
+#: access-log format that appends it to Squid's native line (``-`` for every other request).
+OBSERVE_NOTE = "sep_egress"
+OBSERVE_MARKER = "would-refuse"
+OBSERVE_LOGFORMAT = "sep_egress_observe"
+#: Squid's built-in ``squid`` (native) log format (https://www.squid-cache.org/Doc/config/logformat/), then the note.
+NATIVE_LOGFORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,33 @@ class SquidOptions:
     listen: str = "3128"
     role_sources: Mapping[Role, tuple[str, ...]] = field(default_factory=dict)
     ssl_bump: bool = True
+    #: ``observe``: what the rules do not allow is allowed too, annotated and logged as ``would-refuse``.
+    enforcement: Enforcement = "enforce"
+
+
+def _observe_lines(mode: SquidMode) -> list[str]:
+    """Observe mode: after every allow, allow the rest too, annotated so that the access log marks it.
+
+    ``annotate_transaction`` (an ACL that always matches and adds a note to the transaction) is reached only by a
+    request no allow above matched, so its note names exactly what enforce mode would refuse; ``%{name}note`` in a
+    ``logformat`` prints it (https://www.squid-cache.org/Doc/config/acl/, .../logformat/).
+    """
+    where = (
+        "Whatever the rules above do not allow"
+        if mode == "full"
+        else "Whatever the rules above do not allow, and whatever your own rules after this include would decide,"
+    )
+    return [
+        "",
+        "# OBSERVE MODE: nothing is refused. " + where,
+        "# is allowed and annotated; point an access_log at the format below (for example",
+        f"# 'access_log daemon:/var/log/squid/access.log {OBSERVE_LOGFORMAT}'): each line is Squid's native line",
+        f"# followed by '{OBSERVE_MARKER}' for a request enforce mode would refuse, '-' otherwise",
+        "# (`sep-egress logs explain` reads it). Export again without --enforcement observe to enforce.",
+        f"logformat {OBSERVE_LOGFORMAT} {NATIVE_LOGFORMAT} %{{{OBSERVE_NOTE}}}note",
+        f"acl {ACL_PREFIX}_would_refuse annotate_transaction {OBSERVE_NOTE}={OBSERVE_MARKER}",
+        f"http_access allow {ACL_PREFIX}_would_refuse",
+    ]
 
 
 def _domain_items(rules: Sequence[AllowRule]) -> tuple[list[str], list[str]]:
@@ -117,6 +153,8 @@ def squid_config(plan: EgressPlan, options: SquidOptions | None = None) -> str:
     options = options or SquidOptions()
     if options.mode not in SQUID_MODES:
         raise ProxyExportError(f"unknown Squid mode {options.mode!r}; choose fragment or full")
+    if options.enforcement not in ENFORCEMENTS:
+        raise ProxyExportError(f"unknown enforcement {options.enforcement!r}; choose observe or enforce")
     sources = _check_sources(plan, options.role_sources)
     what = "Squid configuration" if options.mode == "full" else "Squid include fragment"
     out = header(plan, what)
@@ -205,6 +243,8 @@ def squid_config(plan: EgressPlan, options: SquidOptions | None = None) -> str:
             "# vendor's pinned hosts and break the agents (vendor's TLS-inspection notice).",
         ]
 
+    if options.enforcement == "observe":
+        out += _observe_lines(options.mode)
     if options.mode == "full":
         out += [
             "",
