@@ -80,14 +80,17 @@ def callee(caller_job: dict[str, Any]) -> dict[Any, Any]:
     return load(WORKFLOWS / name)
 
 
+def numbers(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def sdk_range() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The lowest tested pulumi SDK (the Makefile's PULUMI_LOWEST) and pyproject's exclusive upper bound."""
     lowest = re.search(r"^PULUMI_LOWEST := (\S+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE)
     pinned = re.search(r'"pulumi>=([\d.]+),<([\d.]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert lowest and pinned
-    version = lambda text: tuple(int(part) for part in text.split("."))  # noqa: E731
-    assert version(lowest[1]) >= version(pinned[1])
-    return version(lowest[1]), version(pinned[2])
+    assert numbers(lowest[1]) >= numbers(pinned[1])
+    return numbers(lowest[1]), numbers(pinned[2])
 
 
 # --- pull requests: untrusted code --------------------------------------------------------------------------------
@@ -332,7 +335,7 @@ def test_the_update_applies_the_reviewed_plan_with_the_policy_pack() -> None:
     assert 'cp "$POLICY_CONFIG" "$RUNNER_TEMP/plan/policy-config.json"' in plan_runs
     assert '--policy-pack-config "$PLAN_DIR/policy-config.json"' in up_runs
     # Then the stack must match the program: a fresh preview expects no changes.
-    assert up_runs.index("pulumi up ") < up_runs.index("pulumi preview --stack \"$STACK\" --expect-no-changes")
+    assert up_runs.index("pulumi up ") < up_runs.index('pulumi preview --stack "$STACK" --expect-no-changes')
 
 
 # --- drift --------------------------------------------------------------------------------------------------------
@@ -357,7 +360,7 @@ def test_drift_is_checked_daily_for_every_stack_with_read_only_credentials() -> 
         assert job["concurrency"]["group"] not in deploy_groups  # a drift check never replaces a pending update
     refresh = load("drift-stack.yml")["jobs"]["refresh"]
     runs = "\n".join(item.get("run", "") for item in refresh["steps"])
-    assert "pulumi refresh --stack \"$STACK\" --preview-only --expect-no-changes --json" in runs
+    assert 'pulumi refresh --stack "$STACK" --preview-only --expect-no-changes --json' in runs
     assert "pulumi up" not in runs and "pulumi refresh --yes" not in runs
 
 
@@ -366,7 +369,7 @@ def test_one_issue_per_stack_opened_updated_or_closed_without_cloud_credentials(
     assert job["permissions"] == {"issues": "write"} and "environment" not in job
     assert job["env"]["TITLE"] == "Drift: stack ${{ inputs.stack }} differs from its Pulumi state"
     run = job["steps"][0]["run"]
-    assert 'select(.title == env.TITLE)' in run and '--label "$LABEL"' in run
+    assert "select(.title == env.TITLE)" in run and '--label "$LABEL"' in run
     for verb in ("gh issue create", "gh issue edit", "gh issue close"):
         assert verb in run
 
@@ -395,7 +398,9 @@ def run_python_step(script: str, env: dict[str, str], tmp_path: Path) -> tuple[i
     return result.returncode, parsed, summary.read_text() + result.stdout
 
 
-DRIFT_URN = "urn:pulumi:prod::sep-egress::sep-egress:aws:NetworkFirewallAllowlist$aws:networkfirewall/ruleGroup:RuleGroup::g"
+DRIFT_URN = (
+    "urn:pulumi:prod::sep-egress::sep-egress:aws:NetworkFirewallAllowlist$aws:networkfirewall/ruleGroup:RuleGroup::g"
+)
 
 
 def drift(tmp_path: Path, document: object, status: int) -> tuple[int, dict[str, str], str]:
@@ -473,7 +478,7 @@ def test_the_pulumi_cli_is_pinned_within_the_sdk_range_the_tests_cover() -> None
         if version.startswith("${{"):
             continue  # a reusable workflow passing its own input on
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}: {version} is not one exact version"
-        assert lowest <= tuple(int(part) for part in version.split(".")) < below, f"{name}: {version}"
+        assert lowest <= numbers(version) < below, f"{name}: {version}"
     assert len({version for _, version in found if not version.startswith("${{")}) == 1  # one CLI everywhere
 
 
@@ -547,7 +552,7 @@ def test_the_real_preview_validates_every_rule_group_with_aws_before_previewing(
     aws = next(i for i, name in enumerate(ids) if str(name).startswith("aws-actions/configure-aws-credentials@"))
     assert aws < ids.index("rule-groups") < ids.index("preview")
     assert '.venv/bin/sep-egress rule-groups --stack "$STACK" --output-dir "$out"' in dry_run["run"]
-    assert 'aws network-firewall create-rule-group --cli-input-json "file://$request"' in dry_run["run"]
+    assert 'aws network-firewall create-rule-group --cli-input-json "file://$dry_run"' in dry_run["run"]
     # The deployment's plan runs the same validation when the caller asks for it.
     plan = load("deploy-stack.yml")["jobs"]["plan"]
     assert step(plan, "rule-groups")["run"] == dry_run["run"]
@@ -559,36 +564,60 @@ def executable(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
-@pytest.mark.real_program
-@pytest.mark.parametrize("refused", [[], ["sep-egress-prod-agent"]])
-def test_any_rule_group_aws_refuses_fails_the_check(refused: list[str], tmp_path: Path) -> None:
-    """The step's own script, with stand-ins for `sep-egress rule-groups` (two requests) and the AWS CLI (refusing
-    the listed groups, as the real one exits non-zero on a refused request)."""
+def run_dry_run_step(tmp_path: Path, refused: str = "", dry_run: str = "true") -> tuple[int, str, list[str]]:
+    """The step's own script, with stand-ins for `sep-egress rule-groups` (two requests, the first with the given
+    DryRun value) and the AWS CLI (refusing the group named `refused`, as the real one exits non-zero on a refused
+    request, and any request that is not a dry run): its exit status, what it printed and the AWS calls."""
     script = step(load("pulumi-preview.yml")["jobs"]["preview"], "rule-groups")["run"]
     executable(
         tmp_path / ".venv" / "bin" / "sep-egress",
         '#!/usr/bin/env bash\nset -e\n[ "$1 $2 $3 $4" = "rule-groups --stack prod --output-dir" ]\nmkdir -p "$5"\n'
-        'for name in sep-egress-prod-agent sep-egress-prod-sepm; do\n'
-        '  echo "{\\"RuleGroupName\\": \\"$name\\", \\"DryRun\\": true}" > "$5/$name.json"\ndone\n',
+        f'echo \'{{"RuleGroupName": "sep-egress-prod-agent", "DryRun": {dry_run}}}\' '
+        '> "$5/sep-egress-prod-agent.json"\n'
+        'echo \'{"RuleGroupName": "sep-egress-prod-sepm", "DryRun": true}\' > "$5/sep-egress-prod-sepm.json"\n',
     )
     log = tmp_path / "aws.log"
+    log.write_text("")
     executable(
         tmp_path / "bin" / "aws",
-        f'#!/usr/bin/env bash\necho "$*" >> {log}\nfile="${{4#file://}}"\ngrep -q \'"DryRun": true\' "$file"\n'
-        f'for name in {" ".join(refused) or "none"}; do\n'
-        '  if grep -q "\\"$name\\"" "$file"; then echo "ValidationException" >&2; exit 254; fi\ndone\n',
+        f'#!/usr/bin/env bash\nfile="${{4#file://}}"\ncat "$file" >> {log}; echo >> {log}\n'
+        'grep -q \'"DryRun": true\' "$file"\n'
+        f'if grep -q \'"{refused or "none"}-dryrun-\' "$file"; then echo ValidationException >&2; exit 254; fi\n',
     )
     env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}", "STACK": "prod"}
-    env["RUNNER_TEMP"] = str(tmp_path)
-    result = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
-    calls = log.read_text().splitlines()
-    assert len(calls) == 2 and all(call.startswith("network-firewall create-rule-group --cli-input-json") for call in calls)
-    assert "2 rule groups validated by AWS" in result.stdout
-    if refused:
-        assert result.returncode == 1
-        assert "::error::AWS refused sep-egress-prod-agent" in result.stdout
-    else:
-        assert result.returncode == 0, result.stderr
+    env |= {"RUNNER_TEMP": str(tmp_path), "GITHUB_RUN_ID": "4242"}
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    return result.returncode, result.stdout + result.stderr, log.read_text().splitlines()
+
+
+@pytest.mark.real_program
+def test_every_rule_group_is_sent_to_aws_as_a_dry_run_under_a_name_of_its_own(tmp_path: Path) -> None:
+    code, printed, calls = run_dry_run_step(tmp_path)
+    assert code == 0, printed
+    assert "2 rule groups validated by AWS" in printed
+    sent = [json.loads(call) for call in calls]
+    assert [request["RuleGroupName"] for request in sent] == [
+        "sep-egress-prod-agent-dryrun-4242",
+        "sep-egress-prod-sepm-dryrun-4242",
+    ]
+    assert all(request["DryRun"] is True for request in sent)
+
+
+@pytest.mark.real_program
+def test_a_rule_group_aws_refuses_fails_the_check(tmp_path: Path) -> None:
+    code, printed, calls = run_dry_run_step(tmp_path, refused="sep-egress-prod-agent")
+    assert code == 1 and len(calls) == 2  # every group is checked, then the check fails
+    assert "::error::AWS refused sep-egress-prod-agent" in printed and "refused sep-egress-prod-sepm" not in printed
+
+
+@pytest.mark.real_program
+def test_a_request_that_is_not_a_dry_run_is_never_sent(tmp_path: Path) -> None:
+    code, printed, calls = run_dry_run_step(tmp_path, dry_run="false")
+    assert code == 1
+    assert "::error::sep-egress-prod-agent is not a dry-run request" in printed
+    assert [json.loads(call)["RuleGroupName"] for call in calls] == ["sep-egress-prod-sepm-dryrun-4242"]
 
 
 @pytest.mark.real_program
