@@ -428,16 +428,25 @@ def test_the_drift_report_names_each_resource_changed_or_deleted_outside_pulumi(
                 "oldState": {"inputs": rules, "outputs": {**rules, "rules": "pass tls ..."}},
                 "newState": {"inputs": rules, "outputs": {**rules, "rules": "pass ip any any"}},
             },
+            {  # as the CLI reports it: with the properties that differ, and secrets masked
+                "op": "update",
+                "urn": DRIFT_URN + "retagged",
+                "oldState": {"inputs": rules, "outputs": {**rules, "tags": "[secret]"}},
+                "newState": {"inputs": rules, "outputs": {**rules, "tags": "[secret]"}},
+                "detailedDiff": {"tags": {"kind": "UPDATE"}, "tagsAll": {"kind": "UPDATE"}},
+            },
             {"op": "delete", "urn": DRIFT_URN + "deleted", "oldState": {"outputs": rules}},
         ],
-        "changeSummary": {"same": 2, "update": 1, "delete": 1},
+        "changeSummary": {"same": 2, "update": 2, "delete": 1},
     }
     code, outputs, _ = drift(tmp_path, document, status=255)
     assert code == 0 and outputs["drift"] == "true"
     assert f"`{DRIFT_URN}edited`: changed: rules" in outputs["report"]
+    assert f"`{DRIFT_URN}retagged`: changed: tags, tagsAll" in outputs["report"]
     assert f"`{DRIFT_URN}deleted`: deleted outside Pulumi" in outputs["report"]
     assert "unchanged" not in outputs["report"] and "pulumi:Stack" not in outputs["report"]
-    assert "2 resources differ" in outputs["report"]
+    assert "3 resources differ" in outputs["report"]
+    assert "pass ip any any" not in outputs["report"]  # names only, never values
 
 
 def test_no_drift_closes_the_issue_and_a_failed_check_does_not(tmp_path: Path) -> None:
