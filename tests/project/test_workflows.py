@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -708,6 +709,99 @@ def test_each_workflows_comment_carries_its_own_marker_and_only_that_comment_is_
     assert len(markers) == len(found)
     text = " ".join(path.read_text(encoding="utf-8") for path in all_workflows())
     assert "comment-on-pr" not in text  # pulumi/actions' own comment has no marker of ours
+
+
+GH_STAND_IN = """#!/usr/bin/env bash
+# `gh` as the comment steps call it: `pr view` answers the pull request's head, `api --paginate` runs the step's own
+# jq filter (with the real jq) over the pull request's comments, `api --method` records the body it would send.
+echo "$*" >> "$WORK/gh.log"
+case "$1 $2" in
+  "pr view") echo "$PR_HEAD" ;;
+  "api --paginate") jq -r "$5" "$WORK/comments.json" ;;
+  "api --method") cp "${6#body=@}" "$WORK/sent.md"; echo "$3 $4" > "$WORK/request" ;;
+  *) exit 3 ;;
+esac
+"""
+
+
+def comments(marker: str, other_marker: str) -> list[dict[str, Any]]:
+    """A pull request's comments: a person's that starts with the marker, the other workflow's, then this one's."""
+    return [
+        {"id": 11, "user": {"login": "someone"}, "body": f"{marker}\nplanted by a person"},
+        {"id": 12, "user": {"login": BOT}, "body": f"{other_marker}\nthe other workflow's comment"},
+        {"id": 13, "user": {"login": BOT}, "body": f"{marker}\nthis workflow's previous comment"},
+    ]
+
+
+def run_comment_step(
+    tmp_path: Path, name: str, job: str, existing: list[dict[str, Any]], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], str, str]:
+    """The comment step's own script, with `gh` stood in for: what it ran, the request it made and the body."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq (the filter language gh runs) is not installed")
+    item = next(item for item in load(name)["jobs"][job]["steps"] if "MARKER" in item.get("env", {}))
+    executable(tmp_path / "bin" / "gh", GH_STAND_IN)
+    (tmp_path / "comments.json").write_text(json.dumps(existing))
+    step_env = {key: str(value) for key, value in item["env"].items() if "${{" not in str(value)}
+    full_env = {**os.environ, **step_env, **env, "WORK": str(tmp_path), "REPO": "owner/repo"}
+    full_env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", item["run"]], cwd=tmp_path, env=full_env, capture_output=True, text=True
+    )
+    request = (tmp_path / "request").read_text().strip() if (tmp_path / "request").exists() else ""
+    sent = (tmp_path / "sent.md").read_text() if (tmp_path / "sent.md").exists() else ""
+    return result, request, sent
+
+
+OFFLINE, REAL = "<!-- sep-egress:offline-preview -->", "<!-- sep-egress:pulumi-preview -->"
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize("existing", [True, False], ids=["edits-its-own", "creates"])
+def test_the_offline_comment_edits_only_its_own_comment(existing: bool, tmp_path: Path) -> None:
+    (tmp_path / "pr-number").write_text("42\n")
+    (tmp_path / "preview.md").write_text("## dev\n\nallows new.host:443\n")
+    found = comments(OFFLINE, REAL) if existing else comments(OFFLINE, REAL)[:2]
+    result, request, sent = run_comment_step(
+        tmp_path, "preview-comment.yml", "comment", found, {"RUN_HEAD_SHA": "a" * 40, "PR_HEAD": "a" * 40}
+    )
+    assert result.returncode == 0, result.stderr
+    assert request == (
+        "PATCH repos/owner/repo/issues/comments/13" if existing else "POST repos/owner/repo/issues/42/comments"
+    )
+    assert sent.startswith(OFFLINE + "\n> [!WARNING]") and "allows new.host:443" in sent
+
+
+@pytest.mark.real_program
+def test_the_offline_comment_is_not_posted_on_a_pull_request_that_moved_on(tmp_path: Path) -> None:
+    (tmp_path / "pr-number").write_text("42")
+    (tmp_path / "preview.md").write_text("x")
+    result, request, _ = run_comment_step(
+        tmp_path, "preview-comment.yml", "comment", [], {"RUN_HEAD_SHA": "a" * 40, "PR_HEAD": "b" * 40}
+    )
+    assert result.returncode == 1 and request == ""
+
+
+@pytest.mark.real_program
+def test_the_real_preview_comment_shows_each_stack_as_text_nothing_can_break_out_of(tmp_path: Path) -> None:
+    outcomes = {"dev": ("0", "+ 3 to create"), "prod": ("255", "mandatory: allow-all\n</details>\n~~~\n```")}
+    outcomes["gcp-cloud"] = ("not run", "The preview did not run")
+    for stack, (status, output) in outcomes.items():
+        folder = tmp_path / "previews" / f"pulumi-preview-{stack}"
+        folder.mkdir(parents=True)
+        (folder / "status").write_text(status + "\n")
+        (folder / "output.txt").write_text(output + "\n")
+    env = {"NUMBER": "42", "HEAD_SHA": "c" * 40}
+    result, request, sent = run_comment_step(tmp_path, "pulumi-preview.yml", "comment", comments(REAL, OFFLINE), env)
+    assert result.returncode == 0, result.stderr
+    assert request == "PATCH repos/owner/repo/issues/comments/13"
+    assert sent.startswith(REAL + "\n")
+    assert "<summary>dev: passed</summary>" in sent
+    assert "<summary>prod: failed (exit 255)</summary>" in sent
+    assert "<summary>gcp-cloud: not run (an earlier step failed)</summary>" in sent
+    # The previews' lines are an indented code block: their own `</details>` or fences stay text.
+    assert "\n    </details>\n    ~~~\n    ```\n" in sent
+    assert sent.count("\n</details>\n") == 3
 
 
 # --- the consumer's example ---------------------------------------------------------------------------------------
