@@ -375,6 +375,59 @@ def test_one_issue_per_stack_opened_updated_or_closed_without_cloud_credentials(
         assert verb in run
 
 
+GH_ISSUES_STAND_IN = """#!/usr/bin/env bash
+# `gh` as the drift issue step calls it: `issue list` runs the step's own jq filter (real jq) over open issues,
+# the rest is recorded with the body it would send.
+echo "$*" >> "$WORK/gh.log"
+if [ "$1 $2" = "issue list" ]; then
+  while [ "$#" -gt 0 ] && [ "$1" != "--jq" ]; do shift; done
+  jq -r "$2" "$WORK/issues.json"
+  exit 0
+fi
+while [ "$#" -gt 0 ]; do
+  if [ "$1" = "--body-file" ]; then cp "$2" "$WORK/body.md"; fi
+  shift
+done
+"""
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize(
+    ("drift", "open_issues", "expected"),
+    [
+        ("true", [7, 9], "issue edit 9 --repo owner/repo --body-file body.md"),
+        ("true", [7], "issue create --repo owner/repo --title Drift: stack prod differs from its Pulumi state"),
+        ("false", [7, 9], "issue close 9 --repo owner/repo --comment"),
+        ("false", [7], None),
+    ],
+    ids=["updates-its-issue", "opens-one", "closes-its-issue", "nothing-to-close"],
+)
+def test_one_drift_issue_per_stack_found_by_its_title(
+    drift: str, open_issues: list[int], expected: str | None, tmp_path: Path
+) -> None:
+    if shutil.which("jq") is None:
+        pytest.skip("jq (the filter language gh runs) is not installed")
+    job = load("drift-stack.yml")["jobs"]["issue"]
+    titles = {7: "Drift: stack dev differs from its Pulumi state", 9: "Drift: stack prod differs from its Pulumi state"}
+    (tmp_path / "issues.json").write_text(json.dumps([{"number": n, "title": titles[n]} for n in open_issues]))
+    executable(tmp_path / "bin" / "gh", GH_ISSUES_STAND_IN)
+    env = {**os.environ, "WORK": str(tmp_path), "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env |= {"REPO": "owner/repo", "STACK": "prod", "DRIFT": drift, "LABEL": job["env"]["LABEL"]}
+    env |= {"TITLE": job["env"]["TITLE"].replace("${{ inputs.stack }}", "prod"), "GITHUB_RUN_ID": "1"}
+    env |= {"REPORT": f"- `{DRIFT_URN}`: changed: rules", "GITHUB_SERVER_URL": "https://github.com"}
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", job["steps"][0]["run"]], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    calls = [
+        call for call in (tmp_path / "gh.log").read_text().splitlines() if not call.startswith(("issue list", "label"))
+    ]
+    assert calls == ([] if expected is None else [calls[0]]) and (expected is None or calls[0].startswith(expected))
+    if drift == "true":
+        body = (tmp_path / "body.md").read_text()
+        assert body.startswith("<!-- sep-egress:pulumi-drift:prod -->") and DRIFT_URN in body
+
+
 def run_python_step(script: str, env: dict[str, str], tmp_path: Path) -> tuple[int, dict[str, str], str]:
     """A `shell: python` step as the runner runs it: its outputs (name=value and name<<DELIMITER blocks)."""
     outputs, summary = tmp_path / "outputs", tmp_path / "summary"
