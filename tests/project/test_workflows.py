@@ -837,7 +837,8 @@ def test_the_offline_comment_is_not_posted_on_a_pull_request_that_moved_on(tmp_p
 
 @pytest.mark.real_program
 def test_the_real_preview_comment_shows_each_stack_as_text_nothing_can_break_out_of(tmp_path: Path) -> None:
-    outcomes = {"dev": ("0", "+ 3 to create"), "prod": ("255", "mandatory: allow-all\n</details>\n~~~\n```")}
+    long_preview = ("x" * 79 + "\n") * 2000 + "+ 3 to create"
+    outcomes = {"dev": ("0", long_preview), "prod": ("255", "mandatory: allow-all\n</details>\n~~~\n```")}
     outcomes["gcp-cloud"] = ("not run", "The preview did not run")
     for stack, (status, output) in outcomes.items():
         folder = tmp_path / "previews" / f"pulumi-preview-{stack}"
@@ -855,6 +856,7 @@ def test_the_real_preview_comment_shows_each_stack_as_text_nothing_can_break_out
     # The previews' lines are an indented code block: their own `</details>` or fences stay text.
     assert "\n    </details>\n    ~~~\n    ```\n" in sent
     assert sent.count("\n</details>\n") == 3
+    assert len(sent) < 65536 and "    + 3 to create\n" in sent  # within GitHub's limit, each stack's last lines
 
 
 # --- the consumer's example ---------------------------------------------------------------------------------------
