@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 import yaml
 
@@ -667,6 +668,12 @@ def test_every_rule_group_is_sent_to_aws_as_a_dry_run_under_a_name_of_its_own(tm
         "sep-egress-prod-sepm-dryrun-4242",
     ]
     assert all(request["DryRun"] is True for request in sent)
+    # The names AWS's model accepts (botocore's network-firewall CreateRuleGroup input).
+    model = botocore.session.get_session().get_service_model("network-firewall")
+    limits = model.operation_model("CreateRuleGroup").input_shape.members["RuleGroupName"].metadata
+    for request in sent:
+        assert re.fullmatch(limits["pattern"].strip("^$"), request["RuleGroupName"])
+        assert limits["min"] <= len(request["RuleGroupName"]) <= limits["max"]
 
 
 @pytest.mark.real_program
