@@ -10,24 +10,43 @@ POLICY_VENV := policy/.venv
 
 .PHONY: preview plan schema test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean
 
-$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# The installer is uv (https://docs.astral.sh/uv/): the one on PATH, else uv $(UV_VERSION) bootstrapped from PyPI
+# into $(UV_BOOT)/ with the interpreter's own pip (or, without one, a small virtualenv). `make preview` installs the
+# runtime dependencies only (requirements.txt: the package and what it imports); `make test` adds the test tools
+# (requirements-dev.txt) on top. bench/bench_first_preview.py measures a fresh clone's first `make preview`.
+UV_VERSION := 0.13.9
+UV_BOOT := .uv
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(UV_BOOT)/bin/uv)
+RUNTIME := $(VENV)/.runtime
+
+$(UV_BOOT)/bin/uv:
+	@echo "make: uv is not on PATH; bootstrapping uv $(UV_VERSION) from PyPI into $(UV_BOOT)/"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(UV_BOOT) uv==$(UV_VERSION) \
+		|| { $(PYTHON) -m venv $(UV_BOOT) && $(UV_BOOT)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+
+$(RUNTIME): pyproject.toml requirements.txt | $(UV)
+	@echo "make: installing the runtime dependencies into $(VENV) (requirements.txt, with $(UV))"
+	test -x $(BIN)/python || $(UV) venv --seed --python $(PYTHON) $(VENV)
 	# A stale egg-info beside the package (from an older editable build) would shadow the installed version.
 	rm -rf components/*.egg-info *.egg-info
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(UV) pip install --python $(BIN)/python -r requirements.txt
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
+	@echo "make: adding the test tools (requirements-dev.txt)"
+	$(UV) pip install --python $(BIN)/python -r requirements-dev.txt
 	touch $(STAMP)
 
 # What `pulumi preview` of the stack would create, offline (Pulumi's mock engine: no cloud, no Pulumi CLI).
-preview: $(STAMP)
+preview: $(RUNTIME)
 	$(BIN)/sep-egress preview --stack $(STACK)
 
 # What the stack allows, as deduplicated host/port rules with warnings.
-plan: $(STAMP)
+plan: $(RUNTIME)
 	$(BIN)/sep-egress plan --stack $(STACK)
 
 # The Pulumi package schema other languages get from `pulumi package add <checkout>/provider`.
-schema: $(STAMP)
+schema: $(RUNTIME)
 	$(BIN)/python provider --schema
 
 lint: $(STAMP)
@@ -74,4 +93,4 @@ test-pulumi-lowest:
 	$(LOWEST_VENV)/bin/python -m pytest -q -m pulumi
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) $(UV_BOOT) $(POLICY_VENV) $(LOWEST_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info
