@@ -44,6 +44,8 @@ def run_once(stack: str, keep_uv: bool) -> dict[str, float]:
         clone, cache = Path(temp) / "clone", Path(temp) / "cache"
         cache.mkdir()
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        if (clone / ".venv").exists() or (clone / ".venv").is_symlink():
+            raise SystemExit("bench_first_preview: the clone holds a .venv (committed?); refusing to install into it")
         env = _environment(cache, keep_uv)
         start = time.perf_counter()
         # The virtualenv alone first (the same rule `make preview` depends on), then the preview: two figures.
