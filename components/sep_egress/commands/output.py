@@ -37,13 +37,24 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned table; the last column is not padded so long values do not wrap every line."""
+def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int | None = None) -> str:
+    """A plain aligned table; the last column is not padded so long values do not wrap every line.
+
+    Within ``width`` (by default the width the command line fits text to, ``commands/terminal.py``), the widest
+    columns give way and their cells are cut with a ``…`` marker.
+    """
+    from .terminal import active_width, column_widths, cut
+
     cells = [[plain_text(value) for value in row] for row in rows]
     widths = [len(header) for header in headers]
     for row in cells:
         for index, value in enumerate(row):
             widths[index] = max(widths[index], len(value))
+    width = active_width() if width is None else width
+    if width is not None:
+        widths = column_widths(widths, headers, width)
+        headers = [cut(header, widths[index]) for index, header in enumerate(headers)]
+        cells = [[cut(value, widths[index]) for index, value in enumerate(row)] for row in cells]
 
     def line(values: Sequence[str]) -> str:
         padded = [value.ljust(widths[index]) for index, value in enumerate(values[:-1])]
