@@ -16,11 +16,12 @@ unknown keys, so a typo never silently drops a setting.
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
@@ -340,3 +341,68 @@ def resolve_plan(selection: SelectionArgs | None, plan: EgressPlan | None, error
 def is_output(value: Any) -> bool:
     """Whether ``value`` is only known once the deployment runs (a ``pulumi.Output``)."""
     return _is_output(value)
+
+
+ComponentArgsT = TypeVar("ComponentArgsT", bound=ComponentArgs)
+ComponentInit = Callable[[Any, str, Any, "pulumi.ResourceOptions | None"], None]
+
+
+def sort_call(
+    model: type[ComponentArgsT], args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[ComponentArgsT, pulumi.ResourceOptions | None]:
+    """A component call in either of Pulumi's two styles, as ``(args, opts)``:
+
+    - ``X(name, args, opts=None)``: ``args`` a ``model`` or a mapping of the same arguments (also ``args=``);
+    - ``X(name, opts=None, *, field=...)``: the arguments as keywords (``None`` meaning not given, as in the
+      generated SDKs), ``opts`` positional or by keyword.
+    """
+    rest = list(args)
+    given: Any = None
+    if rest and (isinstance(rest[0], (model, Mapping))):
+        given = rest.pop(0)
+    elif "args" in kwargs:
+        given = kwargs.pop("args")
+    opts: Any = rest.pop(0) if rest else None
+    if rest:
+        raise model.error("args", f"at most (name, args, opts) positionally; {len(args)} positional values given")
+    if "opts" in kwargs:
+        if opts is not None:
+            raise model.error("opts", "given twice (positionally and by keyword)")
+        opts = kwargs.pop("opts")
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+        raise model.error("opts", f"a pulumi.ResourceOptions, not {type(opts).__name__}")
+    if given is not None:
+        if kwargs:
+            also = ", ".join(kwargs)
+            raise model.error("args", f"pass the arguments as an args object or as keywords, not both (also: {also})")
+        return model.parse(given), opts
+    return model.parse({key: value for key, value in kwargs.items() if value is not None}), opts
+
+
+def name_component(error: SepEgressError, component: str, name: str) -> SepEgressError:
+    """``error`` (same class, same attributes) with its message starting ``<Component> '<name>': ``."""
+    prefix = f"{component} {name!r}: "
+    message = str(error)
+    if not message.startswith(prefix):
+        error.args = (prefix + message,)
+    return error
+
+
+def call_styles(model: type[ComponentArgs]) -> Callable[[ComponentInit], Callable[..., None]]:
+    """Decorates a component's ``__init__(self, name, args, opts)`` so that it takes both of Pulumi's call styles
+    (``sort_call``) and every ``SepEgressError`` it raises names the component and the resource name
+    (``NetworkFirewallAllowlist 'a': firewall.subnet_ids[1]: ...``). The class declares the two ``@overload``s.
+    """
+
+    def decorate(init: ComponentInit) -> Callable[..., None]:
+        @functools.wraps(init)
+        def dispatch(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            try:
+                parsed, opts = sort_call(model, args, kwargs)
+                init(self, resource_name, parsed, opts)
+            except SepEgressError as error:
+                raise name_component(error, type(self).__name__, resource_name) from None
+
+        return dispatch
+
+    return decorate

@@ -460,7 +460,7 @@ def test_an_output_where_the_compiler_needs_the_value_says_why(field: str, make:
     run = run_program(program)
     assert run.resources == []
     [message] = errors
-    assert message.startswith(f"{field}: ")
+    assert message.startswith(f"NetworkFirewallAllowlist 'sep': {field}: ")
     assert "must be known" in message
 
 
@@ -576,7 +576,7 @@ def test_a_shared_group_that_would_be_replaced_is_stopped_before_anything_is_reg
     with pytest.raises(AwsFirewallError) as raised:
         run_component(args)
     message = str(raised.value)
-    assert message.startswith("min_capacity: rule group 'allow-1' (sep-egress-allow-1-")
+    assert message.startswith("NetworkFirewallAllowlist 'sep': min_capacity: rule group 'allow-1' (sep-egress-allow-1-")
     assert "needs capacity 1200" in message and "held at 1000" in message and "RAM share" in message
     assert "allow_shared_replacement: true" in message
     # the explicit way through: a larger floor, acknowledged
