@@ -125,12 +125,21 @@ class ComponentArgs(BaseModel):
     """Base of the components' args: strict, frozen, unknown keys refused, errors raised as ``SepEgressError``.
 
     Build with keyword arguments (``NetworkFirewallAllowlistArgs(source_cidrs=...)``) or from plain data
-    (stack configuration, JSON) with ``parse``; either way a mistake raises the component's ``SepEgressError``
-    whose message starts with the argument's dotted name (``firewall.subnet_ids[0]: ...``).
+    (stack configuration, JSON) with ``parse``. As in Pulumi's generated SDKs, an args object is checked when a
+    component (or ``parse``) takes it: a mistake in one built on its own, at any depth, is then raised with the
+    argument's full dotted name (``firewall.subnet_ids[1]: ...``), and a component adds its own name
+    (``NetworkFirewallAllowlist 'a': firewall.subnet_ids[1]: ...``). Valid values are checked at once either way.
     """
 
     model_config = ConfigDict(
-        strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=False
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=False,
+        # An args object nested in another is validated again as part of it: that is where a mistake in one
+        # built on its own is reported, with its full path.
+        revalidate_instances="always",
     )
 
     error: ClassVar[ErrorFactory]
@@ -143,21 +152,34 @@ class ComponentArgs(BaseModel):
         token = _VALIDATING.set(True)
         try:
             super().__init__(**data)
-        except ValidationError as exc:
-            raise args_error(type(self), exc) from None
+        except ValidationError:
+            # Built on its own, the object does not know where it will be used: it keeps what it was given (an
+            # unknown key too) and the component or ``parse`` that takes it reports the mistake by its full path.
+            known = type(self).model_fields
+            fields = {key: value for key, value in data.items() if key in known}
+            object.__setattr__(self, "__dict__", fields)
+            object.__setattr__(self, "__pydantic_fields_set__", set(fields))
+            object.__setattr__(self, "__pydantic_extra__", {key: data[key] for key in data if key not in known})
+            object.__setattr__(self, "__pydantic_private__", None)
         finally:
             _VALIDATING.reset(token)
 
+    @property
+    def is_checked(self) -> bool:
+        """False for an object built on its own from invalid values (``parse`` or a component raises its error)."""
+        return self.__pydantic_extra__ is None
+
     @classmethod
     def parse(cls, value: Any) -> Self:
-        """``value`` itself when it is already this class, else validated from a mapping of argument names."""
-        if isinstance(value, cls):
+        """``value`` itself when it is already this class and valid, else validated (from the mapping of argument
+        names, or from what the object was given); a mistake raises ``cls.error`` naming the argument."""
+        if isinstance(value, cls) and value.is_checked:
             return value
-        if not isinstance(value, Mapping):
+        if not isinstance(value, (cls, Mapping)):
             raise cls.error("args", f"a {cls.__name__} or a mapping of argument names to values")
         token = _VALIDATING.set(True)
         try:
-            return cls.model_validate(dict(value))
+            return cls.model_validate(value if isinstance(value, cls) else dict(value))
         except ValidationError as exc:
             raise args_error(cls, exc) from None
         finally:
@@ -270,6 +292,7 @@ class InternalSelectionArgs(ComponentArgs):
 
     def to_config(self) -> dict[str, Any]:
         """The same mapping as the stack key, without the empty parts."""
+        self = type(self).parse(self)
         return {key: value for key, value in self.model_dump().items() if value}
 
 
@@ -297,6 +320,7 @@ class SelectionArgs(ComponentArgs):
 
     def plan(self, error: ErrorFactory, prefix: str = "selection") -> EgressPlan:
         """The plan this selection describes; a mistake raises ``error`` naming ``<prefix>.<field>``."""
+        self = type(self).parse(self)
         overlays = []
         for index, name in enumerate(self.overlays):
             try:

@@ -361,13 +361,18 @@ def test_args_from_plain_configuration() -> None:
         NetworkFirewallAllowlistArgs.parse([("selection", ON_PREM)])
 
 
-def test_keyword_construction_raises_the_same_error() -> None:
+def test_keyword_construction_raises_the_same_error_with_the_full_path() -> None:
+    """An args object built on its own is checked where it is used, so the error has its full path."""
+    settings = FirewallSettings(vpc_id="vpc-1", subnet_ids="subnet-1")  # type: ignore[arg-type]
+    assert not settings.is_checked
     with pytest.raises(AwsFirewallError, match=r"^subnet_ids: a list of strings, not 'subnet-1'"):
-        FirewallSettings(vpc_id="vpc-1", subnet_ids="subnet-1")
+        FirewallSettings.parse(settings)
+    args = NetworkFirewallAllowlistArgs(selection=SelectionArgs(**ON_PREM), firewall=settings)
     with pytest.raises(AwsFirewallError, match=r"^firewall\.subnet_ids: a list of strings, not 'subnet-1'"):
-        NetworkFirewallAllowlistArgs(
-            selection=SelectionArgs(**ON_PREM),
-            firewall={"vpc_id": "vpc-1", "subnet_ids": "subnet-1"},  # type: ignore[arg-type]
+        NetworkFirewallAllowlistArgs.parse(args)
+    with pytest.raises(AwsFirewallError, match=r"^firewall\.subnet_ids: a list of strings, not 'subnet-1'"):
+        NetworkFirewallAllowlistArgs.parse(
+            {"selection": ON_PREM, "firewall": {"vpc_id": "vpc-1", "subnet_ids": "subnet-1"}}
         )
 
 
