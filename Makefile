@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The CrossGuard policy pack has its own virtualenv (pulumi-policy pins protobuf 5, the project needs 6).
 POLICY_VENV := policy/.venv
 
-.PHONY: preview plan schema test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean
+.PHONY: preview plan schema schemas check-schemas test test-fast lint typecheck unit engines bench policy-test test-pulumi-lowest clean
 
 # The installer is uv (https://docs.astral.sh/uv/): the one on PATH, else uv $(UV_VERSION) bootstrapped from PyPI
 # into $(UV_BOOT)/ with the interpreter's own pip (or, without one, a small virtualenv). `make preview` installs the
@@ -49,6 +49,16 @@ plan: $(RUNTIME)
 schema: $(RUNTIME)
 	$(BIN)/python provider --schema
 
+# The JSON Schemas of the stack files, overlays and JSON outputs (schemas/, generated from the models).
+schemas: $(RUNTIME)
+	$(BIN)/sep-egress schemas write schemas
+
+# Every stack file and example overlay against the published schemas, offline (local files, no cache).
+check-schemas: $(STAMP)
+	$(BIN)/sep-egress schemas check schemas
+	$(BIN)/check-jsonschema --no-cache --schemafile schemas/stack-config.schema.json stacks/Pulumi.*.yaml
+	$(BIN)/check-jsonschema --no-cache --schemafile schemas/overlay.schema.json examples/overlays/*.yaml
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -60,7 +70,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 # The policy pack's own virtualenv is set up first so that the tests also run its self-test with the real SDK.
-test: lint typecheck $(POLICY_VENV)/.installed engines unit
+test: lint typecheck check-schemas $(POLICY_VENV)/.installed engines unit
 
 # Suricata 7 (AWS Network Firewall's engine) for the replay suite: from Debian's bookworm-backports suite, whose
 # entry .ci/install-suricata derives from the machine's own sources (root or sudo; nothing when it is there).

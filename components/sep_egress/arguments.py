@@ -106,18 +106,28 @@ class PulumiInput:
 
 INPUT = PulumiInput()
 
-InputStr = Annotated[str | pulumi.Output[str], PlainValidator(_plain_or_output(str, "a string")), INPUT]
+InputStr = Annotated[
+    str | pulumi.Output[str], PlainValidator(_plain_or_output(str, "a string"), json_schema_input_type=str), INPUT
+]
 """A string, or a ``pulumi.Output`` of one (an id from another resource or a stack reference)."""
 
 InputStrList = Annotated[
-    list[InputStr] | pulumi.Output[list[str]], PlainValidator(_list_of_inputs(whole_output=True)), INPUT
+    list[InputStr] | pulumi.Output[list[str]],
+    PlainValidator(_list_of_inputs(whole_output=True), json_schema_input_type=list[str]),
+    INPUT,
 ]
 """A list whose items may be ``pulumi.Output``s, or a ``pulumi.Output`` of the whole list (values passed through)."""
 
-InputStrItems = Annotated[list[InputStr], PlainValidator(_list_of_inputs(whole_output=False)), INPUT]
+InputStrItems = Annotated[
+    list[InputStr], PlainValidator(_list_of_inputs(whole_output=False), json_schema_input_type=list[str]), INPUT
+]
 """A list whose items may be ``pulumi.Output``s; the list itself is plain (one resource per item)."""
 
-InputStrMap = Annotated[dict[str, InputStr] | pulumi.Output[dict[str, str]], PlainValidator(_string_map_input), INPUT]
+InputStrMap = Annotated[
+    dict[str, InputStr] | pulumi.Output[dict[str, str]],
+    PlainValidator(_string_map_input, json_schema_input_type=dict[str, str]),
+    INPUT,
+]
 """A mapping of strings to strings (values may be ``pulumi.Output``s), or a ``pulumi.Output`` of one."""
 
 
