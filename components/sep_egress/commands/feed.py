@@ -11,6 +11,7 @@ Files, all byte-identical for the same catalog (no clock is read; dates are the 
   ``sep-egress changes --since <version> --format json``), one file per version of the history;
 - ``changes.atom``: the history as an Atom feed (RFC 4287), newest first;
 - ``internal.json`` / ``internal.csv``: SEP's internal paths (as ``sep-egress catalog internal``);
+- ``schemas/``: the JSON Schemas of these files (as the repository's ``schemas/``);
 - ``index.json``: every file with its SHA-256, and ``index.html`` listing them.
 
 The directory is written next to its final place and swapped in, so a reader never sees half a feed.
@@ -40,9 +41,8 @@ from ..escape import plain_text
 from .catalog import COLUMNS, INTERNAL_COLUMNS, _cell, endpoints, internal_paths, provenance
 from .changes import changes_document
 from .output import to_csv, to_json
+from .schemas import all_schemas
 
-#: Where the feed's JSON files are described (schemas/ at the top of the repository, published with the feed).
-SCHEMA_BASE = "https://sep-egress.example/schemas/"
 FEED_MARKER = "version.json"
 
 
@@ -162,9 +162,10 @@ def feed_files(catalog: Catalog, base_url: str = "") -> dict[str, str]:
             "internal": internal.version,
             "roles": sorted({record["role"] for record in records}),
             "generator": f"sep-egress {__version__}",
-            "$schema": f"{SCHEMA_BASE}feed-version.schema.json",
         }
     )
+    for name, schema in all_schemas().items():
+        files[f"schemas/{name}"] = to_json(schema)
     digests = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in sorted(files.items())}
     files["index.json"] = to_json({"catalog": catalog.version, "files": digests})
     files["index.html"] = _index_html(digests, catalog)

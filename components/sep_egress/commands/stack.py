@@ -216,16 +216,23 @@ def project_collisions(project_dir: Path, stack: str | None = None) -> list[str]
 
     project = read_project(project_dir)
     named: list[PhysicalName] = []
+    unreadable: list[str] = []
     for name in project.stacks():
-        _, _, document = read_stack_document(project_dir, name)
+        try:
+            _, _, document = read_stack_document(project_dir, name)
+        except SepEgressError as error:
+            # Another stack's broken file is that stack's problem: compared without it (and said by stack check).
+            unreadable.append(f"stack {name} not compared: {str(error).splitlines()[0]}")
+            continue
         config = document.get("config")
         if isinstance(config, dict):
             named.extend(physical_names(name, project.name, config))
-    return [
+    found = [
         collision.message()
         for collision in collisions(named)
         if stack is None or stack in (collision.first.stack, collision.second.stack)
     ]
+    return found + (unreadable if stack is None else [])
 
 
 # --- writing the new file --------------------------------------------------------------------------------------
