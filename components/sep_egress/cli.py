@@ -94,8 +94,9 @@ EXAMPLES: dict[str, str] = {
   sep-egress schemas write schemas/
   sep-egress schemas check schemas/""",
     "completion": """examples:
-  source <(sep-egress completion bash)
-  sep-egress completion zsh > ~/.zfunc/_sep-egress   # a folder on $fpath""",
+  sep-egress completion bash > ~/.local/share/bash-completion/completions/sep-egress
+  sep-egress completion zsh > ~/.zfunc/_sep-egress   # a folder on $fpath, before compinit
+  source <(sep-egress completion bash)               # this shell only""",
     "version": """examples:
   sep-egress version""",
 }

@@ -51,7 +51,10 @@ def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int |
         for index, value in enumerate(row):
             widths[index] = max(widths[index], len(value))
     width = active_width() if width is None else width
-    if width is not None:
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        # Too wide: a header is no reason for a column to stay wide (it is cut like a cell).
+        content = [max((len(row[index]) for row in cells), default=0) for index in range(len(headers))]
+        widths = [max(size, min(len(header), 5)) for size, header in zip(content, headers, strict=True)]
         widths = column_widths(widths, headers, width)
         headers = [cut(header, widths[index]) for index, header in enumerate(headers)]
         cells = [[cut(value, widths[index]) for index, value in enumerate(row)] for row in cells]

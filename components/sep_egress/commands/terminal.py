@@ -61,9 +61,9 @@ def cut(value: str, width: int) -> str:
 
 def column_widths(natural: Sequence[int], headers: Sequence[str], width: int) -> list[int]:
     """Column widths whose table (two spaces between columns) fits ``width``: the widest column gives way first,
-    never below its header or 6 characters."""
+    down to 6 characters (headers are cut like cells)."""
     widths = list(natural)
-    floors = [min(size, max(len(header), 6)) for size, header in zip(natural, headers, strict=True)]
+    floors = [min(size, 6) for size in natural]
     while sum(widths) + 2 * (len(widths) - 1) > width:
         candidates = [index for index, size in enumerate(widths) if size > floors[index]]
         if not candidates:
