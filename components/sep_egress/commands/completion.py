@@ -58,6 +58,10 @@ def levels(parser: argparse.ArgumentParser, path: str = "") -> dict[str, Level]:
             level.words.extend(str(choice) for choice in action.choices)
         elif _takes_path(action):
             level.positional_files = True
+    # Subcommands and positional choices first, then the options.
+    level.words = [word for word in level.words if not word.startswith("-")] + [
+        word for word in level.words if word.startswith("-")
+    ]
     return found
 
 
