@@ -460,6 +460,22 @@ def _used_definitions(schema: dict[str, Any], definitions: dict[str, Any]) -> di
     return dict(sorted(used.items()))
 
 
+#: The parts of a stack's ``sep-egress:gcp`` block and the names of their args models in ``sep_egress.gcp``.
+GCP_PART_MODELS = {
+    "firewall": "EgressFirewallPolicyArgs",
+    "nat": "EgressNatArgs",
+    "private_access": "StoragePrivateAccessArgs",
+    "secure_web_proxy": "SecureWebProxyArgs",
+}
+
+
+def gcp_part_models() -> dict[str, Any]:
+    """The GCP parts this version of the package has, with their args models."""
+    from .. import gcp
+
+    return {part: getattr(gcp, name) for part, name in GCP_PART_MODELS.items() if getattr(gcp, name, None) is not None}
+
+
 def stack_schema() -> dict[str, Any]:
     """``stacks/Pulumi.<stack>.yaml``: the ``sep-egress:`` keys as the program reads them; other namespaces
     (providers' ``aws:region``, ``gcp:project``) are Pulumi's and pass."""
@@ -467,17 +483,12 @@ def stack_schema() -> dict[str, Any]:
     from ..aws import NetworkFirewallAllowlistArgs
     from ..catalog.roles import ROLES
     from ..catalog.vendor.select import MODES, STORAGE_PHASES
-    from ..gcp import EgressFirewallPolicyArgs, EgressNatArgs, StoragePrivateAccessArgs
+    from ..settings import StackSettings
 
     definitions: dict[str, Any] = {}
     blocks: dict[str, Any] = {}
-    for name, model in (
-        ("aws", NetworkFirewallAllowlistArgs),
-        ("gcpFirewall", EgressFirewallPolicyArgs),
-        ("gcpNat", EgressNatArgs),
-        ("gcpPrivateAccess", StoragePrivateAccessArgs),
-        ("internal", InternalSelectionArgs),
-    ):
+    gcp_parts = {f"gcp_{part}": model for part, model in gcp_part_models().items()}
+    for name, model in (("aws", NetworkFirewallAllowlistArgs), *gcp_parts.items(), ("internal", InternalSelectionArgs)):
         block, more = component_block(model)
         blocks[name] = block
         definitions.update(more)
@@ -494,13 +505,13 @@ def stack_schema() -> dict[str, Any]:
         "gcp": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {
-                "firewall": {"$ref": "#/$defs/gcpFirewallBlock"},
-                "nat": {"$ref": "#/$defs/gcpNatBlock"},
-                "private_access": {"$ref": "#/$defs/gcpPrivateAccessBlock"},
-            },
+            "properties": {part: {"$ref": f"#/$defs/gcp_{part}Block"} for part in gcp_part_models()},
         },
     }
+    # A setting added to the model later (a plain value: a choice, a flag) is described from the model itself.
+    model = _drop_titles(_model_schema(StackSettings))
+    for key, value in model["properties"].items():
+        settings.setdefault(key, value)
     config = {
         "type": "object",
         "properties": {f"sep-egress:{key}": value for key, value in settings.items()},

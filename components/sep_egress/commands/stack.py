@@ -364,8 +364,14 @@ def name_settings(stack: str, project: str, config: Mapping[str, Any]) -> dict[t
             settings[(gcp_key, "firewall", "options", "name")] = name
             if isinstance(_get(gcp, "firewall", "secure_tags"), dict):
                 settings[(gcp_key, "firewall", "secure_tags", "key")] = name
-        for part in ("nat", "private_access"):
-            if isinstance(gcp.get(part), dict):
+        from .schemas import gcp_part_models
+
+        for part, model in gcp_part_models().items():
+            if part == "firewall" or not isinstance(gcp.get(part), dict):
+                continue
+            options = model.model_fields.get("options")
+            options_model = getattr(options, "annotation", None)
+            if isinstance(options_model, type) and "name" in getattr(options_model, "model_fields", {}):
                 settings[(gcp_key, part, "options", "name")] = name
     return settings
 
