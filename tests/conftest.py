@@ -18,6 +18,11 @@ from loopback import write_ca
 
 # The catalog cache of this test run (subprocesses inherit it), so tests never read or write the user's cache.
 os.environ.setdefault("SEP_EGRESS_CACHE_DIR", tempfile.mkdtemp(prefix="sep-egress-test-cache-"))
+# Text output fits COLUMNS when it is set (commands/terminal.py): the tests compare whole lines, so none is set
+# unless a test sets it. GNU readline (loaded before this file) exports COLUMNS into the C environment that
+# subprocesses inherit without os.environ knowing: set and unset it so that it is gone from both.
+os.environ["COLUMNS"] = "0"
+del os.environ["COLUMNS"]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -163,3 +164,9 @@ def assert_conforms_to_sdk(inputs: dict[str, Any], typed_dict: str) -> None:
 # a pattern checked with ``re.match`` would let ``"123456789012\n"`` (or text around an id) through into the API
 # body. Every such value is refused with the argument's name.
 SUFFIXES = ["\n", " ", "\nextra", "/../x"]
+
+
+def named(component: str, name: str, pattern: str) -> str:
+    """``pattern`` (anchored with ``^`` or not) for an error raised by the component ``component`` named ``name``:
+    its message starts ``<Component> '<name>': ``."""
+    return rf"^{re.escape(component)} {re.escape(repr(name))}: " + pattern.removeprefix("^")

@@ -439,7 +439,18 @@ def test_a_module_in_no_layer_is_reported(package_copy: Path) -> None:
 # when they start with one of its folders (`tests/...`, `docs/...`).
 _PATH = re.compile(r"`([A-Za-z0-9_./-]+(?:/|\.py|\.md|\.yaml|\.toml|\.txt))`")
 # (`provider/` and `__main__.py` exist in both places; in the map they mean the package's.)
-_REPOSITORY_ROOTS = ("components/", "tests/", "docs/", "stacks/", "examples/", "policy/", "bench/", ".ci/", ".github/")
+_REPOSITORY_ROOTS = (
+    "components/",
+    "tests/",
+    "docs/",
+    "stacks/",
+    "examples/",
+    "policy/",
+    "bench/",
+    ".ci/",
+    ".github/",
+    "schemas/",
+)
 
 
 def named_paths(text: str) -> list[str]:

@@ -16,11 +16,12 @@ unknown keys, so a typo never silently drops a setting.
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
@@ -105,18 +106,28 @@ class PulumiInput:
 
 INPUT = PulumiInput()
 
-InputStr = Annotated[str | pulumi.Output[str], PlainValidator(_plain_or_output(str, "a string")), INPUT]
+InputStr = Annotated[
+    str | pulumi.Output[str], PlainValidator(_plain_or_output(str, "a string"), json_schema_input_type=str), INPUT
+]
 """A string, or a ``pulumi.Output`` of one (an id from another resource or a stack reference)."""
 
 InputStrList = Annotated[
-    list[InputStr] | pulumi.Output[list[str]], PlainValidator(_list_of_inputs(whole_output=True)), INPUT
+    list[InputStr] | pulumi.Output[list[str]],
+    PlainValidator(_list_of_inputs(whole_output=True), json_schema_input_type=list[str]),
+    INPUT,
 ]
 """A list whose items may be ``pulumi.Output``s, or a ``pulumi.Output`` of the whole list (values passed through)."""
 
-InputStrItems = Annotated[list[InputStr], PlainValidator(_list_of_inputs(whole_output=False)), INPUT]
+InputStrItems = Annotated[
+    list[InputStr], PlainValidator(_list_of_inputs(whole_output=False), json_schema_input_type=list[str]), INPUT
+]
 """A list whose items may be ``pulumi.Output``s; the list itself is plain (one resource per item)."""
 
-InputStrMap = Annotated[dict[str, InputStr] | pulumi.Output[dict[str, str]], PlainValidator(_string_map_input), INPUT]
+InputStrMap = Annotated[
+    dict[str, InputStr] | pulumi.Output[dict[str, str]],
+    PlainValidator(_string_map_input, json_schema_input_type=dict[str, str]),
+    INPUT,
+]
 """A mapping of strings to strings (values may be ``pulumi.Output``s), or a ``pulumi.Output`` of one."""
 
 
@@ -124,12 +135,21 @@ class ComponentArgs(BaseModel):
     """Base of the components' args: strict, frozen, unknown keys refused, errors raised as ``SepEgressError``.
 
     Build with keyword arguments (``NetworkFirewallAllowlistArgs(source_cidrs=...)``) or from plain data
-    (stack configuration, JSON) with ``parse``; either way a mistake raises the component's ``SepEgressError``
-    whose message starts with the argument's dotted name (``firewall.subnet_ids[0]: ...``).
+    (stack configuration, JSON) with ``parse``. As in Pulumi's generated SDKs, an args object is checked when a
+    component (or ``parse``) takes it: a mistake in one built on its own, at any depth, is then raised with the
+    argument's full dotted name (``firewall.subnet_ids[1]: ...``), and a component adds its own name
+    (``NetworkFirewallAllowlist 'a': firewall.subnet_ids[1]: ...``). Valid values are checked at once either way.
     """
 
     model_config = ConfigDict(
-        strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=False
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=False,
+        # An args object nested in another is validated again as part of it: that is where a mistake in one
+        # built on its own is reported, with its full path.
+        revalidate_instances="always",
     )
 
     error: ClassVar[ErrorFactory]
@@ -142,21 +162,34 @@ class ComponentArgs(BaseModel):
         token = _VALIDATING.set(True)
         try:
             super().__init__(**data)
-        except ValidationError as exc:
-            raise args_error(type(self), exc) from None
+        except ValidationError:
+            # Built on its own, the object does not know where it will be used: it keeps what it was given (an
+            # unknown key too) and the component or ``parse`` that takes it reports the mistake by its full path.
+            known = type(self).model_fields
+            fields = {key: value for key, value in data.items() if key in known}
+            object.__setattr__(self, "__dict__", fields)
+            object.__setattr__(self, "__pydantic_fields_set__", set(fields))
+            object.__setattr__(self, "__pydantic_extra__", {key: data[key] for key in data if key not in known})
+            object.__setattr__(self, "__pydantic_private__", None)
         finally:
             _VALIDATING.reset(token)
 
+    @property
+    def is_checked(self) -> bool:
+        """False for an object built on its own from invalid values (``parse`` or a component raises its error)."""
+        return self.__pydantic_extra__ is None
+
     @classmethod
     def parse(cls, value: Any) -> Self:
-        """``value`` itself when it is already this class, else validated from a mapping of argument names."""
-        if isinstance(value, cls):
+        """``value`` itself when it is already this class and valid, else validated (from the mapping of argument
+        names, or from what the object was given); a mistake raises ``cls.error`` naming the argument."""
+        if isinstance(value, cls) and value.is_checked:
             return value
-        if not isinstance(value, Mapping):
+        if not isinstance(value, (cls, Mapping)):
             raise cls.error("args", f"a {cls.__name__} or a mapping of argument names to values")
         token = _VALIDATING.set(True)
         try:
-            return cls.model_validate(dict(value))
+            return cls.model_validate(value if isinstance(value, cls) else dict(value))
         except ValidationError as exc:
             raise args_error(cls, exc) from None
         finally:
@@ -269,6 +302,7 @@ class InternalSelectionArgs(ComponentArgs):
 
     def to_config(self) -> dict[str, Any]:
         """The same mapping as the stack key, without the empty parts."""
+        self = type(self).parse(self)
         return {key: value for key, value in self.model_dump().items() if value}
 
 
@@ -296,6 +330,7 @@ class SelectionArgs(ComponentArgs):
 
     def plan(self, error: ErrorFactory, prefix: str = "selection") -> EgressPlan:
         """The plan this selection describes; a mistake raises ``error`` naming ``<prefix>.<field>``."""
+        self = type(self).parse(self)
         overlays = []
         for index, name in enumerate(self.overlays):
             try:
@@ -340,3 +375,68 @@ def resolve_plan(selection: SelectionArgs | None, plan: EgressPlan | None, error
 def is_output(value: Any) -> bool:
     """Whether ``value`` is only known once the deployment runs (a ``pulumi.Output``)."""
     return _is_output(value)
+
+
+ComponentArgsT = TypeVar("ComponentArgsT", bound=ComponentArgs)
+ComponentInit = Callable[[Any, str, Any, "pulumi.ResourceOptions | None"], None]
+
+
+def sort_call(
+    model: type[ComponentArgsT], args: Sequence[Any], kwargs: dict[str, Any]
+) -> tuple[ComponentArgsT, pulumi.ResourceOptions | None]:
+    """A component call in either of Pulumi's two styles, as ``(args, opts)``:
+
+    - ``X(name, args, opts=None)``: ``args`` a ``model`` or a mapping of the same arguments (also ``args=``);
+    - ``X(name, opts=None, *, field=...)``: the arguments as keywords (``None`` meaning not given, as in the
+      generated SDKs), ``opts`` positional or by keyword.
+    """
+    rest = list(args)
+    given: Any = None
+    if rest and (isinstance(rest[0], (model, Mapping))):
+        given = rest.pop(0)
+    elif "args" in kwargs:
+        given = kwargs.pop("args")
+    opts: Any = rest.pop(0) if rest else None
+    if rest:
+        raise model.error("args", f"at most (name, args, opts) positionally; {len(args)} positional values given")
+    if "opts" in kwargs:
+        if opts is not None:
+            raise model.error("opts", "given twice (positionally and by keyword)")
+        opts = kwargs.pop("opts")
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):
+        raise model.error("opts", f"a pulumi.ResourceOptions, not {type(opts).__name__}")
+    if given is not None:
+        if kwargs:
+            also = ", ".join(kwargs)
+            raise model.error("args", f"pass the arguments as an args object or as keywords, not both (also: {also})")
+        return model.parse(given), opts
+    return model.parse({key: value for key, value in kwargs.items() if value is not None}), opts
+
+
+def name_component(error: SepEgressError, component: str, name: str) -> SepEgressError:
+    """``error`` (same class, same attributes) with its message starting ``<Component> '<name>': ``."""
+    prefix = f"{component} {name!r}: "
+    message = str(error)
+    if not message.startswith(prefix):
+        error.args = (prefix + message,)
+    return error
+
+
+def call_styles(model: type[ComponentArgs]) -> Callable[[ComponentInit], Callable[..., None]]:
+    """Decorates a component's ``__init__(self, name, args, opts)`` so that it takes both of Pulumi's call styles
+    (``sort_call``) and every ``SepEgressError`` it raises names the component and the resource name
+    (``NetworkFirewallAllowlist 'a': firewall.subnet_ids[1]: ...``). The class declares the two ``@overload``s.
+    """
+
+    def decorate(init: ComponentInit) -> Callable[..., None]:
+        @functools.wraps(init)
+        def dispatch(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
+            try:
+                parsed, opts = sort_call(model, args, kwargs)
+                init(self, resource_name, parsed, opts)
+            except SepEgressError as error:
+                raise name_component(error, type(self).__name__, resource_name) from None
+
+        return dispatch
+
+    return decorate

@@ -38,15 +38,16 @@ except SepEgressError as error:
 vpc = aws.ec2.Vpc("inspection", cidr_block="10.0.0.0/16")
 firewall_subnet = aws.ec2.Subnet("firewall", vpc_id=vpc.id, cidr_block="10.0.1.0/28")
 alerts = aws.cloudwatch.LogGroup("firewall-alerts", name="/sep-egress/python-consumer/alerts", retention_in_days=90)
+# Either of Pulumi's call styles: keyword arguments, as here, or one args object,
+# NetworkFirewallAllowlist("sep-egress", NetworkFirewallAllowlistArgs(plan=plan, ...), opts). A mistake names the
+# component and the argument: "NetworkFirewallAllowlist 'sep-egress': firewall.subnet_ids[1]: ...".
 allowlist = NetworkFirewallAllowlist(
     "sep-egress",
-    NetworkFirewallAllowlistArgs(
-        plan=plan,
-        source_cidrs=sources,
-        firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
-        # The stack owns its log group: the component takes it by name instead of creating one.
-        logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),
-    ),
+    plan=plan,
+    source_cidrs=sources,
+    firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
+    # The stack owns its log group: the component takes it by name instead of creating one.
+    logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),
 )
 
 pulumi.export("catalogVersion", plan.catalog_version)

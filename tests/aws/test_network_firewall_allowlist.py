@@ -423,13 +423,18 @@ def test_args_from_plain_configuration() -> None:
         NetworkFirewallAllowlistArgs.parse([("selection", ON_PREM)])
 
 
-def test_keyword_construction_raises_the_same_error() -> None:
+def test_keyword_construction_raises_the_same_error_with_the_full_path() -> None:
+    """An args object built on its own is checked where it is used, so the error has its full path."""
+    settings = FirewallSettings(vpc_id="vpc-1", subnet_ids="subnet-1")  # type: ignore[arg-type]
+    assert not settings.is_checked
     with pytest.raises(AwsFirewallError, match=r"^subnet_ids: a list of strings, not 'subnet-1'"):
-        FirewallSettings(vpc_id="vpc-1", subnet_ids="subnet-1")
+        FirewallSettings.parse(settings)
+    args = NetworkFirewallAllowlistArgs(selection=SelectionArgs(**ON_PREM), firewall=settings)
     with pytest.raises(AwsFirewallError, match=r"^firewall\.subnet_ids: a list of strings, not 'subnet-1'"):
-        NetworkFirewallAllowlistArgs(
-            selection=SelectionArgs(**ON_PREM),
-            firewall={"vpc_id": "vpc-1", "subnet_ids": "subnet-1"},  # type: ignore[arg-type]
+        NetworkFirewallAllowlistArgs.parse(args)
+    with pytest.raises(AwsFirewallError, match=r"^firewall\.subnet_ids: a list of strings, not 'subnet-1'"):
+        NetworkFirewallAllowlistArgs.parse(
+            {"selection": ON_PREM, "firewall": {"vpc_id": "vpc-1", "subnet_ids": "subnet-1"}}
         )
 
 
@@ -522,7 +527,7 @@ def test_an_output_where_the_compiler_needs_the_value_says_why(field: str, make:
     run = run_program(program)
     assert run.resources == []
     [message] = errors
-    assert message.startswith(f"{field}: ")
+    assert message.startswith(f"NetworkFirewallAllowlist 'sep': {field}: ")
     assert "must be known" in message
 
 
@@ -638,7 +643,7 @@ def test_a_shared_group_that_would_be_replaced_is_stopped_before_anything_is_reg
     with pytest.raises(AwsFirewallError) as raised:
         run_component(args)
     message = str(raised.value)
-    assert message.startswith("min_capacity: rule group 'allow-1' (sep-egress-allow-1-")
+    assert message.startswith("NetworkFirewallAllowlist 'sep': min_capacity: rule group 'allow-1' (sep-egress-allow-1-")
     assert "needs capacity 1200" in message and "held at 1000" in message and "RAM share" in message
     assert "allow_shared_replacement: true" in message
     # the explicit way through: a larger floor, acknowledged

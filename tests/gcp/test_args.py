@@ -15,7 +15,7 @@ from sep_egress.errors import SepEgressError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
-from support import CLOUD, NAT_OPTIONS, NETWORK
+from support import CLOUD, NAT_OPTIONS, NETWORK, named
 
 pytestmark = pytest.mark.pulumi
 
@@ -102,14 +102,14 @@ def test_nat_and_private_access_projects_are_project_ids() -> None:
 )
 def test_invalid_inputs_fail_before_anything_is_registered(args: dict, message: str) -> None:
     record = MockRun()
-    with pytest.raises(SepEgressError, match=message):
+    with pytest.raises(SepEgressError, match=named("EgressFirewallPolicy", "egress", message)):
         run_program(lambda: EgressFirewallPolicy("egress", args), record=record)
     assert record.resources == []
 
 
 def test_nat_and_pga_inputs_are_validated() -> None:
     record = MockRun()
-    with pytest.raises(GcpSpecError, match=r"^options\.subnetworks: list the subnets"):
+    with pytest.raises(GcpSpecError, match=r"^EgressNat 'nat': options\.subnetworks: list the subnets"):
         run_program(
             lambda: EgressNat(
                 "nat",
@@ -120,7 +120,7 @@ def test_nat_and_pga_inputs_are_validated() -> None:
             ),
             record=record,
         )
-    with pytest.raises(GcpSpecError, match=r"^options\.networks: is required"):
+    with pytest.raises(GcpSpecError, match=r"^StoragePrivateAccess 'pga': options\.networks: is required"):
         run_program(
             lambda: StoragePrivateAccess("pga", {"selection": {"mode": "cloud", "version": "14.3 RU1"}, "options": {}}),
             record=record,
@@ -182,7 +182,7 @@ def test_nat_and_pga_inputs_are_validated() -> None:
 )
 def test_booleans_and_integers_are_checked_strictly(component: Any, args: dict, message: str) -> None:
     record = MockRun()
-    with pytest.raises(GcpSpecError, match=message):
+    with pytest.raises(GcpSpecError, match=named(component.__name__, "strict", message)):
         run_program(lambda: component("strict", args), record=record)
     assert record.resources == []
 

@@ -13,7 +13,7 @@ from sep_egress.compile.gcp import GcpSpecError
 from sep_egress.gcp import EgressFirewallPolicy, EgressNat, StoragePrivateAccess
 from sep_egress.mock_engine import MockRun, run_program
 
-from support import ASSOCIATION, CLOUD, NAT_OPTIONS, NETWORK
+from support import ASSOCIATION, CLOUD, NAT_OPTIONS, NETWORK, named
 
 pytestmark = pytest.mark.pulumi
 
@@ -175,7 +175,7 @@ def test_networks_subnetworks_and_project_may_be_outputs(cloud_plan: EgressPlan)
 )
 def test_an_output_where_the_compiler_needs_the_value_says_why(component: Any, args: dict, message: str) -> None:
     record = MockRun()
-    with pytest.raises(GcpSpecError, match=message):
+    with pytest.raises(GcpSpecError, match=named(component.__name__, "strict", message)):
         run_program(lambda: component("strict", args), record=record)
     assert record.resources == []
 

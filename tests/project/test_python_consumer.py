@@ -156,3 +156,95 @@ def test_planning_the_example_says_its_keys_are_its_programs_own() -> None:
     keys = [key for key, _ in caught.value.problems]
     assert keys[:2] == [f"{PROJECT['name']}:agentCidrs", f"{PROJECT['name']}:managerCidrs"]
     assert "sep-egress preview --stack" in caught.value.problems[-1][1]
+
+
+KEYWORD_CALL = """allowlist = NetworkFirewallAllowlist(
+    "sep-egress",
+    plan=plan,
+    source_cidrs=sources,
+    firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
+    logging=LoggingSettings(alert_destination=alerts.name),
+)
+"""
+ARGS_CALL = """allowlist = NetworkFirewallAllowlist(
+    "sep-egress",
+    NetworkFirewallAllowlistArgs(
+        plan=plan,
+        source_cidrs=sources,
+        firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
+        logging=LoggingSettings(alert_destination=alerts.name),
+    ),
+    pulumi.ResourceOptions(protect=True),
+)
+"""
+
+
+def preview_consumer(tmp_path: Any, program: str) -> Any:
+    """The example copied outside the repository with ``program`` as its __main__.py, previewed by the installed
+    ``sep-egress`` in a fresh interpreter (the library imported as a consumer imports it)."""
+    import shutil
+    import subprocess
+
+    project = tmp_path / "consumer"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    (project / "__main__.py").write_text(program, encoding="utf-8")
+    assert not project.resolve().is_relative_to(ROOT.resolve())
+    command = [sys.executable, "-m", "sep_egress", "preview", "--project-dir", str(project), "--stack", "dev"]
+    return subprocess.run(
+        [*command, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize("style", ["keywords", "args"])
+def test_a_consumer_outside_the_repository_uses_both_call_styles(tmp_path: Any, style: str) -> None:
+    source = (EXAMPLE / "__main__.py").read_text(encoding="utf-8")
+    assert KEYWORD_CALL in source  # the example itself is written in the keyword style
+    program = source if style == "keywords" else source.replace(KEYWORD_CALL, ARGS_CALL)
+    result = preview_consumer(tmp_path, program)
+    assert result.returncode == 0, result.stderr
+    resources = json.loads(result.stdout)["resources"]
+    [component] = [item for item in resources if item["type"] == "sep-egress:aws:NetworkFirewallAllowlist"]
+    [firewall] = [item for item in resources if item["type"] == "aws:networkfirewall/firewall:Firewall"]
+    assert firewall["inputs"]["vpcId"] == "inspection-id"  # an Output of the consumer's own VPC, passed through
+    assert any(item["type"] == "aws:networkfirewall/ruleGroup:RuleGroup" for item in resources)
+    assert component["name"] == "sep-egress"
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        (
+            "subnet_ids=[firewall_subnet.id]",
+            "subnet_ids=[firewall_subnet.id, 5]",
+            "NetworkFirewallAllowlist 'sep-egress': firewall.subnet_ids[1]: a string or a pulumi.Output of one, not 5",
+        ),
+        (
+            "logging=LoggingSettings(alert_destination=alerts.name),",
+            "logging=LoggingSettings(alert_destination=alerts.name, colour=1),",
+            "NetworkFirewallAllowlist 'sep-egress': logging.colour: unknown argument",
+        ),
+        (
+            "source_cidrs=sources,",
+            "source_cidrs=sources, stlye='suricata',",
+            "NetworkFirewallAllowlist 'sep-egress': stlye",
+        ),
+    ],
+)
+def test_a_consumer_gets_the_component_and_the_full_argument_path(
+    tmp_path: Any, before: str, after: str, message: str
+) -> None:
+    """Nested args classes built on their own are checked where the component takes them: the message names
+    the component, the resource and the argument's full path, whichever call style."""
+    source = (EXAMPLE / "__main__.py").read_text(encoding="utf-8")
+    for program in (source, source.replace(KEYWORD_CALL, ARGS_CALL)):
+        result = preview_consumer(tmp_path / str(len(program)), program.replace(before, after))
+        assert result.returncode == 2
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

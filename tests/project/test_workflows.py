@@ -973,3 +973,18 @@ def test_the_catalog_check_fetches_the_edition_the_catalog_was_read_from() -> No
     editions = dict(line.split(" ", 1) for line in document["jobs"]["verify"]["env"]["EDITIONS"].split("\n") if line)
     read_from = [edition for edition in load_catalog().editions if edition.read]
     assert read_from and all(editions[edition.language] == edition.url for edition in read_from)
+
+
+def test_the_catalog_feed_is_built_read_only_and_deployed_by_a_job_that_runs_no_repository_code() -> None:
+    document = load("catalog-feed.yml")
+    triggers = document.get("on") or document.get(True)  # PyYAML reads the key `on` as True
+    assert set(triggers) == {"push", "workflow_dispatch"}
+    assert triggers["push"]["branches"] == ["main"]
+    assert "components/sep_egress/catalog/data/**" in triggers["push"]["paths"]
+    assert document["permissions"] == {}
+    build, deploy = document["jobs"]["build"], document["jobs"]["deploy"]
+    assert build["permissions"] == {"contents": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [step.get("uses", "").split("@")[0] for step in deploy["steps"]] == ["actions/deploy-pages"]
+    runs = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "sep-egress feed build site" in runs and "${{" not in runs  # expressions reach the shell as env only

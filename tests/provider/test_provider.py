@@ -25,6 +25,7 @@ from sep_egress import aws, gcp, provider
 from sep_egress.arguments import INPUT, InputStr, InputStrItems
 from sep_egress.errors import SepEgressError
 from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
+from sep_egress.provider.host import enrich_schema
 
 from support import NETWORK, ROOT
 
@@ -96,12 +97,14 @@ def test_package_name_version_and_tokens(schema: dict[str, Any]) -> None:
             "SubnetSetting",
         )
     }
-    assert set(schema["types"]) == inputs | outputs
+    enums = {token for token, spec in schema["types"].items() if "enum" in spec}
+    assert set(schema["types"]) - enums == inputs | outputs
     assert schema["dependencies"] == []  # no resource references: consumers need no aws or gcp SDK of ours
 
 
 def test_the_schema_is_what_pulumis_analyzer_infers(schema: dict[str, Any]) -> None:
-    """package_schema() adds nothing of its own: Analyzer + generate_schema, as component_provider_host does."""
+    """package_schema() is Analyzer + generate_schema, as component_provider_host does, plus only what the analyzer
+    cannot infer (enum types, licence and links: host.enrich_schema)."""
     result = Analyzer("sep-egress").analyze(provider.COMPONENTS)
     generated = generate_schema(
         "sep-egress",
@@ -111,7 +114,25 @@ def test_the_schema_is_what_pulumis_analyzer_infers(schema: dict[str, Any]) -> N
         result["type_definitions"],
         sorted(result["dependencies"], key=lambda d: f"{d.name}{d.version}"),
     ).to_json()
-    assert json.loads(json.dumps(generated)) == schema
+    assert enrich_schema(json.loads(json.dumps(generated))) == schema
+
+
+def test_inputs_with_a_fixed_list_of_values_are_enums_and_the_package_says_its_licence(schema: dict[str, Any]) -> None:
+    allowlist = schema["resources"]["sep-egress:index:NetworkFirewallAllowlist"]["inputProperties"]
+    types = schema["types"]
+
+    def values(reference: str) -> list[str]:
+        enum = types[reference.removeprefix("#/types/")]
+        assert enum["type"] == "string"
+        return [item["value"] for item in enum["enum"]]
+
+    assert values(allowlist["blockAction"]["$ref"]) == ["reject", "drop"]
+    assert values(allowlist["style"]["$ref"]) == ["suricata", "domain-list"]
+    selection = types["sep-egress:index:SelectionArgs"]["properties"]
+    assert values(selection["mode"]["$ref"]) == ["on-prem", "hybrid", "cloud"]
+    assert values(selection["storage"]["$ref"]) == ["both", "gcp", "aws"]
+    assert "plain" in allowlist["blockAction"] and "type" not in allowlist["blockAction"]
+    assert schema["license"] == "Apache-2.0" and schema["description"]
 
 
 def python_models() -> dict[str, type[BaseModel]]:
@@ -569,7 +590,10 @@ def test_the_yaml_example_of_docs_reuse_matches_the_schema_and_constructs(schema
         for name, value in given.items():
             assert name in properties, f"{where}.{name} is not in the schema"
             prop = properties[name]
-            if "$ref" in prop:
+            if "$ref" in prop and "enum" in schema["types"][prop["$ref"].removeprefix("#/types/")]:
+                enum = schema["types"][prop["$ref"].removeprefix("#/types/")]["enum"]
+                assert value in [item["value"] for item in enum], f"{where}.{name}: {value!r}"
+            elif "$ref" in prop:
                 kind = schema["types"][prop["$ref"].removeprefix("#/types/")]
                 check(kind["properties"], value, kind.get("required", []), f"{where}.{name}")
             elif "$ref" in prop.get("additionalProperties", {}):

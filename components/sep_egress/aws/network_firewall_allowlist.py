@@ -8,11 +8,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 import pulumi
 import pulumi_aws as aws
 
+from ..arguments import SelectionArgs, call_styles
+from ..catalog import EgressPlan
 from ..compile.aws import DEFAULT_ACTION_SETS, AwsEgressSpec
 from .args import DistributionSettings, FirewallSettings, LoggingSettings, NetworkFirewallAllowlistArgs
 from .names import name_prefix
@@ -83,13 +85,50 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
     capacity: pulumi.Output[dict[str, dict[str, int]]]
     notes: pulumi.Output[list[str]]
 
+    @overload
     def __init__(
         self,
         name: str,
         args: NetworkFirewallAllowlistArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        selection: SelectionArgs | Mapping[str, Any] | None = None,
+        plan: EgressPlan | None = None,
+        source_cidrs: Mapping[str, list[str]] | None = None,
+        style: str | None = None,
+        headroom_percent: int | None = None,
+        capacity_rounding: int | None = None,
+        min_capacity: int | None = None,
+        allow_shared_replacement: bool | None = None,
+        block_action: str | None = None,
+        pass_alert: bool | None = None,
+        default_actions: str | None = None,
+        stream_exception_policy: str | None = None,
+        tcp_idle_timeout: int | None = None,
+        max_rules_bytes: int | None = None,
+        name_prefix: str | None = None,
+        allow_any_source: bool | None = None,
+        create_policy: bool | None = None,
+        firewall: FirewallSettings | Mapping[str, Any] | None = None,
+        logging: LoggingSettings | Mapping[str, Any] | None = None,
+        distribution: DistributionSettings | Mapping[str, Any] | None = None,
+        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+    ) -> None: ...
+
+    @call_styles(NetworkFirewallAllowlistArgs)
+    def __init__(  # the two call styles above, sorted by call_styles into (name, args, opts)
+        self,
+        name: str,
+        args: NetworkFirewallAllowlistArgs,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = NetworkFirewallAllowlistArgs.parse(args)
         spec = compile_args(args)  # validates every argument and compiles, before anything is registered
         super().__init__(TYPE_TOKEN, name, {}, opts)
         self.spec = spec

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from typing import Any
 
-from ..catalog.history import CATALOG_VERSION, catalog_version_key
+from ..catalog.history import CATALOG_VERSION, Change, catalog_version_key
 from ..catalog.vendor.load import load_catalog
+from ..catalog.vendor.models import Catalog
 from ..errors import SelectionError
 from ..escape import plain_text
 from .output import to_json
@@ -21,16 +23,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_catalog_argument(parser)
 
 
+def changes_since(catalog: Catalog, since: str | None) -> list[Change]:
+    """The catalog's changes after catalog version ``since`` (all of them when None), oldest first."""
+    changes = list(catalog.changes)
+    if since:
+        if not CATALOG_VERSION.fullmatch(since):
+            raise SelectionError(f"--since {since!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
+        key = catalog_version_key(since)
+        changes = [change for change in changes if catalog_version_key(change.version) > key]
+    return changes
+
+
+def changes_document(catalog: Catalog, since: str | None) -> dict[str, Any]:
+    """What ``changes --format json`` prints (and the catalog feed publishes per version)."""
+    return {"version": catalog.version, "changes": [asdict(change) for change in changes_since(catalog, since)]}
+
+
 def run(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog)
-    changes = list(catalog.changes)
-    if args.since:
-        if not CATALOG_VERSION.fullmatch(args.since):
-            raise SelectionError(f"--since {args.since!r} is not a catalog version (YYYY.MM.DD, optionally .N)")
-        since = catalog_version_key(args.since)
-        changes = [change for change in changes if catalog_version_key(change.version) > since]
+    changes = changes_since(catalog, args.since)
     if args.format == "json":
-        sys.stdout.write(to_json({"version": catalog.version, "changes": [asdict(change) for change in changes]}))
+        sys.stdout.write(to_json(changes_document(catalog, args.since)))
         return 0
     if not changes:
         sys.stdout.write(f"No changes after {args.since}; the catalog is at {catalog.version}.\n")

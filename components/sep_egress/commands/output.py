@@ -39,13 +39,27 @@ def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain aligned table; the last column is not padded so long values do not wrap every line."""
+def to_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int | None = None) -> str:
+    """A plain aligned table; the last column is not padded so long values do not wrap every line.
+
+    Within ``width`` (by default the width the command line fits text to, ``commands/terminal.py``), the widest
+    columns give way and their cells are cut with a ``…`` marker.
+    """
+    from .terminal import active_width, column_widths, cut
+
     cells = [[plain_text(value) for value in row] for row in rows]
     widths = [len(header) for header in headers]
     for row in cells:
         for index, value in enumerate(row):
             widths[index] = max(widths[index], len(value))
+    width = active_width() if width is None else width
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        # Too wide: a header is no reason for a column to stay wide (it is cut like a cell).
+        content = [max((len(row[index]) for row in cells), default=0) for index in range(len(headers))]
+        widths = [max(size, min(len(header), 5)) for size, header in zip(content, headers, strict=True)]
+        widths = column_widths(widths, headers, width)
+        headers = [cut(header, widths[index]) for index, header in enumerate(headers)]
+        cells = [[cut(value, widths[index]) for index, value in enumerate(row)] for row in cells]
 
     def line(values: Sequence[str]) -> str:
         padded = [value.ljust(widths[index]) for index, value in enumerate(values[:-1])]

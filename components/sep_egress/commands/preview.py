@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from ..preview import diff_previews, preview_at_revision, render_json, render_markdown, render_text, run_preview
 
     head = run_preview(args.project_dir, args.stack)
+    from .stack import project_collisions
+
+    for message in project_collisions(args.project_dir, args.stack):  # another stack's names in the same place
+        sys.stderr.write(f"sep-egress preview: warning: {message}\n")
     diff = diff_previews(preview_at_revision(args.project_dir, args.stack, args.base), head) if args.base else None
     render = {"json": render_json, "markdown": render_markdown, "text": render_text}[args.format]
     text = render(head, diff)

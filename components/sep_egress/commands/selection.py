@@ -25,7 +25,13 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("selection (or --stack)")
     group.add_argument("--role", action="append", default=[], choices=ROLES, help="a role; repeat for several")
     group.add_argument("--mode", choices=list(MODES), help="management mode: on-prem, hybrid or cloud")
-    group.add_argument("--version", dest="product_version", metavar="V", help='SEP/SES release, e.g. "14.3 RU1"')
+    group.add_argument(
+        "--version",
+        "--product-version",
+        dest="product_version",
+        metavar="V",
+        help='SEP/SES release, e.g. "14.3 RU1" (`sep-egress version` prints this tool\'s)',
+    )
     group.add_argument("--proxy", action="store_true", help="agents and managers go through a proxy")
     group.add_argument("--storage", choices=STORAGE_PHASES, default="both", help="storage phase (default: both)")
     group.add_argument("--overlay", action="append", default=[], type=Path, metavar="FILE", help="overlay file")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, cast, overload
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ..arguments import resolve_plan
+from ..arguments import SelectionArgs, call_styles, resolve_plan
 from ..catalog import EgressPlan
 from ..compile.gcp import (
     MACHINE_KINDS,
@@ -23,7 +23,7 @@ from ..compile.gcp import (
 )
 from ..compile.gcp.firewall import FirewallRule, compile_firewall_policy
 from ..compile.gcp.options import CREATED_TAG, ENFORCEMENT_ORDERS, KIND_ROLES, check_secure_tags
-from .args import EgressFirewallPolicyArgs, FirewallPolicyOptionsArgs, SecureTagsArgs
+from .args import EgressFirewallPolicyArgs, FirewallPolicyOptionsArgs, RoleTargetArgs, SecureTagsArgs
 from .placeholders import NETWORK_STAND_IN, Placeholders
 
 
@@ -60,13 +60,34 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         "network_checks",
     )
 
+    @overload
     def __init__(
         self,
         name: str,
         args: EgressFirewallPolicyArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        selection: SelectionArgs | Mapping[str, Any] | None = None,
+        plan: EgressPlan | None = None,
+        targets: Mapping[str, RoleTargetArgs | Mapping[str, Any]] | None = None,
+        secure_tags: SecureTagsArgs | Mapping[str, Any] | None = None,
+        options: FirewallPolicyOptionsArgs | Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    @call_styles(EgressFirewallPolicyArgs)
+    def __init__(  # the two call styles above, sorted by call_styles into (name, args, opts)
+        self,
+        name: str,
+        args: EgressFirewallPolicyArgs,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = EgressFirewallPolicyArgs.parse(args)
         spec, created, placeholders = self.prepare(args)  # validates and compiles, before anything is registered
         self.spec = spec
         super().__init__("sep-egress:gcp:EgressFirewallPolicy", name, None, opts)

@@ -4,16 +4,17 @@ an existing one is given), then the NAT with its rules."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ..arguments import resolve_plan
+from ..arguments import SelectionArgs, call_styles, resolve_plan
+from ..catalog import EgressPlan
 from ..compile.gcp import GcpSpecError, NatGatewaySpec, NatOptions, NatRuleNumber, NatSubnetwork
 from ..compile.gcp.nat import compile_nat_gateway
 from ..compile.gcp.options import check_project
-from .args import EgressNatArgs
+from .args import EgressNatArgs, NatOptionsArgs
 from .placeholders import NETWORK_STAND_IN, SUBNETWORK_STAND_IN, Placeholders
 
 
@@ -45,13 +46,32 @@ class EgressNat(pulumi.ComponentResource):
         "warnings",
     )
 
+    @overload
     def __init__(
         self,
         name: str,
         args: EgressNatArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        selection: SelectionArgs | Mapping[str, Any] | None = None,
+        plan: EgressPlan | None = None,
+        options: NatOptionsArgs | Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    @call_styles(EgressNatArgs)
+    def __init__(  # the two call styles above, sorted by call_styles into (name, args, opts)
+        self,
+        name: str,
+        args: EgressNatArgs,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = EgressNatArgs.parse(args)
         spec, placeholders = self.prepare(args)  # validates and compiles, before anything is registered
         self.spec = spec
         super().__init__("sep-egress:gcp:EgressNat", name, None, opts)

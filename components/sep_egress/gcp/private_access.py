@@ -4,16 +4,17 @@ to the Google Access range, the private ``googleapis.com.`` zone, then its recor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import pulumi
 import pulumi_gcp as gcp
 
-from ..arguments import resolve_plan
+from ..arguments import SelectionArgs, call_styles, resolve_plan
+from ..catalog import EgressPlan
 from ..compile.gcp import GcpSpecError, PrivateAccessOptions, PrivateAccessSpec
 from ..compile.gcp.options import check_project
 from ..compile.gcp.private_access import compile_private_access
-from .args import StoragePrivateAccessArgs
+from .args import PrivateAccessOptionsArgs, StoragePrivateAccessArgs
 from .placeholders import NETWORK_STAND_IN, SUBNETWORK_STAND_IN, Placeholders
 
 
@@ -47,13 +48,32 @@ class StoragePrivateAccess(pulumi.ComponentResource):
         "warnings",
     )
 
+    @overload
     def __init__(
         self,
         name: str,
         args: StoragePrivateAccessArgs | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        selection: SelectionArgs | Mapping[str, Any] | None = None,
+        plan: EgressPlan | None = None,
+        options: PrivateAccessOptionsArgs | Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    @call_styles(StoragePrivateAccessArgs)
+    def __init__(  # the two call styles above, sorted by call_styles into (name, args, opts)
+        self,
+        name: str,
+        args: StoragePrivateAccessArgs,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = StoragePrivateAccessArgs.parse(args)
         spec, placeholders = self.prepare(args)  # validates and compiles, before anything is registered
         self.spec = spec
         super().__init__("sep-egress:gcp:StoragePrivateAccess", name, None, opts)
