@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast, overload
+from typing import Any, ClassVar, Literal, cast, overload
 
 import pulumi
 import pulumi_gcp as gcp
@@ -79,6 +79,7 @@ class EgressFirewallPolicy(pulumi.ComponentResource):
         targets: Mapping[str, RoleTargetArgs | Mapping[str, Any]] | None = None,
         secure_tags: SecureTagsArgs | Mapping[str, Any] | None = None,
         options: FirewallPolicyOptionsArgs | Mapping[str, Any] | None = None,
+        enforcement: Literal["observe", "enforce"] | None = None,
     ) -> None: ...
 
     @call_styles(EgressFirewallPolicyArgs)

@@ -8,13 +8,13 @@ for a stack): the policy then leaves the proxy's names out of its FQDN rules and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from ..arguments import InputStr, InputStrMap, SelectionArgs, resolve_plan
+from ..arguments import InputStr, InputStrMap, SelectionArgs, call_styles, resolve_plan
 from ..catalog import EgressPlan
 from ..compile.gcp import GcpSpecError, parse_targets
 from ..compile.gcp.options import CREATED_TAG, check_project
@@ -99,10 +99,34 @@ class SecureWebProxy(pulumi.ComponentResource):
         "warnings",
     )
 
+    @overload
     def __init__(
-        self, name: str, args: SecureWebProxyArgs | Mapping[str, Any], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: SecureWebProxyArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        name: str,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        selection: SelectionArgs | Mapping[str, Any] | None = None,
+        plan: EgressPlan | None = None,
+        targets: Mapping[str, RoleTargetArgs | Mapping[str, Any]] | None = None,
+        created_tag_values: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        options: SecureWebProxyOptionsArgs | Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    @call_styles(SecureWebProxyArgs)
+    def __init__(  # the two call styles above, sorted by call_styles into (name, args, opts)
+        self,
+        name: str,
+        args: SecureWebProxyArgs,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        args = SecureWebProxyArgs.parse(args)
         spec, placeholders = self.prepare(args)  # validates and compiles, before anything is registered
         self.spec = spec
         super().__init__("sep-egress:gcp:SecureWebProxy", name, None, opts)
