@@ -56,6 +56,8 @@ from .options import (
     AwsFirewallOptions,
     BlockAction,
     DefaultActions,
+    Enforcement,
+    GuardScope,
     StreamExceptionPolicy,
     Style,
 )
@@ -85,6 +87,8 @@ __all__ = [
     "AwsFirewallOptions",
     "BlockAction",
     "DefaultActions",
+    "Enforcement",
+    "GuardScope",
     "RuleGroupSpec",
     "StreamExceptionPolicy",
     "Style",
