@@ -28,6 +28,10 @@ How a verdict is reached (docs/aws.md, "The replay suite" says the same for oper
    only; the ``aws:alert_*`` twins log. The first packet of a UDP flow is not established (AWS: UDP is "established"
    once both sides have been seen).
 
+Suricata's own exception policies are set to ``ignore`` (in IPS mode, ``auto`` would drop a flow whose
+application-layer parser fails, a decision no rule made); Network Firewall documents only its stream exception
+policy, which the emulation leaves out.
+
 What it leaves out: Network Firewall's stateless engine and fragment handling, its flow table timeouts and the
 stream exception policy (midstream pickup), TLS inspection, the hook-based firewall engine (rules written with
 ``hook``/``accept`` keywords), and the packets a real firewall would emit (the reset a ``reject`` sends, the
@@ -221,6 +225,9 @@ def suricata_yaml(variables: Mapping[str, Sequence[str]], log_dir: Path) -> str:
         "stream:",
         "  checksum-validation: no",
         "  inline: auto",
+        # Suricata's own exception policies (IPS mode's "auto" drops a flow whose application-layer parser
+        # fails): off, so that only the policy's rules and default actions decide, as in the emulation's model.
+        "exception-policy: ignore",
         "host-mode: router",
         "runmode: single",
         "logging:",
