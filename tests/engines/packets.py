@@ -67,7 +67,7 @@ class Capture:
 def _checksum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -86,7 +86,9 @@ def ip_frame(source: str, destination: str, protocol: int, body: bytes, *, to_se
         if protocol == 1:
             pseudo = b""  # ICMPv4's checksum covers the message only
         body = body[:at] + struct.pack("!H", _checksum(pseudo + body)) + body[at + 2 :]
-        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0x4000, 64, protocol, 0, src.packed, dst.packed)
+        header = struct.pack(
+            "!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0x4000, 64, protocol, 0, src.packed, dst.packed
+        )
         header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
         return macs + struct.pack("!H", ETHERNET_IPV4) + header + body
     next_header = 58 if protocol == 1 else protocol
@@ -170,7 +172,7 @@ def udp_exchange(client: str, server: str, port: int, payload: bytes, reply: byt
 def icmp_echo(client: str, server: str) -> Capture:
     capture = Capture()
     v6 = ipaddress.ip_address(client).version == 6
-    kinds = ((128, 129) if v6 else (8, 0))
+    kinds = (128, 129) if v6 else (8, 0)
     for to_server, kind in ((True, kinds[0]), (False, kinds[1])):
         src, dst = (client, server) if to_server else (server, client)
         body = struct.pack("!BBHHH", kind, 0, 0, 0x1234, 1) + b"sep-egress-replay"
@@ -217,7 +219,9 @@ def client_hello(sni: str | None, *, key_share_bytes: int = 1216) -> bytes:
 
 def server_hello() -> bytes:
     extensions = _extension(43, struct.pack("!H", 0x0304)) + _extension(51, struct.pack("!HH", 0x001D, 32) + bytes(32))
-    body = b"\x03\x03" + bytes(range(64, 96)) + _vector(bytes(range(32, 64)), 1) + b"\x13\x01\x00" + _vector(extensions, 2)
+    body = (
+        b"\x03\x03" + bytes(range(64, 96)) + _vector(bytes(range(32, 64)), 1) + b"\x13\x01\x00" + _vector(extensions, 2)
+    )
     return b"\x02" + len(body).to_bytes(3, "big") + body
 
 

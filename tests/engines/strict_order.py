@@ -335,8 +335,19 @@ def replay(policy: Policy, flows: Sequence[tuple[Flow, Capture]]) -> tuple[Repla
             result.scopes[int(entry["id"])] = str(entry["type"])
         (work / "eve.json").unlink(missing_ok=True)
         done = _run(
-            ["-c", "suricata.yaml", "-S", "policy.rules", "-r", "replay.pcap", "-l", str(work), "-k", "none",
-             "--simulate-ips"],
+            [
+                "-c",
+                "suricata.yaml",
+                "-S",
+                "policy.rules",
+                "-r",
+                "replay.pcap",
+                "-l",
+                str(work),
+                "-k",
+                "none",
+                "--simulate-ips",
+            ],
             work,
         )
         if done.returncode != 0:

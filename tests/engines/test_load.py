@@ -12,6 +12,7 @@ from engines.strict_order import Policy, load
 from sep_egress.compile.aws import AwsEgressSpec, AwsFirewallOptions, compile_network_firewall
 from sep_egress.program import prepare_deployment
 from sep_egress.settings import read_stack_file
+
 from support import ROOT
 
 pytestmark = pytest.mark.real_program
@@ -30,7 +31,7 @@ VARIANTS: dict[str, dict[str, object]] = {
 
 
 def stack_specs() -> list[tuple[str, AwsEgressSpec]]:
-    specs = []
+    specs: list[tuple[str, AwsEgressSpec]] = []
     for stack in STACKS:
         deployment = prepare_deployment(read_stack_file(Path(ROOT), stack))
         specs.extend((stack, spec) for spec in deployment.specs if isinstance(spec, AwsEgressSpec))
@@ -76,4 +77,4 @@ def test_the_bench_plans_load(suricata: str) -> None:
         plan = bench.plan_with(hosts)
         sources = {role: bench.SOURCES[role] for role in plan.roles}
         for style in ("suricata", "domain-list"):
-            check_loads(compile_network_firewall(plan, sources, AwsFirewallOptions(style=style)))  # type: ignore[arg-type]
+            check_loads(compile_network_firewall(plan, sources, AwsFirewallOptions(style=style)))

@@ -165,7 +165,7 @@ def unbounded(rules_string: str) -> str:
         if "a ClientHello begins" in line or "an HTTP request begins" in line:
             protocol = "tls" if "ClientHello" in line else "http"
             out.append(
-                f"alert {protocol} {source.group(1) if source else ''} any -> any any (msg:\"old mark\"; "
+                f'alert {protocol} {source.group(1) if source else ""} any -> any any (msg:"old mark"; '
                 f"flowbits:isnotset,sep_egress_blocked; flowbits:set,sep_egress_pending; noalert; flow:to_server; "
                 f"sid:{sid.group(1)}; rev:1;)"
             )
@@ -218,7 +218,9 @@ def test_the_evaluator_agrees_with_suricata(suricata: str, scenario: Scenario) -
     outcome = outcomes()[scenario.name]
     assert verdict.action == outcome.action, f"{scenario.name}: evaluator {verdict}, Suricata {outcome}"
     if outcome.sid is not None:
-        assert verdict.decided_by.endswith(f"#{outcome.sid}"), f"{scenario.name}: evaluator {verdict}, Suricata {outcome}"
+        assert verdict.decided_by.endswith(f"#{outcome.sid}"), (
+            f"{scenario.name}: evaluator {verdict}, Suricata {outcome}"
+        )
     else:
         assert not re.search(r"#\d+$", verdict.decided_by), f"{scenario.name}: evaluator {verdict}, Suricata {outcome}"
 

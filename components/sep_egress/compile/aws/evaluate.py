@@ -35,11 +35,17 @@ models what the field review found the earlier, connection-level model left out:
 - **Domain lists** under ``STRICT_ORDER`` generate pass rules only (no drop): per target,
   ``pass tls|http $HOME_NET any -> $EXTERNAL_NET any (<buffer>; content...; flow:to_server, established)``.
 
-What it still leaves out (docs/aws.md lists it too): IP fragments, retransmissions and reordering, TCP resets and
-half-closed flows, HTTP/2 and several requests on one connection, QUIC, the stream exception policy (midstream
-flows), idle timeouts, TLS inspection, a ClientHello that never completes (its segments keep passing under every
-default action, as they do with ``aws:drop_established_app_layer``), rule-group-level ``EXTERNAL_NET``, and any
-keyword outside the subset we generate (anything else raises ``ValueError`` rather than being guessed).
+- **Payload and sizes**: the first data segment begins a ClientHello record (TLS), a request line (HTTP) or other
+  bytes; ``content`` outside a sticky buffer (with ``depth``/``offset``) reads that segment, ``dsize`` whether a
+  packet carries data, ``stream_size:client,<,N`` the client's bytes so far (the model's ClientHello is 1,800 bytes).
+
+The replay suite (tests/engines) judges the same scenarios with real Suricata 7 under an emulation of strict order,
+and fails where this model disagrees; this model stays for what Suricata cannot answer (AWS's default actions) and
+for properties over many random plans. What it still leaves out (docs/aws.md lists it too): IP fragments,
+retransmissions and reordering, TCP resets and half-closed flows, HTTP/2 and several requests on one connection,
+QUIC, the stream exception policy (midstream flows), idle timeouts, TLS inspection, first segments that are not
+what the application says (the replay suite covers those), rule-group-level ``EXTERNAL_NET``, and any keyword
+outside the subset we generate (anything else raises ``ValueError`` rather than being guessed).
 """
 
 from __future__ import annotations
@@ -557,7 +563,9 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
                 raise ValueError(f"{key}: content without a value: {line!r}")
             if value.startswith("!"):
                 raise ValueError(f"{key}: negated content is not modelled: {line!r}")
-            contents.append(_Content(buffer or "payload", _content_value(value), False, False, False, pending_dotprefix))
+            contents.append(
+                _Content(buffer or "payload", _content_value(value), False, False, False, pending_dotprefix)
+            )
             pending_dotprefix = False
         elif name in ("depth", "offset"):
             if not contents or contents[-1].buffer != "payload" or not str(value).isdigit():

@@ -41,12 +41,12 @@ from .options import (
     AwsFirewallOptions,
 )
 from .rules import (
+    EXEMPT_VARIABLE,
     allow_rule_draft,
     assign_sids,
     cidr_rule_drafts,
     finish,
     guard_drafts,
-    EXEMPT_VARIABLE,
     host_label,
     rule_capacity,
     rules_capacity,
@@ -76,7 +76,9 @@ def suricata_groups(
     sids = assign_sids([identity for identity, _, _ in drafts + guard])
     passes = finish(drafts, sids, sources)
     guards = finish(guard, sids, sources, guard_variables(exempt))
-    count = split_count([Sized(line.identity, rule_capacity(line), len(line.text) + 1) for line in passes], options, what="rules")
+    count = split_count(
+        [Sized(line.identity, rule_capacity(line), len(line.text) + 1) for line in passes], options, what="rules"
+    )
     buckets: list[list[SuricataRule]] = [[] for _ in range(count)]
     for line in passes:
         buckets[bucket(line.identity, count)].append(line)
@@ -85,9 +87,7 @@ def suricata_groups(
         if rules:
             priority = options.first_priority + index * options.priority_step
             groups.append(suricata_group(f"allow-{index + 1}", rules, sources, options, priority))
-    groups.append(
-        suricata_group("guard", guards, sources, options, guard_priority(options), guard_variables(exempt))
-    )
+    groups.append(suricata_group("guard", guards, sources, options, guard_priority(options), guard_variables(exempt)))
     check_priorities(groups)
     return groups, ()
 

@@ -144,9 +144,11 @@ class AwsFirewallOptions:
 
     ``block_action``: ``reject`` (default; a TCP reset, so a refused client fails over at once, as AWS recommends
     for egress) or ``drop`` for what the guard refuses over TCP (TLS, HTTP, other ports); UDP, ICMP and other IP
-    protocols are always dropped. ``pass_alert``: pass rules also alert, so the alert log names the catalog host
-    each flow used (suricata style only). ``default_actions``, ``stream_exception_policy`` and
-    ``tcp_idle_timeout`` go into the firewall policy the component creates.
+    protocols are always dropped. ``guard_scope`` (``external``) and ``guard_exempt_cidrs``: the destinations the
+    guard refuses. ``enforcement``: ``observe`` turns every refusal into an alert with the same sid and msg.
+    ``pass_alert``: pass rules also alert, so the alert log names the catalog host each flow used (suricata style
+    only). ``default_actions``, ``stream_exception_policy`` and ``tcp_idle_timeout`` go into the firewall policy
+    the component creates.
     """
 
     style: Style = "suricata"

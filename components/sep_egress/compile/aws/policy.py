@@ -158,11 +158,10 @@ def _exempt(options: AwsFirewallOptions, home_net: tuple[str, ...]) -> tuple[str
 
 def _collapse(values: set[str]) -> tuple[str, ...]:
     """Networks merged where one holds another (so the variable says what it covers once)."""
-    merged: list[str] = []
-    for version in (4, 6):
-        networks = [ipaddress.ip_network(value) for value in values if ipaddress.ip_network(value).version == version]
-        merged.extend(str(network) for network in ipaddress.collapse_addresses(networks))  # type: ignore[arg-type]
-    return _sorted_cidrs(set(merged))
+    networks = [ipaddress.ip_network(value) for value in values]
+    v4 = ipaddress.collapse_addresses([network for network in networks if isinstance(network, ipaddress.IPv4Network)])
+    v6 = ipaddress.collapse_addresses([network for network in networks if isinstance(network, ipaddress.IPv6Network)])
+    return _sorted_cidrs({str(network) for network in (*v4, *v6)})
 
 
 def _scope_notes(

@@ -162,11 +162,11 @@ def guard_drafts(
     ports = {role: sorted(set(ports_by_role[role])) for role in ROLES if role in ports_by_role}
     guarded = f"!${EXEMPT_VARIABLE}" if exempt else "any"
     return [
-        *_opening_passes(ports, range_roles),
+        *_opening_passes(ports, range_roles, guarded),
         *_application_refusals(ports, options, guarded),
-        *_pending_marks(ports),
-        *_started_marks(ports),
-        *_pending_passes(ports),
+        *_pending_marks(ports, guarded),
+        *_started_marks(ports, guarded),
+        *_pending_passes(ports, guarded),
         *_tcp_refusals(ports, options, guarded),
         *[draft for role in ports for draft in non_tcp_drafts(role, options, guarded)],
     ]
@@ -178,8 +178,11 @@ def refusal(options: AwsFirewallOptions, action: str) -> str:
     return "alert" if options.enforcement == "observe" else action
 
 
-def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection[Role]) -> list[Draft]:
-    """Stage 1, per role: the replies on its address-range flows, and the TCP handshake on its ports."""
+def _opening_passes(
+    ports: Mapping[Role, Sequence[int]], range_roles: Collection[Role], guarded: str = "any"
+) -> list[Draft]:
+    """Stage 1, per role: the replies on its address-range flows, and the TCP handshake on its ports (to the
+    destinations the guard covers: what it leaves alone gets no pass from it either)."""
     drafts: list[Draft] = []
     for role, role_ports in ports.items():
         source = source_expression((role,))
@@ -201,7 +204,7 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
             drafts.append(
                 (
                     f"handshake|{role}",
-                    f"pass tcp {source} any -> any {ports_expression(role_ports)} "
+                    f"pass tcp {source} any -> {guarded} {ports_expression(role_ports)} "
                     f'(msg:"sep-egress {role}: TCP handshake on its ports"; flow:not_established,to_server; '
                     f"flowbits:set,{OUTBOUND_FLOWBIT};",
                     (role,),
@@ -210,7 +213,7 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
             drafts.append(
                 (
                     f"handshake-reply|{role}",
-                    f"pass tcp any {ports_expression(role_ports)} -> {source} any "
+                    f"pass tcp {guarded} {ports_expression(role_ports)} -> {source} any "
                     f'(msg:"sep-egress {role}: TCP handshake, the reply to it"; flow:not_established,to_client; '
                     f"flowbits:isset,{OUTBOUND_FLOWBIT};",
                     (role,),
@@ -219,7 +222,9 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
     return drafts
 
 
-def _application_refusals(ports: Mapping[Role, Sequence[int]], options: AwsFirewallOptions, guarded: str) -> list[Draft]:
+def _application_refusals(
+    ports: Mapping[Role, Sequence[int]], options: AwsFirewallOptions, guarded: str
+) -> list[Draft]:
     """Stage 2, per role: refuse TLS once its ClientHello is complete, HTTP once its headers are; mark the flow."""
     drafts: list[Draft] = []
     block = refusal(options, options.block_action)
@@ -246,7 +251,7 @@ def _application_refusals(ports: Mapping[Role, Sequence[int]], options: AwsFirew
     return drafts
 
 
-def _pending_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
+def _pending_marks(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
     """Stage 3, per role with ports: mark the flow pending when its *first* client data begins a TLS ClientHello
     (a handshake record, ``16 03``, whose first message is of type 1) or an HTTP request (Suricata detects HTTP
     from a request method). Payload keywords, on the first segment only: Suricata stops matching them once it sees
@@ -256,7 +261,7 @@ def _pending_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
         if not role_ports:
             continue
         source = source_expression((role,))
-        target = f"any {ports_expression(role_ports)}"
+        target = f"{guarded} {ports_expression(role_ports)}"
         drafts.append(
             (
                 f"pending-tls|{role}",
@@ -279,13 +284,13 @@ def _pending_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
     return drafts
 
 
-def _started_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
+def _started_marks(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
     """Stage 3b, per role with ports (after every role's stage 3): the flow's first client data has been seen, so
     nothing later can begin a ClientHello or request."""
     return [
         (
             f"started|{role}",
-            f"alert tcp {source_expression((role,))} any -> any {ports_expression(role_ports)} "
+            f"alert tcp {source_expression((role,))} any -> {guarded} {ports_expression(role_ports)} "
             f'(msg:"sep-egress {role}: first client data seen"; flow:established,to_server; dsize:>0; '
             f"flowbits:set,{STARTED_FLOWBIT}; noalert;",
             (role,),
@@ -295,7 +300,7 @@ def _started_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
     ]
 
 
-def _pending_passes(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
+def _pending_passes(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
     """Stage 4, per role with ports: on a pending flow, pass the client's segments while it has sent at most one
     TLS record's worth (``PENDING_CLIENT_BYTES``), and the server's packets without data (its acknowledgements):
     nothing the server sends with data passes before the name is known. Packet scope (``tcp`` with ``flow:``)."""
@@ -307,7 +312,7 @@ def _pending_passes(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
         drafts.append(
             (
                 f"pending|{role}",
-                f"pass tcp {source} any -> any {role_ports_text} "
+                f"pass tcp {source} any -> {guarded} {role_ports_text} "
                 f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
                 f"flowbits:isset,{PENDING_FLOWBIT}; flow:established,to_server; "
                 f"stream_size:client,<,{PENDING_CLIENT_BYTES};",
@@ -317,7 +322,7 @@ def _pending_passes(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
         drafts.append(
             (
                 f"pending-ack|{role}",
-                f"pass tcp any {role_ports_text} -> {source} any "
+                f"pass tcp {guarded} {role_ports_text} -> {source} any "
                 f'(msg:"sep-egress {role}: server acknowledgements before its ClientHello or request is complete"; '
                 f"flowbits:isset,{PENDING_FLOWBIT}; flow:established,to_client; dsize:0;",
                 (role,),
@@ -379,7 +384,8 @@ def non_tcp_drafts(role: Role, options: AwsFirewallOptions, guarded: str = "any"
         ),
         (
             f"drop-icmp|{role}",
-            f'{drop} icmp {source} any -> {guarded} any (msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
+            f"{drop} icmp {source} any -> {guarded} any "
+            f'(msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
             (role,),
         ),
         (
