@@ -103,8 +103,8 @@ def test_both_styles_drop_udp_icmp_and_other_protocols_from_every_declared_sourc
     for role in hybrid_plan.roles:
         variable = f"${ROLE_VARIABLES[role]}"  # type: ignore[index]
         assert f"drop udp {variable} any -> !$SEP_EGRESS_EXEMPT any (" in spec.group("guard").rules_string
-        assert f"drop icmp {variable} any -> any any (" in spec.group("guard").rules_string
-        [other] = [line for line in lines if line.startswith(f"drop ip {variable} any -> any any (")]
+        assert f"drop icmp {variable} any -> !$SEP_EGRESS_EXEMPT any (" in spec.group("guard").rules_string
+        [other] = [line for line in lines if line.startswith(f"drop ip {variable} any -> !$SEP_EGRESS_EXEMPT any (")]
         assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;" in other
     non_tcp = [line for line in lines if line.startswith(("drop udp", "drop icmp", "drop ip"))]
     assert all("flow:to_server;" in line for line in non_tcp)  # not IP-only rules
