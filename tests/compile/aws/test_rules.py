@@ -122,7 +122,7 @@ def test_suricata_http_rules_only_where_the_plan_has_http(catalog: Catalog) -> N
     assert all(" 80 (http.host; content:" in line for line in lines)
     guard = spec.group("guard").rules_string
     assert "pass tcp !$SEP_EGRESS_EXEMPT [80,443] -> $SEPM_NET any (" in guard
-    assert "pass tcp $SEP_AGENT_NET any <> any 443 (" in guard
+    assert "pass tcp !$SEP_EGRESS_EXEMPT 443 -> $SEP_AGENT_NET any (" in guard
 
 
 def test_cidr_rules_pass_only_their_range_port_and_protocol(catalog: Catalog) -> None:
