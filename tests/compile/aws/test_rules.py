@@ -200,7 +200,9 @@ AGENT, CONSOLE = "10.10.1.5", "10.30.0.5"
 
 @pytest.mark.parametrize("style", ["suricata", "domain-list"])
 def test_aws_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog, style: str) -> None:
-    options = AwsFirewallOptions(style=style)
+    # guard_scope all: the guard judges internal destinations too (with the default, external, it leaves them to
+    # later groups and the default actions, and a UDP packet to 10.20.0.10 is not the guard's to refuse).
+    options = AwsFirewallOptions(style=style, guard_scope="all")  # type: ignore[arg-type]
     without = NetworkFirewallModel.from_spec(compile_network_firewall(hybrid(catalog), EVALUATION_SOURCES, options))
     plan = hybrid(catalog, destinations_from_config({"sepm": [SEPM]}))
     model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, EVALUATION_SOURCES, options))
