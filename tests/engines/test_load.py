@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engines.strict_order import Policy, load
-from sep_egress.compile.aws import AwsEgressSpec, AwsFirewallOptions, compile_network_firewall
+from sep_egress.compile.aws import AwsEgressSpec, AwsFirewallOptions, SuricataRule, compile_network_firewall
+from sep_egress.compile.aws.rules import rule_capacity, rules_capacity
 from sep_egress.program import prepare_deployment
 from sep_egress.settings import read_stack_file
 
@@ -78,3 +79,16 @@ def test_the_bench_plans_load(suricata: str) -> None:
         sources = {role: bench.SOURCES[role] for role in plan.roles}
         for style in ("suricata", "domain-list"):
             check_loads(compile_network_firewall(plan, sources, AwsFirewallOptions(style=style)))
+
+
+def test_a_bidirectional_rule_is_two_signatures_and_counts_two(suricata: str) -> None:
+    """The capacity rule the compiler applies (``rule_capacity``), against what Suricata builds."""
+    texts = [
+        'pass tcp $SEP_AGENT_NET any <> any 443 (msg:"both ways"; flow:not_established; sid:1; rev:1;)',
+        'pass tcp $SEP_AGENT_NET any -> any 443 (msg:"one way"; flow:not_established; sid:2; rev:1;)',
+    ]
+    rules = [SuricataRule(f"rule-{index}", index + 1, text, ("agent",)) for index, text in enumerate(texts)]
+    result = load("\n".join(texts), {"HOME_NET": ("10.10.0.0/16",), "SEP_AGENT_NET": ("10.10.0.0/16",)})
+    assert (result.loaded, result.failed) == (2, 0)
+    assert [rule_capacity(rule) for rule in rules] == [2, 1]
+    assert result.signatures == rules_capacity(rules) == 3
