@@ -232,3 +232,16 @@ def test_every_rule_of_the_replayed_policies_loads(suricata: str) -> None:
         result = load(text, policy.variables)
         assert result.failed == 0, result.output
         assert result.loaded == len(policy.rules)
+
+
+def test_guard_scope_all_refuses_east_west_traffic_too(suricata: str) -> None:
+    """With guard_scope all, the guard refuses what the default (external) leaves to the default actions."""
+    spec = compiled("suricata", "enforce", "all")
+    everything = run(spec)
+    dns = everything["DNS to a domain controller"]
+    assert (dns.action, dns.sid) == ("drop", sid_of(spec, "agent", "drop-udp")), dns
+    smb = everything["internal, agent to a domain controller's SMB"]
+    assert (smb.action, smb.sid) == ("reject", sid_of(spec, "agent", "drop-tcp")), smb
+    assert outcomes()["DNS to a domain controller"].allowed  # external: the guard leaves it alone
+    allowed = [scenario.name for scenario in SCENARIOS if outcomes()[scenario.name].allowed]
+    assert all(everything[name].allowed for name in allowed if "domain controller" not in name)
