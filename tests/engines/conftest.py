@@ -10,8 +10,8 @@ import pytest
 from engines.strict_order import suricata_version
 
 
-@pytest.fixture(scope="session")
-def suricata() -> str:
+def require_suricata() -> str:
+    """Suricata 7's version, or a failure under CI, or a skip elsewhere."""
     version = suricata_version()
     if version is None or not version.startswith("7."):
         message = f"Suricata 7 is needed for the replay suite (found {version or 'none'}); run .ci/install-suricata"
@@ -19,3 +19,8 @@ def suricata() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return version
+
+
+@pytest.fixture(scope="session")
+def suricata() -> str:
+    return require_suricata()
