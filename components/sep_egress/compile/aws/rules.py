@@ -20,9 +20,14 @@ aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
   not inspect (``GetBuffer1ForTX`` returns NULL for length 0), so such a request would never be refused.
 - While a ClientHello or request is incomplete, the flow is marked (the sample's ``PQC`` flowbit, here
   ``sep_egress_pending``) and its segments are passed packet by packet (a ``tcp`` rule with ``flow:`` has packet
-  scope), so the groups work whatever the consumer's default action: the decision waits for the name.
-- Whatever is left over TCP (other ports, other protocols on a role's ports) is refused by a ``tcp`` rule that
-  skips marked flows, as the sample's ``reject tcp ... flowbits:isnotset,PQC``.
+  scope), so the groups work whatever the consumer's default action: the decision waits for the name. Unlike the
+  sample, that state has a bound (replayed in Suricata 7 by tests/engines, where the unbounded one passed a
+  tunnel): only a first data segment that begins a ClientHello record or an HTTP request starts it, the client may
+  send one TLS record's worth (``stream_size``) and the server nothing but acknowledgements (``dsize:0``).
+- Whatever is left over TCP (other ports, a first segment that begins no ClientHello or request, bytes past the
+  bound) is refused by a ``tcp`` rule, and server data on a flow no rule passed by another.
+- The guard covers the destinations ``guard_scope`` says (``!$SEP_EGRESS_EXEMPT``); what it leaves alone gets
+  neither a pass nor a refusal from it. In observe mode every refusal is an ``alert`` with the same sid and msg.
 - ``reject`` rather than ``drop`` for TCP by default: AWS's sample sends "TCP RSTs (reject) for egress traffic",
   so a refused client fails over at once instead of waiting for a timeout. UDP, ICMP and other IP protocols are
   always dropped (the sample does the same).
