@@ -54,3 +54,21 @@ def test_aws_ids_are_matched_whole(on_prem_plan: EgressPlan, suffix: str) -> Non
     for argument, extra in cases:
         with pytest.raises(AwsFirewallError, match=rf"^{re.escape(argument)}"):
             compile_args(aws_args(on_prem_plan, **extra))
+
+
+def test_enforcement_is_a_top_level_field_that_only_changes_actions(on_prem_plan: EgressPlan) -> None:
+    """The stack setting sep-egress:enforcement is injected into a component whose args have this field."""
+    assert "enforcement" in NetworkFirewallAllowlistArgs.model_fields
+    enforce = compile_args(aws_args(on_prem_plan))
+    observe = compile_args(aws_args(on_prem_plan, enforcement="observe"))
+    assert [(g.name, g.capacity) for g in enforce.groups] == [(g.name, g.capacity) for g in observe.groups]
+    assert observe.default_actions == ("aws:alert_established_app_layer_to_server",)
+    with pytest.raises(AwsFirewallError, match="enforcement"):
+        compile_args(aws_args(on_prem_plan, enforcement="audit"))
+
+
+def test_guard_scope_reaches_the_compiler(on_prem_plan: EgressPlan) -> None:
+    spec = compile_args(aws_args(on_prem_plan, guard_scope="all-except", guard_exempt_cidrs=["10.40.0.0/16"]))
+    assert spec.group("guard").rule_group["RuleVariables"]["IPSets"]["SEP_EGRESS_EXEMPT"] == {
+        "Definition": ["10.40.0.0/16"]
+    }

@@ -101,7 +101,10 @@ def test_registers_rule_groups_and_a_strict_policy(request: pytest.FixtureReques
     assert spec.groups[-1].key == "guard"  # both styles: the non-TCP drops come last
     [policy] = run.of_type(POLICY)
     document = policy.inputs["firewallPolicy"]
-    assert document["statefulDefaultActions"] == ["aws:drop_established_app_layer", "aws:alert_established_app_layer"]
+    assert document["statefulDefaultActions"] == [
+        "aws:drop_established_app_layer_to_server",
+        "aws:alert_established_app_layer_to_server",
+    ]
     assert document["statefulEngineOptions"] == {
         "ruleOrder": "STRICT_ORDER",
         "streamExceptionPolicy": "REJECT",

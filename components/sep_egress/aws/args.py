@@ -22,6 +22,8 @@ from ..compile.aws import (
     AwsFirewallError,
     BlockAction,
     DefaultActions,
+    Enforcement,
+    GuardScope,
     StreamExceptionPolicy,
 )
 
@@ -182,8 +184,11 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     ``allow_any_source`` (false) must be set to accept ``0.0.0.0/0`` as a source. ``block_action`` (reject) and
     ``pass_alert`` (false) shape the rules.
 
+    ``enforcement`` (enforce): observe turns every refusal into a logged pass. ``guard_scope`` (external) and
+    ``guard_exempt_cidrs`` say what the guard refuses.
+
     ``create_policy`` (true): a STRICT_ORDER firewall policy with ``default_actions``
-    (``drop_established_app_layer``), ``stream_exception_policy`` (REJECT), ``tcp_idle_timeout`` (350) and
+    (``drop_established_app_layer_to_server``), ``stream_exception_policy`` (REJECT), ``tcp_idle_timeout`` (350) and
     HOME_NET set to the sources; false when the stack owns its policy (use the ``rule_group_references`` output).
     ``firewall``, ``logging``, ``distribution``: see their classes. ``tags`` go on every taggable resource.
 
@@ -196,6 +201,11 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
     )
     plan: EgressPlan | None = Field(
         default=None, description="A ready EgressPlan (Python only) instead of the selection."
+    )
+    enforcement: Enforcement = Field(
+        default="enforce",
+        description="enforce, or observe: every refusal becomes an alert with the same sid and message, and the "
+        "default actions only alert; switching changes only rule actions.",
     )
     source_cidrs: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -229,9 +239,20 @@ class NetworkFirewallAllowlistArgs(AwsArgs):
         "one alert record per allowed flow).",
     )
     default_actions: DefaultActions = Field(
-        default="drop_established_app_layer",
+        default="drop_established_app_layer_to_server",
         description="The created policy's stateful default actions (each drop with its alert twin), for traffic "
-        "of sources outside source_cidrs.",
+        "the rules do not decide; AWS's default for new policies, drop_established_app_layer_to_server.",
+    )
+    guard_scope: GuardScope = Field(
+        default="external",
+        description="What the guard refuses from the declared sources: external (destinations outside HOME_NET "
+        "and the private ranges), all (every destination) or all-except (every destination but "
+        "guard_exempt_cidrs).",
+    )
+    guard_exempt_cidrs: list[str] = Field(
+        default_factory=list,
+        description="guard_scope all-except: the destinations the guard leaves to later rule groups and the "
+        "default actions.",
     )
     stream_exception_policy: StreamExceptionPolicy = Field(
         default="REJECT",

@@ -113,6 +113,9 @@ def compile_args(args: NetworkFirewallAllowlistArgs | Mapping[str, Any]) -> AwsE
         default_actions=args.default_actions,
         stream_exception_policy=args.stream_exception_policy,
         tcp_idle_timeout=args.tcp_idle_timeout,
+        guard_scope=args.guard_scope,
+        guard_exempt_cidrs=tuple(args.guard_exempt_cidrs),
+        enforcement=args.enforcement,
     )
     spec = compile_network_firewall(plan, args.source_cidrs, options)
     if shared and not args.allow_shared_replacement:

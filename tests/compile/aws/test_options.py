@@ -51,6 +51,24 @@ def test_aws_source_cidrs_refuse_a_zone_id(source: str) -> None:
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(stream_exception_policy="reject"), "stream_exception_policy"),  # type: ignore[arg-type]
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(tcp_idle_timeout=59), "tcp_idle_timeout: 59 must be"),
         ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(tcp_idle_timeout=True), "tcp_idle_timeout: True must be"),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(guard_scope="all-except"), "guard_exempt_cidrs: guard_scope"),
+        (
+            {"agent": ["10.0.0.0/8"]},
+            AwsFirewallOptions(guard_exempt_cidrs=("10.40.0.0/16",)),
+            "guard_exempt_cidrs: only used with guard_scope 'all-except'",
+        ),
+        (
+            {"agent": ["10.0.0.0/8"]},
+            AwsFirewallOptions(guard_scope="all-except", guard_exempt_cidrs=("10.40.0.0/33",)),
+            "guard_exempt_cidrs[0]:",
+        ),
+        (
+            {"agent": ["10.0.0.0/8"]},
+            AwsFirewallOptions(guard_scope="all-except", guard_exempt_cidrs=("::/0",)),
+            "guard_exempt_cidrs[0]: '::/0' is every address",
+        ),
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(guard_scope="internal"), "guard_scope: 'internal'"),  # type: ignore[arg-type]
+        ({"agent": ["10.0.0.0/8"]}, AwsFirewallOptions(enforcement="audit"), "enforcement: 'audit'"),  # type: ignore[arg-type]
         (
             {"agent": [f"10.{i // 250}.{i % 250}.0/24" for i in range(600)]},
             AwsFirewallOptions(),
@@ -69,3 +87,43 @@ def test_invalid_inputs_are_refused_with_the_argument_named(
 def test_any_source_needs_an_explicit_opt_in(on_prem_plan: EgressPlan) -> None:
     spec = compile_network_firewall(on_prem_plan, {"agent": ["0.0.0.0/0"]}, AwsFirewallOptions(allow_any_source=True))
     assert spec.home_net == ("0.0.0.0/0",)
+
+
+def test_guard_scope_decides_the_exempt_variable_and_each_source_set_gets_a_note(on_prem_plan: EgressPlan) -> None:
+    sources = {"agent": ["10.10.0.0/16"]}
+    external = compile_network_firewall(on_prem_plan, sources)
+    guard = external.group("guard")
+    assert "10.0.0.0/8" in guard.rule_group["RuleVariables"]["IPSets"]["SEP_EGRESS_EXEMPT"]["Definition"]
+    assert "10.10.0.0/16" not in guard.rule_group["RuleVariables"]["IPSets"]["SEP_EGRESS_EXEMPT"]["Definition"]
+    assert any(note.startswith("Guard scope external for agent (10.10.0.0/16)") for note in external.notes)
+    everything = compile_network_firewall(on_prem_plan, sources, AwsFirewallOptions(guard_scope="all"))
+    assert "SEP_EGRESS_EXEMPT" not in everything.group("guard").rules_string
+    assert "SEP_EGRESS_EXEMPT" not in everything.group("guard").rule_group["RuleVariables"]["IPSets"]
+    assert any("east-west included" in note for note in everything.notes)
+    listed = AwsFirewallOptions(guard_scope="all-except", guard_exempt_cidrs=("10.40.0.0/16", "10.40.1.0/24"))
+    except_spec = compile_network_firewall(on_prem_plan, sources, listed)
+    exempt = except_spec.group("guard").rule_group["RuleVariables"]["IPSets"]["SEP_EGRESS_EXEMPT"]["Definition"]
+    assert exempt == ["10.40.0.0/16"]  # what several ranges cover together, once
+    # Only actions and the scope variable differ: sids and capacity stay.
+    assert [g.capacity for g in external.groups] == [g.capacity for g in everything.groups]
+
+
+def test_ipv4_only_roles_get_a_note_and_ipv6_sources_are_home(on_prem_plan: EgressPlan) -> None:
+    v4 = compile_network_firewall(on_prem_plan, {"agent": ["10.10.0.0/16"]})
+    assert any(note.startswith("IPv4 only: every source of agent") for note in v4.notes)
+    dual = compile_network_firewall(on_prem_plan, {"agent": ["10.10.0.0/16", "2001:db8:10::/64"]})
+    assert not any(note.startswith("IPv4 only") for note in dual.notes)
+    assert dual.home_net == ("10.10.0.0/16", "2001:db8:10::/64")
+
+
+def test_observe_mode_keeps_only_the_alert_default_action(on_prem_plan: EgressPlan) -> None:
+    sources = {"agent": ["10.10.0.0/16"]}
+    for choice in ("drop_established_app_layer_to_server", "drop_strict", "none"):
+        enforce = compile_network_firewall(on_prem_plan, sources, AwsFirewallOptions(default_actions=choice))
+        observe = compile_network_firewall(
+            on_prem_plan, sources, AwsFirewallOptions(default_actions=choice, enforcement="observe")
+        )
+        assert observe.default_actions == tuple(a for a in enforce.default_actions if a.startswith("aws:alert_"))
+        text = "\n".join(group.rules_string for group in observe.groups)
+        assert not any(line.startswith(("drop ", "reject ")) for line in text.splitlines())
+        assert any(note.startswith("enforcement 'observe'") for note in observe.notes)

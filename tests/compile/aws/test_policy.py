@@ -19,7 +19,10 @@ def test_policy_is_strict_with_app_layer_defaults_reject_on_stream_exceptions_an
         "StreamExceptionPolicy": "REJECT",
         "FlowTimeouts": {"TcpIdleTimeoutSeconds": 350},
     }
-    assert policy["StatefulDefaultActions"] == ["aws:drop_established_app_layer", "aws:alert_established_app_layer"]
+    assert policy["StatefulDefaultActions"] == [
+        "aws:drop_established_app_layer_to_server",
+        "aws:alert_established_app_layer_to_server",
+    ]
     home = policy["PolicyVariables"]["RuleVariables"]["HOME_NET"]["Definition"]
     assert sorted(home) == sorted({cidr for cidrs in SOURCES.values() for cidr in cidrs})
     priorities = [reference["Priority"] for reference in policy["StatefulRuleGroupReferences"]]

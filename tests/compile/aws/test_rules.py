@@ -102,9 +102,9 @@ def test_both_styles_drop_udp_icmp_and_other_protocols_from_every_declared_sourc
     lines = spec.group("guard").rules_string.splitlines()
     for role in hybrid_plan.roles:
         variable = f"${ROLE_VARIABLES[role]}"  # type: ignore[index]
-        assert f"drop udp {variable} any -> any any (" in spec.group("guard").rules_string
-        assert f"drop icmp {variable} any -> any any (" in spec.group("guard").rules_string
-        [other] = [line for line in lines if line.startswith(f"drop ip {variable} any -> any any (")]
+        assert f"drop udp {variable} any -> !$SEP_EGRESS_EXEMPT any (" in spec.group("guard").rules_string
+        assert f"drop icmp {variable} any -> !$SEP_EGRESS_EXEMPT any (" in spec.group("guard").rules_string
+        [other] = [line for line in lines if line.startswith(f"drop ip {variable} any -> !$SEP_EGRESS_EXEMPT any (")]
         assert "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;" in other
     non_tcp = [line for line in lines if line.startswith(("drop udp", "drop icmp", "drop ip"))]
     assert all("flow:to_server;" in line for line in non_tcp)  # not IP-only rules
@@ -121,8 +121,8 @@ def test_suricata_http_rules_only_where_the_plan_has_http(catalog: Catalog) -> N
     assert len(lines) == len(http_rules)
     assert all(" 80 (http.host; content:" in line for line in lines)
     guard = spec.group("guard").rules_string
-    assert "pass tcp $SEPM_NET any <> any [80,443] (" in guard
-    assert "pass tcp $SEP_AGENT_NET any <> any 443 (" in guard
+    assert "pass tcp !$SEP_EGRESS_EXEMPT [80,443] -> $SEPM_NET any (" in guard
+    assert "pass tcp !$SEP_EGRESS_EXEMPT 443 -> $SEP_AGENT_NET any (" in guard
 
 
 def test_cidr_rules_pass_only_their_range_port_and_protocol(catalog: Catalog) -> None:
@@ -142,7 +142,7 @@ def test_cidr_rules_pass_only_their_range_port_and_protocol(catalog: Catalog) ->
         assert "flow:to_server; flowbits:set,sep_egress_range;" in lines[0]
         # the replies of the flows it marked pass in the guard (packet scope needs them matched too)
         [reply] = [line for line in spec.group("guard").rules_string.splitlines() if "sep_egress_range" in line]
-        assert reply.startswith("pass ip $SEP_AGENT_NET any <> any any (") and "flow:to_client;" in reply
+        assert reply.startswith("pass ip any any -> $SEP_AGENT_NET any (") and "flow:to_client;" in reply
 
 
 def test_a_role_without_sources_gets_no_rules(hybrid_plan: EgressPlan) -> None:
@@ -200,7 +200,9 @@ AGENT, CONSOLE = "10.10.1.5", "10.30.0.5"
 
 @pytest.mark.parametrize("style", ["suricata", "domain-list"])
 def test_aws_allows_agent_to_sepm_only_with_its_address_and_only_there(catalog: Catalog, style: str) -> None:
-    options = AwsFirewallOptions(style=style)
+    # guard_scope all: the guard judges internal destinations too (with the default, external, it leaves them to
+    # later groups and the default actions, and a UDP packet to 10.20.0.10 is not the guard's to refuse).
+    options = AwsFirewallOptions(style=style, guard_scope="all")  # type: ignore[arg-type]
     without = NetworkFirewallModel.from_spec(compile_network_firewall(hybrid(catalog), EVALUATION_SOURCES, options))
     plan = hybrid(catalog, destinations_from_config({"sepm": [SEPM]}))
     model = NetworkFirewallModel.from_spec(compile_network_firewall(plan, EVALUATION_SOURCES, options))

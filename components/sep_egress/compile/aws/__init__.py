@@ -20,8 +20,10 @@ Two styles:
 
 - ``suricata`` (default): one ``pass`` rule per plan rule, pinned to its port, its protocol (``tls.sni`` or
   ``http.host``) and the source variables of the roles that need it; a *guard* group, last, passes the TCP
-  handshake in both directions on the ports a role needs, waits for a complete ClientHello or HTTP request before
-  refusing a name, and refuses (``reject`` by default) the rest from those sources.
+  handshake in both directions on the ports a role needs, waits (within a bound: one TLS record from the client,
+  no data from the server) for a complete ClientHello or HTTP request before refusing a name, and refuses
+  (``reject`` by default; ``alert`` in observe mode) the rest from those sources to the destinations
+  ``guard_scope`` covers.
 - ``domain-list``: Network Firewall's own ``RulesSourceList`` allowlists (``TLS_SNI``; ``HTTP_HOST`` only where the
   plan has clear-text HTTP). Under strict order they only pass; the same guard does the refusing. Simpler to
   review, but it keeps neither ports (beyond the plan's set) nor per-role sources.
@@ -56,6 +58,8 @@ from .options import (
     AwsFirewallOptions,
     BlockAction,
     DefaultActions,
+    Enforcement,
+    GuardScope,
     StreamExceptionPolicy,
     Style,
 )
@@ -85,6 +89,8 @@ __all__ = [
     "AwsFirewallOptions",
     "BlockAction",
     "DefaultActions",
+    "Enforcement",
+    "GuardScope",
     "RuleGroupSpec",
     "StreamExceptionPolicy",
     "Style",

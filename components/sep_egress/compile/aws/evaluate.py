@@ -35,11 +35,17 @@ models what the field review found the earlier, connection-level model left out:
 - **Domain lists** under ``STRICT_ORDER`` generate pass rules only (no drop): per target,
   ``pass tls|http $HOME_NET any -> $EXTERNAL_NET any (<buffer>; content...; flow:to_server, established)``.
 
-What it still leaves out (docs/aws.md lists it too): IP fragments, retransmissions and reordering, TCP resets and
-half-closed flows, HTTP/2 and several requests on one connection, QUIC, the stream exception policy (midstream
-flows), idle timeouts, TLS inspection, a ClientHello that never completes (its segments keep passing under every
-default action, as they do with ``aws:drop_established_app_layer``), rule-group-level ``EXTERNAL_NET``, and any
-keyword outside the subset we generate (anything else raises ``ValueError`` rather than being guessed).
+- **Payload and sizes**: the first data segment begins a ClientHello record (TLS), a request line (HTTP) or other
+  bytes; ``content`` outside a sticky buffer (with ``depth``/``offset``) reads that segment, ``dsize`` whether a
+  packet carries data, ``stream_size:client,<,N`` the client's bytes so far (the model's ClientHello is 1,800 bytes).
+
+The replay suite (tests/engines) judges the same scenarios with real Suricata 7 under an emulation of strict order,
+and fails where this model disagrees; this model stays for what Suricata cannot answer (AWS's default actions) and
+for properties over many random plans. What it still leaves out (docs/aws.md lists it too): IP fragments,
+retransmissions and reordering, TCP resets and half-closed flows, HTTP/2 and several requests on one connection,
+QUIC, the stream exception policy (midstream flows), idle timeouts, TLS inspection, first segments that are not
+what the application says (the replay suite covers those), rule-group-level ``EXTERNAL_NET``, and any keyword
+outside the subset we generate (anything else raises ``ValueError`` rather than being guessed).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .options import STATEFUL_DEFAULT_ACTIONS
@@ -79,7 +85,8 @@ _HEADER = re.compile(
     r"(?P<direction>->|<>)\s+(?P<destination>\S+)\s+(?P<destination_port>\S+)\s+\((?P<options>.*)\)\s*$"
 )
 _BUFFERS = ("tls.sni", "http.host", "ja4.hash", "http.header_names", "http.start")
-Buffer = Literal["tls.sni", "http.host", "ja4.hash", "http.header_names", "http.start"]
+#: ``payload`` is the packet's own data (content outside a sticky buffer).
+Buffer = Literal["tls.sni", "http.host", "ja4.hash", "http.header_names", "http.start", "payload"]
 _KNOWN_OPTIONS = {
     "msg",
     "flow",
@@ -95,8 +102,17 @@ _KNOWN_OPTIONS = {
     "noalert",
     "alert",
     "ssl_state",
+    "depth",
+    "offset",
+    "dsize",
+    "stream_size",
     *_BUFFERS,
 }
+#: What the first data segment of a connection begins with, per application: a TLS handshake record holding a
+#: ClientHello (type 1), an HTTP request line; anything else for other protocols.
+_FIRST_PAYLOAD = {"tls": b"\x16\x03\x01\x06\x00\x01", "http": b"GET / HTTP/1.1\r\n", "other": b"\x00\x00\x00\x2f"}
+#: The bytes of the model's ClientHello or request headers, spread evenly over its segments.
+_OPENING_BYTES = {"tls": 1_800, "http": 120, "other": 60}
 _APP_PROTOCOLS = {"tls", "http"}
 _FLOW_OPTIONS = {"to_server", "to_client", "from_client", "from_server", "established", "not_established", "stateless"}
 #: A JA4 fingerprint always holds underscores between its parts (FoxIO's JA4 spec): what the guard's
@@ -133,6 +149,9 @@ class Packet:
     established: bool
     app_known: bool  # the flow's application protocol is detected (from the first data segment)
     complete: bool  # the ClientHello / request headers are whole: SNI, JA4, Host, header names exist
+    payload: bytes = b""  # the start of the packet's data (the first data segment's only: what the rules read)
+    data: bool = False  # the packet carries data
+    client_bytes: int = 0  # sequence space the client has used so far, the SYN included (``stream_size``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +179,13 @@ class _Content:
     endswith: bool
     nocase: bool
     dotprefix: bool
+    offset: int = 0
+    depth: int | None = None
 
     def matches(self, text: str) -> bool:
+        if self.buffer == "payload":
+            end = None if self.depth is None else self.offset + self.depth
+            return self.value in text[self.offset : end]
         if self.dotprefix:
             text = "." + text
         wanted = self.value
@@ -178,6 +202,8 @@ class _Content:
 
 def _buffer(buffer: Buffer, connection: Connection, packet: Packet) -> str | None:
     """The buffer's content on this packet, or None when it does not exist (yet)."""
+    if buffer == "payload":
+        return packet.payload.decode("latin-1") if packet.data else None
     if not packet.to_server or not packet.complete:
         return None
     if buffer in ("tls.sni", "ja4.hash") and connection.application != "tls":
@@ -217,6 +243,8 @@ class _Rule:
     ssl_client_hello: bool = False
     noalert: bool = False
     pass_alert: bool = False
+    dsize: tuple[str, int] | None = None  # (">" or "=", size): only "dsize:>N" and "dsize:N" are modelled
+    client_bytes_below: int | None = None  # stream_size:client,<,N
 
     @property
     def label(self) -> str:
@@ -225,7 +253,8 @@ class _Rule:
     @property
     def flow_scope(self) -> bool:
         """Application-layer rules act on the whole flow; packet rules (tcp/udp/icmp/ip with flow:) on a packet."""
-        return self.protocol in _APP_PROTOCOLS or bool(self.contents) or self.ssl_client_hello
+        sticky = any(content.buffer != "payload" for content in self.contents)
+        return self.protocol in _APP_PROTOCOLS or sticky or self.ssl_client_hello
 
     def matches(self, connection: Connection, packet: Packet, bits: set[str]) -> bool:
         return (
@@ -284,6 +313,13 @@ class _Rule:
 
     def _app_matches(self, connection: Connection, packet: Packet) -> bool:
         if self.ssl_client_hello and not (connection.application == "tls" and packet.app_known and packet.to_server):
+            return False
+        if self.dsize is not None:
+            size = 1 if packet.data else 0  # the model knows only whether a packet carries data
+            operator, wanted = self.dsize
+            if (operator == ">" and not size > wanted) or (operator == "=" and size != wanted):
+                return False
+        if self.client_bytes_below is not None and not packet.client_bytes < self.client_bytes_below:
             return False
         for content in self.contents:
             text = _buffer(content.buffer, connection, packet)
@@ -387,22 +423,27 @@ class NetworkFirewallModel:
 
 def _packets(connection: Connection) -> list[Packet]:
     if connection.transport != "tcp":
-        first = Packet("first packet", True, False, False, False)
+        first = Packet("first packet", True, False, False, False, data=True)
         if connection.transport != "udp":
             return [first]
-        return [first, Packet("reply", False, True, False, False)]
+        return [first, Packet("reply", False, True, False, False, data=True)]
     app = connection.application in _APP_PROTOCOLS
     packets = [
-        Packet("SYN", True, False, False, False),
-        Packet("SYN-ACK", False, False, False, False),
-        Packet("ACK", True, False, False, False),
+        Packet("SYN", True, False, False, False, client_bytes=1),
+        Packet("SYN-ACK", False, False, False, False, client_bytes=1),
+        Packet("ACK", True, False, False, False, client_bytes=1),
     ]
     count = connection.segments if app else 1
+    size = -(-_OPENING_BYTES[connection.application] // count)
+    sent = 1
     for index in range(1, count + 1):
-        packets.append(Packet(f"segment {index}/{count}", True, True, True, index == count))
+        sent += size
+        payload = _FIRST_PAYLOAD[connection.application] if index == 1 else b"\xab" * 4
+        segment = Packet(f"segment {index}/{count}", True, True, True, index == count, payload, True, sent)
+        packets.append(segment)
         if index == 1 and count > 1:
-            packets.append(Packet("server ACK of a partial segment", False, True, True, False))
-    packets.append(Packet("server answer", False, True, True, True))
+            packets.append(Packet("server ACK of a partial segment", False, True, True, False, client_bytes=sent))
+    packets.append(Packet("server answer", False, True, True, True, b"\x17\x03\x03", True, sent))
     return packets
 
 
@@ -487,6 +528,8 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
     ip_protocols: list[tuple[bool, int]] = []
     flowbits: list[tuple[str, str]] = []
     ssl_client_hello = noalert = pass_alert = False
+    dsize: tuple[str, int] | None = None
+    client_bytes_below: int | None = None
     for name, value in _split_options(header["options"]):
         if name not in _KNOWN_OPTIONS:
             raise ValueError(f"{key}: keyword {name!r} is not modelled: {line!r}")
@@ -516,12 +559,30 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
         elif name == "dotprefix":
             pending_dotprefix = True
         elif name == "content":
-            if buffer is None or value is None:
-                raise ValueError(f"{key}: content outside a sticky buffer: {line!r}")
+            if value is None:
+                raise ValueError(f"{key}: content without a value: {line!r}")
             if value.startswith("!"):
                 raise ValueError(f"{key}: negated content is not modelled: {line!r}")
-            contents.append(_Content(buffer, _content_value(value), False, False, False, pending_dotprefix))
+            contents.append(
+                _Content(buffer or "payload", _content_value(value), False, False, False, pending_dotprefix)
+            )
             pending_dotprefix = False
+        elif name in ("depth", "offset"):
+            if not contents or contents[-1].buffer != "payload" or not str(value).isdigit():
+                raise ValueError(f"{key}: {name} is modelled on payload content only: {line!r}")
+            last = contents[-1]
+            number = int(str(value))
+            contents[-1] = replace(last, offset=number) if name == "offset" else replace(last, depth=number)
+        elif name == "dsize":
+            match = re.fullmatch(r"(>?)(\d+)", str(value))
+            if match is None:
+                raise ValueError(f"{key}: dsize {value!r} is not modelled: {line!r}")
+            dsize = (match.group(1) or "=", int(match.group(2)))
+        elif name == "stream_size":
+            match = re.fullmatch(r"client\s*,\s*<\s*,\s*(\d+)", str(value))
+            if match is None:
+                raise ValueError(f"{key}: stream_size {value!r} is not modelled: {line!r}")
+            client_bytes_below = int(match.group(1))
         elif name in ("startswith", "endswith", "nocase"):
             if not contents:
                 raise ValueError(f"{key}: {name} before any content: {line!r}")
@@ -557,6 +618,8 @@ def _parse_rule(key: str, line: str, variables: Mapping[str, tuple[str, ...]]) -
         ssl_client_hello=ssl_client_hello,
         noalert=noalert,
         pass_alert=pass_alert,
+        dsize=dsize,
+        client_bytes_below=client_bytes_below,
     )
 
 

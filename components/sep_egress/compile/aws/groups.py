@@ -41,12 +41,15 @@ from .options import (
     AwsFirewallOptions,
 )
 from .rules import (
+    EXEMPT_VARIABLE,
     allow_rule_draft,
     assign_sids,
     cidr_rule_drafts,
     finish,
     guard_drafts,
     host_label,
+    rule_capacity,
+    rules_capacity,
     tcp_ports_by_role,
 )
 from .spec import RuleGroupSpec, SuricataRule
@@ -59,6 +62,7 @@ def suricata_groups(
     cidrs: Sequence[CidrRule],
     sources: Mapping[Role, tuple[str, ...]],
     options: AwsFirewallOptions,
+    exempt: tuple[str, ...] = (),
 ) -> tuple[list[RuleGroupSpec], tuple[str, ...]]:
     """The pass rules hashed over as few ``allow-N`` groups as the limits allow (pass rules commute: the refusals
     are all in the guard, so any spread is correct, and a hash keeps a new host in one group), then the guard."""
@@ -68,11 +72,13 @@ def suricata_groups(
     for cidr_rule in cidrs:
         drafts.extend(cidr_rule_drafts(cidr_rule, tuple(role for role in cidr_rule.roles if role in sources), options))
     range_roles = {role for rule in cidrs for role in rule.roles if role in sources}
-    guard = guard_drafts(tcp_ports_by_role(allow, sources), options, range_roles)
+    guard = guard_drafts(tcp_ports_by_role(allow, sources), options, range_roles, exempt=bool(exempt))
     sids = assign_sids([identity for identity, _, _ in drafts + guard])
     passes = finish(drafts, sids, sources)
-    guards = finish(guard, sids, sources)
-    count = split_count([Sized(line.identity, 1, len(line.text) + 1) for line in passes], options, what="rules")
+    guards = finish(guard, sids, sources, guard_variables(exempt))
+    count = split_count(
+        [Sized(line.identity, rule_capacity(line), len(line.text) + 1) for line in passes], options, what="rules"
+    )
     buckets: list[list[SuricataRule]] = [[] for _ in range(count)]
     for line in passes:
         buckets[bucket(line.identity, count)].append(line)
@@ -81,9 +87,14 @@ def suricata_groups(
         if rules:
             priority = options.first_priority + index * options.priority_step
             groups.append(suricata_group(f"allow-{index + 1}", rules, sources, options, priority))
-    groups.append(suricata_group("guard", guards, sources, options, guard_priority(options)))
+    groups.append(suricata_group("guard", guards, sources, options, guard_priority(options), guard_variables(exempt)))
     check_priorities(groups)
     return groups, ()
+
+
+def guard_variables(exempt: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The guard group's own variable: the destinations its refusals leave alone (none with guard_scope all)."""
+    return {EXEMPT_VARIABLE: exempt} if exempt else {}
 
 
 # --- the domain-list style (Network Firewall's own RulesSourceList, then the guard) ------------------------------
@@ -98,6 +109,7 @@ def domain_list_groups(
     sources: Mapping[Role, tuple[str, ...]],
     home_net: tuple[str, ...],
     options: AwsFirewallOptions,
+    exempt: tuple[str, ...] = (),
 ) -> tuple[list[RuleGroupSpec], tuple[str, ...]]:
     groups: list[RuleGroupSpec] = []
     priority = options.first_priority
@@ -107,7 +119,7 @@ def domain_list_groups(
             roles = tuple(role for role in cidr_rule.roles if role in sources)
             drafts.extend(cidr_rule_drafts(cidr_rule, roles, options))
         lines = finish(drafts, assign_sids([identity for identity, _, _ in drafts]), sources)
-        if not options.fits(len(lines), sum(len(line.text) + 1 for line in lines)):
+        if not options.fits(rules_capacity(lines), sum(len(line.text) + 1 for line in lines)):
             raise AwsFirewallError("plan: the address-range rules do not fit one rule group; use style 'suricata'")
         groups.append(suricata_group("cidrs", lines, sources, options, priority))
     # One target type per group: a list with both types passes every name over both protocols, so TLS names and
@@ -122,9 +134,10 @@ def domain_list_groups(
     plan_ports = sorted({rule.port for rule in allow})
     ports_by_role = {role: plan_ports for role in ROLES if role in sources}
     range_roles = {role for rule in cidrs for role in rule.roles if role in sources}
-    guard = guard_drafts(ports_by_role, options, range_roles)
-    guard_rules = finish(guard, assign_sids([identity for identity, _, _ in guard]), sources)
-    groups.append(suricata_group("guard", guard_rules, sources, options, guard_priority(options)))
+    guard = guard_drafts(ports_by_role, options, range_roles, exempt=bool(exempt))
+    variables = guard_variables(exempt)
+    guard_rules = finish(guard, assign_sids([identity for identity, _, _ in guard]), sources, variables)
+    groups.append(suricata_group("guard", guard_rules, sources, options, guard_priority(options), variables))
     check_priorities(groups)
     notes = [
         "Domain lists keep neither ports nor per-role sources: every declared source may reach every listed name, "
@@ -243,14 +256,17 @@ def suricata_group(
     sources: Mapping[Role, tuple[str, ...]],
     options: AwsFirewallOptions,
     priority: int,
+    variables: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RuleGroupSpec:
     """A rules-string group, sized by the ladder alone (``reserve`` applies the policy budget afterwards)."""
     roles = [role for role in ROLES if any(role in rule.roles for rule in rules)]
     rules_string = "\n".join(rule.text for rule in rules)
-    used = len(rules)
+    used = rules_capacity(rules)
     capacity = options.provisioned_capacity(used)
+    ip_sets = {ROLE_VARIABLES[role]: {"Definition": list(sources[role])} for role in roles}
+    ip_sets.update({name: {"Definition": list(values)} for name, values in (variables or {}).items()})
     rule_group: dict[str, Any] = {
-        "RuleVariables": {"IPSets": {ROLE_VARIABLES[role]: {"Definition": list(sources[role])} for role in roles}},
+        "RuleVariables": {"IPSets": ip_sets},
         "RulesSource": {"RulesString": rules_string},
         "StatefulRuleOptions": {"RuleOrder": "STRICT_ORDER"},
     }

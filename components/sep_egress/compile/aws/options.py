@@ -39,6 +39,25 @@ DEFAULT_ACTION_CHOICES: tuple[DefaultActions, ...] = get_args(DefaultActions)
 #: botocore's model of ``StatefulEngineOptions.StreamExceptionPolicy`` (network-firewall service-2.json).
 StreamExceptionPolicy = Literal["REJECT", "DROP", "CONTINUE"]
 STREAM_EXCEPTION_POLICIES: tuple[StreamExceptionPolicy, ...] = get_args(StreamExceptionPolicy)
+#: What the guard refuses from the declared sources (docs/aws.md, "Guard scope"): ``external``, destinations
+#: outside the private ranges and HOME_NET; ``all``, every destination; ``all-except``, every destination but
+#: ``guard_exempt_cidrs``.
+GuardScope = Literal["external", "all", "all-except"]
+GUARD_SCOPES: tuple[GuardScope, ...] = get_args(GuardScope)
+#: ``observe``: every refusal becomes a logged pass (same sids and msg), the default actions their alert twins.
+Enforcement = Literal["observe", "enforce"]
+ENFORCEMENTS: tuple[Enforcement, ...] = get_args(Enforcement)
+#: The ranges ``guard_scope: external`` leaves alone besides HOME_NET: RFC 1918, shared address space (RFC 6598,
+#: carrier-grade NAT), IPv4 link-local (RFC 3927), IPv6 unique local (RFC 4193) and link-local (RFC 4291).
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+)
 
 MAX_STATEFUL_GROUP_CAPACITY = 30_000
 MAX_RULES_STRING_BYTES = 2_000_000
@@ -68,7 +87,16 @@ DEFAULT_ACTION_SETS: dict[DefaultActions, tuple[str, ...]] = {
     "drop_strict": ("aws:drop_strict", "aws:alert_strict"),
     "none": (),
 }
-DEFAULT_DEFAULT_ACTIONS: DefaultActions = "drop_established_app_layer"
+#: AWS's default for new policies since June 2026, and its best-practices guide's recommendation: "Application drop
+#: established (server-directed only)" replaced "Application drop established (bidirectional)", which "could
+#: silently drop legitimate server-to-client TCP packets, such as window updates, keep-alives, and resets"
+#: (aws.amazon.com/about-aws/whats-new/2026/06/aws-network-firewall-updates-default-drop-action).
+DEFAULT_DEFAULT_ACTIONS: DefaultActions = "drop_established_app_layer_to_server"
+#: What each choice becomes in observe mode: only the alert twin (nothing the defaults do can refuse).
+OBSERVE_DEFAULT_ACTIONS: dict[DefaultActions, tuple[str, ...]] = {
+    choice: tuple(action for action in actions if action.startswith("aws:alert_"))
+    for choice, actions in DEFAULT_ACTION_SETS.items()
+}
 STATEFUL_DEFAULT_ACTIONS = DEFAULT_ACTION_SETS[DEFAULT_DEFAULT_ACTIONS]
 STATELESS_DEFAULT_ACTIONS = ("aws:forward_to_sfe",)
 
@@ -116,9 +144,11 @@ class AwsFirewallOptions:
 
     ``block_action``: ``reject`` (default; a TCP reset, so a refused client fails over at once, as AWS recommends
     for egress) or ``drop`` for what the guard refuses over TCP (TLS, HTTP, other ports); UDP, ICMP and other IP
-    protocols are always dropped. ``pass_alert``: pass rules also alert, so the alert log names the catalog host
-    each flow used (suricata style only). ``default_actions``, ``stream_exception_policy`` and
-    ``tcp_idle_timeout`` go into the firewall policy the component creates.
+    protocols are always dropped. ``guard_scope`` (``external``) and ``guard_exempt_cidrs``: the destinations the
+    guard refuses. ``enforcement``: ``observe`` turns every refusal into an alert with the same sid and msg.
+    ``pass_alert``: pass rules also alert, so the alert log names the catalog host each flow used (suricata style
+    only). ``default_actions``, ``stream_exception_policy`` and ``tcp_idle_timeout`` go into the firewall policy
+    the component creates.
     """
 
     style: Style = "suricata"
@@ -137,6 +167,14 @@ class AwsFirewallOptions:
     default_actions: DefaultActions = DEFAULT_DEFAULT_ACTIONS
     stream_exception_policy: StreamExceptionPolicy = "REJECT"
     tcp_idle_timeout: int = DEFAULT_TCP_IDLE_TIMEOUT
+    guard_scope: GuardScope = "external"
+    guard_exempt_cidrs: tuple[str, ...] = ()
+    enforcement: Enforcement = "enforce"
+
+    def default_action_set(self) -> tuple[str, ...]:
+        """The policy's ``StatefulDefaultActions``: the chosen set, or only its alert twin in observe mode."""
+        table = OBSERVE_DEFAULT_ACTIONS if self.enforcement == "observe" else DEFAULT_ACTION_SETS
+        return table[self.default_actions]
 
     def validate(self) -> None:
         problems: list[str] = []
@@ -189,6 +227,16 @@ class AwsFirewallOptions:
                 f"stream_exception_policy: {self.stream_exception_policy!r}; choose one of "
                 f"{', '.join(STREAM_EXCEPTION_POLICIES)}"
             )
+        if self.guard_scope not in GUARD_SCOPES:
+            problems.append(f"guard_scope: {self.guard_scope!r}; choose one of {', '.join(GUARD_SCOPES)}")
+        elif self.guard_scope == "all-except" and not self.guard_exempt_cidrs:
+            problems.append("guard_exempt_cidrs: guard_scope 'all-except' needs the CIDRs the guard leaves alone")
+        elif self.guard_scope != "all-except" and self.guard_exempt_cidrs:
+            problems.append(
+                f"guard_exempt_cidrs: only used with guard_scope 'all-except' (guard_scope is {self.guard_scope!r})"
+            )
+        if self.enforcement not in ENFORCEMENTS:
+            problems.append(f"enforcement: {self.enforcement!r}; choose observe or enforce")
         low, high = TCP_IDLE_TIMEOUT_RANGE
         if not is_int(self.tcp_idle_timeout) or not low <= self.tcp_idle_timeout <= high:
             problems.append(f"tcp_idle_timeout: {self.tcp_idle_timeout!r} must be an integer from {low} to {high}")

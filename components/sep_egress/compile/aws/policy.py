@@ -15,7 +15,7 @@ from ...catalog.hosts import HostError, parse_cidr
 from ...catalog.roles import ROLES, Role
 from ...catalog.vendor.plan import AllowRule, CidrRule, EgressPlan
 from .groups import check_policy_limits, domain_list_groups, reserve, suricata_groups
-from .options import DEFAULT_ACTION_SETS, AwsFirewallError, AwsFirewallOptions
+from .options import PRIVATE_RANGES, AwsFirewallError, AwsFirewallOptions
 from .rules import host_label
 from .spec import AwsEgressSpec
 
@@ -50,10 +50,11 @@ def compile_network_firewall(
             f"the plan's rules are for {', '.join(plan.roles)}"
         )
     home_net = _sorted_cidrs({cidr for values in sources.values() for cidr in values})
+    exempt = _exempt(options, home_net)
     if options.style == "suricata":
-        groups, notes = suricata_groups(allow, cidrs, sources, options)
+        groups, notes = suricata_groups(allow, cidrs, sources, options, exempt)
     else:
-        groups, notes = domain_list_groups(allow, cidrs, sources, home_net, options)
+        groups, notes = domain_list_groups(allow, cidrs, sources, home_net, options, exempt)
     groups = reserve(groups, options)
     check_policy_limits(groups, options)
     if skipped:
@@ -63,6 +64,15 @@ def compile_network_firewall(
             "not at all with default_actions 'none') but not the first packet of a UDP (or other non-TCP) flow: "
             "give these roles source CIDRs, or keep their traffic off this firewall's path.",
             *notes,
+        )
+    notes = (*notes, *_scope_notes(sources, options, exempt), *_ipv6_notes(sources))
+    if options.enforcement == "observe":
+        notes = (
+            *notes,
+            "enforcement 'observe': nothing is refused. The guard's refusals are alert rules (same sids and "
+            "messages: the alert log names the rule that would have refused each flow) and the policy's default "
+            f"actions are only {', '.join(options.default_action_set()) or 'none'}. Switching to 'enforce' changes "
+            "only these actions.",
         )
     if options.default_actions == "none":
         notes = (
@@ -79,7 +89,7 @@ def compile_network_firewall(
         skipped_roles=skipped,
         tls_inspection_bypass=plan.tls_inspection_bypass,
         notes=notes,
-        default_actions=DEFAULT_ACTION_SETS[options.default_actions],
+        default_actions=options.default_action_set(),
         stream_exception_policy=options.stream_exception_policy,
         tcp_idle_timeout=options.tcp_idle_timeout,
     )
@@ -129,6 +139,79 @@ def _validate_sources(
         if networks:
             result[role] = _sorted_cidrs(networks)
     return result
+
+
+def _exempt(options: AwsFirewallOptions, home_net: tuple[str, ...]) -> tuple[str, ...]:
+    """The destinations the guard's refusals leave alone (``guard_scope``), as one sorted set of networks."""
+    if options.guard_scope == "all":
+        return ()
+    if options.guard_scope == "external":
+        return _collapse(set(PRIVATE_RANGES) | set(home_net))
+    networks: set[str] = set()
+    for index, value in enumerate(options.guard_exempt_cidrs):
+        if not isinstance(value, str):
+            raise AwsFirewallError(f"guard_exempt_cidrs[{index}]: a CIDR is text such as '10.40.0.0/16'")
+        try:
+            network = parse_cidr(value)
+        except HostError as exc:
+            raise AwsFirewallError(f"guard_exempt_cidrs[{index}]: {exc}") from None
+        if network.prefixlen == 0:
+            raise AwsFirewallError(
+                f"guard_exempt_cidrs[{index}]: {value!r} is every address: the guard would refuse nothing"
+            )
+        networks.add(str(network))
+    return _collapse(networks)
+
+
+def _collapse(values: set[str]) -> tuple[str, ...]:
+    """Networks merged where one holds another (so the variable says what it covers once)."""
+    networks = [ipaddress.ip_network(value) for value in values]
+    v4 = ipaddress.collapse_addresses([network for network in networks if isinstance(network, ipaddress.IPv4Network)])
+    v6 = ipaddress.collapse_addresses([network for network in networks if isinstance(network, ipaddress.IPv6Network)])
+    return _sorted_cidrs({str(network) for network in (*v4, *v6)})
+
+
+def _scope_notes(
+    sources: Mapping[Role, tuple[str, ...]], options: AwsFirewallOptions, exempt: tuple[str, ...]
+) -> list[str]:
+    """One note per distinct source set: what the guard refuses from it."""
+    by_sources: dict[tuple[str, ...], list[Role]] = {}
+    for role, values in sources.items():
+        by_sources.setdefault(values, []).append(role)
+    if options.guard_scope == "all":
+        where = "to every destination (east-west included: DNS to domain controllers, Active Directory, Group "
+        "Update Providers, administrators' other traffic, when the firewall inspects it)"
+        where = (
+            "to every destination (east-west included: DNS to domain controllers, Active Directory, Group Update "
+            "Providers, administrators' other traffic, wherever this firewall inspects it)"
+        )
+    elif options.guard_scope == "external":
+        where = (
+            f"to destinations outside HOME_NET and the private ranges ({', '.join(exempt)}); traffic to those is "
+            "left to later rule groups and the policy's default actions"
+        )
+    else:
+        where = (
+            f"to every destination except {', '.join(exempt)}; traffic to those is left to later rule groups and "
+            "the policy's default actions"
+        )
+    verb = "logs (observe mode) what it would refuse" if options.enforcement == "observe" else "refuses"
+    return [
+        f"Guard scope {options.guard_scope} for {' '.join(roles)} ({', '.join(values)}): the guard {verb} every "
+        f"TCP, UDP, ICMP and other IP flow not allowed above {where}."
+        for values, roles in by_sources.items()
+    ]
+
+
+def _ipv6_notes(sources: Mapping[Role, tuple[str, ...]]) -> list[str]:
+    roles = [role for role, values in sources.items() if all(":" not in value for value in values)]
+    if not roles:
+        return []
+    return [
+        f"IPv4 only: every source of {', '.join(roles)} is IPv4, so in a dual-stack VPC these machines' IPv6 flows "
+        "match no rule here and get only the policy's default actions (an established IPv6 connection is dropped "
+        "without a reset, and its first packets pass). Add the subnets' IPv6 CIDRs to source_cidrs."
+    ]
 
 
 def _sorted_cidrs(values: set[str]) -> tuple[str, ...]:

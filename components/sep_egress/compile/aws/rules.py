@@ -20,9 +20,14 @@ aws-samples/aws-network-firewall-strict-rule-ordering-terraform, policy.tf):
   not inspect (``GetBuffer1ForTX`` returns NULL for length 0), so such a request would never be refused.
 - While a ClientHello or request is incomplete, the flow is marked (the sample's ``PQC`` flowbit, here
   ``sep_egress_pending``) and its segments are passed packet by packet (a ``tcp`` rule with ``flow:`` has packet
-  scope), so the groups work whatever the consumer's default action: the decision waits for the name.
-- Whatever is left over TCP (other ports, other protocols on a role's ports) is refused by a ``tcp`` rule that
-  skips marked flows, as the sample's ``reject tcp ... flowbits:isnotset,PQC``.
+  scope), so the groups work whatever the consumer's default action: the decision waits for the name. Unlike the
+  sample, that state has a bound (replayed in Suricata 7 by tests/engines, where the unbounded one passed a
+  tunnel): only a first data segment that begins a ClientHello record or an HTTP request starts it, the client may
+  send one TLS record's worth (``stream_size``) and the server nothing but acknowledgements (``dsize:0``).
+- Whatever is left over TCP (other ports, a first segment that begins no ClientHello or request, bytes past the
+  bound) is refused by a ``tcp`` rule, and server data on a flow no rule passed by another.
+- The guard covers the destinations ``guard_scope`` says (``!$SEP_EGRESS_EXEMPT``); what it leaves alone gets
+  neither a pass nor a refusal from it. In observe mode every refusal is an ``alert`` with the same sid and msg.
 - ``reject`` rather than ``drop`` for TCP by default: AWS's sample sends "TCP RSTs (reject) for egress traffic",
   so a refused client fails over at once instead of waiting for a timeout. UDP, ICMP and other IP protocols are
   always dropped (the sample does the same).
@@ -55,6 +60,14 @@ OUTBOUND_FLOWBIT = "sep_egress_outbound"
 RANGE_FLOWBIT = "sep_egress_range"
 #: Set by the once-per-flow log of an address-range pass (``pass_alert``).
 RANGE_LOGGED_FLOWBIT = "sep_egress_range_logged"
+#: Set on a flow once its first client data segment has been seen: only that segment can begin the pending state.
+STARTED_FLOWBIT = "sep_egress_started"
+#: The bound on what a client may send before its ClientHello or request is complete: one TLS record (RFC 8446:
+#: a record's plaintext is at most 2^14 bytes) with its 5-byte header, plus the SYN's sequence number (Suricata's
+#: ``stream_size`` counts sequence space). A ClientHello larger than one record is refused.
+PENDING_CLIENT_BYTES = 16_384 + 5 + 1 + 1
+#: The rule variable of the destinations the guard leaves alone (``guard_scope``), set on the guard group.
+EXEMPT_VARIABLE = "SEP_EGRESS_EXEMPT"
 
 Draft = tuple[str, str, tuple[Role, ...]]  # identity, text without sid/rev, roles whose variables it uses
 
@@ -141,28 +154,40 @@ def guard_drafts(
     ports_by_role: Mapping[Role, Sequence[int]],
     options: AwsFirewallOptions,
     range_roles: Collection[Role] = (),
+    exempt: bool = False,
 ) -> list[Draft]:
     """The guard, in stages across roles: every pass of a stage before any refusal of a later one, so a source in
     two roles' networks gets the union of what they allow.
 
     ``ports_by_role`` names, per role with sources, the TCP ports its TLS and HTTP rules use (the handshake and
-    incomplete-ClientHello passes are limited to them; other ports are refused at the SYN). ``range_roles`` are the
-    roles with address-range passes: the replies of the flows those passes marked are passed here.
+    the pending passes are limited to them; other ports are refused at the SYN). ``range_roles`` are the roles with
+    address-range passes: the replies of the flows those passes marked are passed here. ``exempt``: the refusals
+    leave destinations in ``$SEP_EGRESS_EXEMPT`` alone (``guard_scope`` other than ``all``).
     """
     ports = {role: sorted(set(ports_by_role[role])) for role in ROLES if role in ports_by_role}
-    block = options.block_action
+    guarded = f"!${EXEMPT_VARIABLE}" if exempt else "any"
     return [
-        *_opening_passes(ports, range_roles),
-        *_application_refusals(ports, block),
-        *_pending_marks(ports),
-        *_pending_passes(ports),
-        *_tcp_refusals(ports, block),
-        *[draft for role in ports for draft in non_tcp_drafts(role)],
+        *_opening_passes(ports, range_roles, guarded),
+        *_application_refusals(ports, options, guarded),
+        *_pending_marks(ports, guarded),
+        *_started_marks(ports, guarded),
+        *_pending_passes(ports, guarded),
+        *_tcp_refusals(ports, options, guarded),
+        *[draft for role in ports for draft in non_tcp_drafts(role, options, guarded)],
     ]
 
 
-def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection[Role]) -> list[Draft]:
-    """Stage 1, per role: the replies on its address-range flows, and the TCP handshake on its ports."""
+def refusal(options: AwsFirewallOptions, action: str) -> str:
+    """The action word of a refusing rule: ``alert`` in observe mode (same sid and msg, so the alert log names
+    the rule that would have refused), else ``action``."""
+    return "alert" if options.enforcement == "observe" else action
+
+
+def _opening_passes(
+    ports: Mapping[Role, Sequence[int]], range_roles: Collection[Role], guarded: str = "any"
+) -> list[Draft]:
+    """Stage 1, per role: the replies on its address-range flows, and the TCP handshake on its ports (to the
+    destinations the guard covers: what it leaves alone gets no pass from it either)."""
     drafts: list[Draft] = []
     for role, role_ports in ports.items():
         source = source_expression((role,))
@@ -170,7 +195,7 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
             drafts.append(
                 (
                     f"range-reply|{role}",
-                    f"pass ip {source} any <> any any "
+                    f"pass ip any any -> {source} any "
                     f'(msg:"sep-egress {role}: replies on the flows it opened to its address ranges"; '
                     f"flow:to_client; flowbits:isset,{RANGE_FLOWBIT};",
                     (role,),
@@ -179,11 +204,12 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
         if role_ports:
             # Both directions, as AWS's strict-order sample, but only for connections the role opens: the SYN (and
             # the handshake's ACK) from the role marks the flow, and only a marked flow's SYN-ACK passes back, so
-            # an inbound SYN from port 443 elsewhere is not passed by these rules.
+            # an inbound SYN from port 443 elsewhere is not passed by these rules. The reply is written from the
+            # server's side (``->``) rather than with ``<>``: the same packets, half the capacity.
             drafts.append(
                 (
                     f"handshake|{role}",
-                    f"pass tcp {source} any -> any {ports_expression(role_ports)} "
+                    f"pass tcp {source} any -> {guarded} {ports_expression(role_ports)} "
                     f'(msg:"sep-egress {role}: TCP handshake on its ports"; flow:not_established,to_server; '
                     f"flowbits:set,{OUTBOUND_FLOWBIT};",
                     (role,),
@@ -192,7 +218,7 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
             drafts.append(
                 (
                     f"handshake-reply|{role}",
-                    f"pass tcp {source} any <> any {ports_expression(role_ports)} "
+                    f"pass tcp {guarded} {ports_expression(role_ports)} -> {source} any "
                     f'(msg:"sep-egress {role}: TCP handshake, the reply to it"; flow:not_established,to_client; '
                     f"flowbits:isset,{OUTBOUND_FLOWBIT};",
                     (role,),
@@ -201,15 +227,18 @@ def _opening_passes(ports: Mapping[Role, Sequence[int]], range_roles: Collection
     return drafts
 
 
-def _application_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> list[Draft]:
+def _application_refusals(
+    ports: Mapping[Role, Sequence[int]], options: AwsFirewallOptions, guarded: str
+) -> list[Draft]:
     """Stage 2, per role: refuse TLS once its ClientHello is complete, HTTP once its headers are; mark the flow."""
     drafts: list[Draft] = []
+    block = refusal(options, options.block_action)
     for role in ports:
         source = source_expression((role,))
         drafts.append(
             (
                 f"drop-tls|{role}",
-                f"{block} tls {source} any -> any any "
+                f"{block} tls {source} any -> {guarded} any "
                 f'(msg:"sep-egress {role}: TLS to a name or port it does not need"; ssl_state:client_hello; '
                 f'ja4.hash; content:"_"; flowbits:set,{BLOCKED_FLOWBIT}; flow:to_server;',
                 (role,),
@@ -218,7 +247,7 @@ def _application_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> li
         drafts.append(
             (
                 f"drop-http|{role}",
-                f"{block} http {source} any -> any any "
+                f"{block} http {source} any -> {guarded} any "
                 f'(msg:"sep-egress {role}: HTTP to a host or port it does not need"; http.start; '
                 f'content:"|0d 0a|"; flowbits:set,{BLOCKED_FLOWBIT}; flow:to_server;',
                 (role,),
@@ -227,59 +256,115 @@ def _application_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> li
     return drafts
 
 
-def _pending_marks(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
-    """Stage 3, per role with ports: mark a flow not refused whose ClientHello or request is not complete yet."""
+def _pending_marks(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
+    """Stage 3, per role with ports: mark the flow pending when its *first* client data begins a TLS ClientHello
+    (a handshake record, ``16 03``, whose first message is of type 1) or an HTTP request (Suricata detects HTTP
+    from a request method). Payload keywords, on the first segment only: Suricata stops matching them once it sees
+    TLS application data, and the ``started`` mark (stage 3b) ends the window after the first data segment."""
     drafts: list[Draft] = []
     for role, role_ports in ports.items():
         if not role_ports:
             continue
         source = source_expression((role,))
-        for protocol, what in (("tls", "ClientHello"), ("http", "HTTP request")):
-            drafts.append(
-                (
-                    f"pending-{protocol}|{role}",
-                    f"alert {protocol} {source} any -> any any "
-                    f'(msg:"sep-egress {role}: {what} not complete yet"; flowbits:isnotset,{BLOCKED_FLOWBIT}; '
-                    f"flowbits:set,{PENDING_FLOWBIT}; noalert; flow:to_server;",
-                    (role,),
-                )
-            )
-    return drafts
-
-
-def _pending_passes(ports: Mapping[Role, Sequence[int]]) -> list[Draft]:
-    """Stage 4, per role with ports: pass a marked flow's segments on its ports, packet by packet."""
-    drafts: list[Draft] = []
-    for role, role_ports in ports.items():
-        if not role_ports:
-            continue
+        target = f"{guarded} {ports_expression(role_ports)}"
         drafts.append(
             (
-                f"pending|{role}",
-                f"pass tcp {source_expression((role,))} any <> any {ports_expression(role_ports)} "
-                f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
-                f"flowbits:isset,{PENDING_FLOWBIT}; flow:established;",
+                f"pending-tls|{role}",
+                f"alert tcp {source} any -> {target} "
+                f'(msg:"sep-egress {role}: a ClientHello begins"; flow:established,to_server; '
+                f'flowbits:isnotset,{STARTED_FLOWBIT}; content:"|16 03|"; depth:2; content:"|01|"; offset:5; depth:1; '
+                f"flowbits:set,{PENDING_FLOWBIT}; noalert;",
+                (role,),
+            )
+        )
+        drafts.append(
+            (
+                f"pending-http|{role}",
+                f"alert http {source} any -> {target} "
+                f'(msg:"sep-egress {role}: an HTTP request begins"; flow:established,to_server; '
+                f"flowbits:isnotset,{STARTED_FLOWBIT}; flowbits:set,{PENDING_FLOWBIT}; noalert;",
                 (role,),
             )
         )
     return drafts
 
 
-def _tcp_refusals(ports: Mapping[Role, Sequence[int]], block: str) -> list[Draft]:
-    """Stage 5, per role: refuse whatever else it sends over TCP, except flows marked pending."""
+def _started_marks(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
+    """Stage 3b, per role with ports (after every role's stage 3): the flow's first client data has been seen, so
+    nothing later can begin a ClientHello or request."""
     return [
         (
-            f"drop-tcp|{role}",
-            f"{block} tcp {source_expression((role,))} any -> any any "
-            f'(msg:"sep-egress {role}: TCP to a port or protocol it does not need"; '
-            f"flowbits:isnotset,{PENDING_FLOWBIT}; flow:to_server;",
+            f"started|{role}",
+            f"alert tcp {source_expression((role,))} any -> {guarded} {ports_expression(role_ports)} "
+            f'(msg:"sep-egress {role}: first client data seen"; flow:established,to_server; dsize:>0; '
+            f"flowbits:set,{STARTED_FLOWBIT}; noalert;",
             (role,),
         )
-        for role in ports
+        for role, role_ports in ports.items()
+        if role_ports
     ]
 
 
-def non_tcp_drafts(role: Role) -> list[Draft]:
+def _pending_passes(ports: Mapping[Role, Sequence[int]], guarded: str = "any") -> list[Draft]:
+    """Stage 4, per role with ports: on a pending flow, pass the client's segments while it has sent at most one
+    TLS record's worth (``PENDING_CLIENT_BYTES``), and the server's packets without data (its acknowledgements):
+    nothing the server sends with data passes before the name is known. Packet scope (``tcp`` with ``flow:``)."""
+    drafts: list[Draft] = []
+    for role, role_ports in ports.items():
+        if not role_ports:
+            continue
+        source, role_ports_text = source_expression((role,)), ports_expression(role_ports)
+        drafts.append(
+            (
+                f"pending|{role}",
+                f"pass tcp {source} any -> {guarded} {role_ports_text} "
+                f'(msg:"sep-egress {role}: segments before its ClientHello or request is complete"; '
+                f"flowbits:isset,{PENDING_FLOWBIT}; flow:established,to_server; "
+                f"stream_size:client,<,{PENDING_CLIENT_BYTES};",
+                (role,),
+            )
+        )
+        drafts.append(
+            (
+                f"pending-ack|{role}",
+                f"pass tcp {guarded} {role_ports_text} -> {source} any "
+                f'(msg:"sep-egress {role}: server acknowledgements before its ClientHello or request is complete"; '
+                f"flowbits:isset,{PENDING_FLOWBIT}; flow:established,to_client; dsize:0;",
+                (role,),
+            )
+        )
+    return drafts
+
+
+def _tcp_refusals(ports: Mapping[Role, Sequence[int]], options: AwsFirewallOptions, guarded: str) -> list[Draft]:
+    """Stage 5, per role: refuse whatever else it sends over TCP (other ports, a first segment that begins no
+    ClientHello or request, client bytes past the pending bound), and any data a server sends it on a flow no rule
+    passed (a server speaking first, or answering before the name is known)."""
+    block = refusal(options, options.block_action)
+    drafts: list[Draft] = []
+    for role in ports:
+        source = source_expression((role,))
+        drafts.append(
+            (
+                f"drop-tcp|{role}",
+                f"{block} tcp {source} any -> {guarded} any "
+                f'(msg:"sep-egress {role}: TCP to a port or protocol it does not need"; flow:to_server;',
+                (role,),
+            )
+        )
+        drafts.append(
+            (
+                f"drop-server-data|{role}",
+                f"{block} tcp {guarded} any -> {source} any "
+                f'(msg:"sep-egress {role}: server data before a name it may reach"; flow:established,to_client; '
+                "dsize:>0;",
+                (role,),
+            )
+        )
+    return drafts
+
+
+def non_tcp_drafts(role: Role, options: AwsFirewallOptions, guarded: str = "any") -> list[Draft]:
     """Drop UDP, ICMP and every other IP protocol but TCP from a role's sources (after every pass rule).
 
     Why rules and not the policy's default action: AWS's developer guide ("Strict evaluation order") says that for
@@ -295,20 +380,22 @@ def non_tcp_drafts(role: Role) -> list[Draft]:
     would answer the sender with ICMP, which AWS's egress sample does not do either).
     """
     source = source_expression((role,))
+    drop = refusal(options, "drop")
     return [
         (
             f"drop-udp|{role}",
-            f'drop udp {source} any -> any any (msg:"sep-egress {role}: UDP it does not need"; flow:to_server;',
+            f'{drop} udp {source} any -> {guarded} any (msg:"sep-egress {role}: UDP it does not need"; flow:to_server;',
             (role,),
         ),
         (
             f"drop-icmp|{role}",
-            f'drop icmp {source} any -> any any (msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
+            f"{drop} icmp {source} any -> {guarded} any "
+            f'(msg:"sep-egress {role}: ICMP it does not need"; flow:to_server;',
             (role,),
         ),
         (
             f"drop-ip|{role}",
-            f"drop ip {source} any -> any any "
+            f"{drop} ip {source} any -> {guarded} any "
             f'(msg:"sep-egress {role}: an IP protocol other than TCP, UDP or ICMP"; '
             "ip_proto:!6; ip_proto:!17; ip_proto:!1; flow:to_server;",
             (role,),
@@ -339,29 +426,43 @@ def assign_sids(identities: Sequence[str]) -> dict[str, int]:
 
 
 def finish(
-    drafts: Sequence[Draft], sids: Mapping[str, int], sources: Mapping[Role, tuple[str, ...]]
+    drafts: Sequence[Draft],
+    sids: Mapping[str, int],
+    sources: Mapping[Role, tuple[str, ...]],
+    variables: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[SuricataRule]:
-    """Close each draft with its sid and ``rev:1``, and check its length with the variables expanded."""
+    """Close each draft with its sid and ``rev:1``, and check its length with the variables expanded (the roles'
+    and ``variables``, e.g. the guard's exempt destinations)."""
     rules = [
         SuricataRule(identity, sids[identity], f"{text} sid:{sids[identity]}; rev:1;)", roles)
         for identity, text, roles in drafts
     ]
     for rule in rules:
-        check_rule_length(rule, sources)
+        check_rule_length(rule, sources, variables or {})
     return rules
 
 
-def _expanded_length(text: str, roles: Sequence[Role], sources: Mapping[Role, tuple[str, ...]]) -> int:
+def _expanded_length(
+    text: str,
+    roles: Sequence[Role],
+    sources: Mapping[Role, tuple[str, ...]],
+    variables: Mapping[str, tuple[str, ...]],
+) -> int:
     length = len(text)
-    for role in set(roles):
-        variable = f"${ROLE_VARIABLES[role]}"
-        expansion = "[" + ",".join(sources[role]) + "]"
+    expansions = {f"${ROLE_VARIABLES[role]}": sources[role] for role in set(roles)}
+    expansions.update({f"${name}": values for name, values in variables.items()})
+    for variable, values in expansions.items():
+        expansion = "[" + ",".join(values) + "]"
         length += text.count(variable) * (len(expansion) - len(variable))
     return length
 
 
-def check_rule_length(rule: SuricataRule, sources: Mapping[Role, tuple[str, ...]]) -> None:
-    length = _expanded_length(rule.text, rule.roles, sources)
+def check_rule_length(
+    rule: SuricataRule,
+    sources: Mapping[Role, tuple[str, ...]],
+    variables: Mapping[str, tuple[str, ...]] | None = None,
+) -> None:
+    length = _expanded_length(rule.text, rule.roles, sources, variables or {})
     if length > MAX_SURICATA_RULE_CHARS:
         widest = max(rule.roles, key=lambda role: len(sources[role]))
         raise AwsFirewallError(
@@ -369,6 +470,19 @@ def check_rule_length(rule: SuricataRule, sources: Mapping[Role, tuple[str, ...]
             f"are expanded; Network Firewall allows {MAX_SURICATA_RULE_CHARS} per rule (variable values count). "
             "Summarise these CIDRs into fewer, wider ranges."
         )
+
+
+def rule_capacity(rule: SuricataRule) -> int:
+    """The capacity one rule uses: 1, or 2 for a bidirectional (``<>``) rule, which Suricata loads as two
+    signatures (one per direction; ``suricata -T`` reports one more signature for each ``<>`` rule, which the
+    replay suite checks). AWS documents a stateful group's capacity as its number of rules without saying how it
+    counts ``<>``; counting the signatures is the reading that cannot under-reserve."""
+    head = rule.text.split("(", 1)[0]
+    return 2 if " <> " in head else 1
+
+
+def rules_capacity(rules: Sequence[SuricataRule]) -> int:
+    return sum(rule_capacity(rule) for rule in rules)
 
 
 def tcp_ports_by_role(allow: Sequence[AllowRule], sources: Mapping[Role, tuple[str, ...]]) -> dict[Role, list[int]]:
