@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .catalog import EgressPlan, SourcedOverlay, load_catalog, load_overlay, select
@@ -153,6 +161,19 @@ class ComponentArgs(BaseModel):
     )
 
     error: ClassVar[ErrorFactory]
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _what_was_given(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """An args object validated again (nested in another, or given to ``parse``) is validated from what its
+        caller set, not from every field: pydantic's revalidation would otherwise mark the defaults as set, and
+        ``model_fields_set`` (what the user chose, e.g. ``given()`` or an option refused for one destination
+        type) would lie. Unknown keys kept by an unchecked object are passed on, so they are refused by path."""
+        if isinstance(data, ComponentArgs):
+            given = {name: data.__dict__[name] for name in data.model_fields_set if name in data.__dict__}
+            given.update(data.__pydantic_extra__ or {})
+            return handler(given)
+        return handler(data)
 
     def __init__(self, /, **data: Any) -> None:
         if _VALIDATING.get():

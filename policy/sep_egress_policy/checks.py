@@ -338,7 +338,8 @@ class RuleChain:
 
     A ``flowbits:isset,X`` gate bounds a pass only when every rule of the group that sets ``X`` is one the pack
     accepts: a pass that is bounded itself (a host match, a destination that is not everywhere, a TCP handshake,
-    or a gate of its own that is trusted), or, under ``STRICT_ORDER``, an ``alert`` on ``tls``/``http`` whose
+    at most one ClientHello's bytes (``stream_size:client,<,N``) or empty segments only (``dsize:0``), or a gate of
+    its own that is trusted), or, under ``STRICT_ORDER``, an ``alert`` on ``tls``/``http`` whose
     flows an earlier ``drop``/``reject`` of the same protocol and source refuses once the name is known, when the
     gated pass is a packet-scope ``tcp`` rule (sep-egress's guard: segments pass until the ClientHello is
     complete, and then the refusal comes first). A bit set in another group, by a rule the pack cannot see, or by
@@ -355,7 +356,7 @@ class RuleChain:
     def bounded(self, index: int, seen: frozenset[str] = frozenset()) -> bool:
         """Whether the pass at ``index`` lets out less than everything on its own or through a trusted gate."""
         rule = self.rules[index]
-        if not self.everywhere(rule) or rule.hosts() or rule.handshake_only or rule.replies_only:
+        if not self.everywhere(rule) or rule.hosts() or rule.handshake_only or rule.replies_only or rule.byte_bounded:
             return True
         return self.gated(index, seen)
 
@@ -406,7 +407,7 @@ class RuleChain:
                 ranges=(rule.destination,),
                 coverage=suricata_coverage(rule.destination, self.variables),
                 ports=f"{rule.protocol} on port {rule.destination_port}",
-                handshake_only=rule.handshake_only or rule.replies_only or self.gated(index),
+                handshake_only=rule.handshake_only or rule.replies_only or rule.byte_bounded or self.gated(index),
             )
             for index, rule in enumerate(self.rules)
             if rule.action == "pass"

@@ -82,6 +82,33 @@ class Rule:
                 return True
         return False
 
+    #: One TLS record of 16 KiB and its 5-byte header, plus the 2 bytes Suricata's stream_size counts for the
+    #: handshake's sequence numbers: the most a ClientHello needs (RFC 8446, section 5.1).
+    CLIENT_HELLO_BYTES = 16391
+
+    @property
+    def byte_bounded(self) -> bool:
+        """Lets out at most one ClientHello's worth of bytes per flow: a ``tcp`` pass on ``to_server`` packets with
+        ``stream_size:client,<,N`` (N at most ``CLIENT_HELLO_BYTES``), or one that matches only empty segments
+        (``dsize:0``, acknowledgements). Anything past the bound falls to the rules after it."""
+        if self.protocol != "tcp":
+            return False
+        flow: set[str] = set()
+        for keyword, value in self.options:
+            if keyword == "flow" and value:
+                flow |= {part.strip() for part in value.split(",")}
+        for keyword, value in self.options:
+            text = (value or "").replace(" ", "").lower()
+            if keyword == "dsize" and text in ("0", "<1"):
+                return True
+            if keyword == "stream_size" and flow & {"to_server", "from_client"}:
+                parts = text.split(",")
+                if len(parts) == 3 and parts[0] == "client" and parts[2].isdigit():
+                    limit = int(parts[2]) - (1 if parts[1] == "<" else 0)
+                    if parts[1] in ("<", "<=") and limit < self.CLIENT_HELLO_BYTES:
+                        return True
+        return False
+
     def flowbits(self, command: str) -> tuple[str, ...]:
         """The flowbit names of every ``flowbits:<command>,a|b`` option (``set``, ``isset``, ...), in order."""
         names: list[str] = []

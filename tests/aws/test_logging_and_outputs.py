@@ -23,6 +23,8 @@ from sep_egress.catalog import EgressPlan
 from sep_egress.errors import SepEgressError
 from sep_egress.mock_engine import MockRun, run_program
 
+from support import named
+
 pytestmark = pytest.mark.pulumi
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -160,7 +162,7 @@ def test_logging_mistakes_are_refused_before_anything_is_registered(
     with pytest.raises(SepEgressError, match=message):
         compile_args(args)
     record = MockRun()
-    with pytest.raises(SepEgressError, match=message):
+    with pytest.raises(SepEgressError, match=named("NetworkFirewallAllowlist", "sep", message)):
         run_program(lambda: NetworkFirewallAllowlist("sep", args), record=record)
     assert record.resources == []
 

@@ -20,6 +20,8 @@ from sep_egress.errors import SepEgressError
 from sep_egress.gcp import EgressFirewallPolicy, SecureWebProxy
 from sep_egress.mock_engine import MockRun, RegisteredResource, run_program
 
+from support import named
+
 pytestmark = pytest.mark.pulumi
 
 NETWORK = "projects/p/global/networks/vpc"
@@ -158,7 +160,7 @@ def test_invalid_inputs_fail_before_anything_is_registered(
 ) -> None:
     args = {"plan": cloud_plan, "targets": accounts(cloud_plan), "options": OPTIONS, **changes}
     record = MockRun()
-    with pytest.raises(SepEgressError, match=message):
+    with pytest.raises(SepEgressError, match=named("SecureWebProxy", "swp", message)):
         run_program(lambda: SecureWebProxy("swp", args), record=record)
     assert record.resources == []
 

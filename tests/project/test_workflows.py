@@ -217,6 +217,9 @@ WRITES = {
     ("drift-stack.yml", "issue"): {"issues"},  # the stack's drift issue
     **{("pulumi-up.yml", stack): {"id-token"} for stack in STACKS},  # what the called jobs need, at most
     **{("pulumi-drift.yml", stack): {"id-token", "issues"} for stack in STACKS},
+    # The catalog feed's Pages deployment: the OIDC token actions/deploy-pages exchanges for the deployment, which
+    # runs no repository code (the build job only reads).
+    ("catalog-feed.yml", "deploy"): {"pages", "id-token"},
 }
 
 
@@ -254,6 +257,11 @@ def test_cloud_credentials_are_minted_only_in_jobs_bound_to_an_environment() -> 
                 continue
             uses = [str(item.get("uses", "")) for item in job["steps"]]
             clouds = any(action.startswith(("aws-actions/", "google-github-actions/auth")) for action in uses)
+            if uses and all(action.startswith("actions/deploy-pages@") for action in uses):
+                # A Pages deployment: its token is exchanged for the deployment only, in the Pages environment.
+                assert job["environment"]["name"] == "github-pages", f"{path.name}:{job_name}"
+                assert "contents" not in job["permissions"], f"{path.name}:{job_name}"
+                continue
             if job["permissions"].get("id-token") == "write" or clouds:
                 assert clouds and job["permissions"].get("id-token") == "write", f"{path.name}:{job_name}"
                 minting[(path.name, job_name)] = job.get("environment")

@@ -161,10 +161,11 @@ class DistributionSettings(AwsArgs):
         default_factory=list,
         description="ram: account IDs, or organization or OU ARNs, to share the rule groups with (required for ram).",
     )
-    include_guard: bool = Field(
-        default=True,
-        description="firewall-manager: reference the guard too (it refuses what the declared sources may not reach, "
-        "in every VPC in scope); false leaves refusal to default_actions. ram never shares the guard.",
+    include_guard: bool | None = Field(
+        default=None,
+        description="firewall-manager: reference the guard too (default; it refuses what the declared sources may not "
+        "reach, in every VPC in scope); false leaves refusal to default_actions. ram never shares the guard (true is "
+        "refused there).",
     )
 
 

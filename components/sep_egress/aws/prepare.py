@@ -70,7 +70,7 @@ def distributed_groups(args: NetworkFirewallAllowlistArgs, spec: AwsEgressSpec) 
         return ()
     if distribution.method == "ram":
         return tuple(group for group in spec.groups if shareable(group))
-    if distribution.include_guard:
+    if distribution.include_guard is not False:  # Firewall Manager's default: the guard too
         return spec.groups
     return tuple(group for group in spec.groups if group.key != GUARD_KEY)
 
@@ -249,11 +249,7 @@ def _validate_deployment(args: NetworkFirewallAllowlistArgs) -> None:
             )
         _strings("distribution.include_accounts", distribution.include_accounts, pattern=_ACCOUNT_ID)
         _strings("distribution.include_org_units", distribution.include_org_units, pattern=_ORG_UNIT)
-        if (
-            distribution.method == "ram"
-            and "include_guard" in distribution.model_fields_set
-            and distribution.include_guard
-        ):
+        if distribution.method == "ram" and distribution.include_guard is True:
             raise AwsFirewallError(
                 "distribution.include_guard: a RAM share never includes the guard: it holds this stack's sources and "
                 "refuses every other flow of theirs, so a consumer whose addresses overlap would get SEP-only egress "
