@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import pulumi
 import pulumi_aws as aws
@@ -101,6 +101,7 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         *,
         selection: SelectionArgs | Mapping[str, Any] | None = None,
         plan: EgressPlan | None = None,
+        enforcement: Literal["observe", "enforce"] | None = None,
         source_cidrs: Mapping[str, list[str]] | None = None,
         style: str | None = None,
         headroom_percent: int | None = None,
@@ -110,6 +111,8 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         block_action: str | None = None,
         pass_alert: bool | None = None,
         default_actions: str | None = None,
+        guard_scope: str | None = None,
+        guard_exempt_cidrs: list[str] | None = None,
         stream_exception_policy: str | None = None,
         tcp_idle_timeout: int | None = None,
         max_rules_bytes: int | None = None,
