@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from ..arguments import SelectionArgs, call_styles
 from ..catalog import EgressPlan
 from ..compile.aws import DEFAULT_ACTION_SETS, AwsEgressSpec
+from ..compile.aws.options import OBSERVE_DEFAULT_ACTIONS
 from .args import DistributionSettings, FirewallSettings, LoggingSettings, NetworkFirewallAllowlistArgs
 from .names import name_prefix
 from .prepare import compile_args, distributed_groups, log_targets, shared_groups
@@ -156,7 +157,9 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         )
         distribution = args.distribution
         if distribution is not None and distribution.method == "firewall-manager":
-            self._register_fms_policy(name, prefix, distribution, replace(spec, groups=distributed), tags, all_arns)
+            self._register_fms_policy(
+                name, prefix, distribution, replace(spec, groups=distributed), tags, all_arns, args.enforcement
+            )
         elif distribution is not None and distribution.method == "ram":
             self._register_ram_share(name, prefix, distribution, tags, [group.key for group in distributed])
         self._set_report_outputs(spec)
@@ -291,9 +294,13 @@ class NetworkFirewallAllowlist(pulumi.ComponentResource):
         spec: AwsEgressSpec,
         tags: Any,
         all_arns: pulumi.Output[dict[str, Any]],
+        enforcement: str = "enforce",
     ) -> None:
         """``distribution: firewall-manager``: one FMS policy applying the groups to every in-scope VPC."""
-        fms_actions = DEFAULT_ACTION_SETS[distribution.default_actions or "none"]
+        # In observe mode only the alert half of the chosen set (as the stack's own policy): Firewall Manager applies
+        # it to every VPC in scope, which must not start refusing while the stack only observes.
+        table = OBSERVE_DEFAULT_ACTIONS if enforcement == "observe" else DEFAULT_ACTION_SETS
+        fms_actions = table[distribution.default_actions or "none"]
         aws.fms.Policy(
             f"{name}-fms",
             name=f"{prefix}-network-firewall",
