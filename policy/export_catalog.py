@@ -11,6 +11,12 @@ With ``--policy-config OVERLAY...`` it prints instead the ``--policy-pack-config
 those overlays (so the pack admits exactly what the stack's overlays add)::
 
     .venv/bin/python policy/export_catalog.py --policy-config examples/overlays/*.yaml > policy-config.json
+
+``--enforcement observe|enforce`` before the overlays writes the stack's ``sep-egress:enforcement`` into the
+configuration of the policies that read it (in observe mode the pack accepts a Network Firewall policy whose
+defaults log, not drop, what no rule matches)::
+
+    .venv/bin/python policy/export_catalog.py --policy-config --enforcement observe examples/overlays/*.yaml
 """
 
 from __future__ import annotations
@@ -51,10 +57,15 @@ def render() -> str:
 
 
 HOSTS_POLICY = "sep-egress-hosts-from-catalog"
+#: The policies whose check reads ``enforcement`` (``sep_egress_policy.policies.ENFORCEMENT_POLICIES``).
+ENFORCEMENT_POLICIES = ("sep-egress-no-allow-all-egress",)
+ENFORCEMENTS = ("observe", "enforce")
+USAGE = "usage: export_catalog.py [--policy-config [--enforcement observe|enforce] OVERLAY...]\n"
 
 
-def policy_config(overlay_paths: list[str]) -> dict[str, Any]:
-    """The pack configuration declaring every host the overlays add (exact names, and domain suffixes)."""
+def policy_config(overlay_paths: list[str], enforcement: str | None = None) -> dict[str, Any]:
+    """The pack configuration declaring every host the overlays add (exact names, and domain suffixes), and, when
+    given, the stack's enforcement for the policies that read it (without it they take their default, enforce)."""
     from sep_egress.catalog import load_overlay
 
     hosts: set[str] = set()
@@ -63,15 +74,34 @@ def policy_config(overlay_paths: list[str]) -> dict[str, Any]:
         for entry in load_overlay(path).entries:
             for url in entry.urls:
                 (suffixes if url.suffix else hosts).add(url.host)
-    return {HOSTS_POLICY: {"allowedHosts": sorted(hosts), "allowedDomainSuffixes": sorted(suffixes)}}
+    config: dict[str, Any] = {HOSTS_POLICY: {"allowedHosts": sorted(hosts), "allowedDomainSuffixes": sorted(suffixes)}}
+    if enforcement is not None:
+        for name in ENFORCEMENT_POLICIES:
+            config[name] = {"enforcement": enforcement}
+    return config
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--policy-config"]:
-        sys.stdout.write(json.dumps(policy_config(argv[1:]), indent=2, sort_keys=True) + "\n")
+        overlays = argv[1:]
+        enforcement = None
+        if overlays[:1] == ["--enforcement"] or (overlays[:1] and overlays[0].startswith("--enforcement=")):
+            if overlays[0] == "--enforcement":
+                value, overlays = (overlays[1] if len(overlays) > 1 else ""), overlays[2:]
+            else:
+                value, overlays = overlays[0].partition("=")[2], overlays[1:]
+            if value not in ENFORCEMENTS:
+                sys.stderr.write(f"--enforcement: {value!r}; choose observe or enforce\n{USAGE}")
+                return 2
+            enforcement = value
+        flags = [item for item in overlays if item.startswith("--")]
+        if flags:
+            sys.stderr.write(f"{flags[0]}: unknown option (options come before the overlays)\n{USAGE}")
+            return 2
+        sys.stdout.write(json.dumps(policy_config(overlays, enforcement), indent=2, sort_keys=True) + "\n")
         return 0
     if argv:
-        sys.stderr.write("usage: export_catalog.py [--policy-config OVERLAY...]\n")
+        sys.stderr.write(USAGE)
         return 2
     EXPORT_PATH.write_text(render(), encoding="utf-8")
     sys.stdout.write(f"wrote {EXPORT_PATH}\n")

@@ -10,7 +10,8 @@ The checks:
 
 - ``allow_all_egress``: an egress allow to every address (or to half of IPv4 or more, in any spelling, judged by
   what the ranges cover together: see ``addresses``), or with no destination at all, without a host match; a
-  Network Firewall policy whose defaults pass what no rule drops.
+  Network Firewall policy whose defaults pass what no rule drops (in observe mode, config ``enforcement:
+  observe``, defaults that at least log it: an ``aws:alert_*`` action).
 - ``hosts_outside_catalog``: a domain list, a Suricata ``tls.sni``/``http.host`` match or a Cloud NGFW
   ``destFqdns`` names a host that is neither in the catalog nor declared (``allowedHosts``,
   ``allowedDomainSuffixes``).
@@ -19,7 +20,7 @@ The checks:
 - ``firewalls_without_logging``: a stack check: a Network Firewall this project made has no logging configuration.
 - ``wider_than_vendor`` (advisory): a rule admits more than the vendor's list: a host the catalog marks shared
   (storage.googleapis.com), a domain suffix, an unanchored name, a suffix over a catalog host, the Private Google
-  Access range.
+  Access range, a Network Firewall policy in observe mode (defaults that only log what no rule matches).
 """
 
 from __future__ import annotations
@@ -95,7 +96,20 @@ PRIVATE_GOOGLE_ACCESS_RANGES = {
     "199.36.153.4/30": "restricted.googleapis.com",
 }
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # fullmatch only: "$" accepts a final newline
-CONFIG_KEYS = ("allowedHosts", "allowedDomainSuffixes")
+CONFIG_KEYS = ("allowedHosts", "allowedDomainSuffixes", "enforcement")
+#: The stack's ``sep-egress:enforcement``: ``observe`` lets a Network Firewall policy log, not drop, what no rule
+#: matches (docs/rollout.md); ``enforce``, the default, requires the drop.
+ENFORCEMENTS = ("observe", "enforce")
+#: Network Firewall's stateful default actions that drop what no rule matched (botocore's documentation of
+#: ``FirewallPolicy.StatefulDefaultActions``); the others are their ``aws:alert_*`` twins, which only log.
+DROP_DEFAULT_ACTIONS = frozenset(
+    {
+        "aws:drop_strict",
+        "aws:drop_established",
+        "aws:drop_established_app_layer",
+        "aws:drop_established_app_layer_to_server",
+    }
+)
 
 
 # --- the catalog and the declared overlays ------------------------------------------------------------------
@@ -143,13 +157,15 @@ class PackConfig:
 
     ``allowedHosts``: exact names (``lua.corp.example.com``); a ``*.`` or ``.`` prefix declares a domain and its
     subdomains, as an overlay's ``domain_suffix: true`` does. ``allowedDomainSuffixes``: domains whose subdomains
-    are all allowed (``digicert.com``). ``problems``: what was wrong in the configuration, reported as violations
-    so that a typo cannot silently turn a check off.
+    are all allowed (``digicert.com``). ``enforcement``: the stack's ``sep-egress:enforcement`` (``observe`` or
+    ``enforce``, the default). ``problems``: what was wrong in the configuration, reported as violations so that a
+    typo cannot silently turn a check off.
     """
 
     hosts: frozenset[str] = frozenset()
     suffixes: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()
+    enforcement: str = "enforce"
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any] | None) -> PackConfig:
@@ -174,7 +190,11 @@ class PackConfig:
                     suffixes.add(name)
                 else:
                     hosts.add(name)
-        return cls(frozenset(hosts), frozenset(suffixes), tuple(problems))
+        enforcement = config.get("enforcement", "enforce")
+        if enforcement not in ENFORCEMENTS:
+            problems.append(f"policy config: enforcement must be one of {', '.join(ENFORCEMENTS)}, not {enforcement!r}")
+            enforcement = "enforce"
+        return cls(frozenset(hosts), frozenset(suffixes), tuple(problems), str(enforcement))
 
 
 def _declared_name(value: Any, *, suffix: bool) -> tuple[str, bool, str | None]:
@@ -616,11 +636,14 @@ def allow_all_egress(
     ``0.0.0.0/0`` still allows everything. A ``tcp`` pass with ``flow:not_established`` passes only the TCP
     handshake (sep-egress's guard group does so, so that the SNI can be read), and a pass gated by a flowbit that
     ``RuleChain`` can trust passes only what the rules setting it bound: neither is an allow-all.
+
+    ``config``: the policy's own configuration; its ``enforcement`` decides what a firewall policy's defaults must
+    do (``_policy_defaults``), and every problem in it is reported, so that a typo cannot relax the check.
     """
-    del config
-    violations = []
+    pack_config = PackConfig.from_mapping(config)
+    violations = list(pack_config.problems)
     if resource_type == AWS_FIREWALL_POLICY:
-        violations += _policy_defaults(props)
+        violations += _policy_defaults(props, pack_config.enforcement)
     gcp = resource_type in GCP_RULE_TYPES or resource_type in GCP_WITH_RULES_TYPES
     for allow in egress_allows(resource_type, props):
         if not allow.every_address or allow.handshake_only:
@@ -644,7 +667,11 @@ def _coverage_text(allow: EgressAllow) -> str:
     return f" Together the destinations cover {coverage.describe()}." if coverage is not None else ""
 
 
-def _policy_defaults(props: Mapping[str, Any]) -> list[str]:
+def _policy_defaults(props: Mapping[str, Any], enforcement: str = "enforce") -> list[str]:
+    """What a firewall policy's defaults let through: an ``aws:pass`` stateless default, and, under
+    ``STRICT_ORDER``, stateful defaults that do not drop what no rule matched. In observe mode defaults that log it
+    (an ``aws:alert_*`` action) are enough, as sep-egress compiles them then; defaults that neither drop nor log
+    are not (``wider_than_vendor`` notes the observed policy)."""
     policy = props.get("firewallPolicy")
     violations = []
     for key in ("statelessDefaultActions", "statelessFragmentDefaultActions"):
@@ -657,18 +684,51 @@ def _policy_defaults(props: Mapping[str, Any]) -> list[str]:
     defaults = _get(policy, "statefulDefaultActions")
     if order == "STRICT_ORDER" and defaults is not UNKNOWN:
         actions = set(_strings(defaults))
-        drops = {
-            "aws:drop_strict",
-            "aws:drop_established",
-            "aws:drop_established_app_layer",
-            "aws:drop_established_app_layer_to_server",
-        }
-        if not actions & drops:
+        if actions & DROP_DEFAULT_ACTIONS:
+            return violations
+        if enforcement == "observe":
+            if not _alert_actions(actions):
+                violations.append(
+                    "firewallPolicy.statefulDefaultActions: under STRICT_ORDER, traffic no rule matches passes; in "
+                    "observe mode a default action must at least log it: add aws:alert_established_app_layer_to_server "
+                    "(or aws:drop_established_app_layer_to_server with it, to enforce)"
+                )
+        else:
             violations.append(
                 "firewallPolicy.statefulDefaultActions: under STRICT_ORDER, traffic no rule matches passes unless a "
                 "default action drops it; add aws:drop_established_app_layer (with aws:alert_established_app_layer)"
+                + (
+                    f"; the policy only logs it ({', '.join(sorted(_alert_actions(actions)))}), which only a stack "
+                    "in observe mode may do (policy config enforcement: observe)"
+                    if _alert_actions(actions)
+                    else ""
+                )
             )
     return violations
+
+
+def _alert_actions(actions: set[str]) -> set[str]:
+    return {action for action in actions if action.startswith("aws:alert_")}
+
+
+def _observed_defaults(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Advisory: a firewall policy whose stateful defaults, under ``STRICT_ORDER``, log but do not drop what no
+    rule matched: everything outside the rules passes (observe mode)."""
+    if resource_type != AWS_FIREWALL_POLICY:
+        return []
+    policy = props.get("firewallPolicy")
+    defaults = _get(policy, "statefulDefaultActions")
+    if _get(policy, "statefulEngineOptions", "ruleOrder") != "STRICT_ORDER" or defaults is UNKNOWN:
+        return []
+    actions = set(_strings(defaults))
+    alerts = _alert_actions(actions)
+    if actions & DROP_DEFAULT_ACTIONS or not alerts:
+        return []
+    return [
+        f"firewallPolicy.statefulDefaultActions: {', '.join(sorted(alerts))} only: traffic no rule matches passes "
+        "and is logged, not dropped (observe mode); set sep-egress:enforcement to enforce once the logs are "
+        "explained (docs/rollout.md)"
+    ]
 
 
 def hosts_outside_catalog(
@@ -719,10 +779,11 @@ def wider_than_vendor(
     config: Mapping[str, Any] | None = None,
     catalog: CatalogHosts | None = None,
 ) -> list[str]:
-    """Advisory: allows that admit more than the vendor's service, even where every name is declared."""
+    """Advisory: allows that admit more than the vendor's service, even where every name is declared, and a
+    firewall policy in observe mode (whatever the config says: it is what the policy does)."""
     del config
     catalog = catalog or load_catalog_hosts()
-    warnings = []
+    warnings = _observed_defaults(resource_type, props)
     for allow in egress_allows(resource_type, props):
         if allow.handshake_only:
             continue

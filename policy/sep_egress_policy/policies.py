@@ -48,7 +48,18 @@ CONFIG_SCHEMA_PROPERTIES: dict[str, dict[str, Any]] = {
         "default": [],
         "description": "Domains whose every subdomain your overlays allow (domain_suffix: true).",
     },
+    "enforcement": {
+        "type": "string",
+        "enum": list(checks.ENFORCEMENTS),
+        "default": "enforce",
+        "description": (
+            "The stack's sep-egress:enforcement: observe accepts a Network Firewall policy whose defaults log (an "
+            "aws:alert_* action) rather than drop what no rule matches; enforce requires the drop."
+        ),
+    },
 }
+#: The policies whose check reads ``enforcement`` (``policy/export_catalog.py --enforcement`` configures them).
+ENFORCEMENT_POLICIES = (NO_ALLOW_ALL,)
 
 
 def _unknown_error(error: Exception) -> bool:
@@ -162,16 +173,19 @@ def build_policies() -> list[Any]:
         StackValidationPolicy,
     )
 
-    hosts_schema = PolicyConfigSchema(properties=CONFIG_SCHEMA_PROPERTIES)
+    # One schema for every configured policy: PackConfig reads the same keys for each (and reports any other).
+    config_schema = PolicyConfigSchema(properties=CONFIG_SCHEMA_PROPERTIES)
     return [
         ResourceValidationPolicy(
             name=NO_ALLOW_ALL,
             description=(
                 "No egress allow to every address (0.0.0.0/0, ::/0, any) without a host match, and no Network "
-                "Firewall policy that passes by default."
+                "Firewall policy that passes by default (config: enforcement observe accepts defaults that log "
+                "instead of drop)."
             ),
             validate=validate_no_allow_all,
             enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=config_schema,
         ),
         ResourceValidationPolicy(
             name=HOSTS_FROM_CATALOG,
@@ -181,7 +195,7 @@ def build_policies() -> list[Any]:
             ),
             validate=validate_hosts_from_catalog,
             enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=hosts_schema,
+            config_schema=config_schema,
         ),
         ResourceValidationPolicy(
             name=LOGGING_ON,
@@ -199,7 +213,8 @@ def build_policies() -> list[Any]:
             name=WIDER_THAN_VENDOR,
             description=(
                 "Warns where a control admits more than the vendor's list: shared hosts (storage.googleapis.com), "
-                "domain suffixes, unanchored names, Private Google Access ranges."
+                "domain suffixes, unanchored names, Private Google Access ranges, a Network Firewall policy in "
+                "observe mode (its defaults log what no rule matches, and let it pass)."
             ),
             validate=validate_wider_than_vendor,
             enforcement_level=EnforcementLevel.ADVISORY,

@@ -602,8 +602,9 @@ def test_the_pack_is_configured_with_the_hosts_of_the_stacks_own_overlays(stack:
     written = tmp_path / "policy-config.json"
     assert outputs.read_text() == f"file={written}\n"
     overlays = stack_file(stack).get("sep-egress:overlays", [])
+    enforcement = stack_file(stack).get("sep-egress:enforcement", "enforce")
     expected = subprocess.run(
-        [sys.executable, "policy/export_catalog.py", "--policy-config", *overlays],
+        [sys.executable, "policy/export_catalog.py", "--policy-config", "--enforcement", enforcement, *overlays],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -612,6 +613,56 @@ def test_the_pack_is_configured_with_the_hosts_of_the_stacks_own_overlays(stack:
     assert written.read_text() == expected
     hosts = json.loads(expected)["sep-egress-hosts-from-catalog"]["allowedHosts"]
     assert bool(hosts) is bool(overlays)
+    assert json.loads(expected)["sep-egress-no-allow-all-egress"] == {"enforcement": enforcement}
+
+
+def run_policy_config_step(project: Path, stack: str, tmp_path: Path) -> dict[str, Any]:
+    """The deployment's policy-config step, as written, in ``project`` (a stack file there), with the pack here."""
+    _, config_step = policy_config_steps()[1]
+    env = {
+        **os.environ,
+        "STACK": stack,
+        "POLICY_PACK": str(ROOT / "policy"),
+        "POLICY_PACK_CONFIG": "",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    (project / ".venv").mkdir(exist_ok=True)
+    (project / ".venv" / "bin").mkdir(exist_ok=True)
+    python = project / ".venv" / "bin" / "python"
+    if not python.exists():
+        python.symlink_to(sys.executable)
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", config_step["run"]], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "policy-config.json").read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+@pytest.mark.real_program
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"sep-egress:enforcement": "observe"}, "observe"),
+        ({}, "enforce"),
+        # The AWS block's own setting wins, as the program passes it (the pack judges the AWS firewall policy).
+        ({"sep-egress:enforcement": "observe", "sep-egress:aws": {"enforcement": "enforce"}}, "enforce"),
+        ({"sep-egress:aws": {"enforcement": "observe"}}, "observe"),
+    ],
+)
+def test_the_pack_follows_the_stacks_enforcement(settings: dict[str, Any], expected: str, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")  # its stackConfigDir and declared defaults
+    config = {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1", **settings}
+    stack_path = project / "stacks" / "Pulumi.observed.yaml"
+    stack_path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    document = run_policy_config_step(project, "observed", tmp_path)
+    assert document["sep-egress-no-allow-all-egress"] == {"enforcement": expected}
+    assert document["sep-egress-hosts-from-catalog"] == {"allowedHosts": [], "allowedDomainSuffixes": []}
 
 
 # --- AWS's validator in review (CreateRuleGroup with DryRun) ---------------------------------------------------------
