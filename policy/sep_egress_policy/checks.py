@@ -257,6 +257,8 @@ class EgressAllow:
     handshake_only: bool = False
     #: What the destinations cover (None: not given as addresses, such as a domain list).
     coverage: Coverage | None = None
+    #: Every connection it allows is logged (a Cloud NGFW rule with ``enableLogging``).
+    logged: bool = False
 
 
 def _get(value: Any, *path: str | int) -> Any:
@@ -518,6 +520,7 @@ def _gcp_rule_allow(rule: Mapping[str, Any], where: str, *, default_direction: s
         ),
         ranges=tuple(ranges),
         ports="; ".join(layer4) or "every protocol and port",
+        logged=rule.get("enableLogging") is True,
     )
 
 
@@ -649,6 +652,11 @@ def allow_all_egress(
         if not allow.every_address or allow.handshake_only:
             continue
         if allow.hosts and not gcp:
+            continue
+        if gcp and allow.logged and pack_config.enforcement == "observe":
+            # Observe mode: sep-egress turns its default deny into a logged allow at the same place, so that the
+            # logs show what enforce would refuse. Logged, it is what the stack asked for; unlogged, it stays a
+            # violation (and in enforce mode every allow-all does).
             continue
         violations.append(
             f"{allow.where}: allows egress to every address ({_everywhere_text(allow)}), {allow.ports}."

@@ -352,3 +352,46 @@ def test_the_real_sdk_passes_the_enforcement_to_the_check(observed: list[Any]) -
     assert sorted(name for name, _ in found["observe"]) == [policies.WIDER_THAN_VENDOR]
     assert sorted(name for name, _ in found["enforce"]) == [policies.NO_ALLOW_ALL, policies.WIDER_THAN_VENDOR]
     assert dict(found["enforce"]) == {policies.NO_ALLOW_ALL: "MANDATORY", policies.WIDER_THAN_VENDOR: "ADVISORY"}
+
+
+def gcp_policy_resources(enforcement: str) -> list[Any]:
+    from sep_egress.arguments import SelectionArgs
+    from sep_egress.gcp import EgressFirewallPolicy, EgressFirewallPolicyArgs
+    from sep_egress.mock_engine import run_program
+
+    def program() -> None:
+        EgressFirewallPolicy(
+            "sep",
+            EgressFirewallPolicyArgs.parse(
+                {
+                    "selection": SelectionArgs(mode="cloud", version="14.3 RU1"),
+                    "targets": {"clients": {"service_accounts": ["sep-agent@p-1.iam.gserviceaccount.com"]}},
+                    "options": {"networks": ["projects/p-1/global/networks/vpc"], "network_checks": "warn"},
+                    "enforcement": enforcement,
+                }
+            ),
+        )
+
+    return list(run_program(program).resources)
+
+
+@pytest.mark.pulumi
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_observed_gcp_default_deny_passes_only_the_pack_configured_for_observe() -> None:
+    """Observe turns the default deny into a logged allow to every address: the pack configured for observe accepts
+    it because it is logged; configured for enforce (or with logging off) it is an allow-all."""
+    observed = gcp_policy_resources("observe")
+    found = [
+        (resource, message)
+        for resource in observed
+        for message in checks.allow_all_egress(resource.type, resource.inputs, ENFORCE)
+    ]
+    assert found, "the observed default deny is an allow to every address"
+    for resource, _ in found:
+        assert checks.allow_all_egress(resource.type, resource.inputs, OBSERVE) == [], resource.name
+        unlogged = json.loads(json.dumps(resource.inputs))
+        for rule in unlogged.get("rules", []):
+            rule["enableLogging"] = False
+        assert checks.allow_all_egress(resource.type, unlogged, OBSERVE), resource.name
+    for resource in gcp_policy_resources("enforce"):
+        assert checks.allow_all_egress(resource.type, resource.inputs, ENFORCE) == [], resource.name
