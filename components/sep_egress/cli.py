@@ -86,6 +86,13 @@ EXAMPLES: dict[str, str] = {
     "preview": """examples:
   sep-egress preview --stack dev
   sep-egress preview --stack prod --base origin/main --format markdown""",
+    "logs": """examples:
+  sep-egress logs explain alerts.jsonl.gz --stack prod
+  sep-egress logs explain access.log --stack prod --format markdown --propose-overlay seen.yaml
+  sep-egress logs query --engine athena --stack prod > refused.sql""",
+    "rule-groups": """examples:
+  sep-egress rule-groups --stack prod --output-dir build/rule-groups
+  aws network-firewall create-rule-group --cli-input-json file://build/rule-groups/NAME.json   # DryRun: validates""",
     "stack": """examples:
   sep-egress stack new staging --from prod
   sep-egress stack check""",

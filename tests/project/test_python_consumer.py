@@ -163,7 +163,8 @@ KEYWORD_CALL = """allowlist = NetworkFirewallAllowlist(
     plan=plan,
     source_cidrs=sources,
     firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
-    logging=LoggingSettings(alert_destination=alerts.name),
+    # The stack owns its log group: the component takes it by name instead of creating one.
+    logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),
 )
 """
 ARGS_CALL = """allowlist = NetworkFirewallAllowlist(
@@ -172,7 +173,7 @@ ARGS_CALL = """allowlist = NetworkFirewallAllowlist(
         plan=plan,
         source_cidrs=sources,
         firewall=FirewallSettings(vpc_id=vpc.id, subnet_ids=[firewall_subnet.id]),
-        logging=LoggingSettings(alert_destination=alerts.name),
+        logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),
     ),
     pulumi.ResourceOptions(protect=True),
 )
@@ -226,8 +227,8 @@ def test_a_consumer_outside_the_repository_uses_both_call_styles(tmp_path: Any, 
             "NetworkFirewallAllowlist 'sep-egress': firewall.subnet_ids[1]: a string or a pulumi.Output of one, not 5",
         ),
         (
-            "logging=LoggingSettings(alert_destination=alerts.name),",
-            "logging=LoggingSettings(alert_destination=alerts.name, colour=1),",
+            "logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False),",
+            "logging=LoggingSettings(alert_destination=alerts.name, create_log_groups=False, colour=1),",
             "NetworkFirewallAllowlist 'sep-egress': logging.colour: unknown argument",
         ),
         (
@@ -243,8 +244,9 @@ def test_a_consumer_gets_the_component_and_the_full_argument_path(
     """Nested args classes built on their own are checked where the component takes them: the message names
     the component, the resource and the argument's full path, whichever call style."""
     source = (EXAMPLE / "__main__.py").read_text(encoding="utf-8")
-    for program in (source, source.replace(KEYWORD_CALL, ARGS_CALL)):
-        result = preview_consumer(tmp_path / str(len(program)), program.replace(before, after))
+    assert before in source
+    for style, program in (("keywords", source), ("args", source.replace(KEYWORD_CALL, ARGS_CALL))):
+        result = preview_consumer(tmp_path / style, program.replace(before, after))
         assert result.returncode == 2
         assert message in result.stderr
         assert "Traceback" not in result.stderr

@@ -357,6 +357,20 @@ def name_settings(stack: str, project: str, config: Mapping[str, Any]) -> dict[t
         settings[(aws_key, "name_prefix")] = prefix
         if isinstance(_get(aws, "firewall", "name"), str):
             settings[(aws_key, "firewall", "name")] = f"{prefix}-firewall"
+        # Log groups the component creates (CloudWatch Logs, unless create_log_groups is false) are named per stack
+        # too: the source's explicit names would make both stacks create the same groups.
+        logging = aws.get("logging")
+        creates = (
+            isinstance(logging, dict)
+            and logging.get("destination_type", "CloudWatchLogs") == "CloudWatchLogs"
+            and logging.get("create_log_groups", True) is not False
+        )
+        if creates:
+            from ..aws.names import default_log_group
+
+            for field, log_type in (("alert_destination", "ALERT"), ("flow_destination", "FLOW")):
+                if isinstance(logging.get(field), str):  # type: ignore[union-attr]
+                    settings[(aws_key, "logging", field)] = default_log_group(prefix, log_type)
     gcp_key, gcp = _block(config, namespaces, "gcp")
     if gcp_key:
         name = gcp_name(stack)
