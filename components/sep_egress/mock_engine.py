@@ -207,14 +207,23 @@ def _alias_spec(alias: Any) -> dict[str, Any]:
     return found
 
 
+#: How the offline preview shows a value that is known only once a resource exists.
+UNKNOWN_TEXT = "(known after apply)"
+
+
 def _plain(value: Any) -> Any:
-    """Deserialized inputs without the engine's sentinel markers, for comparison and JSON.
+    """Deserialized inputs without the engine's sentinel markers, for comparison and JSON; unknown values as
+    ``UNKNOWN_TEXT``.
 
     The engine carries every number as a double; whole numbers are turned back into integers (a priority or a
     port reads 443, not 443.0).
     """
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, pulumi.output.Unknown) or value == pulumi.runtime.rpc.UNKNOWN:
+        # An Output not known until the resource behind it exists (a service account's email created in the same
+        # stack): one stable text, so that the preview prints the same bytes every time.
+        return UNKNOWN_TEXT
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items() if not str(key).startswith("__")}
     if isinstance(value, list | tuple):

@@ -250,3 +250,45 @@ def test_a_consumer_gets_the_component_and_the_full_argument_path(
         assert result.returncode == 2
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+GCP_WITH_OUTPUT_TARGETS = """
+
+import pulumi_gcp as gcp
+
+from sep_egress.gcp import EgressFirewallPolicy
+
+# GCP targets may be Outputs: the service account this stack creates for its SEP clients.
+agent_account = gcp.serviceaccount.Account("sep-agent", account_id="sep-agent", project="p-1")
+gcp_policy = EgressFirewallPolicy(
+    "sep-gcp",
+    plan=plan,
+    targets={
+        "clients": {"service_accounts": [agent_account.email]},
+        "managers": {"service_accounts": ["sepm@p-1.iam.gserviceaccount.com"], "runs_agent": True},
+    },
+    options={"networks": ["projects/p-1/global/networks/vpc"], "network_checks": "warn"},
+)
+"""
+
+
+@pytest.mark.real_program
+def test_a_consumer_passes_its_own_service_account_as_a_gcp_target(tmp_path: Any) -> None:
+    """A service account created in the consumer's stack (an Output) targets the clients' rules; the preview shows
+    it as not known until apply, the same bytes every run, and the literal account of the managers as given."""
+    source = (EXAMPLE / "__main__.py").read_text(encoding="utf-8") + GCP_WITH_OUTPUT_TARGETS
+    outputs = []
+    for run in ("first", "second"):
+        result = preview_consumer(tmp_path / run, source)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    resources = json.loads(outputs[0])["resources"]
+    [policy] = [
+        item
+        for item in resources
+        if item["type"].endswith("networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules")
+    ]
+    targets = {tuple(rule.get("targetServiceAccounts", [])) for rule in policy["inputs"]["rules"]}
+    assert ("(known after apply)",) in targets
+    assert ("sepm@p-1.iam.gserviceaccount.com",) in targets
