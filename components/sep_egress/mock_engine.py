@@ -69,13 +69,16 @@ PREVIEW_NAMESPACE = "sep-egress-preview"
 NOT_STATED = "NOT_STATED_FOR_THE_OFFLINE_PREVIEW"
 
 
-def stated(kind: str) -> dict[str, Any]:
-    """What the stack states for the offline preview under ``sep-egress-preview:<kind>`` (a mapping, or empty)."""
+def stated(kind: str, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the stack states for the offline preview under ``sep-egress-preview:<kind>`` (a mapping, or empty):
+    from ``config`` (the run's configuration, which the mocks keep: some Pulumi releases answer mocks outside the
+    context that holds the engine's config), else from the engine's config."""
     import json
 
     from pulumi.runtime.config import get_config
 
-    raw = get_config(f"{PREVIEW_NAMESPACE}:{kind}")
+    key = f"{PREVIEW_NAMESPACE}:{kind}"
+    raw = config.get(key) if config is not None and key in config else get_config(key)
     if not raw:
         return {}
     try:
@@ -95,10 +98,13 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
     reports instead of guessing). ``getRecordSet`` is answered from ``sep-egress-preview:record_sets`` the same
     way (keyed ``<zone>/<name>/<type>``), else with no records."""
 
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         if args.typ == "gcp:compute/network:Network" and args.resource_id:
-            networks = stated("networks")
+            networks = stated("networks", self.config)
             path = str(args.resource_id)
             found = networks.get(path) or networks.get(path.rsplit("/", 1)[-1]) or {}
             state.update({"name": path.rsplit("/", 1)[-1], "networkFirewallPolicyEnforcementOrder": NOT_STATED})
@@ -123,7 +129,7 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
             return {"name": "us-east-1", "region": "us-east-1", "id": "us-east-1"}, []
         if args.token == "gcp:dns/getRecordSet:getRecordSet":  # noqa: S105 - a function token
             key = f"{args.args.get('managedZone')}/{args.args.get('name')}/{args.args.get('type')}"
-            record = stated("record_sets").get(key) or {}
+            record = stated("record_sets", self.config).get(key) or {}
             return {**dict(args.args), "rrdatas": list(record.get("rrdatas", [])), "ttl": record.get("ttl", 0)}, []
         return {}, []
 
@@ -247,7 +253,7 @@ def run_program(
     program raises propagate after the runtime has settled; pass ``record`` to see what was registered before.
     """
     run = record if record is not None else MockRun()
-    monitor = RecordingMonitor(mocks or FakeCloudMocks(), run, project=project, stack=stack)
+    monitor = RecordingMonitor(mocks or FakeCloudMocks(config), run, project=project, stack=stack)
     set_all_config(dict(config or {}))
     _reset_root()
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
