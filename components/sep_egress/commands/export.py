@@ -84,6 +84,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write a domain suffix as .example.com (dot, default) or *.example.com (star)",
     )
     lists.add_argument("--no-comments", dest="comments", action="store_false", help="hosts: no # header")
+    lists.add_argument(
+        "--swp-names",
+        choices=["served", "direct"],
+        help="with a --stack that has a GCP Secure Web Proxy: only the names it serves (served), or only the plan's "
+        "other names, which the firewall allows directly (direct: a proxy bypass list)",
+    )
 
 
 def _role_sources(values: list[str]) -> dict[Role, tuple[str, ...]]:
@@ -153,8 +159,29 @@ def render(args: argparse.Namespace) -> str:
         raise ProxyExportError("--squid-mode, --listen, --source and --enforcement apply to 'export squid' only")
     if args.format != "pac" and (args.proxy_url or args.pac_default != "DIRECT"):
         raise ProxyExportError("--proxy-url and --pac-default apply to 'export pac' only")
+    if args.format != "hosts" and args.swp_names:
+        raise ProxyExportError("--swp-names applies to 'export hosts' only")
     plan = plan_from_args(args)
-    proxy = _stack_proxy(args, plan) if args.format == "pac" else None
+    proxy = _stack_proxy(args, plan) if args.format == "pac" or args.swp_names else None
+    if args.swp_names:
+        if proxy is None:
+            raise ProxyExportError(
+                "--swp-names needs a --stack with a GCP Secure Web Proxy (sep-egress:gcp.secure_web_proxy)"
+            )
+        served = args.swp_names == "served"
+        names = proxy.names if served else frozenset(rule.host for rule in plan.allow) - proxy.names
+        note = (
+            f"the names the Secure Web Proxy serves (send them to {proxy.route})"
+            if served
+            else "the names the firewall policy allows directly (the proxy's bypass list)"
+        )
+        return host_list(
+            plan,
+            suffix_form=cast(SuffixForm, args.suffix_form),
+            comments=args.comments,
+            only=names,
+            only_note=note,
+        )
     if proxy is not None:
         if args.proxy_url:
             raise ProxyExportError(

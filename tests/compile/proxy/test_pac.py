@@ -297,3 +297,35 @@ def test_exact_names_win_over_a_suffix_of_the_other_route() -> None:
     assert route(pac, f"https://{exact[0]}/") == "PROXY 10.0.0.10:443"
     for name in [*exact[1:], *suffixes]:
         assert route(pac, f"https://{name}/") == "DIRECT", name
+
+
+def test_host_lists_split_at_the_stack_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``export hosts --swp-names``: the proxy's names, and the rest (a bypass list); together the plan's names."""
+    from sep_egress.compile.gcp.firewall import proxied_names
+    from sep_egress.compile.proxy import host_list
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, {}, private_google_access=True)
+    plan = read_stack_file(project, "swp").plan()
+    argv = ["export", "hosts", "--stack", "swp", "--project-dir", str(project), "--no-comments", "--swp-names"]
+    listed = {}
+    for which in ("served", "direct"):
+        code, out, err = call_main([*argv, which], capsys)
+        assert code == 0, err
+        listed[which] = set(out.split())
+    assert listed["served"] == proxied_names(plan, "address-limited", True)
+    assert "storage.googleapis.com" in listed["direct"]  # Private Google Access serves it
+    assert not listed["served"] & listed["direct"]
+    assert listed["served"] | listed["direct"] == set(host_list(plan, comments=False).split())
+    code, out, err = call_main([arg for arg in argv if arg != "--no-comments"] + ["served"], capsys)
+    assert code == 0 and out.startswith("#") and "# Only the names the Secure Web Proxy serves" in out, err
+
+
+def test_swp_names_needs_a_stack_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = swp_project(tmp_path, None)
+    code, _, err = call_main(
+        ["export", "hosts", "--stack", "swp", "--project-dir", str(project), "--swp-names", "direct"], capsys
+    )
+    assert code == 2 and "needs a --stack with a GCP Secure Web Proxy" in err
+    code, _, err = call_main(["export", "csv", *SELECTION, "--swp-names", "direct"], capsys)
+    assert code == 2 and "--swp-names applies to 'export hosts' only" in err
