@@ -198,3 +198,93 @@ def test_without_from_a_starter_stack_is_written(project: Path, capsys: pytest.C
     assert code == 0, err
     config = yaml.safe_load((project / "stacks" / "Pulumi.starter.yaml").read_text(encoding="utf-8"))["config"]
     assert config == {"sep-egress:mode": "on-prem", "sep-egress:version": "14.3 RU1"}
+
+
+def write_proxy_stack(project: Path, stack: str, **proxy: Any) -> None:
+    """A GCP stack with a Secure Web Proxy in project p, europe-west1."""
+    network = "projects/p/global/networks/vpc"
+    options = {
+        "region": "europe-west1",
+        "network": network,
+        "subnetwork": "projects/p/regions/europe-west1/subnetworks/workloads",
+        "address": "10.0.0.10",
+        **proxy,
+    }
+    config = {
+        "gcp:project": "p",
+        "sep-egress:mode": "cloud",
+        "sep-egress:version": "14.3 RU1",
+        "sep-egress:gcp": {
+            "firewall": {
+                "secure_tags": {"parent": "projects/p", "network": "p/vpc", "key": f"tags-{stack}"},
+                "options": {"networks": [network], "name": f"policy-{stack}"},
+            },
+            "secure_web_proxy": {"options": options},
+        },
+    }
+    (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+
+
+def proxy_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if "swp-a and swp-b" in line]
+
+
+def test_stack_check_knows_the_secure_web_proxy_names(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_proxy_stack(project, "swp-a", proxy_only_subnet_range="10.129.0.0/23")
+    write_proxy_stack(project, "swp-b", proxy_only_subnet_range="10.130.0.0/23")
+    code, out, _ = call_main(["stack", "check", "--project-dir", str(project)], capsys)
+    assert code == 1, out
+    lines = proxy_lines(out)
+    setting = "sep-egress:gcp.secure_web_proxy.options"
+    for kind, name in (
+        ("Secure Web Proxy gateway", "sep-egress-swp"),
+        ("gateway security policy", "sep-egress-swp-policy"),
+        ("proxy-only subnet", "sep-egress-swp-proxy-only"),
+    ):
+        assert any(f"the {kind} '{name}' in GCP p, europe-west1 ({setting}.name)" in line for line in lines), (
+            kind,
+            lines,
+        )
+    # One active proxy-only subnet per region and network, whatever its name: the names alone do not settle it.
+    (active,) = [line for line in lines if "active proxy-only subnet" in line]
+    assert "'projects/p/global/networks/vpc' in GCP europe-west1" in active
+    assert "set proxy_only_subnet_range in one stack only" in active
+    assert len(lines) == 4  # the firewall policies and tag keys have their own names
+
+
+def test_proxies_in_other_regions_or_with_own_names_do_not_collide(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_proxy_stack(project, "swp-a")
+    write_proxy_stack(
+        project, "swp-b", region="us-central1", subnetwork="projects/p/regions/us-central1/subnetworks/workloads"
+    )
+    code, out, _ = call_main(["stack", "check", "--project-dir", str(project)], capsys)
+    assert code == 0 and not proxy_lines(out), out
+    write_proxy_stack(project, "swp-b", name="other")
+    code, out, _ = call_main(["stack", "check", "--project-dir", str(project)], capsys)
+    assert code == 0 and not proxy_lines(out), out
+    write_proxy_stack(project, "swp-b")  # same region, same names, no proxy-only subnet created by either
+    code, out, _ = call_main(["stack", "check", "--project-dir", str(project)], capsys)
+    assert code == 1 and len(proxy_lines(out)) == 2, out
+
+
+def test_stack_new_gives_the_proxy_its_own_names(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_proxy_stack(project, "swp-a")
+    code, _, err = stack_new(capsys, project, "swp-c", "--from", "swp-a")
+    assert code == 0, err
+    assert "warning" not in err
+    config = yaml.safe_load((project / "stacks" / "Pulumi.swp-c.yaml").read_text(encoding="utf-8"))["config"]
+    assert config["sep-egress:gcp"]["secure_web_proxy"]["options"]["name"] == "sep-egress-swp-c"
+    code, out, _ = call_main(["stack", "check", "--project-dir", str(project)], capsys)
+    assert code == 0, out
+
+
+def test_stack_new_warns_when_both_would_create_the_proxy_only_subnet(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_proxy_stack(project, "swp-a", proxy_only_subnet_range="10.129.0.0/23")
+    code, _, err = stack_new(capsys, project, "swp-c", "--from", "swp-a")
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "active proxy-only subnet" in warnings[0], err

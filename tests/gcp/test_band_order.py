@@ -283,3 +283,28 @@ def test_the_component_registers_band_rules_by_priority_with_aliases(hybrid_plan
         assert {"name": f"{NAME}-{rule.rule_name}"} in [
             {key: value for key, value in alias.items() if key == "name"} for alias in resource.aliases
         ]
+
+
+@pytest.mark.parametrize("names", ["address-limited", "all"])
+def test_a_proxied_port_set_takes_no_band_key(hybrid_plan: EgressPlan, names: str) -> None:
+    """Port sets of names the Secure Web Proxy serves are carried by no FQDN rule: they take no key, so they
+    cannot collide. Here an S3 bucket name (address-limited) on 3128 and another host on 587 both hash to 522: without
+    a proxy the change is refused; with the proxy serving the bucket name, 587 takes 522 and nothing is refused."""
+    from sep_egress.compile.gcp import ProxyRoute
+
+    bucket = AllowRule("bucket-x.s3.amazonaws.com", 3128, "tls", "exact", ("sepm",), ("h:1",))
+    base = plan_with(hybrid_plan, [("h:2", (587,))])
+    plan = dataclasses.replace(base, allow=tuple(sorted([*base.allow, bucket], key=lambda rule: rule.key)))
+    with pytest.raises(GcpSpecError, match=r"port sets 587 and 3128 both take port key 522"):
+        compile_firewall_policy(plan, TARGETS, band())
+    route = ProxyRoute(address="10.0.0.10", port=443, names=names)  # type: ignore[arg-type]
+    spec = compile_firewall_policy(plan, TARGETS, band(secure_web_proxy=route))
+    fqdn = [rule for rule in spec.rules if rule.kind == "fqdn"]
+    assert all("bucket-x.s3.amazonaws.com" not in rule.dest_fqdns for rule in fqdn)
+    assert all(rule.layer4[0].ports != ("3128",) for rule in spec.rules)
+    if names == "address-limited":
+        (smtp,) = [rule for rule in fqdn if rule.layer4[0].ports == ("587",)]
+        assert "host2.example.net" in smtp.dest_fqdns
+    # The proxied names' keys were never assigned: the same plan without the bucket gives the same rules.
+    without = compile_firewall_policy(base, TARGETS, band(secure_web_proxy=route))
+    assert identities(without) == identities(spec)

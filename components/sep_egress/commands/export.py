@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from ..catalog import ROLES, Role
+from ..catalog.vendor.plan import EgressPlan
 from ..compile.proxy import (
     ENFORCEMENTS,
     SQUID_MODES,
@@ -64,7 +67,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pac.add_argument(
         "--proxy-url",
         metavar="HOST:PORT|DIRECT",
-        help="where the PAC sends the plan's hosts: a proxy, or DIRECT to keep them away from an inspecting proxy",
+        help="where the PAC sends the plan's hosts: a proxy, or DIRECT to keep them away from an inspecting proxy "
+        "(not with a --stack that has a GCP Secure Web Proxy: its names go there, the plan's others DIRECT)",
     )
     pac.add_argument(
         "--pac-default",
@@ -80,6 +84,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write a domain suffix as .example.com (dot, default) or *.example.com (star)",
     )
     lists.add_argument("--no-comments", dest="comments", action="store_false", help="hosts: no # header")
+    lists.add_argument(
+        "--swp-names",
+        choices=["served", "direct"],
+        help="with a --stack that has a GCP Secure Web Proxy: only the names it serves (served), or only the plan's "
+        "other names, which the firewall allows directly (direct: a proxy bypass list)",
+    )
 
 
 def _role_sources(values: list[str]) -> dict[Role, tuple[str, ...]]:
@@ -105,6 +115,42 @@ def _enforcement(args: argparse.Namespace) -> Enforcement:
     return "enforce"
 
 
+@dataclass(frozen=True)
+class StackProxy:
+    """The stack's Secure Web Proxy as clients see it: where it listens and the plan names it serves."""
+
+    route: str
+    names: frozenset[str]
+
+
+def _stack_proxy(args: argparse.Namespace, plan: EgressPlan) -> StackProxy | None:
+    """With ``--stack``, the stack's ``gcp.secure_web_proxy`` part (None without one). The names come from
+    ``proxied_names``, the function that takes them out of the firewall policy's FQDN rules, with the options the
+    program wires: the proxy's ``address``/``port``/``names`` and the firewall's ``private_google_access``."""
+    if not args.stack:
+        return None
+    from ..compile.gcp import GcpSpecError, ProxyRoute  # the GCP compiler only for a stack that may need it
+    from ..compile.gcp.firewall import proxied_names
+    from ..settings import NAMESPACE, read_stack_file
+
+    gcp = read_stack_file(args.project_dir, args.stack).settings.gcp or {}
+    proxy = gcp.get("secure_web_proxy")
+    if proxy is None:
+        return None
+    where = f"{NAMESPACE}:gcp.secure_web_proxy.options"
+    options = proxy.get("options") if isinstance(proxy, Mapping) else None
+    if not isinstance(options, Mapping):
+        raise ProxyExportError(f"stack {args.stack}: {where} must be a mapping with the proxy's address")
+    firewall = gcp.get("firewall")
+    firewall_options = firewall.get("options", {}) if isinstance(firewall, Mapping) else {}
+    access = isinstance(firewall_options, Mapping) and firewall_options.get("private_google_access") is True
+    try:
+        route = ProxyRoute.parse(where, {key: options[key] for key in ("address", "port", "names") if key in options})
+    except GcpSpecError as error:
+        raise ProxyExportError(f"stack {args.stack}: {error}") from None
+    return StackProxy(route=f"PROXY {route.address}:{route.port}", names=proxied_names(plan, route.names, access))
+
+
 def render(args: argparse.Namespace) -> str:
     """The export text the arguments ask for."""
     if args.format != "squid" and (
@@ -113,9 +159,38 @@ def render(args: argparse.Namespace) -> str:
         raise ProxyExportError("--squid-mode, --listen, --source and --enforcement apply to 'export squid' only")
     if args.format != "pac" and (args.proxy_url or args.pac_default != "DIRECT"):
         raise ProxyExportError("--proxy-url and --pac-default apply to 'export pac' only")
+    if args.format != "hosts" and args.swp_names:
+        raise ProxyExportError("--swp-names applies to 'export hosts' only")
+    plan = plan_from_args(args)
+    proxy = _stack_proxy(args, plan) if args.format == "pac" or args.swp_names else None
+    if args.swp_names:
+        if proxy is None:
+            raise ProxyExportError(
+                "--swp-names needs a --stack with a GCP Secure Web Proxy (sep-egress:gcp.secure_web_proxy)"
+            )
+        served = args.swp_names == "served"
+        names = proxy.names if served else frozenset(rule.host for rule in plan.allow) - proxy.names
+        note = (
+            f"the names the Secure Web Proxy serves (send them to {proxy.route})"
+            if served
+            else "the names the firewall policy allows directly (the proxy's bypass list)"
+        )
+        return host_list(
+            plan,
+            suffix_form=cast(SuffixForm, args.suffix_form),
+            comments=args.comments,
+            only=names,
+            only_note=note,
+        )
+    if proxy is not None:
+        if args.proxy_url:
+            raise ProxyExportError(
+                f"stack {args.stack} has a Secure Web Proxy: the PAC sends the names it serves to {proxy.route} and "
+                "the plan's other names DIRECT (the firewall policy allows them by name); drop --proxy-url"
+            )
+        return pac_file(plan, route="DIRECT", default=args.pac_default, proxied=proxy.names, proxied_route=proxy.route)
     if args.format == "pac" and not args.proxy_url:
         raise ProxyExportError("export pac needs --proxy-url HOST:PORT (or DIRECT) for the plan's hosts")
-    plan = plan_from_args(args)
     if args.format == "squid":
         options = SquidOptions(
             mode=cast(SquidMode, args.squid_mode),

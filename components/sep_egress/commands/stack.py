@@ -6,8 +6,9 @@ and region, or one GCP project, fail at ``pulumi up`` (or, worse, fight over one
 
 - AWS: every name starts with ``name_prefix`` (rule groups, policy, firewall; unique per account and region);
 - GCP: the firewall policy's ``options.name`` (also the rule names' prefix), the secure tag key's ``key``, the
-  NAT's ``options.name`` (router, NAT and address names) and Private Google Access's ``options.name`` (route and
-  zone names); the components default them all to ``sep-egress``.
+  NAT's ``options.name`` (router, NAT and address names), Private Google Access's ``options.name`` (route and
+  zone names) and the Secure Web Proxy's ``options.name`` (gateway, gateway security policy and, when created, the
+  proxy-only subnet, in the proxy's project and region); the components default them all to ``sep-egress``.
 
 ``stack new`` sets each of them explicitly in the new file (the components' defaults stay as they are, so existing
 stacks keep their resources). A copy keeps the source's comments: values are replaced line by line in the text;
@@ -94,6 +95,7 @@ class PhysicalName:
     setting: str
     account: frozenset[str] = frozenset()
     vpc: str | None = None
+    advice: str | None = None  # what to do about a collision, when another name does not resolve it
 
 
 def _block(config: Mapping[str, Any], namespaces: set[str], key: str) -> tuple[str | None, dict[str, Any]]:
@@ -163,7 +165,47 @@ def physical_names(stack: str, project: str, config: Mapping[str, Any]) -> list[
     if isinstance(private, dict):
         where = (private.get("project") or default_project,)
         add("Private Google Access route and zone names", where, private, "name", "private_access.options.name")
+    proxy = _get(gcp, "secure_web_proxy", "options")
+    if isinstance(proxy, dict):
+        names.extend(_proxy_names(stack, f"{gcp_key}.secure_web_proxy.options", proxy, default_project))
     return names
+
+
+def _proxy_names(stack: str, setting: str, options: dict[str, Any], default_project: Any) -> list[PhysicalName]:
+    """The Secure Web Proxy's gateway and gateway security policy (regional, in the project), and its proxy-only
+    subnet when ``proxy_only_subnet_range`` creates one (a regional subnetwork of the project). The names are the
+    compiler's (``SecureWebProxyOptions.gateway_name`` and siblings) from ``options.name``."""
+    project, region = options.get("project") or default_project, options.get("region")
+    if not isinstance(project, str) or not isinstance(region, str):
+        return []  # the provider's default project: unknown here
+    prefix = str(options.get("name", "sep-egress"))
+    scope = (project, region)
+    found = [
+        PhysicalName(stack, "gcp", scope, "Secure Web Proxy gateway", f"{prefix}-swp", f"{setting}.name"),
+        PhysicalName(stack, "gcp", scope, "gateway security policy", f"{prefix}-swp-policy", f"{setting}.name"),
+    ]
+    if options.get("proxy_only_subnet_range") is not None:
+        found.append(
+            PhysicalName(stack, "gcp", scope, "proxy-only subnet", f"{prefix}-swp-proxy-only", f"{setting}.name")
+        )
+        network = options.get("network")
+        if isinstance(network, str):
+            # "In a given VPC network and region, only a single proxy-only subnet with purpose
+            # REGIONAL_MANAGED_PROXY can be active at any point in time", whatever its name
+            # (https://cloud.google.com/load-balancing/docs/proxy-only-subnets): two stacks creating one collide.
+            found.append(
+                PhysicalName(
+                    stack,
+                    "gcp",
+                    (region,),
+                    "active proxy-only subnet (REGIONAL_MANAGED_PROXY) of the network",
+                    network[network.find("projects/") :] if "projects/" in network else network,
+                    f"{setting}.proxy_only_subnet_range",
+                    advice="a region and network hold one, shared by every proxy there: set proxy_only_subnet_range "
+                    "in one stack only",
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)
@@ -176,9 +218,10 @@ class Collision:
 
     def message(self) -> str:
         first, second = self.first, self.second
+        advice = first.advice or "give one of them its own (sep-egress stack new writes one)"
         return (
             f"stacks {first.stack} and {second.stack} would both create the {first.kind} {first.name!r} in "
-            f"{self.where} ({first.setting}); give one of them its own (sep-egress stack new writes one)"
+            f"{self.where} ({first.setting}); {advice}"
         )
 
 

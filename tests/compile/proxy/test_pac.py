@@ -154,3 +154,178 @@ def test_the_pac_cannot_be_taken_over_through_shared_host_text(
 def test_unicode_digits_in_a_pac_route_are_refused(route: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call_main(["export", "pac", *SELECTION, "--proxy-url", route], capsys)
     assert code == 2, out
+
+
+# --- a stack with a GCP Secure Web Proxy: its names to the proxy, the firewall's names DIRECT -------------------------
+
+SWP_NETWORK = "projects/p/global/networks/vpc"
+SWP_OPTIONS = {
+    "region": "europe-west1",
+    "network": SWP_NETWORK,
+    "subnetwork": "projects/p/regions/europe-west1/subnetworks/workloads",
+    "address": "10.0.0.10",
+    "port": 3128,
+}
+
+
+def swp_project(tmp_path: Path, proxy: dict[str, object] | None, **firewall_options: object) -> Path:
+    """A project whose stack ``swp`` is the cloud-mode plan with a GCP firewall policy (and the proxy part)."""
+    import shutil
+
+    from support import ROOT
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    gcp: dict[str, object] = {
+        "firewall": {
+            "secure_tags": {"parent": "projects/p", "network": "p/vpc"},
+            "options": {"networks": [SWP_NETWORK], **firewall_options},
+        }
+    }
+    if proxy is not None:
+        gcp["secure_web_proxy"] = {"options": {**SWP_OPTIONS, **proxy}}
+    config = {"sep-egress:mode": "cloud", "sep-egress:version": "14.3 RU1", "sep-egress:gcp": gcp}
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.swp.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    return tmp_path
+
+
+def stack_pac(project: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    code, out, err = call_main(["export", "pac", "--stack", "swp", "--project-dir", str(project), *extra], capsys)
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+@pytest.mark.parametrize("access", [False, True])
+def test_address_limited_proxy_gets_exactly_its_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], access: bool
+) -> None:
+    from sep_egress.compile.gcp.firewall import proxied_names
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, {"names": "address-limited"}, private_google_access=access)
+    plan = read_stack_file(project, "swp").plan()
+    served = proxied_names(plan, "address-limited", access)
+    assert served and served != set(plan.hosts)  # both routes are exercised
+    pac = stack_pac(project, capsys)
+    for host in plan.hosts:
+        expected = "PROXY 10.0.0.10:3128" if host in served else "DIRECT"
+        assert route(pac, f"https://{host}/") == expected, host
+    # storage.googleapis.com: the proxy serves it, unless Private Google Access does (then DIRECT to its VIP)
+    assert route(pac, "https://storage.googleapis.com/") == ("DIRECT" if access else "PROXY 10.0.0.10:3128")
+    assert route(pac, "https://www.example.org/") == "DIRECT"  # --pac-default
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_the_proxy_matches_what_the_compiled_stack_serves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The PAC's proxied names are the compiled proxy's hosts, and no compiled FQDN rule names one of them."""
+    from sep_egress.compile.gcp import FirewallPolicySpec, SecureWebProxySpec
+    from sep_egress.program import prepare_deployment
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, {})
+    deployment = prepare_deployment(read_stack_file(project, "swp"))
+    (proxy,) = [spec for spec in deployment.specs if isinstance(spec, SecureWebProxySpec)]
+    (firewall,) = [spec for spec in deployment.specs if isinstance(spec, FirewallPolicySpec)]
+    fqdn = {name for rule in firewall.rules for name in rule.dest_fqdns}
+    pac = stack_pac(project, capsys, "--pac-default", "PROXY corp.example:8080")
+    for host in proxy.hosts:
+        assert route(pac, f"https://{host}/") == "PROXY 10.0.0.10:3128", host
+    for host in fqdn:
+        assert route(pac, f"https://{host}/") == "DIRECT", host
+    assert route(pac, "https://www.example.org/") == "PROXY corp.example:8080"
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_names_all_sends_every_plan_host_to_the_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, {"names": "all"})
+    pac = stack_pac(project, capsys)
+    for host in read_stack_file(project, "swp").plan().hosts:
+        assert route(pac, f"https://{host}/") == "PROXY 10.0.0.10:3128", host
+    assert route(pac, "https://www.example.org/") == "DIRECT"
+
+
+def test_without_a_proxy_part_the_stack_pac_is_unchanged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, None)
+    plan = read_stack_file(project, "swp").plan()
+    out = stack_pac(project, capsys, "--proxy-url", "proxy.corp.example:3128")
+    assert out == pac_file(plan, route="proxy.corp.example:3128")
+    assert out == pac_file(plan, route="proxy.corp.example:3128", proxied=None, proxied_route="p:1")
+    assert "proxied_" not in out and "direct_" not in out
+
+
+def test_the_single_route_pac_text_is_the_one_before_proxied_names(hybrid_plan: EgressPlan) -> None:
+    """The exact script text of a plan without proxied names (a change here changes every deployed PAC file)."""
+    pac = pac_file(hybrid_plan, route="p.example:3128")
+    body = pac[pac.index("function FindProxyForURL") :]
+    assert body.count("for (i = 0;") == 2
+    assert "  for (i = 0; i < exact.length; i++) {\n    if (name == exact[i]) {\n" in body
+    assert '    if (name == suffixes[i] || dnsDomainIs(name, "." + suffixes[i])) {\n' in body
+
+
+@pytest.mark.real_program
+def test_a_stack_proxy_refuses_proxy_url_and_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = swp_project(tmp_path, {})
+    argv = ["export", "pac", "--stack", "swp", "--project-dir", str(project)]
+    code, _, err = call_main([*argv, "--proxy-url", "p.example:3128"], capsys)
+    assert code == 2 and "Secure Web Proxy" in err and "drop --proxy-url" in err and "Traceback" not in err
+    config = tmp_path / "stacks" / "Pulumi.swp.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("address: 10.0.0.10", "address: 10.0.0.300"))
+    code, _, err = call_main(argv, capsys)
+    assert code == 2 and "gcp.secure_web_proxy.options.address" in err and "Traceback" not in err
+
+
+@pytest.mark.real_program
+@pytest.mark.usefixtures("engine")
+def test_exact_names_win_over_a_suffix_of_the_other_route() -> None:
+    from sep_egress.catalog import load_catalog, select
+
+    plan = select(load_catalog(), mode="cloud", version="14.3 RU1")
+    suffixes = sorted({rule.host for rule in plan.allow if rule.match == "suffix"})
+    exact = sorted({rule.host for rule in plan.allow if rule.match == "exact"})
+    proxied = frozenset({exact[0]})
+    pac = pac_file(
+        plan, route="DIRECT", default="PROXY other.example:1", proxied=proxied, proxied_route="10.0.0.10:443"
+    )
+    assert route(pac, f"https://{exact[0]}/") == "PROXY 10.0.0.10:443"
+    for name in [*exact[1:], *suffixes]:
+        assert route(pac, f"https://{name}/") == "DIRECT", name
+
+
+def test_host_lists_split_at_the_stack_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``export hosts --swp-names``: the proxy's names, and the rest (a bypass list); together the plan's names."""
+    from sep_egress.compile.gcp.firewall import proxied_names
+    from sep_egress.compile.proxy import host_list
+    from sep_egress.settings import read_stack_file
+
+    project = swp_project(tmp_path, {}, private_google_access=True)
+    plan = read_stack_file(project, "swp").plan()
+    argv = ["export", "hosts", "--stack", "swp", "--project-dir", str(project), "--no-comments", "--swp-names"]
+    listed = {}
+    for which in ("served", "direct"):
+        code, out, err = call_main([*argv, which], capsys)
+        assert code == 0, err
+        listed[which] = set(out.split())
+    assert listed["served"] == proxied_names(plan, "address-limited", True)
+    assert "storage.googleapis.com" in listed["direct"]  # Private Google Access serves it
+    assert not listed["served"] & listed["direct"]
+    assert listed["served"] | listed["direct"] == set(host_list(plan, comments=False).split())
+    code, out, err = call_main([arg for arg in argv if arg != "--no-comments"] + ["served"], capsys)
+    assert code == 0 and out.startswith("#") and "# Only the names the Secure Web Proxy serves" in out, err
+
+
+def test_swp_names_needs_a_stack_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = swp_project(tmp_path, None)
+    code, _, err = call_main(
+        ["export", "hosts", "--stack", "swp", "--project-dir", str(project), "--swp-names", "direct"], capsys
+    )
+    assert code == 2 and "needs a --stack with a GCP Secure Web Proxy" in err
+    code, _, err = call_main(["export", "csv", *SELECTION, "--swp-names", "direct"], capsys)
+    assert code == 2 and "--swp-names applies to 'export hosts' only" in err

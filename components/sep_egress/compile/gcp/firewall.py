@@ -568,12 +568,15 @@ def _band_keys(
     plan: EgressPlan, groups: Sequence[TargetGroup], options: FirewallOptions, layout: PriorityLayout
 ) -> dict[tuple[int, ...], int] | None:
     """In a band, one port key per port set for the whole policy (every group, FQDN and range rules alike): a set
-    new to the policy is the only one a collision can ask to pin, and pinning it moves no existing rule."""
+    new to the policy is the only one a collision can ask to pin, and pinning it moves no existing rule. The port
+    sets are those of the rules the policy carries: names the Secure Web Proxy serves are left out first (no FQDN
+    rule carries their ports, so they take no key and cannot collide)."""
     if layout.port_bits is None:
         return None
     port_sets: set[tuple[int, ...]] = set()
     for group in groups:
         host_ports, _ = _group_ports(plan, group, options)
+        host_ports, _ = _split_proxied(plan, host_ports, options)
         port_sets.update(_hosts_by_ports(host_ports))
         port_sets.update(ports for _, _, ports in _ranges_by_key(plan, group))
     return layout.port_keys(port_sets, options.pinned_port_keys)

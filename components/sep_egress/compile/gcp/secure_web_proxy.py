@@ -492,8 +492,8 @@ def _warnings(plan: EgressPlan, options: SecureWebProxyOptions, hosts: tuple[str
     if options.names == "all":
         clients = (
             f"Configure every SEP client and manager served here to use the explicit proxy {url} for HTTP and "
-            "HTTPS (the manager's and the clients' proxy settings, or a PAC file: sep-egress export pac "
-            f"--proxy-url {options.address}:{options.port} routes every plan host there). The firewall allows "
+            "HTTPS (the manager's and the clients' proxy settings, or a PAC file: sep-egress export pac --stack "
+            "<this stack> routes every plan host there). The firewall allows "
             "these machines only to the proxy for the vendor's names."
         )
     else:
@@ -501,7 +501,8 @@ def _warnings(plan: EgressPlan, options: SecureWebProxyOptions, hosts: tuple[str
             f"Only these names go through the proxy {url}; the rest stay on the FQDN rules. A client configured "
             "to send every request to the proxy is denied the other names by the proxy (it has no rule for them), "
             "and one sending these names direct is denied by the firewall: send exactly these names to the proxy "
-            "(a PAC file or the system proxy's bypass list), or choose names 'all'."
+            "(sep-egress export pac --stack <this stack> writes that PAC file; or the system proxy's bypass list), "
+            "or choose names 'all'."
         )
     warnings = [GcpWarning(code="gcp-swp-client-proxy", message=clients, hosts=hosts)]
     shared = tuple(sorted({rule.host for rule in plan.allow if rule.shared and rule.host in hosts}))

@@ -18,18 +18,29 @@ from .text import ProxyExportError, header, warning_lines
 SuffixForm = Literal["dot", "star"]
 
 
-def host_list(plan: EgressPlan, *, suffix_form: SuffixForm = "dot", comments: bool = True) -> str:
+def host_list(
+    plan: EgressPlan,
+    *,
+    suffix_form: SuffixForm = "dot",
+    comments: bool = True,
+    only: frozenset[str] | None = None,
+    only_note: str = "",
+) -> str:
     """One host name per line, sorted and deduplicated across ports; a suffix is ``.example.com`` (``dot``) or
-    ``*.example.com`` (``star``). With ``comments``, a ``#`` header and the warnings come first."""
+    ``*.example.com`` (``star``). With ``comments``, a ``#`` header and the warnings come first. With ``only``,
+    just the plan's names in that set (``only_note`` says which, in the header)."""
     if suffix_form not in ("dot", "star"):
         raise ProxyExportError(f"unknown suffix form {suffix_form!r}; choose dot or star")
     marker = "." if suffix_form == "dot" else "*."
-    names = sorted({(marker if rule.match == "suffix" else "") + rule.host for rule in plan.allow})
+    rules = [rule for rule in plan.allow if only is None or rule.host in only]
+    names = sorted({(marker if rule.match == "suffix" else "") + rule.host for rule in rules})
     out: list[str] = []
     if comments:
         out += header(plan, "Host list")
+        if only is not None:
+            out += [f"# Only {only_note}: {len(names)} of the plan's {len({rule.host for rule in plan.allow})} names."]
         out += [
-            f"# Ports: {', '.join(str(port) for port in sorted({rule.port for rule in plan.allow}))}; "
+            f"# Ports: {', '.join(str(port) for port in sorted({rule.port for rule in rules}))}; "
             "a host list carries no port, so restrict ports on the firewall.",
             *warning_lines(plan),
         ]

@@ -48,19 +48,54 @@ def pac_route(value: str, what: str = "--proxy-url") -> str:
     return "; ".join(parts)
 
 
-def pac_file(plan: EgressPlan, *, route: str, default: str = "DIRECT") -> str:
+def pac_file(
+    plan: EgressPlan,
+    *,
+    route: str,
+    default: str = "DIRECT",
+    proxied: frozenset[str] | None = None,
+    proxied_route: str | None = None,
+) -> str:
     """A PAC file sending the plan's host names to ``route`` and every other host to ``default``.
 
     Both are normalised by ``pac_route``. An exact name matches only itself; a suffix name matches itself and its
     subdomains through ``dnsDomainIs(host, "." + name)``, never a bare string suffix (which would let
     ``evil-symantec.com`` match ``symantec.com``). The PAC chooses a route, not a policy: ports are the proxy's
     and firewall's business.
+
+    With ``proxied`` (plan host names, e.g. those a Secure Web Proxy serves), those names go to ``proxied_route``
+    and the plan's other names to ``route``; exact names are tested before suffixes, so the most specific entry
+    decides. Without it the output is the single-route file above, byte for byte.
     """
     catalog_route = pac_route(route, "--proxy-url")
     other_route = pac_route(default, "--pac-default")
-    exact = sorted({rule.host for rule in plan.allow if rule.match == "exact"})
-    suffix = sorted({rule.host for rule in plan.allow if rule.match == "suffix"})
-    exact = [name for name in exact if covered(name, suffix) is None and name not in suffix]
+    exact_all = sorted({rule.host for rule in plan.allow if rule.match == "exact"})
+    suffix_all = sorted({rule.host for rule in plan.allow if rule.match == "suffix"})
+    if proxied is None:
+        groups = [("", catalog_route, exact_all, suffix_all)]
+    else:
+        if proxied_route is None:
+            raise ProxyExportError("a PAC with proxied names needs the proxy's route")
+        to_proxy = pac_route(proxied_route, "the proxy's address")
+        groups = [
+            (
+                "proxied_",
+                to_proxy,
+                [name for name in exact_all if name in proxied],
+                [name for name in suffix_all if name in proxied],
+            ),
+            (
+                "direct_",
+                catalog_route,
+                [name for name in exact_all if name not in proxied],
+                [name for name in suffix_all if name not in proxied],
+            ),
+        ]
+    # An exact name under a suffix of the same route adds nothing (the suffix test sends it there already).
+    groups = [
+        (prefix, target, [name for name in exact if covered(name, suffix) is None and name not in suffix], suffix)
+        for prefix, target, exact, suffix in groups
+    ]
     out = header(plan, "Proxy auto-configuration (PAC) file", "//")
     out += ["//", *warning_lines(plan, "//")]
 
@@ -71,6 +106,25 @@ def pac_file(plan: EgressPlan, *, route: str, default: str = "DIRECT") -> str:
         items[-1] = items[-1].rstrip(",")
         return [f"  var {variable} = [", *items, "  ];"]
 
+    arrays: list[str] = []
+    exact_tests: list[str] = []
+    suffix_tests: list[str] = []
+    for prefix, target, exact, suffix in groups:
+        arrays += [*js_array(f"{prefix}exact", exact), *js_array(f"{prefix}suffixes", suffix)]
+        exact_tests += [
+            f"  for (i = 0; i < {prefix}exact.length; i++) {{",
+            f"    if (name == {prefix}exact[i]) {{",
+            f"      return {js_string(target)};",
+            "    }",
+            "  }",
+        ]
+        suffix_tests += [
+            f"  for (i = 0; i < {prefix}suffixes.length; i++) {{",
+            f'    if (name == {prefix}suffixes[i] || dnsDomainIs(name, "." + {prefix}suffixes[i])) {{',
+            f"      return {js_string(target)};",
+            "    }",
+            "  }",
+        ]
     out += [
         "",
         "function FindProxyForURL(url, host) {",
@@ -79,19 +133,10 @@ def pac_file(plan: EgressPlan, *, route: str, default: str = "DIRECT") -> str:
         '  if (name.length > 0 && name.charAt(name.length - 1) == ".") {',
         "    name = name.substring(0, name.length - 1);",
         "  }",
-        *js_array("exact", exact),
-        *js_array("suffixes", suffix),
+        *arrays,
         "  var i;",
-        "  for (i = 0; i < exact.length; i++) {",
-        "    if (name == exact[i]) {",
-        f"      return {js_string(catalog_route)};",
-        "    }",
-        "  }",
-        "  for (i = 0; i < suffixes.length; i++) {",
-        '    if (name == suffixes[i] || dnsDomainIs(name, "." + suffixes[i])) {',
-        f"      return {js_string(catalog_route)};",
-        "    }",
-        "  }",
+        *exact_tests,
+        *suffix_tests,
         f"  return {js_string(other_route)};",
         "}",
     ]
