@@ -249,3 +249,42 @@ def test_only_refusing_actions_name_the_guard() -> None:
     )
     observed = dataclasses.replace(spec, groups=(*spec.groups[:-1], changed))
     assert {rule.key for rule in aws_refusing_rules(observed)} == drops
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"a":' + "[" * 100_000 + "]" * 100_000 + "}", json.dumps({"logEvents": [{"message": "[" * 100_000}]})],
+    ids=["deep-json", "deep-logevents-message"],
+)
+def test_deeply_nested_json_is_a_bad_line_not_a_traceback(
+    line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python's JSON decoder recurses per bracket: a hostile line of nested brackets is skipped as bad."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text(line + "\n" + AWS_FIXTURE.read_text())
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    assert code == 0 and "Traceback" not in err and "deep.jsonl:1: skipped: " in err and "nested too deeply" in err
+    assert json.loads(out)["summary"]["skipped"] == 2  # line 1 and the fixture's own bad line
+    alone = tmp_path / "only-deep.jsonl"
+    alone.write_text(line + "\n")
+    code, out, err = call_main(["logs", "explain", str(alone), *PROD], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "nested too deeply" in err
+
+
+def test_a_squid_line_splits_on_spaces_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """U+0085, U+2028 or U+001C in a URL is no field separator for Squid: the line is refused whole (its host is no
+    host name), never read with its fields shifted (a destination "ev" from "ev\\x85il.example.org")."""
+    good = SQUID_FIXTURE.read_text().splitlines()[0]
+    hostile = [
+        "1796083200.123 15 10.10.1.5 TCP_DENIED/403 3925 GET http://ev"
+        + sep
+        + "il.example.org/x - HIER_NONE/- text/html -"
+        for sep in ("\u0085", "\u2028", "\u001c")
+    ]
+    path = tmp_path / "access.log"
+    path.write_text("\n".join([good, *hostile]) + "\n", encoding="utf-8")
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["summary"]["skipped"] == 3 and document["summary"]["records"] == 1
+    assert {item["destination"] for item in document["refused"]} == {"updates.example.net"}
+    assert "\u0085" not in err and "\u2028" not in err and "\u001c" not in err

@@ -30,6 +30,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -50,6 +51,7 @@ MAX_LINE_BYTES = 1 << 20
 MAX_BAD_LINES_SHOWN = 20
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp"}
 _GZIP_MAGIC = b"\x1f\x8b"
+_SQUID_SEPARATOR = re.compile(r"[ \t]+")
 
 
 class LogError(SepEgressError):
@@ -320,7 +322,9 @@ def _dns_answer(entry: dict[str, Any], payload: dict[str, Any], file: str, line:
 
 
 def _squid_record(text: str, file: str, line: int) -> FlowRecord | None:
-    fields = text.split()
+    # Squid separates fields with spaces (tabs in a custom logformat): str.split() would also split on U+0085,
+    # U+2028 or U+001C inside a URL and shift every field after it.
+    fields = _SQUID_SEPARATOR.split(text.strip(" \t"))
     if len(fields) < 10:
         raise _BadRecord("not a Squid native access.log line (fewer than 10 fields)")
     code, _, status = fields[3].partition("/")
@@ -390,6 +394,8 @@ def parse_line(raw: bytes, file: str, line: int) -> list[Parsed]:
         document = json.loads(stripped)
     except ValueError as exc:
         raise _BadRecord(f"not JSON ({exc.args[0] if exc.args else exc})") from None
+    except RecursionError:  # thousands of nested brackets: no log entry is shaped so
+        raise _BadRecord("not JSON (nested too deeply)") from None
     if not isinstance(document, dict):
         raise _BadRecord("not a JSON object")
     return _parse_document(document, file, line)
@@ -417,6 +423,8 @@ def _parse_document(document: dict[str, Any], file: str, line: int) -> list[Pars
             raise _BadRecord("a Cloud Logging entry that is neither a firewall nor a DNS log")
         if "event" in document or "event_type" in document:
             return [_aws_record(document, file, line)]
+    except RecursionError:  # a logEvents message of thousands of nested brackets
+        raise _BadRecord("a logEvents message nested too deeply") from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, _BadRecord):
             raise
