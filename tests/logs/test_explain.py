@@ -288,3 +288,24 @@ def test_a_squid_line_splits_on_spaces_only(tmp_path: Path, capsys: pytest.Captu
     assert code == 0 and document["summary"]["skipped"] == 3 and document["summary"]["records"] == 1
     assert {item["destination"] for item in document["refused"]} == {"updates.example.net"}
     assert "\u0085" not in err and "\u2028" not in err and "\u001c" not in err
+
+
+@pytest.mark.parametrize("case", ["output-directory", "output-missing-directory", "same-file"])
+def test_a_refused_output_leaves_the_proposed_overlay_unwritten(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output and --propose-overlay are checked before any log is read: nothing is written when either is refused,
+    and one file is never given both."""
+    overlay = tmp_path / "proposed.yaml"
+    output = {
+        "output-directory": tmp_path,
+        "output-missing-directory": tmp_path / "missing" / "out.txt",
+        "same-file": overlay,
+    }[case]
+    argv = ["logs", "explain", str(AWS_FIXTURE), *PROD, "--propose-overlay", str(overlay), "--output", str(output)]
+    code, out, err = call_main(argv, capsys)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("sep-egress logs: error: --") and len(err.strip().splitlines()) == 1
+    assert not overlay.exists()
+    code, _, _ = call_main(["logs", "query", "--engine", "athena", *PROD, "--output", str(tmp_path)], capsys)
+    assert code == 2

@@ -4,6 +4,7 @@ classification as one SQL query for the engines where an organisation's logs liv
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..logs.controls import Controls, controls_from_specs
 from ..logs.readers import ReadStats, read_dns_answers, read_records, terminal_progress
 from ..logs.records import DnsAnswer
 from ..logs.report import Analysis, proposed_overlay
-from .output import to_json, to_table, write_output
+from .output import OutputError, check_output, to_json, to_table, write_output
 from .selection import add_selection_arguments, plan_from_args
 
 FORMATS = ("text", "json", "markdown")
@@ -251,7 +252,22 @@ def _markdown(document: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Both destinations refused before the logs are read: a run that fails on ``--output`` after writing
+    ``--propose-overlay`` would leave half of what it was asked for."""
+    if args.output is not None:
+        check_output(args.output)
+    overlay = getattr(args, "propose_overlay", None)
+    if overlay is None:
+        return
+    check_output(overlay, "--propose-overlay")
+    if args.output is not None and os.path.realpath(args.output) == os.path.realpath(overlay):
+        shown = plain_text(overlay)
+        raise OutputError(f"--propose-overlay {shown}: the same file as --output; give the overlay its own file")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     if args.action == "query":
         from ..logs.sql import query
 
