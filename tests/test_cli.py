@@ -106,6 +106,9 @@ def test_the_tool_version_and_the_sep_version_cannot_be_confused() -> None:
     misread = run_cli("--version", "14.3 RU1", "plan", "--mode", "cloud")
     assert misread.returncode == 2 and misread.stdout == ""
     assert "--product-version" in misread.stderr and "sep-egress version" in misread.stderr
+    for attached in (["--version=14.3 RU1", "plan", "--mode", "cloud"], ["--version=14.3 RU1"]):
+        misread = run_cli(*attached)
+        assert misread.returncode == 2 and misread.stdout == "" and "--product-version" in misread.stderr
     alone = run_cli("--version")
     assert alone.returncode == 0 and alone.stdout.startswith("sep-egress ")
     version = run_cli("version", "--format", "json")

@@ -181,7 +181,8 @@ def _tool_version_misuse(arguments: Sequence[str], command: str | None) -> bool:
     """``--version`` before the command with anything else on the line: most likely the SEP/SES release meant for
     the command (``sep-egress --version "14.3 RU1" plan``), which must not print this tool's version and exit 0."""
     head = arguments[: arguments.index(command)] if command else arguments
-    return "--version" in head and len(arguments) > 1
+    given = any(argument.startswith("--version=") for argument in head)  # "--version=14.3 RU1" has a value too
+    return given or ("--version" in head and len(arguments) > 1)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
