@@ -309,3 +309,5 @@ def test_a_refused_output_leaves_the_proposed_overlay_unwritten(
     assert not overlay.exists()
     code, _, _ = call_main(["logs", "query", "--engine", "athena", *PROD, "--output", str(tmp_path)], capsys)
     assert code == 2
+    argv = ["logs", "explain", str(AWS_FIXTURE), *PROD, "--propose-overlay", "/dev/null", "--output", "/dev/null"]
+    assert call_main(argv, capsys)[0] == 0

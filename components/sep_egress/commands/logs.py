@@ -261,7 +261,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if overlay is None:
         return
     check_output(overlay, "--propose-overlay")
-    if args.output is not None and os.path.realpath(args.output) == os.path.realpath(overlay):
+    same = args.output is not None and os.path.realpath(args.output) == os.path.realpath(overlay)
+    if same and not (overlay.exists() and not overlay.is_file()):  # /dev/null twice is no conflict
         shown = plain_text(overlay)
         raise OutputError(f"--propose-overlay {shown}: the same file as --output; give the overlay its own file")
 
