@@ -171,3 +171,12 @@ def test_a_request_name_that_is_not_a_regular_file_is_refused_before_writing(tmp
     assert len(result.stderr.strip().splitlines()) == 1
     assert [path.name for path in directory.iterdir()] == [names[-1]]
     assert outside.read_text(encoding="utf-8") == "{}"
+
+
+def test_the_written_paths_are_printed_one_per_line_whatever_the_directory_name(tmp_path: Path) -> None:
+    """A line break or a bidi override in DIR is shown escaped: each written file stays one line of stdout."""
+    directory = tmp_path / "out\nforged\u202e"
+    result = run_cli("rule-groups", "--stack", "prod", "--output-dir", str(directory))
+    assert result.returncode == 0
+    written = sorted(path.name for path in directory.iterdir())
+    assert result.stdout.splitlines() == [f"{tmp_path}/out\\nforged\\u202e/{name}" for name in written]

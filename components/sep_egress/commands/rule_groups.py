@@ -112,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"--output-dir {plain_text(directory)}: {exc.strerror}") from None
     for file_name, request in sorted(requests.items()):
         write_output(directory / file_name, to_json(request), option="--output-dir")
-    sys.stdout.write("".join(f"{directory / file_name}\n" for file_name in sorted(requests)))
+    sys.stdout.write("".join(f"{plain_text(directory / file_name)}\n" for file_name in sorted(requests)))
     return 0
