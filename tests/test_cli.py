@@ -187,3 +187,22 @@ def test_every_command_help_shows_examples() -> None:
         result = run_cli(*([command] if command else []), "--help")
         assert result.returncode == 0
         assert "examples:\n  sep-egress " in result.stdout, command
+
+
+def test_every_subcommand_help_shows_its_examples() -> None:
+    """``logs explain --help`` or ``feed build --help`` shows the lines of the command's examples that run it."""
+    from sep_egress.cli import EXAMPLES, _subparser_actions, build_parser
+
+    parser, _ = build_parser()
+    checked = 0
+    for command in _subparser_actions(parser)[0].choices.values():
+        name = command.prog.split()[-1]
+        for action in _subparser_actions(command):
+            for child_name, child in action.choices.items():
+                prefix = f"  sep-egress {name} {child_name}"
+                expected = [line for line in (EXAMPLES.get(name) or "").splitlines() if line.startswith(prefix)]
+                if expected:
+                    checked += 1
+                    shown = child.format_help()
+                    assert "examples:\n" in shown and all(line in shown for line in expected), child.prog
+    assert checked >= 5  # logs explain, logs query, feed build, schemas write, schemas check at least
