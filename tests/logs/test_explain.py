@@ -311,3 +311,25 @@ def test_a_refused_output_leaves_the_proposed_overlay_unwritten(
     assert code == 2
     argv = ["logs", "explain", str(AWS_FIXTURE), *PROD, "--propose-overlay", "/dev/null", "--output", "/dev/null"]
     assert call_main(argv, capsys)[0] == 0
+
+
+def test_logs_without_an_allowed_flow_propose_no_rule_to_drop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty log, or refusals only, says nothing of the plan's rules: text and markdown do not list every rule
+    as a candidate to drop (the JSON keeps the data: allowed 0, every rule unused)."""
+    refused_only = tmp_path / "alerts.jsonl"
+    refused_only.write_text(
+        "".join(line + "\n" for line in AWS_FIXTURE.read_text().splitlines() if '"blocked"' in line), encoding="utf-8"
+    )
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    for path in (refused_only, empty):
+        code, out, _ = call_main(["logs", "explain", str(path), *PROD], capsys)
+        assert code == 0 and "candidates to drop" not in out and "the logs hold no allowed flow" in out
+        code, out, _ = call_main(["logs", "explain", str(path), *PROD, "--format", "markdown"], capsys)
+        assert code == 0 and "Plan rules no allowed flow used" not in out and "no allowed flow" in out
+        document, _ = explain(capsys, str(path), *PROD)
+        assert document["summary"]["allowed"] == 0 and document["allowed"]["unused"]
+    code, out, _ = call_main(["logs", "explain", str(AWS_FIXTURE), *PROD], capsys)
+    assert code == 0 and "candidates to drop" in out

@@ -160,6 +160,13 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     return document
 
 
+#: With no allowed flow read (an empty file, an AWS alert log alone), every plan rule is "unused": not advice.
+_NO_ALLOWED_FLOW = (
+    "plan rules no allowed flow used: not listed, the logs hold no allowed flow (an alert log lists refusals only; "
+    "add the flow log, or the GCP log of the allow rules, to judge them)"
+)
+
+
 def _text(document: dict[str, Any]) -> str:
     summary = document["summary"]
     out = [
@@ -199,7 +206,9 @@ def _text(document: dict[str, Any]) -> str:
         ]
         out += ["  " + line for line in to_table(("RULE", "ENTRIES", "COUNT", "LAST"), used_rows).splitlines()]
         out.append("")
-    if allowed["unused"]:
+    if allowed["unused"] and not summary["allowed"]:
+        out += [_NO_ALLOWED_FLOW, ""]
+    elif allowed["unused"]:
         out.append("plan rules no allowed flow used (candidates to drop, if the logs cover every site):")
         out += [f"  {plain_text(item['rule'])} ({', '.join(item['ids'])})" for item in allowed["unused"]]
         out.append("")
@@ -246,7 +255,9 @@ def _markdown(document: dict[str, Any]) -> str:
             ]
             out.append("| " + " | ".join(markdown_text(cell) for cell in cells) + " |")
     unused = document["allowed"]["unused"]
-    if unused:
+    if unused and not summary["allowed"]:
+        out += ["", markdown_text(_NO_ALLOWED_FLOW)]
+    elif unused:
         out += ["", "### Plan rules no allowed flow used", ""]
         out += [f"- {markdown_text(item['rule'])} ({markdown_text(', '.join(item['ids']))})" for item in unused]
     return "\n".join(out) + "\n"
