@@ -211,9 +211,10 @@ def _name(value: Any) -> str | None:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _canonical_name(value: str) -> str | None:
-    name = value.strip().lower().rstrip(".")
+    name = value.strip().lower()
     if name.startswith("[") or name.count(":") == 1:
         name = name.rsplit(":", 1)[0].strip("[]")
+    name = name.rstrip(".")  # after the port: "example.com.:443" is example.com (logs/sql.py reads names so too)
     if not name or len(name) > 253 or not all(ch.isalnum() or ch in "-._*" for ch in name) or not name.isascii():
         return None
     try:
