@@ -333,3 +333,18 @@ def test_logs_without_an_allowed_flow_propose_no_rule_to_drop(
         assert document["summary"]["allowed"] == 0 and document["allowed"]["unused"]
     code, out, _ = call_main(["logs", "explain", str(AWS_FIXTURE), *PROD], capsys)
     assert code == 0 and "candidates to drop" in out
+
+
+@pytest.mark.parametrize("option", ["--output", "--propose-overlay"])
+def test_a_log_is_never_overwritten_by_the_result(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``logs explain access.log -o access.log`` (or through a link) is refused: the log stays as it was."""
+    log = tmp_path / "alerts.jsonl"
+    log.write_bytes(AWS_FIXTURE.read_bytes())
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(log)
+    for target in (log, link):
+        code, out, err = call_main(["logs", "explain", str(log), *PROD, option, str(target)], capsys)
+        assert code == 2 and out == "" and "one of the logs read" in err and len(err.strip().splitlines()) == 1
+    assert log.read_bytes() == AWS_FIXTURE.read_bytes()

@@ -263,12 +263,22 @@ def _markdown(document: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
 def _check_outputs(args: argparse.Namespace) -> None:
     """Both destinations refused before the logs are read: a run that fails on ``--output`` after writing
     ``--propose-overlay`` would leave half of what it was asked for."""
     if args.output is not None:
         check_output(args.output)
     overlay = getattr(args, "propose_overlay", None)
+    for option, path in (("--output", args.output), ("--propose-overlay", overlay)):
+        if path is not None and path.is_file() and any(_same_file(path, log) for log in getattr(args, "logs", [])):
+            raise OutputError(f"{option} {plain_text(path)}: one of the logs read; write the result to another file")
     if overlay is None:
         return
     check_output(overlay, "--propose-overlay")
