@@ -217,3 +217,22 @@ def test_a_file_given_as_the_folder_is_refused(tmp_path: Path, capsys: pytest.Ca
         code, out, err = call_main(["schemas", command, str(afile)], capsys)
         assert code == 2 and out == "" and "not a directory" in err and len(err.strip().splitlines()) == 1
     assert afile.read_text(encoding="utf-8") == "x\n"
+
+
+def test_write_replaces_each_schema_whole_and_keeps_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schema is replaced by a new file (a reader holding the old one never sees half of the new); a schema kept
+    elsewhere behind a link is rewritten there and the link stays."""
+    folder = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, folder)
+    (folder / "plan.schema.json").write_text("{}\n", encoding="utf-8")
+    before = (folder / "plan.schema.json").stat().st_ino
+    elsewhere = tmp_path / "kept.json"
+    elsewhere.write_text("{}\n", encoding="utf-8")
+    (folder / "check.schema.json").unlink()
+    (folder / "check.schema.json").symlink_to(elsewhere)
+    code, _, err = call_main(["schemas", "write", str(folder)], capsys)
+    assert code == 0, err
+    assert (folder / "plan.schema.json").stat().st_ino != before
+    assert (folder / "check.schema.json").is_symlink()
+    assert elsewhere.read_bytes() == (SCHEMAS / "check.schema.json").read_bytes()
+    assert call_main(["schemas", "check", str(folder)], capsys)[0] == 0

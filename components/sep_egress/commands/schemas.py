@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import SepEgressError
 from ..escape import plain_text
-from .output import to_json
+from .output import to_json, write_output
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ID_PREFIX = "urn:sep-egress:schema:"
@@ -605,10 +605,10 @@ def run(args: argparse.Namespace) -> int:
         _check_folder(directory, set(schemas))
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            for name, text in schemas.items():
-                (directory / name).write_text(text, encoding="utf-8", newline="\n")
         except OSError as exc:
             raise SchemaError(f"{plain_text(directory)}: cannot write the schemas ({exc.strerror or exc})") from None
+        for name, text in schemas.items():  # each file replaced whole: an editor never reads half a schema
+            write_output(directory / name, text, option="schemas write")
         sys.stdout.write(f"wrote {len(schemas)} schemas to {plain_text(directory)}\n")
         return 0
     present = {path.name for path in directory.glob("*.schema.json")} if directory.is_dir() else set()
