@@ -348,3 +348,31 @@ def test_a_log_is_never_overwritten_by_the_result(
         code, out, err = call_main(["logs", "explain", str(log), *PROD, option, str(target)], capsys)
         assert code == 2 and out == "" and "one of the logs read" in err and len(err.strip().splitlines()) == 1
     assert log.read_bytes() == AWS_FIXTURE.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "99999999999999999999",
+        1e400,
+        -1e20,
+        float("nan"),
+        253402300800,
+        -62135596801,
+        "0001-01-01T00:00:00-01:00",
+        "\u00b2",
+    ],
+    ids=["digits", "infinity", "negative", "nan", "year-10000", "year-0", "year-1", "superscript-two"],
+)
+def test_a_time_out_of_range_is_a_bad_line(moment: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An event_timestamp the report cannot print (out of 1970-9999, infinite, NaN, not a number) is a bad line
+    naming the time, never an OverflowError."""
+    line = json.loads(AWS_FIXTURE.read_text().splitlines()[0])
+    line["event_timestamp"] = moment
+    path = tmp_path / "times.jsonl"
+    path.write_text(json.dumps(line).replace("Infinity", "1e400") + "\n" + AWS_FIXTURE.read_text(), encoding="utf-8")
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    assert code == 0 and "Traceback" not in err and "times.jsonl:1: skipped: time " in err
+    document = json.loads(out)
+    assert document["summary"]["skipped"] == 2
+    assert all(item["first_seen"].startswith("20") for item in document["refused"])

@@ -148,13 +148,25 @@ def lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, b
         stream.close()
 
 
+#: Times a log can hold: from the epoch to the end of year 9999 (what the report can print as ISO 8601).
+_LATEST = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
+
+
 def _epoch(text: Any) -> float:
-    """An RFC 3339 / ISO 8601 time, or epoch seconds, as epoch seconds."""
+    """An RFC 3339 / ISO 8601 time, or epoch seconds, as epoch seconds, between 1970 and 9999 (a time outside, an
+    infinity or a NaN is a bad line, not a failure of the report)."""
+    moment = _parse_epoch(text)
+    if not 0 <= moment <= _LATEST:  # also False for NaN
+        raise _BadRecord(f"time {text!r} is not between 1970 and 9999")
+    return moment
+
+
+def _parse_epoch(text: Any) -> float:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return float(text)
     if not isinstance(text, str) or not text:
         raise _BadRecord("no time")
-    if text.replace(".", "", 1).isdigit():
+    if text.isascii() and text.replace(".", "", 1).isdigit():  # not "²": str.isdigit takes it, float does not
         return float(text)
     value = text.replace("Z", "+00:00")
     if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":  # Suricata's +0000
