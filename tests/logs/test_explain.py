@@ -376,3 +376,26 @@ def test_a_time_out_of_range_is_a_bad_line(moment: object, tmp_path: Path, capsy
     document = json.loads(out)
     assert document["summary"]["skipped"] == 2
     assert all(item["first_seen"].startswith("20") for item in document["refused"])
+
+
+def test_a_name_no_overlay_can_allow_is_left_out_of_the_proposal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logged name with '_' or a wildcard, or without a domain, cannot be an overlay's host: the other unknown
+    destinations are still proposed, the left-out ones named in a comment and on stderr (the run used to stop)."""
+    base = json.loads(AWS_FIXTURE.read_text().splitlines()[0])
+    lines = []
+    for name in ["a_b.example.com", "*.example.com", "-", "ok.example.com"]:
+        line = json.loads(json.dumps(base))
+        line["event"]["tls"]["sni"] = name
+        lines.append(json.dumps(line))
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    overlay = tmp_path / "proposed.yaml"
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--propose-overlay", str(overlay)], capsys)
+    assert code == 0 and "a_b.example.com" in out
+    parsed = load_overlay(overlay)
+    assert [url.host for entry in parsed.entries for url in entry.urls] == ["ok.example.com"]
+    text = overlay.read_text(encoding="utf-8")
+    for name in ("a_b.example.com", "*.example.com", "- "):
+        assert f"# not proposed: {name}" in text and f"not proposed: {name}" in err

@@ -153,8 +153,13 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     if args.propose_overlay is not None:
         taken = [entry.id for entry in context.classifier.selection.entries]
         taken += [path.id for path in context.classifier.selection.internal.paths]
-        overlay = proposed_overlay(document, context.plan.roles, taken)
+        left_out: list[str] = []
+        overlay = proposed_overlay(document, context.plan.roles, taken, left_out)
         text = "# Proposed by `sep-egress logs explain`: review every entry before adding it to a stack.\n"
+        for destination in left_out:
+            note = f"not proposed: {plain_text(destination)} (not a host name an overlay can allow)"
+            text += f"# {note}\n"
+            sys.stderr.write(f"sep-egress logs: --propose-overlay: {note}\n")
         text += yaml.safe_dump(overlay, sort_keys=False, allow_unicode=False, width=120)
         write_output(args.propose_overlay, text, "--propose-overlay")
     return document
