@@ -106,6 +106,9 @@ def test_the_tool_version_and_the_sep_version_cannot_be_confused() -> None:
     misread = run_cli("--version", "14.3 RU1", "plan", "--mode", "cloud")
     assert misread.returncode == 2 and misread.stdout == ""
     assert "--product-version" in misread.stderr and "sep-egress version" in misread.stderr
+    for attached in (["--version=14.3 RU1", "plan", "--mode", "cloud"], ["--version=14.3 RU1"]):
+        misread = run_cli(*attached)
+        assert misread.returncode == 2 and misread.stdout == "" and "--product-version" in misread.stderr
     alone = run_cli("--version")
     assert alone.returncode == 0 and alone.stdout.startswith("sep-egress ")
     version = run_cli("version", "--format", "json")
@@ -184,3 +187,22 @@ def test_every_command_help_shows_examples() -> None:
         result = run_cli(*([command] if command else []), "--help")
         assert result.returncode == 0
         assert "examples:\n  sep-egress " in result.stdout, command
+
+
+def test_every_subcommand_help_shows_its_examples() -> None:
+    """``logs explain --help`` or ``feed build --help`` shows the lines of the command's examples that run it."""
+    from sep_egress.cli import EXAMPLES, _subparser_actions, build_parser
+
+    parser, _ = build_parser()
+    checked = 0
+    for command in _subparser_actions(parser)[0].choices.values():
+        name = command.prog.split()[-1]
+        for action in _subparser_actions(command):
+            for child_name, child in action.choices.items():
+                prefix = f"  sep-egress {name} {child_name}"
+                expected = [line for line in (EXAMPLES.get(name) or "").splitlines() if line.startswith(prefix)]
+                if expected:
+                    checked += 1
+                    shown = child.format_help()
+                    assert "examples:\n" in shown and all(line in shown for line in expected), child.prog
+    assert checked >= 5  # logs explain, logs query, feed build, schemas write, schemas check at least

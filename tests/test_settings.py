@@ -275,3 +275,23 @@ def test_a_deeply_nested_json_value_is_one_line_and_exit_2(tmp_path: Path, key: 
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert f"sep-egress:{key}: the JSON value {message}" in line
+
+
+def test_a_stack_file_that_is_a_fifo_is_one_line_naming_no_empty_key(tmp_path: Path) -> None:
+    """A problem of the whole file has no config key: the message says the file and the problem, without ': :'."""
+    import os
+
+    (tmp_path / "stacks").mkdir()
+    os.mkfifo(tmp_path / "stacks" / "Pulumi.s.yaml")
+    result = run_cli(
+        "rule-groups", "--stack", "s", "--output-dir", str(tmp_path / "out"), "--project-dir", str(tmp_path)
+    )
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert result.stderr.strip().splitlines() == [
+        "sep-egress rule-groups: error: stacks/Pulumi.s.yaml: cannot read the file (a FIFO, not a regular file; "
+        "sep-egress reads only regular files)"
+    ]
+    assert (
+        str(ConfigError("f.yaml", [("", "whole file"), ("a.b", "one key")]))
+        == "f.yaml: whole file\nf.yaml: a.b: one key"
+    )

@@ -139,8 +139,20 @@ def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, d
             module = importlib.import_module(module_name)
             module.configure(sub)
             keep_parent_options(sub)
+            _child_examples(sub, name)
             modules[name] = module
     return parser, modules
+
+
+def _child_examples(parser: argparse.ArgumentParser, name: str) -> None:
+    """Each subcommand (``logs explain``, ``feed build``) shows the command's examples that run it."""
+    for action in _subparser_actions(parser):
+        for child_name, child in action.choices.items():
+            prefix = f"  sep-egress {name} {child_name}"
+            lines = [line for line in (EXAMPLES.get(name) or "").splitlines() if line.startswith(prefix)]
+            if child.epilog is None and lines:
+                child.epilog = "examples:\n" + "\n".join(lines)
+                child.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def _subparser_actions(parser: argparse.ArgumentParser) -> list[argparse._SubParsersAction[argparse.ArgumentParser]]:
@@ -181,7 +193,8 @@ def _tool_version_misuse(arguments: Sequence[str], command: str | None) -> bool:
     """``--version`` before the command with anything else on the line: most likely the SEP/SES release meant for
     the command (``sep-egress --version "14.3 RU1" plan``), which must not print this tool's version and exit 0."""
     head = arguments[: arguments.index(command)] if command else arguments
-    return "--version" in head and len(arguments) > 1
+    given = any(argument.startswith("--version=") for argument in head)  # "--version=14.3 RU1" has a value too
+    return given or ("--version" in head and len(arguments) > 1)
 
 
 def _command_of(argv: Sequence[str]) -> str | None:

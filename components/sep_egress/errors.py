@@ -53,5 +53,7 @@ class ConfigError(SepEgressError):
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = [f"{_one_line(source)}: {_one_line(key)}: {message}" for key, message in problems]
+        shown = _one_line(source)
+        # A problem of the whole file (one read_yaml reports with no key) names no key, as in CatalogError.
+        lines = [f"{shown}: {_one_line(key)}: {message}" if key else f"{shown}: {message}" for key, message in problems]
         super().__init__("\n".join(lines))

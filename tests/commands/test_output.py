@@ -153,3 +153,17 @@ def test_check_refuses_a_ca_file_that_is_not_a_regular_file(
     code, _, err = call_main(["check", *SELECTION, "--only", "liveupdate.symantec.com", option, str(fifo)], capsys)
     assert code == 2
     assert "not a regular file" in err
+
+
+def test_check_output_refuses_what_write_output_refuses_without_opening_anything(tmp_path: Path) -> None:
+    """The check before a long run: a directory or a missing directory refused; a FIFO (nothing reads it yet), a
+    character device, a new or an existing file accepted, and nothing created or opened."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "existing.txt").write_text("kept\n")
+    for accepted in (fifo, Path("/dev/null"), tmp_path / "new.txt", tmp_path / "existing.txt"):
+        output.check_output(accepted)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["existing.txt", "fifo"]
+    for refused, words in ((tmp_path, "a directory"), (tmp_path / "no" / "x.txt", "does not exist")):
+        with pytest.raises(output.OutputError, match=words):
+            output.check_output(refused, "--propose-overlay")

@@ -4,6 +4,7 @@ botocore's network-firewall model, named as `pulumi up` names the groups, byte-i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,34 @@ def test_a_directory_with_other_files_is_refused_before_writing(tmp_path: Path) 
     afile = tmp_path / "old-group.json"
     result = run_cli("rule-groups", "--stack", "prod", "--output-dir", str(afile))
     assert result.returncode == 2 and "not a directory" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
+def test_a_request_name_that_is_not_a_regular_file_is_refused_before_writing(tmp_path: Path, kind: str) -> None:
+    """A rerun replaces the stack's own request files; a directory, a FIFO or a link leading elsewhere by one of
+    those names is refused before any file is written (it used to stop the run halfway, or block, or write
+    through the link)."""
+    first = run_cli("rule-groups", "--stack", "prod", "--output-dir", str(tmp_path / "first"))
+    assert first.returncode == 0
+    names = sorted(path.name for path in (tmp_path / "first").iterdir())
+    directory = tmp_path / "again"
+    directory.mkdir()
+    last = directory / names[-1]
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}", encoding="utf-8")
+    {"directory": last.mkdir, "fifo": lambda: os.mkfifo(last), "symlink": lambda: last.symlink_to(outside)}[kind]()
+    result = run_cli("rule-groups", "--stack", "prod", "--output-dir", str(directory), timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "not a regular file" in result.stderr and names[-1] in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert [path.name for path in directory.iterdir()] == [names[-1]]
+    assert outside.read_text(encoding="utf-8") == "{}"
+
+
+def test_the_written_paths_are_printed_one_per_line_whatever_the_directory_name(tmp_path: Path) -> None:
+    """A line break or a bidi override in DIR is shown escaped: each written file stays one line of stdout."""
+    directory = tmp_path / "out\nforged\u202e"
+    result = run_cli("rule-groups", "--stack", "prod", "--output-dir", str(directory))
+    assert result.returncode == 0
+    written = sorted(path.name for path in directory.iterdir())
+    assert result.stdout.splitlines() == [f"{tmp_path}/out\\nforged\\u202e/{name}" for name in written]

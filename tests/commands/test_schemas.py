@@ -175,3 +175,64 @@ def test_the_output_schemas_refuse_what_the_commands_never_print(tmp_path: Path)
     catalog["endpoints"][0]["role"] = "printer"
     bad_catalog = write(tmp_path, "catalog.json", json.dumps(catalog))
     assert check_jsonschema("catalog.schema.json", bad_catalog).returncode == 1
+
+
+def _replace_with(kind: str, path: Path) -> None:
+    path.unlink()
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_bytes(b"\xff\xfe not UTF-8\n")
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "not-utf8"])
+def test_a_schema_name_that_is_no_readable_schema_is_named(tmp_path: Path, kind: str) -> None:
+    """check: a directory or a FIFO by a schema's name is refused (exit 2, one line, never a traceback or a wait
+    for a writer); a file that is not UTF-8 is stale. write: refused before any file is written."""
+    folder = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, folder)
+    _replace_with(kind, folder / "plan.schema.json")
+    result = run_cli("schemas", "check", str(folder), timeout=60)
+    assert "Traceback" not in result.stderr
+    if kind == "not-utf8":
+        assert result.returncode == 1 and f"{folder}/plan.schema.json: stale" in result.stdout
+        return
+    assert result.returncode == 2 and "plan.schema.json: not a regular file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    empty = tmp_path / "new"
+    empty.mkdir()
+    (empty / "plan.schema.json").write_text("{}\n", encoding="utf-8")
+    _replace_with(kind, empty / "plan.schema.json")
+    result = run_cli("schemas", "write", str(empty), timeout=60)
+    assert result.returncode == 2 and "not a regular file" in result.stderr
+    assert [path.name for path in empty.iterdir()] == ["plan.schema.json"]
+
+
+def test_a_file_given_as_the_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    afile = tmp_path / "schemas"
+    afile.write_text("x\n", encoding="utf-8")
+    for command in ("check", "write"):
+        code, out, err = call_main(["schemas", command, str(afile)], capsys)
+        assert code == 2 and out == "" and "not a directory" in err and len(err.strip().splitlines()) == 1
+    assert afile.read_text(encoding="utf-8") == "x\n"
+
+
+def test_write_replaces_each_schema_whole_and_keeps_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A schema is replaced by a new file (a reader holding the old one never sees half of the new); a schema kept
+    elsewhere behind a link is rewritten there and the link stays."""
+    folder = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, folder)
+    (folder / "plan.schema.json").write_text("{}\n", encoding="utf-8")
+    before = (folder / "plan.schema.json").stat().st_ino
+    elsewhere = tmp_path / "kept.json"
+    elsewhere.write_text("{}\n", encoding="utf-8")
+    (folder / "check.schema.json").unlink()
+    (folder / "check.schema.json").symlink_to(elsewhere)
+    code, _, err = call_main(["schemas", "write", str(folder)], capsys)
+    assert code == 0, err
+    assert (folder / "plan.schema.json").stat().st_ino != before
+    assert (folder / "check.schema.json").is_symlink()
+    assert elsewhere.read_bytes() == (SCHEMAS / "check.schema.json").read_bytes()
+    assert call_main(["schemas", "check", str(folder)], capsys)[0] == 0

@@ -249,3 +249,153 @@ def test_only_refusing_actions_name_the_guard() -> None:
     )
     observed = dataclasses.replace(spec, groups=(*spec.groups[:-1], changed))
     assert {rule.key for rule in aws_refusing_rules(observed)} == drops
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"a":' + "[" * 100_000 + "]" * 100_000 + "}", json.dumps({"logEvents": [{"message": "[" * 100_000}]})],
+    ids=["deep-json", "deep-logevents-message"],
+)
+def test_deeply_nested_json_is_a_bad_line_not_a_traceback(
+    line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python's JSON decoder recurses per bracket: a hostile line of nested brackets is skipped as bad."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text(line + "\n" + AWS_FIXTURE.read_text())
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    assert code == 0 and "Traceback" not in err and "deep.jsonl:1: skipped: " in err and "nested too deeply" in err
+    assert json.loads(out)["summary"]["skipped"] == 2  # line 1 and the fixture's own bad line
+    alone = tmp_path / "only-deep.jsonl"
+    alone.write_text(line + "\n")
+    code, out, err = call_main(["logs", "explain", str(alone), *PROD], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "nested too deeply" in err
+
+
+def test_a_squid_line_splits_on_spaces_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """U+0085, U+2028 or U+001C in a URL is no field separator for Squid: the line is refused whole (its host is no
+    host name), never read with its fields shifted (a destination "ev" from "ev\\x85il.example.org")."""
+    good = SQUID_FIXTURE.read_text().splitlines()[0]
+    hostile = [
+        "1796083200.123 15 10.10.1.5 TCP_DENIED/403 3925 GET http://ev"
+        + sep
+        + "il.example.org/x - HIER_NONE/- text/html -"
+        for sep in ("\u0085", "\u2028", "\u001c")
+    ]
+    path = tmp_path / "access.log"
+    path.write_text("\n".join([good, *hostile]) + "\n", encoding="utf-8")
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    document = json.loads(out)
+    assert code == 0 and document["summary"]["skipped"] == 3 and document["summary"]["records"] == 1
+    assert {item["destination"] for item in document["refused"]} == {"updates.example.net"}
+    assert "\u0085" not in err and "\u2028" not in err and "\u001c" not in err
+
+
+@pytest.mark.parametrize("case", ["output-directory", "output-missing-directory", "same-file"])
+def test_a_refused_output_leaves_the_proposed_overlay_unwritten(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output and --propose-overlay are checked before any log is read: nothing is written when either is refused,
+    and one file is never given both."""
+    overlay = tmp_path / "proposed.yaml"
+    output = {
+        "output-directory": tmp_path,
+        "output-missing-directory": tmp_path / "missing" / "out.txt",
+        "same-file": overlay,
+    }[case]
+    argv = ["logs", "explain", str(AWS_FIXTURE), *PROD, "--propose-overlay", str(overlay), "--output", str(output)]
+    code, out, err = call_main(argv, capsys)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("sep-egress logs: error: --") and len(err.strip().splitlines()) == 1
+    assert not overlay.exists()
+    code, _, _ = call_main(["logs", "query", "--engine", "athena", *PROD, "--output", str(tmp_path)], capsys)
+    assert code == 2
+    argv = ["logs", "explain", str(AWS_FIXTURE), *PROD, "--propose-overlay", "/dev/null", "--output", "/dev/null"]
+    assert call_main(argv, capsys)[0] == 0
+
+
+def test_logs_without_an_allowed_flow_propose_no_rule_to_drop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty log, or refusals only, says nothing of the plan's rules: text and markdown do not list every rule
+    as a candidate to drop (the JSON keeps the data: allowed 0, every rule unused)."""
+    refused_only = tmp_path / "alerts.jsonl"
+    refused_only.write_text(
+        "".join(line + "\n" for line in AWS_FIXTURE.read_text().splitlines() if '"blocked"' in line), encoding="utf-8"
+    )
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    for path in (refused_only, empty):
+        code, out, _ = call_main(["logs", "explain", str(path), *PROD], capsys)
+        assert code == 0 and "candidates to drop" not in out and "the logs hold no allowed flow" in out
+        code, out, _ = call_main(["logs", "explain", str(path), *PROD, "--format", "markdown"], capsys)
+        assert code == 0 and "Plan rules no allowed flow used" not in out and "no allowed flow" in out
+        document, _ = explain(capsys, str(path), *PROD)
+        assert document["summary"]["allowed"] == 0 and document["allowed"]["unused"]
+    code, out, _ = call_main(["logs", "explain", str(AWS_FIXTURE), *PROD], capsys)
+    assert code == 0 and "candidates to drop" in out
+
+
+@pytest.mark.parametrize("option", ["--output", "--propose-overlay"])
+def test_a_log_is_never_overwritten_by_the_result(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``logs explain access.log -o access.log`` (or through a link) is refused: the log stays as it was."""
+    log = tmp_path / "alerts.jsonl"
+    log.write_bytes(AWS_FIXTURE.read_bytes())
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(log)
+    for target in (log, link):
+        code, out, err = call_main(["logs", "explain", str(log), *PROD, option, str(target)], capsys)
+        assert code == 2 and out == "" and "one of the logs read" in err and len(err.strip().splitlines()) == 1
+    assert log.read_bytes() == AWS_FIXTURE.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "99999999999999999999",
+        1e400,
+        -1e20,
+        float("nan"),
+        253402300800,
+        -62135596801,
+        "0001-01-01T00:00:00-01:00",
+        "\u00b2",
+    ],
+    ids=["digits", "infinity", "negative", "nan", "year-10000", "year-0", "year-1", "superscript-two"],
+)
+def test_a_time_out_of_range_is_a_bad_line(moment: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An event_timestamp the report cannot print (out of 1970-9999, infinite, NaN, not a number) is a bad line
+    naming the time, never an OverflowError."""
+    line = json.loads(AWS_FIXTURE.read_text().splitlines()[0])
+    line["event_timestamp"] = moment
+    path = tmp_path / "times.jsonl"
+    path.write_text(json.dumps(line).replace("Infinity", "1e400") + "\n" + AWS_FIXTURE.read_text(), encoding="utf-8")
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--format", "json"], capsys)
+    assert code == 0 and "Traceback" not in err and "times.jsonl:1: skipped: time " in err
+    document = json.loads(out)
+    assert document["summary"]["skipped"] == 2
+    assert all(item["first_seen"].startswith("20") for item in document["refused"])
+
+
+def test_a_name_no_overlay_can_allow_is_left_out_of_the_proposal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logged name with '_' or a wildcard, or without a domain, cannot be an overlay's host: the other unknown
+    destinations are still proposed, the left-out ones named in a comment and on stderr (the run used to stop)."""
+    base = json.loads(AWS_FIXTURE.read_text().splitlines()[0])
+    lines = []
+    for name in ["a_b.example.com", "*.example.com", "-", "ok.example.com"]:
+        line = json.loads(json.dumps(base))
+        line["event"]["tls"]["sni"] = name
+        lines.append(json.dumps(line))
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    overlay = tmp_path / "proposed.yaml"
+    code, out, err = call_main(["logs", "explain", str(path), *PROD, "--propose-overlay", str(overlay)], capsys)
+    assert code == 0 and "a_b.example.com" in out
+    parsed = load_overlay(overlay)
+    assert [url.host for entry in parsed.entries for url in entry.urls] == ["ok.example.com"]
+    text = overlay.read_text(encoding="utf-8")
+    for name in ("a_b.example.com", "*.example.com", "- "):
+        assert f"# not proposed: {name}" in text and f"not proposed: {name}" in err

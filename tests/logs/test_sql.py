@@ -75,3 +75,37 @@ def test_a_selection_without_a_stack_has_empty_rule_tables_and_the_same_answer(
 
 def test_the_query_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     assert query(capsys, "bigquery", *PROD) == query(capsys, "bigquery", *PROD)
+
+
+@pytest.mark.real_program
+def test_a_logged_name_is_read_as_explain_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A trailing dot, a port, upper case, a bidi override, an IPv4 address or SQL text as the SNI: the query reads
+    the name as ``logs explain`` does (or goes by the address when it is no host name), so both give the same rows;
+    the SQL text stays data."""
+    import json
+
+    base = json.loads(aws_lines(tmp_path).read_text().splitlines()[0])
+    names = [
+        "x'); DROP TABLE network_firewall_alert_logs; --",
+        "UPDATES.EXAMPLE.NET.",
+        "updates.example.net.:443",
+        "ev\u202eil.example.net",
+        "10.1.2.3",
+        "999.1.2.3",
+        "a" * 250 + ".net",
+        "",
+    ]
+    lines = []
+    for name in names:
+        line = json.loads(json.dumps(base))
+        line["event"]["tls"]["sni"] = name
+        lines.append(json.dumps(line))
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    document, _ = explain(capsys, str(path), *PROD)
+    connection = duckdb.connect()
+    athena_tables(connection, path)
+    rows = connection.execute(query(capsys, "athena", *PROD)).fetchall()
+    assert rows == refused_rows(document)
+    assert {row[1] for row in rows} == {"203.0.113.10", "updates.example.net", "999.1.2.3"}
+    assert connection.execute("SELECT COUNT(*) FROM network_firewall_alert_logs").fetchone() == (len(names),)

@@ -4,6 +4,7 @@ classification as one SQL query for the engines where an organisation's logs liv
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..logs.controls import Controls, controls_from_specs
 from ..logs.readers import ReadStats, read_dns_answers, read_records, terminal_progress
 from ..logs.records import DnsAnswer
 from ..logs.report import Analysis, proposed_overlay
-from .output import to_json, to_table, write_output
+from .output import OutputError, check_output, to_json, to_table, write_output
 from .selection import add_selection_arguments, plan_from_args
 
 FORMATS = ("text", "json", "markdown")
@@ -152,11 +153,23 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     if args.propose_overlay is not None:
         taken = [entry.id for entry in context.classifier.selection.entries]
         taken += [path.id for path in context.classifier.selection.internal.paths]
-        overlay = proposed_overlay(document, context.plan.roles, taken)
+        left_out: list[str] = []
+        overlay = proposed_overlay(document, context.plan.roles, taken, left_out)
         text = "# Proposed by `sep-egress logs explain`: review every entry before adding it to a stack.\n"
+        for destination in left_out:
+            note = f"not proposed: {plain_text(destination)} (not a host name an overlay can allow)"
+            text += f"# {note}\n"
+            sys.stderr.write(f"sep-egress logs: --propose-overlay: {note}\n")
         text += yaml.safe_dump(overlay, sort_keys=False, allow_unicode=False, width=120)
         write_output(args.propose_overlay, text, "--propose-overlay")
     return document
+
+
+#: With no allowed flow read (an empty file, an AWS alert log alone), every plan rule is "unused": not advice.
+_NO_ALLOWED_FLOW = (
+    "plan rules no allowed flow used: not listed, the logs hold no allowed flow (an alert log lists refusals only; "
+    "add the flow log, or the GCP log of the allow rules, to judge them)"
+)
 
 
 def _text(document: dict[str, Any]) -> str:
@@ -198,7 +211,9 @@ def _text(document: dict[str, Any]) -> str:
         ]
         out += ["  " + line for line in to_table(("RULE", "ENTRIES", "COUNT", "LAST"), used_rows).splitlines()]
         out.append("")
-    if allowed["unused"]:
+    if allowed["unused"] and not summary["allowed"]:
+        out += [_NO_ALLOWED_FLOW, ""]
+    elif allowed["unused"]:
         out.append("plan rules no allowed flow used (candidates to drop, if the logs cover every site):")
         out += [f"  {plain_text(item['rule'])} ({', '.join(item['ids'])})" for item in allowed["unused"]]
         out.append("")
@@ -245,13 +260,41 @@ def _markdown(document: dict[str, Any]) -> str:
             ]
             out.append("| " + " | ".join(markdown_text(cell) for cell in cells) + " |")
     unused = document["allowed"]["unused"]
-    if unused:
+    if unused and not summary["allowed"]:
+        out += ["", markdown_text(_NO_ALLOWED_FLOW)]
+    elif unused:
         out += ["", "### Plan rules no allowed flow used", ""]
         out += [f"- {markdown_text(item['rule'])} ({markdown_text(', '.join(item['ids']))})" for item in unused]
     return "\n".join(out) + "\n"
 
 
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Both destinations refused before the logs are read: a run that fails on ``--output`` after writing
+    ``--propose-overlay`` would leave half of what it was asked for."""
+    if args.output is not None:
+        check_output(args.output)
+    overlay = getattr(args, "propose_overlay", None)
+    for option, path in (("--output", args.output), ("--propose-overlay", overlay)):
+        if path is not None and path.is_file() and any(_same_file(path, log) for log in getattr(args, "logs", [])):
+            raise OutputError(f"{option} {plain_text(path)}: one of the logs read; write the result to another file")
+    if overlay is None:
+        return
+    check_output(overlay, "--propose-overlay")
+    same = args.output is not None and os.path.realpath(args.output) == os.path.realpath(overlay)
+    if same and not (overlay.exists() and not overlay.is_file()):  # /dev/null twice is no conflict
+        shown = plain_text(overlay)
+        raise OutputError(f"--propose-overlay {shown}: the same file as --output; give the overlay its own file")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     if args.action == "query":
         from ..logs.sql import query
 

@@ -115,6 +115,27 @@ def write_output(path: Path, text: str, option: str = "--output") -> None:
         raise OutputError(f"{shown}: {exc.strerror}") from None
 
 
+def check_output(path: Path, option: str = "--output") -> None:
+    """Refuse ``path`` now for what ``write_output`` would refuse it later (a directory, a socket, a missing
+    directory), so a command writing several files, or reading long before it writes, writes none of them."""
+    shown = f"{option} {plain_text(path)}"
+    try:
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise OutputError(f"{shown}: {exc.strerror}") from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        mode = existing.st_mode
+        if _own_stream(existing) is None and not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OutputError(f"{shown}: {kind}; write to a file, or to /dev/stdout")
+        return
+    target = Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        raise OutputError(f"{shown}: the directory {plain_text(target.parent)} does not exist")
+
+
 def _own_stream(info: os.stat_result) -> TextIO | None:
     """sys.stdout or sys.stderr when ``info`` is the file this process writes them to."""
     for descriptor, stream in ((1, sys.stdout), (2, sys.stderr)):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,19 @@ def _check_directory(directory: Path, names: set[str]) -> None:
             f"{shown}: holds {plain_text(others[0])}, which is not a rule group of this stack; use an empty or new "
             "directory (every file there is validated as this stack's)"
         )
+    # A previous request is replaced; anything else by that name (a directory, a FIFO, a link leading out of the
+    # directory) would stop the run after some files are written, block it, or write elsewhere.
+    for name in sorted(names):
+        try:
+            mode = os.lstat(directory / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"{shown}: {plain_text(name)}: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise OutputError(
+                f"{shown}: holds {plain_text(name)}, which is not a regular file; remove it or use a new directory"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"--output-dir {plain_text(directory)}: {exc.strerror}") from None
     for file_name, request in sorted(requests.items()):
         write_output(directory / file_name, to_json(request), option="--output-dir")
-    sys.stdout.write("".join(f"{directory / file_name}\n" for file_name in sorted(requests)))
+    sys.stdout.write("".join(f"{plain_text(directory / file_name)}\n" for file_name in sorted(requests)))
     return 0

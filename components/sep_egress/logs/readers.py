@@ -30,6 +30,7 @@ import io
 import ipaddress
 import json
 import os
+import re
 import stat
 import sys
 import time
@@ -50,6 +51,7 @@ MAX_LINE_BYTES = 1 << 20
 MAX_BAD_LINES_SHOWN = 20
 _PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp"}
 _GZIP_MAGIC = b"\x1f\x8b"
+_SQUID_SEPARATOR = re.compile(r"[ \t]+")
 
 
 class LogError(SepEgressError):
@@ -146,13 +148,25 @@ def lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, b
         stream.close()
 
 
+#: Times a log can hold: from the epoch to the end of year 9999 (what the report can print as ISO 8601).
+_LATEST = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
+
+
 def _epoch(text: Any) -> float:
-    """An RFC 3339 / ISO 8601 time, or epoch seconds, as epoch seconds."""
+    """An RFC 3339 / ISO 8601 time, or epoch seconds, as epoch seconds, between 1970 and 9999 (a time outside, an
+    infinity or a NaN is a bad line, not a failure of the report)."""
+    moment = _parse_epoch(text)
+    if not 0 <= moment <= _LATEST:  # also False for NaN
+        raise _BadRecord(f"time {text!r} is not between 1970 and 9999")
+    return moment
+
+
+def _parse_epoch(text: Any) -> float:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return float(text)
     if not isinstance(text, str) or not text:
         raise _BadRecord("no time")
-    if text.replace(".", "", 1).isdigit():
+    if text.isascii() and text.replace(".", "", 1).isdigit():  # not "²": str.isdigit takes it, float does not
         return float(text)
     value = text.replace("Z", "+00:00")
     if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":  # Suricata's +0000
@@ -209,9 +223,10 @@ def _name(value: Any) -> str | None:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _canonical_name(value: str) -> str | None:
-    name = value.strip().lower().rstrip(".")
+    name = value.strip().lower()
     if name.startswith("[") or name.count(":") == 1:
         name = name.rsplit(":", 1)[0].strip("[]")
+    name = name.rstrip(".")  # after the port: "example.com.:443" is example.com (logs/sql.py reads names so too)
     if not name or len(name) > 253 or not all(ch.isalnum() or ch in "-._*" for ch in name) or not name.isascii():
         return None
     try:
@@ -320,7 +335,9 @@ def _dns_answer(entry: dict[str, Any], payload: dict[str, Any], file: str, line:
 
 
 def _squid_record(text: str, file: str, line: int) -> FlowRecord | None:
-    fields = text.split()
+    # Squid separates fields with spaces (tabs in a custom logformat): str.split() would also split on U+0085,
+    # U+2028 or U+001C inside a URL and shift every field after it.
+    fields = _SQUID_SEPARATOR.split(text.strip(" \t"))
     if len(fields) < 10:
         raise _BadRecord("not a Squid native access.log line (fewer than 10 fields)")
     code, _, status = fields[3].partition("/")
@@ -390,6 +407,8 @@ def parse_line(raw: bytes, file: str, line: int) -> list[Parsed]:
         document = json.loads(stripped)
     except ValueError as exc:
         raise _BadRecord(f"not JSON ({exc.args[0] if exc.args else exc})") from None
+    except RecursionError:  # thousands of nested brackets: no log entry is shaped so
+        raise _BadRecord("not JSON (nested too deeply)") from None
     if not isinstance(document, dict):
         raise _BadRecord("not a JSON object")
     return _parse_document(document, file, line)
@@ -417,6 +436,8 @@ def _parse_document(document: dict[str, Any], file: str, line: int) -> list[Pars
             raise _BadRecord("a Cloud Logging entry that is neither a firewall nor a DNS log")
         if "event" in document or "event_type" in document:
             return [_aws_record(document, file, line)]
+    except RecursionError:  # a logEvents message of thousands of nested brackets
+        raise _BadRecord("a logEvents message nested too deeply") from None
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, _BadRecord):
             raise

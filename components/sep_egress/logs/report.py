@@ -14,6 +14,7 @@ from ..catalog.history import ENTRY_ID
 from ..catalog.roles import Role
 from ..catalog.vendor.load import parse_overlay
 from ..catalog.vendor.plan import AllowRule, CidrRule
+from ..errors import CatalogError
 from .classify import CLASSES, Classifier, Verdict
 from .controls import Controls
 from .readers import ReadStats
@@ -220,10 +221,13 @@ def _overlay_id(destination: str, taken: set[str]) -> str:
     return candidate
 
 
-def proposed_overlay(document: dict[str, Any], roles: Iterable[str], taken_ids: Iterable[str]) -> dict[str, Any]:
+def proposed_overlay(
+    document: dict[str, Any], roles: Iterable[str], taken_ids: Iterable[str], left_out: list[str] | None = None
+) -> dict[str, Any]:
     """An overlay allowing every ``unknown`` destination of the report, one entry per destination, each saying
     where it was seen; ``roles`` are the plan's (an unknown source is given its first). Validated as any overlay
-    (``parse_overlay``) before it is returned."""
+    (``parse_overlay``) before it is returned. A destination no overlay can allow (a logged name with ``_`` or a
+    wildcard, a name without a domain) is not proposed: it goes to ``left_out``, and the other entries stay."""
     plan_roles = list(roles)
     grouped: dict[str, dict[str, Any]] = {}
     for item in document["refused"]:
@@ -274,6 +278,12 @@ def proposed_overlay(document: dict[str, Any], roles: Iterable[str], taken_ids: 
             entry["ports"] = ports
             if slot["transport"] == "udp":
                 entry["protocol"] = "udp"
+        try:
+            parse_overlay({"entries": [entry]}, "the proposed overlay")
+        except CatalogError:
+            if left_out is not None:
+                left_out.append(destination)
+            continue
         entries.append(entry)
     overlay = {
         "description": "Destinations `sep-egress logs explain` found refused and could not classify; review each.",

@@ -88,6 +88,21 @@ def _ip4(column: str) -> str:
     return f"CASE WHEN {column} LIKE '%.%.%.%' AND {column} NOT LIKE '%:%' THEN {value} END"
 
 
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+
+
+def _logged_name(column: str) -> str:
+    """A logged name (SNI, Host, DNS query) as ``logs explain`` reads it (``readers._canonical_name``): lower case,
+    without a port or trailing dots; NULL when it is not a host name (a character outside ``[a-z0-9._*-]``, more than
+    253 characters, an IPv4 address), so the flow goes by its address. DuckDB's REGEXP_EXTRACT gives '' where Trino
+    and BigQuery give NULL: NULLIF makes them one."""
+    text = f"TRIM(LOWER({column}))"
+    whole = f"REGEXP_EXTRACT({text}, '^[a-z0-9._*-]+(?::[^:]*)?$')"
+    host = f"NULLIF(REGEXP_EXTRACT({whole}, '^[a-z0-9._*-]*[a-z0-9_*-]'), '')"
+    address = f"^(?:{_OCTET}[.]){{3}}{_OCTET}$"
+    return f"CASE WHEN LENGTH({host}) <= 253 AND COALESCE(REGEXP_EXTRACT({host}, '{address}'), '') = '' THEN {host} END"
+
+
 def _private(column: str) -> str:
     """RFC 1918 (the addresses ``ipaddress`` calls private that internal paths can have) for IPv4 text."""
     ranges = "^(?:10[.]|192[.]168[.]|172[.](?:1[6-9]|2[0-9]|3[01])[.])"
@@ -229,26 +244,26 @@ def query(engine: Engine, classifier: Classifier, controls: Controls) -> str:
 def _flows(engine: Engine) -> str:
     """The decided flows of the engine's tables: rule key, addresses, port, transport, name, time, refused."""
     if engine == "athena":
-        return """flows AS (
+        return f"""flows AS (
   SELECT
     CAST(event.alert.signature_id AS VARCHAR) AS rule_key,
     event.src_ip AS src_ip,
     event.dest_ip AS dest_ip,
     CAST(event.dest_port AS BIGINT) AS port,
     LOWER(event.proto) AS transport,
-    LOWER(COALESCE(event.tls.sni, event.http.hostname, event.sni)) AS name,
+    COALESCE({_logged_name("event.tls.sni")}, {_logged_name("event.http.hostname")},
+      {_logged_name("event.sni")}) AS name,
     CAST(event_timestamp AS BIGINT) AS seen,
     event.alert.action = 'blocked' AS blocked
   FROM network_firewall_alert_logs
   WHERE event.event_type = 'alert'
-),"""
-    dns_name = "LOWER(jsonPayload.queryName)"
-    stripped = f"CASE WHEN {dns_name} LIKE '%.' THEN SUBSTR({dns_name}, 1, LENGTH({dns_name}) - 1) ELSE {dns_name} END"
+),"""  # noqa: S608 (this module's constants only)
+    stripped = _logged_name("jsonPayload.queryName")
     spaced = "LOWER(REPLACE(jsonPayload.rdata, '\t', ' '))"
     return f"""dns AS (
   SELECT DISTINCT {stripped} AS name, {spaced} AS answer
   FROM dns_googleapis_com_dns_queries
-  WHERE jsonPayload.rdata IS NOT NULL
+  WHERE jsonPayload.rdata IS NOT NULL AND {stripped} IS NOT NULL
 ),
 firewall AS (
   SELECT
