@@ -199,7 +199,7 @@ def test_a_schema_name_that_is_no_readable_schema_is_named(tmp_path: Path, kind:
     if kind == "not-utf8":
         assert result.returncode == 1 and f"{folder}/plan.schema.json: stale" in result.stdout
         return
-    assert result.returncode == 2 and "plan.schema.json: not a regular file" in result.stderr
+    assert result.returncode == 2 and "holds plan.schema.json, which is not a regular file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     empty = tmp_path / "new"
     empty.mkdir()

@@ -172,6 +172,21 @@ _NO_ALLOWED_FLOW = (
 )
 
 
+def _refused_row(item: dict[str, Any]) -> tuple[Any, ...]:
+    """One refused destination as the text table and the markdown table both show it (escaped by each)."""
+    return (
+        item["source"],
+        item["destination"],
+        "" if item["port"] is None else item["port"],
+        item["outcome"],
+        item["count"],
+        item["first_seen"],
+        item["last_seen"],
+        item["entry"] or "",
+        item["change"] or item["note"],
+    )
+
+
 def _text(document: dict[str, Any]) -> str:
     summary = document["summary"]
     out = [
@@ -186,20 +201,7 @@ def _text(document: dict[str, Any]) -> str:
         if not items:
             continue
         out.append(f"{klass} ({sum(item['count'] for item in items)} flows):")
-        rows: list[tuple[Any, ...]] = [
-            (
-                item["source"],
-                item["destination"],
-                "" if item["port"] is None else item["port"],
-                item["outcome"],
-                item["count"],
-                item["first_seen"],
-                item["last_seen"],
-                item["entry"] or "",
-                item["change"] or item["note"],
-            )
-            for item in items
-        ]
+        rows = [_refused_row(item) for item in items]
         headers = ("SOURCE", "DESTINATION", "PORT", "OUTCOME", "COUNT", "FIRST", "LAST", "ENTRY", "CHANGE / NOTE")
         out += ["  " + line if line else line for line in to_table(headers, rows).splitlines()]
         out.append("")
@@ -247,18 +249,7 @@ def _markdown(document: dict[str, Any]) -> str:
         ]
         out.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for item in items:
-            cells = [
-                item["source"],
-                item["destination"],
-                "" if item["port"] is None else item["port"],
-                item["outcome"],
-                item["count"],
-                item["first_seen"],
-                item["last_seen"],
-                item["entry"] or "",
-                item["change"] or item["note"],
-            ]
-            out.append("| " + " | ".join(markdown_text(cell) for cell in cells) + " |")
+            out.append("| " + " | ".join(markdown_text(cell) for cell in _refused_row(item)) + " |")
     unused = document["allowed"]["unused"]
     if unused and not summary["allowed"]:
         out += ["", markdown_text(_NO_ALLOWED_FLOW)]

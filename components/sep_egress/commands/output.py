@@ -115,6 +115,25 @@ def write_output(path: Path, text: str, option: str = "--output") -> None:
         raise OutputError(f"{shown}: {exc.strerror}") from None
 
 
+def folder_problem(directory: Path, names: set[str], *, follow_links: bool) -> str | None:
+    """What stops writing ``names`` into ``directory`` whole, found before anything is written: ``directory`` is not
+    a folder, or one of the names is there as something other than a regular file (a folder would stop the run
+    halfway, a FIFO block it; without ``follow_links`` a link, which could lead out of the folder, is refused too).
+    The text names the entry, escaped; None when nothing stands in the way."""
+    if directory.exists() and not directory.is_dir():
+        return "not a directory"
+    for name in sorted(names):
+        try:
+            mode = (os.stat if follow_links else os.lstat)(directory / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            return f"{plain_text(name)}: {exc.strerror}"
+        if not stat.S_ISREG(mode):
+            return f"holds {plain_text(name)}, which is not a regular file; remove it or use a new directory"
+    return None
+
+
 def check_output(path: Path, option: str = "--output") -> None:
     """Refuse ``path`` now for what ``write_output`` would refuse it later (a directory, a socket, a missing
     directory), so a command writing several files, or reading long before it writes, writes none of them."""

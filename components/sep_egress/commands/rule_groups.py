@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..escape import plain_text
-from .output import OutputError, to_json, write_output
+from .output import OutputError, folder_problem, to_json, write_output
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +73,11 @@ def _check_directory(directory: Path, names: set[str]) -> None:
     """The directory may be new, or hold only files this command writes for the stack (a rerun): a leftover request
     of another stack or of a group that is gone would be validated as if it were this stack's."""
     shown = f"--output-dir {plain_text(directory)}"
-    if directory.exists() and not directory.is_dir():
-        raise OutputError(f"{shown}: not a directory")
+    # A previous request is replaced; anything else by that name (a directory, a FIFO, a link leading out of the
+    # directory) would stop the run after some files are written, block it, or write elsewhere.
+    problem = folder_problem(directory, names, follow_links=False)
+    if problem is not None:
+        raise OutputError(f"{shown}: {problem}")
     if not directory.exists():
         return
     try:
@@ -87,19 +89,6 @@ def _check_directory(directory: Path, names: set[str]) -> None:
             f"{shown}: holds {plain_text(others[0])}, which is not a rule group of this stack; use an empty or new "
             "directory (every file there is validated as this stack's)"
         )
-    # A previous request is replaced; anything else by that name (a directory, a FIFO, a link leading out of the
-    # directory) would stop the run after some files are written, block it, or write elsewhere.
-    for name in sorted(names):
-        try:
-            mode = os.lstat(directory / name).st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise OutputError(f"{shown}: {plain_text(name)}: {exc.strerror}") from None
-        if not stat.S_ISREG(mode):
-            raise OutputError(
-                f"{shown}: holds {plain_text(name)}, which is not a regular file; remove it or use a new directory"
-            )
 
 
 def run(args: argparse.Namespace) -> int:

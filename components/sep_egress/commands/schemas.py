@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import stat
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import SepEgressError
 from ..escape import plain_text
-from .output import to_json, write_output
+from .output import folder_problem, to_json, write_output
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ID_PREFIX = "urn:sep-egress:schema:"
@@ -585,17 +583,9 @@ def all_schemas() -> dict[str, dict[str, Any]]:
 def _check_folder(directory: Path, names: set[str]) -> None:
     """Refuse, before anything is written or read, a ``DIR`` that is not a folder and a schema's name that is not a
     regular file: writing would stop halfway at a directory, and a FIFO would block both commands forever."""
-    if directory.exists() and not directory.is_dir():
-        raise SchemaError(f"{plain_text(directory)}: not a directory")
-    for name in sorted(names):
-        try:
-            mode = os.stat(directory / name).st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise SchemaError(f"{plain_text(directory / name)}: {exc.strerror}") from None
-        if not stat.S_ISREG(mode):
-            raise SchemaError(f"{plain_text(directory / name)}: not a regular file; remove it")
+    problem = folder_problem(directory, names, follow_links=True)
+    if problem is not None:
+        raise SchemaError(f"{plain_text(directory)}: {problem}")
 
 
 def run(args: argparse.Namespace) -> int:
