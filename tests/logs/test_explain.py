@@ -399,3 +399,31 @@ def test_a_name_no_overlay_can_allow_is_left_out_of_the_proposal(
     text = overlay.read_text(encoding="utf-8")
     for name in ("a_b.example.com", "*.example.com", "- "):
         assert f"# not proposed: {name}" in text and f"not proposed: {name}" in err
+
+
+def test_distinct_destinations_are_bounded_and_the_totals_stay_exact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by distinct destinations as well as by lines: past MAX_DISTINCT a new destination is
+    counted (not itemised) and said on stderr, while every flow still counts in the totals."""
+    import sep_egress.logs.report as report
+
+    template = json.loads(AWS_FIXTURE.read_text().splitlines()[0])
+    lines = []
+    for index in range(12):
+        line = json.loads(json.dumps(template))
+        line["event"]["dest_ip"] = f"198.51.100.{index + 1}"
+        for key in ("tls", "http"):
+            line["event"].pop(key, None)
+        lines.append(json.dumps(line) + "\n")
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(lines))
+    whole, _ = explain(capsys, str(path), *PROD)
+    monkeypatch.setattr(report, "MAX_DISTINCT", 5)
+    bounded, err = explain(capsys, str(path), *PROD)
+    itemised = sum(item["count"] for item in bounded["refused"])
+    assert len(bounded["refused"]) <= 5 < len(whole["refused"])
+    assert bounded["summary"]["not_itemised"] == sum(item["count"] for item in whole["refused"]) - itemised > 0
+    total = ("refused", "would_refuse", "allowed")
+    assert [bounded["summary"][key] for key in total] == [whole["summary"][key] for key in total]
+    assert "not itemised" in err and whole["summary"]["not_itemised"] == 0

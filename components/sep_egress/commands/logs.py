@@ -23,7 +23,7 @@ from ..logs.classify import CLASSES, Classifier, selection_of
 from ..logs.controls import Controls, controls_from_specs
 from ..logs.readers import ReadStats, read_dns_answers, read_records, terminal_progress
 from ..logs.records import DnsAnswer
-from ..logs.report import Analysis, proposed_overlay
+from ..logs.report import MAX_DISTINCT, Analysis, proposed_overlay
 from .output import OutputError, check_output, to_json, to_table, write_output
 from .selection import add_selection_arguments, plan_from_args
 
@@ -150,6 +150,11 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     if stats.skipped > len(stats.shown):
         sys.stderr.write(f"sep-egress logs: ... and {stats.skipped - len(stats.shown)} more lines skipped\n")
     document = analysis.document(stats, len(args.logs))
+    if analysis.not_itemised:
+        sys.stderr.write(
+            f"sep-egress logs: {analysis.not_itemised} flows counted but not itemised: more than {MAX_DISTINCT} "
+            "distinct destinations (split the logs, or query them where they live: sep-egress logs query)\n"
+        )
     if args.propose_overlay is not None:
         taken = [entry.id for entry in context.classifier.selection.entries]
         taken += [path.id for path in context.classifier.selection.internal.paths]

@@ -26,6 +26,10 @@ MAX_EXAMPLES = 5
 MAX_NAMES_PER_ADDRESS = 8
 #: Entries of each lookup cache before it starts over (memory stays bounded whatever the logs hold).
 CACHE_LIMIT = 1 << 16
+#: Distinct groups kept per table (refused destinations, allowed destinations outside the plan, DNS addresses):
+#: a hostile or huge log with millions of distinct names cannot grow memory past this. Flows of a group that
+#: would be new past the bound are counted in ``not_itemised`` (the totals stay exact).
+MAX_DISTINCT = 100_000
 
 
 def iso(moment: float) -> str:
@@ -69,7 +73,8 @@ RefusedKey = tuple[str, str, int, str, str]  # source, destination, port (-1 unk
 
 
 class Analysis:
-    """Feed it records (``add``), then read ``document()``; memory grows with distinct destinations, not lines."""
+    """Feed it records (``add``), then read ``document()``; memory grows with distinct destinations, not lines, and
+    at most ``MAX_DISTINCT`` of them per table."""
 
     def __init__(self, classifier: Classifier, controls: Controls) -> None:
         self.classifier = classifier
@@ -81,12 +86,15 @@ class Analysis:
         self.used: dict[tuple[str, ...], Seen] = {}
         self.outside: dict[tuple[str, int], Seen] = {}
         self.counts = {"refused": 0, "would-refuse": 0, "allowed": 0}
+        self.not_itemised = 0
         # Sources and plan matches repeat across millions of lines: each is worked out once (bounded caches).
         self._sources: dict[tuple[str, str | None, str], tuple[str, tuple[Role, ...] | None]] = {}
         self._rules: dict[tuple[str | None, str | None, int | None], list[AllowRule | CidrRule]] = {}
 
     def add_dns(self, answer: DnsAnswer) -> None:
         for address in answer.addresses:
+            if address not in self.names and len(self.names) >= MAX_DISTINCT:
+                continue
             names = self.names.setdefault(address, set())
             if len(names) < MAX_NAMES_PER_ADDRESS:
                 names.add(answer.name)
@@ -123,6 +131,9 @@ class Analysis:
         key: RefusedKey = (source, destination, port, record.transport, outcome)
         seen = self.refused.get(key)
         if seen is None:
+            if len(self.refused) >= MAX_DISTINCT:
+                self.not_itemised += 1
+                return
             seen = self.refused[key] = Seen()
             self.verdicts[key] = self.classifier.classify(
                 name, record.dest_ip if name is None else None, record.dest_port, record.transport, roles, source
@@ -142,7 +153,11 @@ class Analysis:
                 self.used.setdefault(_rule_key(rule), Seen()).add(record)
         else:
             destination = name or record.dest_ip or "?"
-            self.outside.setdefault((destination, record.dest_port or -1), Seen()).add(record)
+            outside_key = (destination, record.dest_port or -1)
+            if outside_key not in self.outside and len(self.outside) >= MAX_DISTINCT:
+                self.not_itemised += 1
+                return
+            self.outside.setdefault(outside_key, Seen()).add(record)
 
     def document(self, stats: ReadStats, files: int) -> dict[str, Any]:
         """The report as JSON data, in a fixed order (class, source, destination, port)."""
@@ -194,6 +209,7 @@ class Analysis:
                 "would_refuse": self.counts["would-refuse"],
                 "allowed": self.counts["allowed"],
                 "by_class": by_class,
+                "not_itemised": self.not_itemised,
             },
             "refused": refused,
             "allowed": {"used": used, "unused": unused, "outside_plan": outside},
